@@ -1,0 +1,25 @@
+/**
+ * Two projects: fast unit specs next to the code, and specs that talk to a real Redis
+ * (integration specs of the Lua scripts and e2e specs of the HTTP API).
+ * `npm test` runs both, in band, so suites never compete for the 2 cores.
+ */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: false }];
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+  ],
+};

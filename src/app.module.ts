@@ -1,0 +1,53 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { HealthModule } from './health/health.module';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { createValidationPipe } from './http/validation.pipe';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { QueueModule } from './queue/queue.module';
+import { TasksModule } from './tasks/tasks.module';
+import { WorkerModule } from './worker/worker.module';
+
+/**
+ * The same build runs as API, worker or both: APP_ROLE decides which feature modules are imported.
+ * Every role serves /health.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const features: Type[] = [];
+    if (config.role !== 'worker') features.push(TasksModule);
+    if (config.role !== 'api') features.push(WorkerModule);
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.log.level,
+            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
+            customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            serializers: {
+              req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            },
+          },
+        }),
+        LifecycleModule,
+        QueueModule,
+        HealthModule,
+        ...features,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,99 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { AppRole, EnvironmentVariables, LogLevel } from './env.schema';
+
+/** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
+export interface AppConfig {
+  role: AppRole;
+  server: { port: number; bodyLimitBytes: number };
+  redis: {
+    url?: string;
+    host: string;
+    port: number;
+    password?: string;
+    db: number;
+    commandTimeoutMs: number;
+  };
+  queue: { prefix: string; retentionS: number };
+  worker: {
+    concurrency: number;
+    leaseMs: number;
+    shutdownTimeoutMs: number;
+  };
+  retry: { baseDelayMs: number; maxDelayMs: number; defaultMaxRetry: number };
+  handlers: { slowTaskMs: number; flakyFailureRate: number };
+  log: { level: LogLevel };
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+export function parseByteSize(text: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/i.exec(text);
+  if (!match) throw new Error(`not a size: ${text}`);
+  return Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()];
+}
+
+/**
+ * Validates the environment and names every bad variable at once; empty strings count as unset so
+ * `REDIS_PASSWORD=` in a compose file behaves like no password.
+ */
+export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
+  const known = Object.keys(new EnvironmentVariables());
+  const raw: Record<string, string> = {};
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL']) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: true });
+  const problems = errors.flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((message) =>
+      message.startsWith(e.property) ? `${message} (got "${raw[e.property]}")` : `${e.property}: ${message}`,
+    ),
+  );
+  let bodyLimitBytes = 0;
+  if (!problems.some((p) => p.startsWith('BODY_LIMIT'))) {
+    bodyLimitBytes = parseByteSize(env.BODY_LIMIT);
+    if (bodyLimitBytes < 1024 || bodyLimitBytes > 64 * 1024 * 1024) {
+      problems.push(`BODY_LIMIT must be between 1kb and 64mb (got "${env.BODY_LIMIT}")`);
+    }
+  }
+  if (env.RETRY_MAX_DELAY_MS < env.RETRY_BASE_DELAY_MS) {
+    problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  const [host, port] = env.REDIS_ADDR.split(':');
+  return {
+    role: env.APP_ROLE,
+    server: { port: env.SERVER_PORT, bodyLimitBytes },
+    redis: {
+      url: env.REDIS_URL,
+      host,
+      port: Number(port),
+      password: env.REDIS_PASSWORD,
+      db: env.REDIS_DB,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
+    queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S },
+    worker: {
+      concurrency: env.WORKER_COUNT,
+      leaseMs: env.TASK_LEASE_MS,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    retry: {
+      baseDelayMs: env.RETRY_BASE_DELAY_MS,
+      maxDelayMs: env.RETRY_MAX_DELAY_MS,
+      defaultMaxRetry: env.DEFAULT_MAX_RETRY,
+    },
+    handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE },
+    log: { level: env.LOG_LEVEL },
+  };
+}

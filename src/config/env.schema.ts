@@ -1,0 +1,132 @@
+import { Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Environment variables may only be decimal integers written plainly: "3" is 3, but "3.0", "0x10",
+ * "1e3" or " 3" are rejected, so a typo never silently becomes a different number.
+ */
+const toInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : value;
+
+/** Every variable the service reads, with its default. Documented in README "Configuration". */
+export class EnvironmentVariables {
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  SERVER_PORT = 8080;
+
+  @IsString()
+  @Matches(/^[^\s:]+:\d{1,5}$/, { message: 'REDIS_ADDR must look like host:port' })
+  REDIS_ADDR = 'localhost:6379';
+
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(15)
+  REDIS_DB = 0;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must start with redis:// or rediss://' })
+  REDIS_URL?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  REDIS_COMMAND_TIMEOUT_MS = 1000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(1024)
+  WORKER_COUNT = 3;
+
+  @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
+  APP_ROLE: AppRole = 'all';
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'QUEUE_PREFIX may only contain letters, digits and _ . : -' })
+  QUEUE_PREFIX = 'taskqueue';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  TASK_LEASE_MS = 30_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  RETRY_BASE_DELAY_MS = 1000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3_600_000)
+  RETRY_MAX_DELAY_MS = 3_600_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(25)
+  DEFAULT_MAX_RETRY = 3;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(365 * 86400)
+  TASK_RETENTION_S = 86400;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  @IsString()
+  @Matches(/^\d+(b|kb|mb)?$/i, { message: 'BODY_LIMIT must be a size like 1048576, 512kb or 1mb' })
+  BODY_LIMIT = '1mb';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  SLOW_TASK_MS = 5000;
+
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  FLAKY_FAILURE_RATE = 0.5;
+
+  @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+}

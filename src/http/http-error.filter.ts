@@ -1,0 +1,76 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { DuplicateTaskIdError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
+import { InvalidCursorError, InvalidTaskError } from '../tasks/task-errors';
+
+interface HttpError {
+  status: number;
+  message: string;
+  /** A body to send as it is (Terminus health reports). */
+  body?: object;
+}
+
+/** Errors raised by Express' body parser before Nest sees the request. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  message: string;
+}
+
+const isBodyParserError = (e: unknown): e is BodyParserError =>
+  typeof e === 'object' && e !== null && typeof (e as BodyParserError).type === 'string' && typeof (e as BodyParserError).status === 'number';
+
+/** The one place that turns errors into HTTP responses: always JSON `{ statusCode, error, message }`. */
+export function toHttpError(exception: unknown): HttpError {
+  if (exception instanceof TaskNotFoundError) return { status: 404, message: 'task not found' };
+  if (exception instanceof InvalidTaskError || exception instanceof InvalidCursorError) {
+    return { status: 400, message: exception.message };
+  }
+  if (exception instanceof QueueUnavailableError) {
+    return { status: 503, message: 'queue store (Redis) is unavailable; try again' };
+  }
+  if (exception instanceof DuplicateTaskIdError) return { status: 409, message: exception.message };
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'object' && response !== null && !('message' in response)) {
+      return { status, message: exception.message, body: response };
+    }
+    const raw = typeof response === 'string' ? response : (response as { message: unknown }).message;
+    const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+    // Express cannot percent-decode the path parameter (e.g. /tasks/%FF): no task has such an id.
+    if (status === 400 && message.startsWith('Failed to decode param')) return { status: 404, message: 'task not found' };
+    return { status, message };
+  }
+  if (isBodyParserError(exception)) {
+    switch (exception.type) {
+      case 'entity.parse.failed':
+        return { status: 400, message: `body is not valid JSON: ${exception.message}` };
+      case 'entity.too.large':
+        return { status: 413, message: 'body is larger than the limit (BODY_LIMIT)' };
+      default:
+        return { status: exception.status >= 400 && exception.status < 500 ? exception.status : 400, message: exception.message };
+    }
+  }
+  return { status: 500, message: 'internal error' };
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(@InjectPinoLogger('HttpErrorFilter') private readonly logger: PinoLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const error = toHttpError(exception);
+    if (error.status >= 500 && !error.body) {
+      const err = exception instanceof Error ? { message: exception.message, stack: exception.stack } : { message: String(exception) };
+      this.logger.error({ err, status: error.status }, 'request failed');
+    }
+    if (res.headersSent) return;
+    res
+      .status(error.status)
+      .json(error.body ?? { statusCode: error.status, error: STATUS_CODES[error.status] ?? 'Error', message: error.message });
+  }
+}

@@ -1,0 +1,24 @@
+--[[ delete: remove a task from every structure, whatever its state.
+  KEYS[1] -> task hash
+  KEYS[2] -> queue zset
+  KEYS[3] -> active zset
+  KEYS[4] -> done zset
+  ARGV[1] -> key base of the queue
+  ARGV[2] -> id
+  ARGV[3] -> cancel channel
+  Returns: 1, or ERR_NOT_FOUND.
+  A running task's worker hears of it on the cancel channel and aborts its handler; were the message
+  missed, its next heartbeat or its completion finds the task gone (fencing), so it never comes back.
+]]
+--- @include "common"
+
+local id = ARGV[2]
+local f = redis.call('HMGET', KEYS[1], 'status', 'type')
+if not f[1] then return ERR_NOT_FOUND end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], id)
+redis.call('ZREM', KEYS[3], id)
+redis.call('ZREM', KEYS[4], id)
+index_remove(ARGV[1], id, f[2], f[1])
+if f[1] == 'processing' then redis.call('PUBLISH', ARGV[3], id) end
+return 1

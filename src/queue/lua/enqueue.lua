@@ -1,0 +1,27 @@
+--[[ enqueue: store one or more new tasks and make them ready, all or nothing.
+  KEYS[1] -> queue zset (score = time the task may run)
+  KEYS[2] -> wake-up marker zset
+  ARGV[1] -> key base of the queue
+  ARGV[2] -> now (ms)
+  ARGV[3..] -> groups of 4: id, type, payload, max_retry
+  Returns: number of tasks stored, or ERR_DUPLICATE_ID (nothing stored) if any id exists already.
+]]
+--- @include "common"
+
+local base, now = ARGV[1], ARGV[2]
+for i = 3, #ARGV, 4 do
+  if redis.call('EXISTS', task_key(base, ARGV[i])) == 1 then return ERR_DUPLICATE_ID end
+end
+local count = 0
+for i = 3, #ARGV, 4 do
+  local id, task_type = ARGV[i], ARGV[i + 1]
+  redis.call('HSET', task_key(base, id),
+    'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
+    'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
+    'created_at', now, 'updated_at', now)
+  redis.call('ZADD', KEYS[1], now, id)
+  index_add(base, id, task_type, 'pending', now)
+  count = count + 1
+end
+redis.call('ZADD', KEYS[2], 0, '0')
+return count

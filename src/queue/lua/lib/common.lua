@@ -1,0 +1,57 @@
+-- Shared by every script through `--- @include "common"` (inlined by script-loader.ts at load time).
+-- Key rules mirror src/queue/queue-keys.ts: every name starts with the queue base `<prefix>:{<queue>}:`,
+-- so keys derived here share the hash tag (and the Cluster slot) of the keys passed in KEYS.
+
+local function task_key(base, id) return base .. 't:' .. id end
+local function status_key(base, status) return base .. 's:' .. status end
+local function status_type_key(base, status, task_type) return base .. 'st:' .. status .. ':' .. task_type end
+
+-- Result codes; mirrored by QueueErrorCode in src/queue/queue-errors.ts.
+local ERR_NOT_FOUND = -1
+local ERR_LEASE_LOST = -2
+local ERR_DUPLICATE_ID = -3
+
+local function index_add(base, id, task_type, status, created)
+  redis.call('ZADD', status_key(base, status), created, id)
+  redis.call('ZADD', status_type_key(base, status, task_type), created, id)
+end
+
+local function index_remove(base, id, task_type, status)
+  redis.call('ZREM', status_key(base, status), id)
+  redis.call('ZREM', status_type_key(base, status, task_type), id)
+end
+
+local function index_move(base, id, task_type, from, to, created)
+  index_remove(base, id, task_type, from)
+  index_add(base, id, task_type, to, created)
+end
+
+-- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
+-- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
+local function check_lease(key, active_key, id, token)
+  local f = redis.call('HMGET', key, 'status', 'attempts')
+  if not f[1] then return ERR_NOT_FOUND end
+  if f[1] ~= 'processing' or f[2] ~= token or not redis.call('ZSCORE', active_key, id) then
+    return ERR_LEASE_LOST
+  end
+  return 0
+end
+
+-- processing -> pending, waiting in the queue zset until run_at; spends one retry.
+local function schedule_retry(base, key, id, task_type, created, err, now, run_at, queue_key, active_key, marker_key)
+  redis.call('HINCRBY', key, 'retries', 1)
+  redis.call('HSET', key, 'status', 'pending', 'error', err, 'run_at', run_at, 'updated_at', now)
+  redis.call('ZREM', active_key, id)
+  redis.call('ZADD', queue_key, run_at, id)
+  index_move(base, id, task_type, 'processing', 'pending', created)
+  -- Wake one idle worker so it recomputes how long to block for the earliest waiting task.
+  redis.call('ZADD', marker_key, 0, '0')
+end
+
+-- processing -> failed (terminal).
+local function finish_failed(base, key, id, task_type, created, err, now, active_key, done_key)
+  redis.call('HSET', key, 'status', 'failed', 'error', err, 'completed_at', now, 'updated_at', now)
+  redis.call('ZREM', active_key, id)
+  index_move(base, id, task_type, 'processing', 'failed', created)
+  redis.call('ZADD', done_key, now, id)
+end

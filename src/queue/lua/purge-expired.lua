@@ -1,0 +1,21 @@
+--[[ purge-expired: remove finished tasks older than the retention period, with their index entries.
+  KEYS[1] -> done zset (score = finish time)
+  ARGV[1] -> key base of the queue
+  ARGV[2] -> cutoff (ms): tasks finished at or before it are removed
+  ARGV[3] -> max number of tasks to remove in this call
+  Returns: number of tasks removed.
+]]
+--- @include "common"
+
+local base = ARGV[1]
+local ids = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  local key = task_key(base, id)
+  local f = redis.call('HMGET', key, 'status', 'type')
+  if f[1] then
+    index_remove(base, id, f[2], f[1])
+    redis.call('DEL', key)
+  end
+  redis.call('ZREM', KEYS[1], id)
+end
+return #ids

@@ -1,0 +1,55 @@
+import { TaskStatus } from './task.model';
+
+/**
+ * The only place that builds Redis key names.
+ *
+ * Every key of a queue starts with `<QUEUE_PREFIX>:{<queue>}:`. The braces are a Redis Cluster hash
+ * tag, so all keys of one queue live in one slot and every multi-key Lua script is legal on Cluster.
+ * Scripts that touch per-task or per-type keys receive `base` and derive those names with the same
+ * rules (see lua/lib/keys.lua); this file and that one must agree.
+ */
+export class QueueKeys {
+  /** Prefix shared by every key of this queue, ending in ':'. */
+  readonly base: string;
+  /** Ready and waiting task ids; score = time the task may run (ms). Due ids have score <= now. */
+  readonly queue: string;
+  /** Running task ids; score = lease deadline (ms). */
+  readonly active: string;
+  /** Finished task ids; score = finish time (ms); drives retention. */
+  readonly done: string;
+  /** Wake-up marker that idle workers block on (BZPOPMIN). */
+  readonly marker: string;
+  /** Pub/sub channel carrying ids of running tasks that were deleted. */
+  readonly cancelChannel: string;
+
+  constructor(
+    readonly prefix: string,
+    readonly queueName = 'default',
+  ) {
+    this.base = `${prefix}:{${queueName}}:`;
+    this.queue = `${this.base}queue`;
+    this.active = `${this.base}active`;
+    this.done = `${this.base}done`;
+    this.marker = `${this.base}marker`;
+    this.cancelChannel = `${this.base}cancel`;
+  }
+
+  task(id: string): string {
+    return `${this.base}t:${id}`;
+  }
+
+  /** Listing index of one status; score = creation time (ms). */
+  byStatus(status: TaskStatus): string {
+    return `${this.base}s:${status}`;
+  }
+
+  /** Listing index of one status and one type; score = creation time (ms). */
+  byStatusAndType(status: TaskStatus, type: string): string {
+    return `${this.base}st:${status}:${type}`;
+  }
+
+  /** Pattern matching every key of this queue (for tests and maintenance tools, never the hot path). */
+  get pattern(): string {
+    return `${this.base}*`;
+  }
+}

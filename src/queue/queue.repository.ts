@@ -1,0 +1,254 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import {
+  checkScriptResult,
+  DuplicateTaskIdError,
+  LeaseLostError,
+  QueueUnavailableError,
+  TaskNotFoundError,
+} from './queue-errors';
+import { QueueKeys } from './queue-keys';
+import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
+import {
+  LeasedTask,
+  ListCursor,
+  NewTask,
+  parseTaskHash,
+  TASK_STATUSES,
+  TaskPage,
+  TaskRecord,
+  TaskStatus,
+} from './task.model';
+
+export interface FetchResult {
+  tasks: LeasedTask[];
+  /** When the earliest task still queued may run (ms), if any is queued. */
+  nextRunAt?: number;
+}
+
+export interface Lease {
+  id: string;
+  token: number;
+}
+
+export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'dropped'; retries: number };
+
+export interface ListFilter {
+  status?: TaskStatus;
+  type?: string;
+}
+
+const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
+
+/**
+ * Typed access to the queue in Redis: one method per Lua script plus plain reads. Every failure of
+ * Redis itself surfaces as QueueUnavailableError; script result codes become domain errors in
+ * checkScriptResult. No other class issues Redis commands.
+ */
+@Injectable()
+export class QueueRepository {
+  readonly keys: QueueKeys;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.keys = new QueueKeys(config.queue.prefix);
+  }
+
+  private get client() {
+    return this.redis.commands;
+  }
+
+  /** Stores the tasks and makes them ready, all or none; durable in Redis when this resolves. */
+  async enqueue(tasks: NewTask[], now: number): Promise<void> {
+    const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base, now];
+    for (const t of tasks) args.push(t.id, t.type, t.payload, t.maxRetry);
+    const result = await this.run(() => this.client.enqueue(...args));
+    checkScriptResult(result as number, tasks[0]?.id ?? '');
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const hash = await this.run(() => this.client.hgetall(this.keys.task(id)));
+    return parseTaskHash(id, hash);
+  }
+
+  async list(filter: ListFilter, limit: number, cursor?: ListCursor): Promise<TaskPage> {
+    const indexes = this.indexesFor(filter);
+    const reply = (await this.run(() =>
+      this.client.list(indexes.length, ...indexes, this.keys.base, limit, cursor ? cursor.score : '', cursor?.id ?? ''),
+    )) as [number, ...unknown[]];
+    const tasks: TaskRecord[] = [];
+    let last: ListCursor | undefined;
+    for (let i = 1; i < reply.length; i += 3) {
+      const id = reply[i] as string;
+      last = { id, score: Number(reply[i + 1]) };
+      const task = parseTaskHash(id, pairsToObject(reply[i + 2] as string[]));
+      // A task removed between the index read and now is skipped; the cursor still moves past it.
+      if (task) tasks.push(task);
+    }
+    return { tasks, next: reply[0] === 1 ? last : undefined };
+  }
+
+  /** Removes the task everywhere; a running one is told to stop through the cancel channel. */
+  async delete(id: string): Promise<void> {
+    const k = this.keys;
+    const result = await this.run(() =>
+      this.client.delete(k.task(id), k.queue, k.active, k.done, k.base, id, k.cancelChannel),
+    );
+    checkScriptResult(result as number, id);
+  }
+
+  async fetch(max: number, now: number, leaseDeadline: number): Promise<FetchResult> {
+    const k = this.keys;
+    const reply = (await this.run(() =>
+      this.client.fetch(k.queue, k.active, k.marker, k.base, now, leaseDeadline, max),
+    )) as (string | number)[];
+    const tasks: LeasedTask[] = [];
+    for (let i = 1; i < reply.length; i += 6) {
+      tasks.push({
+        id: reply[i] as string,
+        token: Number(reply[i + 1]),
+        type: reply[i + 2] as string,
+        payload: reply[i + 3] as string,
+        retries: Number(reply[i + 4]),
+        maxRetry: Number(reply[i + 5]),
+      });
+    }
+    const nextRunAt = Number(reply[0]);
+    return { tasks, nextRunAt: nextRunAt >= 0 ? nextRunAt : undefined };
+  }
+
+  /** Extends the leases still held; returns the ids whose lease is lost. */
+  async heartbeat(leases: Lease[], deadline: number): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const args: (string | number)[] = [this.keys.active, this.keys.base, deadline];
+    for (const l of leases) args.push(l.id, l.token);
+    return (await this.run(() => this.client.heartbeat(...args))) as string[];
+  }
+
+  async complete(lease: Lease, result: string, now: number): Promise<void> {
+    const k = this.keys;
+    const reply = await this.run(() =>
+      this.client.complete(k.task(lease.id), k.active, k.done, k.base, lease.id, lease.token, result, now),
+    );
+    checkScriptResult(reply as number, lease.id);
+  }
+
+  /** Spends a retry: the task waits as pending until runAt. */
+  retry(lease: Lease, error: string, now: number, runAt: number): Promise<void> {
+    return this.endAttempt(lease, 'retry', error, now, runAt);
+  }
+
+  /** Terminal failure. */
+  fail(lease: Lease, error: string, now: number): Promise<void> {
+    return this.endAttempt(lease, 'fail', error, now, 0);
+  }
+
+  /** Back to pending at once without spending a retry (the worker is shutting down). */
+  requeue(lease: Lease, now: number): Promise<void> {
+    return this.endAttempt(lease, 'requeue', '', now, 0);
+  }
+
+  /**
+   * Ends attempts whose lease expired, as failed attempts. `delays[n]` is the backoff before retry
+   * n+1; it is computed by the retry strategy so recovered tasks back off exactly like failed ones.
+   */
+  async recoverExpired(now: number, limit: number, error: string, delays: number[]): Promise<RecoveryOutcome[]> {
+    const k = this.keys;
+    const reply = (await this.run(() =>
+      this.client.recover(k.active, k.queue, k.done, k.marker, k.base, now, limit, error, ...delays),
+    )) as (string | number)[];
+    const outcomes: RecoveryOutcome[] = [];
+    for (let i = 0; i < reply.length; i += 3) {
+      outcomes.push({
+        id: reply[i] as string,
+        outcome: reply[i + 1] as RecoveryOutcome['outcome'],
+        retries: Number(reply[i + 2]),
+      });
+    }
+    return outcomes;
+  }
+
+  /** Removes finished tasks that finished at or before `cutoff`; returns how many. */
+  async purgeFinishedBefore(cutoff: number, limit: number): Promise<number> {
+    return (await this.run(() => this.client.purgeExpired(this.keys.done, this.keys.base, cutoff, limit))) as number;
+  }
+
+  /**
+   * Blocks until a task may be ready or `timeoutMs` passes, on the wake-up marker that enqueue and
+   * retry set. Idle workers thereby cost one command per MAX_BLOCK_MS instead of a polling loop.
+   */
+  async waitForWork(timeoutMs: number, stop: AbortSignal): Promise<void> {
+    if (stop.aborted) return;
+    const ms = Math.min(Math.max(Math.ceil(timeoutMs), 1), MAX_BLOCK_MS);
+    // Dropping the blocking connection is the only way to end a BZPOPMIN early.
+    const interrupt = () => this.redis.closeBlocking();
+    stop.addEventListener('abort', interrupt, { once: true });
+    try {
+      await this.run(() => this.redis.blocking.bzpopmin(this.keys.marker, (ms / 1000).toFixed(3)));
+    } catch (err) {
+      if (!stop.aborted) throw err;
+    } finally {
+      stop.removeEventListener('abort', interrupt);
+    }
+  }
+
+  /** Calls `listener` with the id of every running task that gets deleted, in any process. */
+  async onCancel(listener: (taskId: string) => void): Promise<() => Promise<void>> {
+    const sub = this.redis.subscriber;
+    const channel = this.keys.cancelChannel;
+    const handler = (ch: string, message: string) => {
+      if (ch === channel) listener(message);
+    };
+    sub.on('message', handler);
+    await sub.subscribe(channel);
+    return async () => {
+      sub.off('message', handler);
+      await sub.unsubscribe(channel).catch(() => undefined);
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.client.ping());
+  }
+
+  /** The server's eviction policy; anything but noeviction can silently drop accepted tasks. */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+      return reply[1];
+    } catch {
+      return undefined; // CONFIG may be disabled (managed Redis); nothing to check then.
+    }
+  }
+
+  private indexesFor(filter: ListFilter): string[] {
+    const statuses = filter.status ? [filter.status] : TASK_STATUSES;
+    return statuses.map((s) => (filter.type ? this.keys.byStatusAndType(s, filter.type) : this.keys.byStatus(s)));
+  }
+
+  private async endAttempt(lease: Lease, mode: string, error: string, now: number, runAt: number): Promise<void> {
+    const k = this.keys;
+    const reply = await this.run(() =>
+      this.client.fail(k.task(lease.id), k.active, k.queue, k.done, k.marker, k.base, lease.id, lease.token, mode, error, now, runAt),
+    );
+    checkScriptResult(reply as number, lease.id);
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      if (DOMAIN_ERRORS.some((E) => err instanceof E)) throw err;
+      throw new QueueUnavailableError(err);
+    }
+  }
+}
+
+function pairsToObject(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i]] = pairs[i + 1];
+  return out;
+}

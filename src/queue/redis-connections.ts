@@ -1,0 +1,126 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import { RateLimitedReporter } from '../common/rate-limited-logger';
+import { defineScripts, ScriptCommands } from './script-loader';
+
+export type CommandClient = Redis & ScriptCommands;
+
+/** How long idle workers block on the wake-up marker at most; bounds the idle command rate. */
+export const MAX_BLOCK_MS = 5000;
+const BOOT_CONNECT_WAIT_MS = 3000;
+
+/**
+ * Owns every Redis connection of the process; the rest of the code talks to Redis through
+ * QueueRepository only. Three connections, because their traffic must not share a socket:
+ * - `commands`: scripts and reads; fails fast (no offline queue) so a request gets 503, not a hang,
+ *   and a command that failed is never silently sent later (no ghost task behind a 503);
+ * - `blocking`: BZPOPMIN of idle workers, which would stall any other command on its socket;
+ * - `subscriber`: the cancel channel (a subscribed connection can issue nothing else).
+ * Closed in onApplicationShutdown, the last phase, after workers have saved their results.
+ */
+@Injectable()
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
+  readonly commands: CommandClient;
+  private blockingClient?: Redis;
+  private subscriberClient?: Redis;
+  private readonly outageReporter = new RateLimitedReporter(30_000);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectPinoLogger(RedisConnections.name) private readonly logger: PinoLogger,
+  ) {
+    this.commands = this.create('commands', {
+      commandTimeout: config.redis.commandTimeoutMs,
+    }) as CommandClient;
+    defineScripts(this.commands);
+  }
+
+  /** Waits briefly for the first connection so a fresh process does not answer its first requests with 503. */
+  async onModuleInit(): Promise<void> {
+    if (this.commands.status === 'ready') return;
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), BOOT_CONNECT_WAIT_MS);
+      this.commands.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!(await ready)) {
+      this.logger.error(
+        { redis: this.describeTarget() },
+        'Redis is not reachable; the service starts anyway, keeps retrying, and reports not ready until it answers',
+      );
+    }
+  }
+
+  get blocking(): Redis {
+    // Blocking calls last up to MAX_BLOCK_MS, so their timeout must be longer than the block.
+    this.blockingClient ??= this.create('blocking', {
+      commandTimeout: MAX_BLOCK_MS + this.config.redis.commandTimeoutMs,
+    });
+    return this.blockingClient;
+  }
+
+  get subscriber(): Redis {
+    // Subscriptions may wait for the connection; ioredis re-subscribes after every reconnect.
+    this.subscriberClient ??= this.create('subscriber', { enableOfflineQueue: true });
+    return this.subscriberClient;
+  }
+
+  /** Interrupts a blocked BZPOPMIN (shutdown): the connection is dropped, not reconnected. */
+  closeBlocking(): void {
+    this.blockingClient?.disconnect(false);
+    this.blockingClient = undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closeBlocking();
+    const clients = [this.subscriberClient, this.commands].filter((c): c is Redis => !!c);
+    await Promise.all(
+      clients.map(async (c) => {
+        try {
+          if (c.status === 'ready') await c.quit();
+          else c.disconnect(false);
+        } catch {
+          c.disconnect(false);
+        }
+      }),
+    );
+  }
+
+  private create(role: string, overrides: RedisOptions): Redis {
+    const { redis } = this.config;
+    const options: RedisOptions = {
+      connectionName: `taskqueue-${role}`,
+      enableOfflineQueue: false,
+      // In-flight commands of a dropped connection fail instead of being replayed after reconnect.
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      ...overrides,
+    };
+    const client = redis.url
+      ? new Redis(redis.url, options)
+      : new Redis({ host: redis.host, port: redis.port, password: redis.password, db: redis.db, ...options });
+    client.on('error', (err: Error) => {
+      this.outageReporter.report((suppressed) =>
+        this.logger.error({ redis: this.describeTarget(), err: err.message, suppressed }, 'Redis connection error'),
+      );
+    });
+    client.on('ready', () => {
+      if (role === 'commands' && this.outageReporter.reset()) {
+        this.logger.info({ redis: this.describeTarget() }, 'Redis connection restored');
+      }
+    });
+    return client;
+  }
+
+  private describeTarget(): string {
+    const { redis } = this.config;
+    return redis.url ? redis.url.replace(/\/\/[^@]*@/, '//***@') : `${redis.host}:${redis.port}/${redis.db}`;
+  }
+}

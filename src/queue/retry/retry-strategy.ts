@@ -1,0 +1,7 @@
+/** Decides how long a failed task waits before its next attempt. Bound under RETRY_STRATEGY. */
+export interface RetryStrategy {
+  /** Delay in ms before the next attempt, given the retries already spent (0 for the first retry). */
+  delayMs(retriesSpent: number): number;
+}
+
+export const RETRY_STRATEGY = Symbol('RETRY_STRATEGY');

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+
+/** The Lua scripts, one per state transition; each file's header documents its KEYS, ARGV and result. */
+export const SCRIPTS = {
+  enqueue: { file: 'enqueue.lua', keys: 2 },
+  fetch: { file: 'fetch.lua', keys: 3 },
+  heartbeat: { file: 'heartbeat.lua', keys: 1 },
+  complete: { file: 'complete.lua', keys: 3 },
+  fail: { file: 'fail.lua', keys: 5 },
+  recover: { file: 'recover.lua', keys: 4 },
+  delete: { file: 'delete.lua', keys: 4 },
+  purgeExpired: { file: 'purge-expired.lua', keys: 1 },
+  /** Variable number of index keys: the caller passes numkeys first. */
+  list: { file: 'list.lua', keys: undefined },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+const LUA_DIR = join(__dirname, 'lua');
+const INCLUDE = /^--- @include "([a-z-]+)"$/gm;
+
+/** Reads a script and inlines its `--- @include "name"` lines from lua/lib (as BullMQ does). */
+export function loadScriptSource(file: string): string {
+  const source = readFileSync(join(LUA_DIR, file), 'utf8');
+  return source.replace(INCLUDE, (_, name: string) => readFileSync(join(LUA_DIR, 'lib', `${name}.lua`), 'utf8'));
+}
+
+/**
+ * Registers every script on a client with ioredis `defineCommand`: EVALSHA, falling back to EVAL (and
+ * so re-loading) when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.
+ */
+export function defineScripts(client: Redis): void {
+  for (const [name, spec] of Object.entries(SCRIPTS)) {
+    client.defineCommand(name, { lua: loadScriptSource(spec.file), numberOfKeys: spec.keys });
+  }
+}
+
+type ScriptArg = string | number;
+/** The commands defineScripts adds to a client. */
+export type ScriptCommands = {
+  [K in ScriptName]: (...args: ScriptArg[]) => Promise<unknown>;
+};

@@ -1,0 +1,33 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { TASK_STATUSES, TaskStatus } from '../../queue/task.model';
+import { LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../task-limits';
+
+/** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
+const digitsToNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : value;
+
+/** Query of GET /tasks. A repeated parameter arrives as an array and fails its string check. */
+export class ListTasksQuery {
+  @IsOptional()
+  @IsIn(TASK_STATUSES, { message: `status must be one of: ${TASK_STATUSES.join(', ')}` })
+  status?: TaskStatus;
+
+  @IsOptional()
+  @IsString({ message: 'type must be a single string' })
+  @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
+  @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'type may only contain letters, digits and _ . : -' })
+  type?: string;
+
+  @IsOptional()
+  @Transform(digitsToNumber)
+  @IsInt({ message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
+  @Min(1, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
+  @Max(LIST_LIMIT_MAX, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
+  limit?: number;
+
+  @IsOptional()
+  @IsString({ message: 'cursor must be a single string' })
+  @MaxLength(200, { message: 'cursor is not valid' })
+  cursor?: string;
+}

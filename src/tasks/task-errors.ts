@@ -1,0 +1,15 @@
+/** A submitted task that can never run: unknown type, or a payload its type rejects. Maps to 400. */
+export class InvalidTaskError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidTaskError';
+  }
+}
+
+/** A malformed listing cursor. Maps to 400. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not valid; use the URL of the Link rel="next" header');
+    this.name = 'InvalidCursorError';
+  }
+}

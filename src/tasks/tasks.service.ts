@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import { Clock, CLOCK } from '../common/clock';
+import { TaskNotFoundError } from '../queue/queue-errors';
+import { QueueRepository } from '../queue/queue.repository';
+import { TaskPage, TaskRecord } from '../queue/task.model';
+import { HandlerRegistry } from '../worker/handlers/handler-registry';
+import { InvalidPayloadError } from '../worker/handlers/task-handler';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { decodeCursor } from './list-cursor';
+import { InvalidCursorError, InvalidTaskError } from './task-errors';
+import { LIST_LIMIT_DEFAULT } from './task-limits';
+
+@Injectable()
+export class TasksService {
+  constructor(
+    private readonly queue: QueueRepository,
+    private readonly handlers: HandlerRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Validates against the handler of the type, then stores; the task is durable when this resolves. */
+  async create(dto: CreateTaskDto): Promise<TaskRecord> {
+    const payload = dto.payload ?? '';
+    const handler = this.handlers.get(dto.type);
+    if (!handler) {
+      throw new InvalidTaskError(`unknown task type "${dto.type}"; known types: ${this.handlers.types().join(', ')}`);
+    }
+    try {
+      handler.validatePayload?.(payload);
+    } catch (err) {
+      if (err instanceof InvalidPayloadError) throw new InvalidTaskError(`payload: ${err.message}`);
+      throw err;
+    }
+    const now = this.clock.now();
+    const task = {
+      id: randomUUID(),
+      type: dto.type,
+      payload,
+      maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry,
+    };
+    await this.queue.enqueue([task], now);
+    return { ...task, status: 'pending', retries: 0, attempts: 0, createdAt: now, updatedAt: now };
+  }
+
+  async get(id: string): Promise<TaskRecord> {
+    const task = await this.queue.get(id);
+    if (!task) throw new TaskNotFoundError(id);
+    return task;
+  }
+
+  list(query: ListTasksQuery): Promise<TaskPage> {
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !cursor) throw new InvalidCursorError();
+    return this.queue.list({ status: query.status, type: query.type }, query.limit ?? LIST_LIMIT_DEFAULT, cursor);
+  }
+
+  delete(id: string): Promise<void> {
+    return this.queue.delete(id);
+  }
+}

@@ -1,0 +1,11 @@
+import { Injectable } from '@nestjs/common';
+import { TaskHandler, TaskType } from './task-handler';
+
+/** Reverses by Unicode code point, so characters outside the BMP (emoji) stay intact. */
+@Injectable()
+@TaskType('reverse')
+export class ReverseHandler implements TaskHandler {
+  async handle(payload: string): Promise<string> {
+    return Array.from(payload).reverse().join('');
+  }
+}

@@ -1,0 +1,74 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import { BackgroundLoop } from '../common/background-loop';
+import { Clock, CLOCK } from '../common/clock';
+import { QueueRepository } from '../queue/queue.repository';
+import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
+import { MAX_RETRY_LIMIT } from '../tasks/task-limits';
+
+export const LEASE_EXPIRED_ERROR = 'lease expired: worker lost';
+const RECOVER_BATCH = 100;
+const PURGE_BATCH = 500;
+/** Batches per tick at most, so one tick never monopolises Redis after a long outage. */
+const MAX_BATCHES_PER_TICK = 20;
+
+/**
+ * Two loops every worker process runs; each tick is one script call, safe to run concurrently in
+ * many processes (every transition is fenced), so no leader election is needed:
+ * - recoverer: attempts whose lease expired become failed attempts (retry with backoff, or failed);
+ * - retention: finished tasks older than TASK_RETENTION_S are removed with their index entries.
+ */
+@Injectable()
+export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
+  readonly recoverer: BackgroundLoop;
+  readonly retention: BackgroundLoop;
+  private readonly delays: number[];
+
+  constructor(
+    private readonly queue: QueueRepository,
+    @Inject(RETRY_STRATEGY) retryStrategy: RetryStrategy,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectPinoLogger('Maintenance') private readonly logger: PinoLogger,
+  ) {
+    this.delays = Array.from({ length: MAX_RETRY_LIMIT + 1 }, (_, n) => retryStrategy.delayMs(n));
+    // Recovery delay after a crash is at most lease + this interval.
+    const recoverEveryMs = Math.min(1000, Math.floor(config.worker.leaseMs / 2));
+    this.recoverer = new BackgroundLoop('lease recoverer', recoverEveryMs, () => this.recoverExpiredLeases(), logger);
+    this.retention = new BackgroundLoop('retention', 5000, () => this.purgeExpiredTasks(), logger);
+  }
+
+  onModuleInit(): void {
+    this.recoverer.start();
+    this.retention.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.recoverer.stop(), this.retention.stop()]);
+  }
+
+  async recoverExpiredLeases(): Promise<void> {
+    for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
+      const outcomes = await this.queue.recoverExpired(this.clock.now(), RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays);
+      for (const o of outcomes) {
+        if (o.outcome === 'dropped') continue;
+        this.logger.warn(
+          { task_id: o.id, outcome: o.outcome, retries: o.retries, error: LEASE_EXPIRED_ERROR },
+          o.outcome === 'retry' ? 'lease expired; task will be retried' : 'lease expired; task failed permanently',
+        );
+      }
+      if (outcomes.length < RECOVER_BATCH) return;
+    }
+  }
+
+  async purgeExpiredTasks(): Promise<void> {
+    const cutoff = this.clock.now() - this.config.queue.retentionS * 1000;
+    for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
+      const removed = await this.queue.purgeFinishedBefore(cutoff, PURGE_BATCH);
+      if (removed > 0) this.logger.debug({ removed }, 'removed finished tasks past retention');
+      if (removed < PURGE_BATCH) return;
+    }
+  }
+}
