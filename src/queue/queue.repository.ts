@@ -195,19 +195,29 @@ export class QueueRepository {
     }
   }
 
-  /** Calls `listener` with the id of every running task that gets deleted, in any process. */
-  async onCancel(listener: (taskId: string) => void): Promise<() => Promise<void>> {
+  /**
+   * Calls `listener` with the id of every running task that gets deleted, in any process. Does not
+   * wait for the subscription (Redis may be down at boot; ioredis subscribes once it connects and
+   * again after every reconnect). A missed message costs only time: the next heartbeat finds the
+   * task gone.
+   */
+  onCancel(listener: (taskId: string) => void): () => Promise<void> {
     const sub = this.redis.subscriber;
     const channel = this.keys.cancelChannel;
     const handler = (ch: string, message: string) => {
       if (ch === channel) listener(message);
     };
     sub.on('message', handler);
-    await sub.subscribe(channel);
+    sub.subscribe(channel).catch(() => undefined);
     return async () => {
       sub.off('message', handler);
       await sub.unsubscribe(channel).catch(() => undefined);
     };
+  }
+
+  /** Resolves when Redis is first connected (or `stop` aborts), so loops do not start with an error. */
+  whenConnected(stop: AbortSignal): Promise<void> {
+    return this.redis.whenReady(stop);
   }
 
   async ping(): Promise<void> {

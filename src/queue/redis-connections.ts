@@ -56,10 +56,26 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Resolves once the command connection is ready (at once if it is), or when `stop` aborts. */
+  whenReady(stop: AbortSignal): Promise<void> {
+    if (this.commands.status === 'ready' || stop.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.commands.off('ready', done);
+        stop.removeEventListener('abort', done);
+        resolve();
+      };
+      this.commands.once('ready', done);
+      stop.addEventListener('abort', done, { once: true });
+    });
+  }
+
   get blocking(): Redis {
-    // Blocking calls last up to MAX_BLOCK_MS, so their timeout must be longer than the block.
+    // Blocking calls last up to MAX_BLOCK_MS, so their timeout must be longer than the block. A
+    // wait may be queued while the connection opens: it writes nothing, so replaying it is harmless.
     this.blockingClient ??= this.create('blocking', {
       commandTimeout: MAX_BLOCK_MS + this.config.redis.commandTimeoutMs,
+      enableOfflineQueue: true,
     });
     return this.blockingClient;
   }

@@ -75,7 +75,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     return this.running.size;
   }
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     this.state.registerWorkerProbe(() => ({
       healthy: this.fetchLoop !== undefined && !this.stopController.signal.aborted,
       details: { running: this.running.size, concurrency: this.concurrency, process_id: this.processId },
@@ -84,12 +84,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       this.logger.warn('WORKER_COUNT is 0: this process runs no tasks');
       return;
     }
-    try {
-      this.unsubscribeCancel = await this.queue.onCancel((id) => this.abort(id, 'deleted'));
-    } catch (err) {
-      // Without the channel a deleted task is still stopped by its next heartbeat.
-      this.logger.warn({ err: String(err) }, 'could not subscribe to task cancellations yet');
-    }
+    this.unsubscribeCancel = this.queue.onCancel((id) => this.abort(id, 'deleted'));
     this.heartbeat.start();
     this.fetchLoop = this.runFetchLoop();
     this.logger.info({ process_id: this.processId, concurrency: this.concurrency }, 'worker pool started');
@@ -131,6 +126,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   private async runFetchLoop(): Promise<void> {
     const stop = this.stopController.signal;
+    await this.queue.whenConnected(stop);
     while (!stop.aborted) {
       if (this.freeSlots.length === 0) {
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve));

@@ -1,0 +1,42 @@
+import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/bootstrap';
+import { AppConfig, loadAppConfig } from '../../src/config/app-config';
+import { QueueRepository } from '../../src/queue/queue.repository';
+import { TEST_REDIS_URL } from './redis';
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  queue: QueueRepository;
+  http: ReturnType<INestApplication['getHttpServer']>;
+  close(): Promise<void>;
+}
+
+/** Config as main.ts builds it, from an environment; tests pass only what they change. */
+export function testConfig(env: Record<string, string>): AppConfig {
+  return loadAppConfig({ REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+}
+
+/** The whole application, as main.ts builds it, on the given environment. */
+export async function createTestApp(env: Record<string, string>): Promise<TestApp> {
+  const config = testConfig(env);
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: true });
+  configureApp(app, config);
+  await app.init();
+  let closed = false;
+  return {
+    app,
+    config,
+    queue: app.get(QueueRepository),
+    http: app.getHttpServer(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+    },
+  };
+}
