@@ -65,19 +65,23 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       problems.push(`BODY_LIMIT must be between 1kb and 64mb (got "${env.BODY_LIMIT}")`);
     }
   }
+  const redisPort = Number(env.REDIS_ADDR.split(':')[1]);
+  if (!problems.some((p) => p.startsWith('REDIS_ADDR')) && !(redisPort >= 1 && redisPort <= 65535)) {
+    problems.push(`REDIS_ADDR port must be between 1 and 65535 (got "${env.REDIS_ADDR}")`);
+  }
   if (env.RETRY_MAX_DELAY_MS < env.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
-  const [host, port] = env.REDIS_ADDR.split(':');
+  const [host] = env.REDIS_ADDR.split(':');
   return {
     role: env.APP_ROLE,
     server: { port: env.SERVER_PORT, bodyLimitBytes },
     redis: {
       url: env.REDIS_URL,
       host,
-      port: Number(port),
+      port: redisPort,
       password: env.REDIS_PASSWORD,
       db: env.REDIS_DB,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,

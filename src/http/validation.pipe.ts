@@ -4,7 +4,7 @@ function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const path = parent ? `${parent}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((m) =>
-      m.startsWith(e.property) ? m.replace(e.property, path) : `${path}: ${m}`,
+      m.includes(e.property) ? m.replace(e.property, path) : `${path}: ${m}`,
     );
     return [...own, ...describe(e.children ?? [], path)];
   });
@@ -20,6 +20,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
+    // One message per field: the first rule it breaks, not every rule that follows from it.
+    stopAtFirstError: true,
     transformOptions: { enableImplicitConversion: false },
     exceptionFactory: (errors) => new BadRequestException([...new Set(describe(errors))].join('; ')),
   });

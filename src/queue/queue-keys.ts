@@ -6,7 +6,7 @@ import { TaskStatus } from './task.model';
  * Every key of a queue starts with `<QUEUE_PREFIX>:{<queue>}:`. The braces are a Redis Cluster hash
  * tag, so all keys of one queue live in one slot and every multi-key Lua script is legal on Cluster.
  * Scripts that touch per-task or per-type keys receive `base` and derive those names with the same
- * rules (see lua/lib/keys.lua); this file and that one must agree.
+ * rules (see lua/lib/common.lua); this file and that one must agree.
  */
 export class QueueKeys {
   /** Prefix shared by every key of this queue, ending in ':'. */

@@ -81,8 +81,9 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   get subscriber(): Redis {
-    // Subscriptions may wait for the connection; ioredis re-subscribes after every reconnect.
-    this.subscriberClient ??= this.create('subscriber', { enableOfflineQueue: true });
+    // SUBSCRIBE waits for the connection however long Redis is away (no retry limit), since ioredis
+    // re-subscribes after a reconnect only to channels it had subscribed to.
+    this.subscriberClient ??= this.create('subscriber', { enableOfflineQueue: true, maxRetriesPerRequest: null });
     return this.subscriberClient;
   }
 

@@ -1,4 +1,5 @@
 import { ListCursor } from '../queue/task.model';
+import { UUID_PATTERN } from './task-id.pipe';
 
 /** Cursors are opaque to clients: base64url of "<score>:<id>". */
 export function encodeCursor(cursor: ListCursor): string {
@@ -8,7 +9,9 @@ export function encodeCursor(cursor: ListCursor): string {
 /** Returns undefined for anything that was not produced by encodeCursor. */
 export function decodeCursor(text: string): ListCursor | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
-  const match = /^(\d{1,16}):([0-9a-f-]{36})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
-  if (!match) return undefined;
-  return { score: Number(match[1]), id: match[2] };
+  const match = /^(\d{1,16}):(.{36})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (!match || !UUID_PATTERN.test(match[2])) return undefined;
+  const score = Number(match[1]);
+  // Scores are epoch milliseconds; beyond 2^53 a score would not survive the round trip exactly.
+  return Number.isSafeInteger(score) ? { score, id: match[2] } : undefined;
 }

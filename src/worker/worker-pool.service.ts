@@ -77,7 +77,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   onModuleInit(): void {
     this.state.registerWorkerProbe(() => ({
-      healthy: this.fetchLoop !== undefined && !this.stopController.signal.aborted,
+      healthy: this.concurrency === 0 || (this.fetchLoop !== undefined && !this.stopController.signal.aborted),
       details: { running: this.running.size, concurrency: this.concurrency, process_id: this.processId },
     }));
     if (this.concurrency === 0) {
@@ -107,7 +107,10 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
         'waiting for running tasks to finish',
       );
       const drained = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
-      const finished = await Promise.race([drained, sleep(this.config.worker.shutdownTimeoutMs).then(() => false)]);
+      const timeout = new AbortController();
+      const timedOut = sleep(this.config.worker.shutdownTimeoutMs, timeout.signal).then(() => false);
+      const finished = await Promise.race([drained, timedOut]);
+      timeout.abort();
       if (!finished) {
         this.logger.warn({ running: this.running.size }, 'shutdown timeout: aborting running tasks and requeueing them');
         for (const id of [...this.running.keys()]) this.abort(id, 'shutdown');

@@ -4,13 +4,17 @@
   ARGV[1] -> key base of the queue
   ARGV[2] -> now (ms)
   ARGV[3..] -> groups of 4: id, type, payload, max_retry
-  Returns: number of tasks stored, or ERR_DUPLICATE_ID (nothing stored) if any id exists already.
+  Returns: number of tasks stored, or ERR_DUPLICATE_ID (nothing stored) if any id exists already or
+    appears twice in the batch.
 ]]
 --- @include "common"
 
 local base, now = ARGV[1], ARGV[2]
+local seen = {}
 for i = 3, #ARGV, 4 do
-  if redis.call('EXISTS', task_key(base, ARGV[i])) == 1 then return ERR_DUPLICATE_ID end
+  local id = ARGV[i]
+  if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
+  seen[id] = true
 end
 local count = 0
 for i = 3, #ARGV, 4 do

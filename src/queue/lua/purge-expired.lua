@@ -3,7 +3,10 @@
   ARGV[1] -> key base of the queue
   ARGV[2] -> cutoff (ms): tasks finished at or before it are removed
   ARGV[3] -> max number of tasks to remove in this call
-  Returns: number of tasks removed.
+  Returns: number of done entries handled (tasks removed, plus stray entries dropped), so a caller
+    that gets `limit` back knows more may be due.
+  Only finished (completed/failed) tasks are removed: a done entry whose task is gone or not finished
+  is stray and only the entry is dropped; an unfinished task is never deleted by retention.
 ]]
 --- @include "common"
 
@@ -12,7 +15,7 @@ local ids = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type')
-  if f[1] then
+  if f[1] == 'completed' or f[1] == 'failed' then
     index_remove(base, id, f[2], f[1])
     redis.call('DEL', key)
   end

@@ -7,9 +7,10 @@ import { MAX_RETRY_LIMIT, TYPE_MAX_LENGTH } from '../task-limits';
  * the global ValidationPipe (forbidNonWhitelisted).
  */
 export class CreateTaskDto {
-  @IsString({ message: 'type must be a string' })
-  @IsNotEmpty({ message: 'type must not be empty' })
+  // class-validator checks decorators bottom-up and stops at the first error: the type check goes last.
   @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
+  @IsNotEmpty({ message: 'type must not be empty' })
+  @IsString({ message: 'type must be a string' })
   type!: string;
 
   @ValidateIf((o: CreateTaskDto) => o.payload !== undefined)
@@ -17,8 +18,8 @@ export class CreateTaskDto {
   payload?: string;
 
   @ValidateIf((o: CreateTaskDto) => o.max_retry !== undefined)
-  @IsInt({ message: 'max_retry must be an integer' })
-  @Min(0, { message: `max_retry must be between 0 and ${MAX_RETRY_LIMIT}` })
   @Max(MAX_RETRY_LIMIT, { message: `max_retry must be between 0 and ${MAX_RETRY_LIMIT}` })
+  @Min(0, { message: `max_retry must be between 0 and ${MAX_RETRY_LIMIT}` })
+  @IsInt({ message: 'max_retry must be an integer' })
   max_retry?: number;
 }

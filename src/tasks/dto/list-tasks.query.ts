@@ -13,21 +13,22 @@ export class ListTasksQuery {
   @IsIn(TASK_STATUSES, { message: `status must be one of: ${TASK_STATUSES.join(', ')}` })
   status?: TaskStatus;
 
-  @IsOptional()
-  @IsString({ message: 'type must be a single string' })
-  @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
+  // Checked bottom-up, stopping at the first error: the type check goes last.
   @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'type may only contain letters, digits and _ . : -' })
+  @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
+  @IsString({ message: 'type must be a single string' })
+  @IsOptional()
   type?: string;
 
-  @IsOptional()
-  @Transform(digitsToNumber)
-  @IsInt({ message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
-  @Min(1, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
   @Max(LIST_LIMIT_MAX, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
+  @Min(1, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
+  @IsInt({ message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
+  @Transform(digitsToNumber)
+  @IsOptional()
   limit?: number;
 
-  @IsOptional()
-  @IsString({ message: 'cursor must be a single string' })
   @MaxLength(200, { message: 'cursor is not valid' })
+  @IsString({ message: 'cursor must be a single string' })
+  @IsOptional()
   cursor?: string;
 }

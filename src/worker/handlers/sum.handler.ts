@@ -35,8 +35,22 @@ export class SumHandler implements TaskHandler {
   }
 }
 
-/** Like Go's `%.2f`: toFixed switches to exponent notation from 1e21 on, Go never does. */
+/**
+ * Go's `%.2f`, which the original used: the exact value of the double, rounded half to even.
+ * JavaScript's toFixed rounds exact value too but breaks ties upwards, and switches to exponent
+ * notation from 1e21 on. A tie at two decimals needs an exact third decimal 5, which a double only
+ * holds when it is a multiple of 1/8 (0.125, 0.375, ...): those are rounded to even here.
+ */
 export function formatTwoDecimals(n: number): string {
-  if (Math.abs(n) < 1e21) return n.toFixed(2);
-  return `${BigInt(n).toString()}.00`;
+  if (Math.abs(n) >= 1e21) return `${BigInt(n).toString()}.00`;
+  const eighths = n * 8; // exact: scaling by a power of two
+  if (Number.isInteger(eighths)) {
+    const hundredths = eighths * 12.5; // exact for these magnitudes
+    if (!Number.isInteger(hundredths)) {
+      const down = Math.floor(hundredths);
+      const even = down % 2 === 0 ? down : down + 1;
+      return (even / 100).toFixed(2);
+    }
+  }
+  return n.toFixed(2);
 }

@@ -1,0 +1,272 @@
+import { AppConfig, ConfigValidationError, loadAppConfig, parseByteSize } from './app-config';
+
+/** Runs loadAppConfig and returns the ConfigValidationError it throws (fails the test when it does not). */
+function configError(env: Record<string, string | undefined>): ConfigValidationError {
+  let caught: unknown;
+  try {
+    loadAppConfig(env);
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ConfigValidationError);
+  return caught as ConfigValidationError;
+}
+
+describe('loadAppConfig', () => {
+  describe('defaults', () => {
+    let config: AppConfig;
+
+    beforeAll(() => {
+      config = loadAppConfig({});
+    });
+
+    it('serves on port 8080 with a 1mb body limit', () => {
+      expect(config.server).toEqual({ port: 8080, bodyLimitBytes: 1_048_576 });
+    });
+
+    it('connects to localhost:6379, db 0, no password, no URL', () => {
+      expect(config.redis).toEqual({
+        url: undefined,
+        host: 'localhost',
+        port: 6379,
+        password: undefined,
+        db: 0,
+        commandTimeoutMs: 1000,
+      });
+    });
+
+    it('runs every role', () => {
+      expect(config.role).toBe('all');
+    });
+
+    it('uses the "taskqueue" prefix and one day of retention', () => {
+      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400 });
+    });
+
+    it('runs 3 workers with a 30 s lease and a 30 s shutdown timeout', () => {
+      expect(config.worker).toEqual({ concurrency: 3, leaseMs: 30_000, shutdownTimeoutMs: 30_000 });
+    });
+
+    it('retries 3 times from a 1 s base delay, capped at one hour', () => {
+      expect(config.retry).toEqual({ baseDelayMs: 1000, maxDelayMs: 3_600_000, defaultMaxRetry: 3 });
+    });
+
+    it('makes slow tasks take 5 s and flaky tasks fail half the time', () => {
+      expect(config.handlers).toEqual({ slowTaskMs: 5000, flakyFailureRate: 0.5 });
+    });
+
+    it('logs at info', () => {
+      expect(config.log).toEqual({ level: 'info' });
+    });
+  });
+
+  it('treats empty strings as unset', () => {
+    const empty = loadAppConfig({
+      SERVER_PORT: '',
+      REDIS_ADDR: '',
+      REDIS_PASSWORD: '',
+      REDIS_URL: '',
+      WORKER_COUNT: '',
+      APP_ROLE: '',
+      QUEUE_PREFIX: '',
+      BODY_LIMIT: '',
+      FLAKY_FAILURE_RATE: '',
+      LOG_LEVEL: '',
+    });
+    expect(empty).toEqual(loadAppConfig({}));
+    expect(empty.redis.password).toBeUndefined();
+    expect(empty.redis.url).toBeUndefined();
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadAppConfig({ PATH: '/usr/bin', HOME: '/root', SERVER_PORTS: 'x' })).toEqual(loadAppConfig({}));
+  });
+
+  it('reads every variable', () => {
+    const config = loadAppConfig({
+      SERVER_PORT: '9090',
+      REDIS_ADDR: 'redis.internal:6380',
+      REDIS_PASSWORD: 's3cret',
+      REDIS_DB: '2',
+      REDIS_URL: 'rediss://user:pw@example.com:6379/1',
+      REDIS_COMMAND_TIMEOUT_MS: '2500',
+      WORKER_COUNT: '8',
+      APP_ROLE: 'worker',
+      QUEUE_PREFIX: 'my-app.v2',
+      TASK_LEASE_MS: '60000',
+      RETRY_BASE_DELAY_MS: '500',
+      RETRY_MAX_DELAY_MS: '10000',
+      DEFAULT_MAX_RETRY: '5',
+      TASK_RETENTION_S: '3600',
+      SHUTDOWN_TIMEOUT_MS: '0',
+      BODY_LIMIT: '512kb',
+      SLOW_TASK_MS: '100',
+      FLAKY_FAILURE_RATE: '0.25',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toEqual({
+      role: 'worker',
+      server: { port: 9090, bodyLimitBytes: 524_288 },
+      redis: {
+        url: 'rediss://user:pw@example.com:6379/1',
+        host: 'redis.internal',
+        port: 6380,
+        password: 's3cret',
+        db: 2,
+        commandTimeoutMs: 2500,
+      },
+      queue: { prefix: 'my-app.v2', retentionS: 3600 },
+      worker: { concurrency: 8, leaseMs: 60_000, shutdownTimeoutMs: 0 },
+      retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
+      handlers: { slowTaskMs: 100, flakyFailureRate: 0.25 },
+      log: { level: 'debug' },
+    } satisfies AppConfig);
+  });
+
+  it.each([
+    ['0', 0],
+    ['1', 1],
+    ['.5', 0.5],
+    ['0.75', 0.75],
+    ['1.0', 1],
+  ])('accepts FLAKY_FAILURE_RATE=%p as %p', (value, expected) => {
+    expect(loadAppConfig({ FLAKY_FAILURE_RATE: value }).handlers.flakyFailureRate).toBe(expected);
+  });
+
+  it.each([
+    ['1048576', 1_048_576],
+    ['1024', 1024],
+    ['1kb', 1024],
+    ['64mb', 67_108_864],
+    ['2MB', 2_097_152],
+    ['100KB', 102_400],
+    ['2048b', 2048],
+  ])('accepts BODY_LIMIT=%p as %p bytes', (value, expected) => {
+    expect(loadAppConfig({ BODY_LIMIT: value }).server.bodyLimitBytes).toBe(expected);
+  });
+
+  it.each(['all', 'api', 'worker'])('accepts APP_ROLE=%s', (role) => {
+    expect(loadAppConfig({ APP_ROLE: role }).role).toBe(role);
+  });
+
+  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])('accepts LOG_LEVEL=%s', (level) => {
+    expect(loadAppConfig({ LOG_LEVEL: level }).log.level).toBe(level);
+  });
+
+  it.each(['redis://localhost:6379', 'rediss://h:1/0'])('accepts REDIS_URL=%p', (url) => {
+    expect(loadAppConfig({ REDIS_URL: url }).redis.url).toBe(url);
+  });
+
+  describe('bad values', () => {
+    it.each([
+      ['SERVER_PORT', 'abc'],
+      ['SERVER_PORT', '0'],
+      ['SERVER_PORT', '65536'],
+      ['SERVER_PORT', '80.5'],
+      ['SERVER_PORT', '0x50'],
+      ['SERVER_PORT', ' 80'],
+      ['SERVER_PORT', '1e3'],
+      ['WORKER_COUNT', '-1'],
+      ['WORKER_COUNT', '1025'],
+      ['WORKER_COUNT', 'three'],
+      ['APP_ROLE', 'boss'],
+      ['APP_ROLE', 'ALL'],
+      ['FLAKY_FAILURE_RATE', '2'],
+      ['FLAKY_FAILURE_RATE', '-0.1'],
+      ['FLAKY_FAILURE_RATE', 'half'],
+      ['FLAKY_FAILURE_RATE', 'NaN'],
+      ['BODY_LIMIT', 'lots'],
+      ['BODY_LIMIT', '1gb'],
+      ['BODY_LIMIT', '1.5mb'],
+      ['BODY_LIMIT', '100'], // below 1kb
+      ['BODY_LIMIT', '65mb'], // above 64mb
+      ['REDIS_URL', 'http://x'],
+      ['REDIS_URL', 'localhost:6379'],
+      ['REDIS_ADDR', 'localhost'],
+      ['REDIS_ADDR', 'host:port'],
+      ['REDIS_DB', '16'],
+      ['REDIS_COMMAND_TIMEOUT_MS', '50'],
+      ['QUEUE_PREFIX', 'has space'],
+      ['QUEUE_PREFIX', 'x'.repeat(65)],
+      ['TASK_LEASE_MS', '999'],
+      ['RETRY_BASE_DELAY_MS', '0'],
+      ['DEFAULT_MAX_RETRY', '26'],
+      ['TASK_RETENTION_S', '0'],
+      ['SHUTDOWN_TIMEOUT_MS', '-5'],
+      ['SLOW_TASK_MS', '3600001'],
+      ['LOG_LEVEL', 'loud'],
+      ['LOG_LEVEL', 'INFO'],
+    ])('%s=%p throws a ConfigValidationError naming the variable', (name, value) => {
+      const error = configError({ [name]: value });
+      expect(error.name).toBe('ConfigValidationError');
+      expect(error.message).toMatch(/^Invalid configuration:/);
+      expect(error.message).toContain(name);
+      expect(error.problems.length).toBeGreaterThanOrEqual(1);
+      expect(error.problems.every((p) => p.startsWith(name))).toBe(true);
+    });
+
+    it.each(['localhost:99999', 'localhost:65536', 'localhost:0'])('REDIS_ADDR=%p (port out of range) is rejected', (addr) => {
+      expect(configError({ REDIS_ADDR: addr }).message).toContain('REDIS_ADDR');
+    });
+
+    it('quotes the bad value', () => {
+      const error = configError({ SERVER_PORT: 'abc' });
+      expect(error.message).toContain('"abc"');
+    });
+
+    it.each([
+      ['APP_ROLE', 'boss', 'APP_ROLE must be one of: all, api, worker'],
+      ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace, silent'],
+      ['REDIS_URL', 'http://x', 'REDIS_URL must start with redis:// or rediss://'],
+      ['BODY_LIMIT', 'lots', 'BODY_LIMIT must be a size like 1048576, 512kb or 1mb'],
+      ['BODY_LIMIT', '10', 'BODY_LIMIT must be between 1kb and 64mb'],
+      ['REDIS_ADDR', 'nope', 'REDIS_ADDR must look like host:port'],
+    ])('%s=%p explains the rule: %p', (name, value, text) => {
+      expect(configError({ [name]: value }).message).toContain(text);
+    });
+
+    it('names several bad variables in one error', () => {
+      const error = configError({
+        SERVER_PORT: 'abc',
+        WORKER_COUNT: '-1',
+        APP_ROLE: 'boss',
+        FLAKY_FAILURE_RATE: '2',
+        BODY_LIMIT: 'lots',
+        REDIS_URL: 'http://x',
+        LOG_LEVEL: 'loud',
+      });
+      for (const name of ['SERVER_PORT', 'WORKER_COUNT', 'APP_ROLE', 'FLAKY_FAILURE_RATE', 'BODY_LIMIT', 'REDIS_URL', 'LOG_LEVEL']) {
+        expect(error.message).toContain(name);
+        expect(error.problems.some((p) => p.startsWith(name))).toBe(true);
+      }
+      // One problem per line.
+      expect(error.message.split('\n  - ').length - 1).toBe(error.problems.length);
+    });
+
+    it('rejects RETRY_MAX_DELAY_MS below RETRY_BASE_DELAY_MS', () => {
+      const error = configError({ RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' });
+      expect(error.message).toContain('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
+    });
+
+    it('accepts RETRY_MAX_DELAY_MS equal to RETRY_BASE_DELAY_MS', () => {
+      expect(loadAppConfig({ RETRY_BASE_DELAY_MS: '2000', RETRY_MAX_DELAY_MS: '2000' }).retry.maxDelayMs).toBe(2000);
+    });
+  });
+});
+
+describe('parseByteSize', () => {
+  it.each([
+    ['0', 0],
+    ['10', 10],
+    ['10b', 10],
+    ['1kb', 1024],
+    ['1KB', 1024],
+    ['3mb', 3 * 1024 * 1024],
+  ])('parses %p as %p', (text, expected) => {
+    expect(parseByteSize(text)).toBe(expected);
+  });
+
+  it.each(['', 'lots', '1gb', '1.5mb', '-1', 'kb', ' 1kb'])('rejects %p', (text) => {
+    expect(() => parseByteSize(text)).toThrow(/not a size/);
+  });
+});

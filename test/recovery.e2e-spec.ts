@@ -1,0 +1,94 @@
+import request from 'supertest';
+import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
+import { ServiceProcess, startService, stopService } from './support/service-process';
+import { createTestApp, TestApp } from './support/test-app';
+import { delay, waitFor } from './support/wait';
+
+/**
+ * Crash recovery with real processes: a worker process is killed (SIGKILL) or frozen (SIGSTOP) in the
+ * middle of a task; another pool recovers the expired lease and completes the task. The frozen
+ * worker's late write is rejected by the fencing token.
+ */
+describe('crash recovery and fencing', () => {
+  const redis = testRedis();
+  const prefix = uniquePrefix('recovery');
+  const LEASE_MS = 1500;
+  const workerEnv = {
+    QUEUE_PREFIX: prefix,
+    APP_ROLE: 'worker',
+    WORKER_COUNT: '1',
+    TASK_LEASE_MS: String(LEASE_MS),
+    SLOW_TASK_MS: '2500',
+    RETRY_BASE_DELAY_MS: '100',
+  };
+  let api: TestApp;
+  let rescuer: TestApp | undefined;
+  let doomed: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    api = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api' });
+  });
+  afterEach(async () => {
+    await stopService(doomed);
+    await rescuer?.close();
+    doomed = rescuer = undefined;
+  });
+  afterAll(async () => {
+    await api.close();
+    await deleteByPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  const get = async (id: string) => (await request(api.http).get(`/tasks/${id}`)).body;
+
+  async function submitToDoomedWorker(): Promise<string> {
+    doomed = await startService(workerEnv);
+    const { body } = await request(api.http).post('/tasks').send({ type: 'slow', max_retry: 2 }).expect(201);
+    await waitFor(async () => ((await get(body.id)).status === 'processing' ? true : undefined), { what: 'processing' });
+    // The rescuing pool starts only now, so the doomed process is the one holding the lease.
+    rescuer = await createTestApp({ ...workerEnv, APP_ROLE: 'all' });
+    return body.id;
+  }
+
+  it('a task whose worker is SIGKILLed completes elsewhere, the crash counted as a failed attempt', async () => {
+    const id = await submitToDoomedWorker();
+    const killedAt = Date.now();
+    doomed!.child.kill('SIGKILL');
+    await doomed!.exited;
+
+    const restarted = await waitFor(async () => {
+      const t = await get(id);
+      return t.attempts === 2 ? Date.now() : undefined;
+    }, { timeoutMs: LEASE_MS + 5000, intervalMs: 20, what: 'the task to run again' });
+    const done = await waitFor(async () => {
+      const t = await get(id);
+      return t.status === 'completed' ? t : undefined;
+    }, { timeoutMs: 10_000, what: 'completion elsewhere' });
+
+    expect(done).toMatchObject({ status: 'completed', retries: 1, attempts: 2, result: 'completed after 2.5 seconds' });
+    expect(done.error).toBe('lease expired: worker lost');
+    // Recovery is bounded by the lease plus one recoverer tick and the retry backoff.
+    expect(restarted - killedAt).toBeLessThan(LEASE_MS + 3000);
+  }, 40_000);
+
+  it('a frozen worker (SIGSTOP past its lease) cannot overwrite the task when it wakes up', async () => {
+    const id = await submitToDoomedWorker();
+    doomed!.child.kill('SIGSTOP');
+
+    const done = await waitFor(async () => {
+      const t = await get(id);
+      return t.status === 'completed' ? t : undefined;
+    }, { timeoutMs: 15_000, what: 'completion by the rescuer' });
+    expect(done).toMatchObject({ attempts: 2, retries: 1, error: 'lease expired: worker lost' });
+
+    doomed!.child.kill('SIGCONT');
+    // Give the woken worker time to finish its handler and try to write its outcome.
+    await waitFor(() => (/task outcome (discarded|rejected)/.test(doomed!.output()) ? true : undefined), {
+      timeoutMs: 8000,
+      what: 'the stale worker to give up its outcome',
+    });
+    await delay(200);
+    const after = await get(id);
+    expect(after).toEqual(done);
+  }, 40_000);
+});

@@ -1,0 +1,83 @@
+import request from 'supertest';
+import { HealthController } from '../src/health/health.controller';
+import { ProcessState } from '../src/lifecycle/process-state';
+import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
+import { startService, stopService, ServiceProcess } from './support/service-process';
+import { createTestApp, TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
+
+describe('graceful shutdown', () => {
+  const redis = testRedis();
+  const prefix = uniquePrefix('shutdown');
+  let service: ServiceProcess | undefined;
+
+  afterEach(async () => stopService(service));
+  afterAll(async () => {
+    await deleteByPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  const hash = (id: string) => redis.hgetall(`${prefix}:{default}:t:${id}`);
+
+  async function submitAndWaitProcessing(t: TestApp, type = 'slow'): Promise<string> {
+    const { body } = await request(t.http).post('/tasks').send({ type }).expect(201);
+    await waitFor(async () => ((await hash(body.id)).status === 'processing' ? true : undefined), { what: 'processing' });
+    return body.id;
+  }
+
+  it('a task in flight finishes and its result is saved before the app closes; readiness is 503 meanwhile', async () => {
+    const t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '1500' });
+    const id = await submitAndWaitProcessing(t);
+    const closing = t.close();
+    // Readiness turns at once, while the task still runs.
+    await waitFor(() => (t.app.get(ProcessState).shuttingDown ? true : undefined), { timeoutMs: 500, intervalMs: 5 });
+    await expect(t.app.get(HealthController).ready()).rejects.toMatchObject({ status: 503 });
+    expect((await hash(id)).status).toBe('processing');
+    await closing;
+    expect(await hash(id)).toMatchObject({ status: 'completed', result: 'completed after 1.5 seconds', retries: '0' });
+  }, 20_000);
+
+  it('past SHUTDOWN_TIMEOUT_MS a running task is aborted and put back to pending without spending a retry', async () => {
+    const t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '30000', SHUTDOWN_TIMEOUT_MS: '300' });
+    const id = await submitAndWaitProcessing(t);
+    const started = Date.now();
+    await t.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+    const h = await hash(id);
+    expect(h).toMatchObject({ status: 'pending', retries: '0', attempts: '1' });
+    expect(h.run_at).toBeUndefined();
+    // Ready at once: its queue score is in the past, so the next worker takes it immediately.
+    expect(Number(await redis.zscore(`${prefix}:{default}:queue`, id))).toBeLessThanOrEqual(Date.now());
+    expect(await redis.zscore(`${prefix}:{default}:active`, id)).toBeNull();
+
+    // And it does run to completion on the next pool.
+    const next = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '100' });
+    await waitFor(async () => ((await hash(id)).status === 'completed' ? true : undefined), { what: 'completion after restart' });
+    expect(await hash(id)).toMatchObject({ retries: '0', attempts: '2' });
+    await next.close();
+  }, 20_000);
+
+  it('SIGTERM on a real process: stops accepting, saves the in-flight result, exits with code 0', async () => {
+    service = await startService({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '2000' });
+    const res = await fetch(`${service.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'slow' }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => ((await hash(id)).status === 'processing' ? true : undefined), { what: 'processing' });
+
+    service.child.kill('SIGTERM');
+    // The listener closes at once, long before the task ends.
+    await waitFor(async () => ((await fetch(`${service!.url}/health/live`).catch(() => 'refused')) === 'refused' ? true : undefined), {
+      timeoutMs: 1500,
+      intervalMs: 20,
+      what: 'the listener to close',
+    });
+    expect((await hash(id)).status).toBe('processing');
+    expect(await service.exited).toBe(0);
+    expect(await hash(id)).toMatchObject({ status: 'completed', result: 'completed after 2 seconds' });
+    expect(service.output()).toMatch(/worker pool stopped/);
+  }, 30_000);
+});
