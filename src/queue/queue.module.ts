@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { CLOCK, systemClock } from '../common/clock';
 import { mathRandom, RANDOM } from '../common/random';
+import { QueueIntegrityChecker } from './queue-integrity.checker';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
 import { ExponentialBackoffStrategy } from './retry/exponential-backoff.strategy';
@@ -14,6 +15,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
   providers: [
     RedisConnections,
     QueueRepository,
+    QueueIntegrityChecker,
     { provide: CLOCK, useValue: systemClock },
     { provide: RANDOM, useValue: mathRandom },
     {
@@ -23,6 +25,6 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
         new ExponentialBackoffStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs),
     },
   ],
-  exports: [QueueRepository, CLOCK, RANDOM, RETRY_STRATEGY],
+  exports: [QueueRepository, QueueIntegrityChecker, CLOCK, RANDOM, RETRY_STRATEGY],
 })
 export class QueueModule {}

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { encodeCursor } from './list-cursor';
+import { TaskBatchPipe } from './task-batch.pipe';
 import { TaskIdPipe } from './task-id.pipe';
 import { TaskResponse, toTaskResponse } from './task-response';
 import { TasksService } from './tasks.service';
@@ -14,6 +15,12 @@ export class TasksController {
   @Post()
   async create(@Body() dto: CreateTaskDto): Promise<TaskResponse> {
     return toTaskResponse(await this.tasks.create(dto));
+  }
+
+  /** Up to 1000 tasks in one request, validated like single ones, stored all or none. */
+  @Post('batch')
+  async createBatch(@Body(TaskBatchPipe) dtos: CreateTaskDto[]): Promise<TaskResponse[]> {
+    return (await this.tasks.createMany(dtos)).map(toTaskResponse);
   }
 
   /** Newest first. A next page is announced in `Link: <...>; rel="next"` (RFC 8288). */

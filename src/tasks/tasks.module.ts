@@ -11,6 +11,8 @@ import { TasksService } from './tasks.service';
 })
 export class TasksModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequireJsonMiddleware).forRoutes({ path: 'tasks', method: RequestMethod.POST });
+    consumer
+      .apply(RequireJsonMiddleware)
+      .forRoutes({ path: 'tasks', method: RequestMethod.POST }, { path: 'tasks/batch', method: RequestMethod.POST });
   }
 }

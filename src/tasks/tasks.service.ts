@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/app-config.module';
 import { Clock, CLOCK } from '../common/clock';
 import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
-import { TaskPage, TaskRecord } from '../queue/task.model';
+import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
 import { HandlerRegistry } from '../worker/handlers/handler-registry';
 import { InvalidPayloadError } from '../worker/handlers/task-handler';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -25,26 +25,37 @@ export class TasksService {
 
   /** Validates against the handler of the type, then stores; the task is durable when this resolves. */
   async create(dto: CreateTaskDto): Promise<TaskRecord> {
-    const payload = dto.payload ?? '';
-    const handler = this.handlers.get(dto.type);
-    if (!handler) {
-      throw new InvalidTaskError(`unknown task type "${dto.type}"; known types: ${this.handlers.types().join(', ')}`);
+    const [task] = await this.createMany([dto]);
+    return task;
+  }
+
+  /** All or none: every task is checked against its handler first, then all are stored in one script call. */
+  async createMany(dtos: CreateTaskDto[]): Promise<TaskRecord[]> {
+    const problems: string[] = [];
+    const tasks: NewTask[] = dtos.map((dto, i) => {
+      const payload = dto.payload ?? '';
+      const problem = this.checkAgainstHandler(dto.type, payload);
+      if (problem) problems.push(dtos.length === 1 ? problem : `[${i}] ${problem}`);
+      return { id: randomUUID(), type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
+    });
+    if (problems.length > 0) {
+      throw new InvalidTaskError(dtos.length === 1 ? problems[0] : `no task was created: ${problems.slice(0, 20).join('; ')}`);
     }
+    const now = this.clock.now();
+    await this.queue.enqueue(tasks, now);
+    return tasks.map((t) => ({ ...t, status: 'pending', retries: 0, attempts: 0, createdAt: now, updatedAt: now }));
+  }
+
+  private checkAgainstHandler(type: string, payload: string): string | undefined {
+    const handler = this.handlers.get(type);
+    if (!handler) return `unknown task type "${type}"; known types: ${this.handlers.types().join(', ')}`;
     try {
       handler.validatePayload?.(payload);
     } catch (err) {
-      if (err instanceof InvalidPayloadError) throw new InvalidTaskError(`payload: ${err.message}`);
+      if (err instanceof InvalidPayloadError) return `payload: ${err.message}`;
       throw err;
     }
-    const now = this.clock.now();
-    const task = {
-      id: randomUUID(),
-      type: dto.type,
-      payload,
-      maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry,
-    };
-    await this.queue.enqueue([task], now);
-    return { ...task, status: 'pending', retries: 0, attempts: 0, createdAt: now, updatedAt: now };
+    return undefined;
   }
 
   async get(id: string): Promise<TaskRecord> {

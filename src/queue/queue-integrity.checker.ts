@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { QueueKeys } from './queue-keys';
+import { QueueRepository } from './queue.repository';
+import { RedisConnections } from './redis-connections';
+import { TASK_STATUSES, TaskStatus } from './task.model';
+
+export interface IntegrityViolation {
+  kind:
+    | 'bad-status'
+    | 'missing-from-structure'
+    | 'in-wrong-structure'
+    | 'dangling-entry'
+    | 'index-mismatch'
+    | 'foreign-key';
+  id: string;
+  detail: string;
+}
+
+export interface IntegrityReport {
+  tasks: number;
+  byStatus: Record<TaskStatus, number>;
+  violations: IntegrityViolation[];
+}
+
+const SCAN_COUNT = 1000;
+
+/**
+ * Scans one queue and reports every broken invariant of the data model:
+ * - each task is in exactly the structures its status calls for (pending: queue; processing: active;
+ *   completed/failed: done) and in its own status index and status+type index, and no other;
+ * - every entry of queue, active, done and the indexes points at a task in the matching state;
+ * - no key under the queue's base is of an unknown kind.
+ * It reads everything (SCAN/ZSCAN, never KEYS) and is meant for tests, the chaos and fuzz runs and
+ * operators (`npm run check-queue`), not for the request path. Run it on a quiet queue: tasks that
+ * move while it scans can show up as violations that are not.
+ */
+@Injectable()
+export class QueueIntegrityChecker {
+  private readonly keys: QueueKeys;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    queue: QueueRepository,
+  ) {
+    this.keys = queue.keys;
+  }
+
+  async check(): Promise<IntegrityReport> {
+    const k = this.keys;
+    const client = this.redis.commands;
+    const violations: IntegrityViolation[] = [];
+    const tasks = new Map<string, { status: string; type: string }>();
+    const zsets = new Map<string, Set<string>>();
+
+    for await (const key of this.scanKeys(`${k.base}*`)) {
+      const rest = key.slice(k.base.length);
+      if (rest.startsWith('t:')) {
+        const [status, type] = await client.hmget(key, 'status', 'type');
+        tasks.set(rest.slice(2), { status: status ?? '', type: type ?? '' });
+      } else if (['queue', 'active', 'done'].includes(rest) || rest.startsWith('s:') || rest.startsWith('st:')) {
+        zsets.set(rest, await this.zmembers(key));
+      } else if (rest !== 'marker') {
+        violations.push({ kind: 'foreign-key', id: '', detail: `unexpected key ${key}` });
+      }
+    }
+
+    const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    const member = (name: string, id: string) => zsets.get(name)?.has(id) ?? false;
+    const home: Record<TaskStatus, string> = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' };
+
+    for (const [id, { status, type }] of tasks) {
+      if (!TASK_STATUSES.includes(status as TaskStatus) || !type) {
+        violations.push({ kind: 'bad-status', id, detail: `status "${status}", type "${type}"` });
+        continue;
+      }
+      byStatus[status as TaskStatus] += 1;
+      const expected = new Set([home[status as TaskStatus], `s:${status}`, `st:${status}:${type}`]);
+      for (const name of expected) {
+        if (!member(name, id)) violations.push({ kind: 'missing-from-structure', id, detail: `${status} task not in ${name}` });
+      }
+      for (const [name, ids] of zsets) {
+        if (!expected.has(name) && ids.has(id)) {
+          violations.push({ kind: 'in-wrong-structure', id, detail: `${status} task also in ${name}` });
+        }
+      }
+    }
+
+    for (const [name, ids] of zsets) {
+      for (const id of ids) {
+        const task = tasks.get(id);
+        if (!task) violations.push({ kind: 'dangling-entry', id, detail: `${name} entry without a task` });
+        else if (name.startsWith('st:') && name !== `st:${task.status}:${task.type}`) {
+          violations.push({ kind: 'index-mismatch', id, detail: `in ${name} but task is ${task.status}/${task.type}` });
+        }
+      }
+    }
+    return { tasks: tasks.size, byStatus, violations: dedupe(violations) };
+  }
+
+  private async *scanKeys(pattern: string): AsyncGenerator<string> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.commands.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      yield* keys;
+    } while (cursor !== '0');
+  }
+
+  private async zmembers(key: string): Promise<Set<string>> {
+    const members = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.commands.zscan(key, cursor, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      for (let i = 0; i < flat.length; i += 2) members.add(flat[i]);
+    } while (cursor !== '0');
+    return members;
+  }
+}
+
+function dedupe(violations: IntegrityViolation[]): IntegrityViolation[] {
+  const seen = new Set<string>();
+  return violations.filter((v) => {
+    const key = `${v.kind}|${v.id}|${v.detail}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,28 @@
+import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { createValidationPipe } from '../http/validation.pipe';
+import { CreateTaskDto } from './dto/create-task.dto';
+
+const MAX_REPORTED = 20;
+
+/** Validates each element of a batch exactly like a single POST /tasks body; errors name the index. */
+@Injectable()
+export class TaskBatchPipe implements PipeTransform<unknown[], Promise<CreateTaskDto[]>> {
+  private readonly single = createValidationPipe();
+
+  async transform(items: unknown[], _meta: ArgumentMetadata): Promise<CreateTaskDto[]> {
+    const problems: string[] = [];
+    const out: CreateTaskDto[] = [];
+    for (const [i, item] of items.entries()) {
+      try {
+        out.push(await this.single.transform(item, { type: 'body', metatype: CreateTaskDto }));
+      } catch (err) {
+        problems.push(`[${i}] ${err instanceof BadRequestException ? (err.getResponse() as { message: string }).message : String(err)}`);
+      }
+    }
+    if (problems.length > 0) {
+      const more = problems.length > MAX_REPORTED ? `; and ${problems.length - MAX_REPORTED} more` : '';
+      throw new BadRequestException(`no task was created: ${problems.slice(0, MAX_REPORTED).join('; ')}${more}`);
+    }
+    return out;
+  }
+}
