@@ -1,0 +1,62 @@
+import { keysByPrefix } from '../support/redis';
+import { LEASE_MS, newTask, QueueHarness, T0 } from '../support/queue-harness';
+
+/** The Redis Cluster hash tag of a key: the text between the first '{' and the next '}', if not empty. */
+function hashTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return undefined;
+  const close = key.indexOf('}', open + 1);
+  if (close <= open + 1) return undefined;
+  return key.slice(open + 1, close);
+}
+
+describe('Cluster compatibility of the key layout', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  it('hashTag helper finds the tag Redis Cluster would use', () => {
+    expect(hashTag('p:{default}:t:x')).toBe('default');
+    expect(hashTag('p:{}:t:{default}')).toBeUndefined();
+    expect(hashTag('p:queue')).toBeUndefined();
+  });
+
+  it('every key any script creates under the prefix carries the same {default} hash tag', async () => {
+    const q = harness.queue();
+    // Drive every script so each kind of key exists at least once.
+    await q.repo.enqueue(
+      [
+        newTask({ id: 'a', type: 'email' }),
+        newTask({ id: 'b', type: 'sms' }),
+        newTask({ id: 'c', type: 'report:v2' }),
+        newTask({ id: 'd', type: 'email' }),
+        newTask({ id: 'e', type: 'email' }),
+        newTask({ id: 'f', type: 'email', maxRetry: 0 }),
+      ],
+      T0,
+    );
+    const leased = (await q.repo.fetch(6, T0, T0 + LEASE_MS)).tasks;
+    const lease = (id: string) => leased.find((t) => t.id === id) ?? { id, token: 0 };
+    await q.repo.heartbeat(leased, T0 + LEASE_MS);
+    await q.repo.complete(lease('a'), 'ok', T0 + 1);
+    await q.repo.fail(lease('b'), 'boom', T0 + 1);
+    await q.repo.retry(lease('c'), 'again', T0 + 1, T0 + 60_000);
+    await q.repo.requeue(lease('d'), T0 + 1);
+    await q.repo.recoverExpired(T0 + LEASE_MS + 1, 10, 'lease expired: worker lost', [1000]);
+    await q.repo.enqueue([newTask({ id: 'g', type: 'push' })], T0 + 2);
+    await q.repo.fetch(1, T0 + 2, T0 + 2 + LEASE_MS);
+    await q.repo.list({}, 10);
+    await q.repo.list({ status: 'pending', type: 'email' }, 10);
+    await q.repo.delete('g');
+    await q.repo.purgeFinishedBefore(T0 - 1, 10);
+
+    const keys = await keysByPrefix(q.redis, q.prefix);
+    const kinds = new Set(keys.map((k) => q.rel(k).split(':')[0]));
+    expect([...kinds].sort()).toEqual(['active', 'done', 'marker', 'queue', 's', 'st', 't']);
+    expect(keys.length).toBeGreaterThan(15);
+
+    const offenders = keys.filter((k) => hashTag(k) !== 'default' || !k.startsWith(`${q.prefix}:{default}:`));
+    expect(offenders).toEqual([]);
+    expect(q.keys.cancelChannel).toContain('{default}');
+  });
+});

@@ -1,0 +1,105 @@
+import { DuplicateTaskIdError } from '../../src/queue/queue-errors';
+import { newTask, QueueHarness, T0 } from '../support/queue-harness';
+
+/** enqueue.lua against a real Redis. */
+describe('enqueue.lua', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  it.each([
+    { what: 'JSON payload', payload: '{"to":"a@example.com","n":1}', maxRetry: 3 },
+    { what: 'empty payload', payload: '', maxRetry: 0 },
+    { what: 'unicode and newlines', payload: '{"s":"h\u00e9llo \u2603\\n\u{1F600}"}\n', maxRetry: 25 },
+  ])('stores every field of a new task ($what)', async ({ payload, maxRetry }) => {
+    const q = harness.queue();
+    await q.repo.enqueue([newTask({ id: 'a', type: 'report', payload, maxRetry })], T0);
+
+    expect(await q.hash('a')).toEqual({
+      type: 'report',
+      payload,
+      status: 'pending',
+      retries: '0',
+      max_retry: String(maxRetry),
+      attempts: '0',
+      created_at: String(T0),
+      updated_at: String(T0),
+    });
+    expect(await q.repo.get('a')).toEqual({
+      id: 'a',
+      type: 'report',
+      payload,
+      status: 'pending',
+      retries: 0,
+      maxRetry,
+      attempts: 0,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+  });
+
+  it('adds the task to the queue zset at score now, to both pending indexes, and sets the marker', async () => {
+    const q = harness.queue();
+    await q.repo.enqueue([newTask({ id: 'a', type: 'email' })], T0 + 5);
+
+    expect(await q.score(q.keys.queue, 'a')).toBe(T0 + 5);
+    expect(await q.score(q.keys.byStatus('pending'), 'a')).toBe(T0 + 5);
+    expect(await q.score(q.keys.byStatusAndType('pending', 'email'), 'a')).toBe(T0 + 5);
+    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'email', 'pending'));
+    expect(await q.redis.zrange(q.keys.marker, 0, -1)).toEqual(['0']);
+    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 'st:pending:email', 't:a']);
+  });
+
+  it('stores a batch of several tasks in one call, each indexed under its own type', async () => {
+    const q = harness.queue();
+    const batch = [
+      newTask({ id: 'b1', type: 'email' }),
+      newTask({ id: 'b2', type: 'report' }),
+      newTask({ id: 'b3', type: 'email' }),
+    ];
+    await q.repo.enqueue(batch, T0);
+
+    for (const t of batch) {
+      const h = await q.hash(t.id);
+      expect(h).toMatchObject({ type: t.type, payload: t.payload, status: 'pending', max_retry: String(t.maxRetry) });
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, t.type, 'pending'));
+    }
+    expect(await q.redis.zrange(q.keys.queue, 0, -1)).toEqual(['b1', 'b2', 'b3']);
+    expect(await q.redis.zrange(q.keys.byStatus('pending'), 0, -1)).toEqual(['b1', 'b2', 'b3']);
+    expect(await q.redis.zrange(q.keys.byStatusAndType('pending', 'email'), 0, -1)).toEqual(['b1', 'b3']);
+    expect(await q.redis.zrange(q.keys.byStatusAndType('pending', 'report'), 0, -1)).toEqual(['b2']);
+  });
+
+  it.each([
+    { what: 'an id that exists already', existing: ['dup'], batch: ['n1', 'dup', 'n2'] },
+    { what: 'an existing id at the end of the batch', existing: ['dup'], batch: ['n1', 'n2', 'dup'] },
+    { what: 'the same id twice in one batch', existing: [], batch: ['n1', 'dup', 'n2', 'dup'] },
+  ])('rejects a batch with $what and stores nothing of it', async ({ existing, batch }) => {
+    const q = harness.queue();
+    if (existing.length > 0) {
+      await q.repo.enqueue(existing.map((id) => newTask({ id, type: 'old', payload: 'original' })), T0);
+    }
+    await q.clearMarker();
+    const keysBefore = await q.allKeys();
+    const hashesBefore = await Promise.all(existing.map((id) => q.hash(id)));
+
+    await expect(
+      q.repo.enqueue(batch.map((id) => newTask({ id, type: 'new', payload: 'replacement' })), T0 + 1000),
+    ).rejects.toBeInstanceOf(DuplicateTaskIdError);
+
+    expect(await q.allKeys()).toEqual(keysBefore);
+    expect(await Promise.all(existing.map((id) => q.hash(id)))).toEqual(hashesBefore);
+    for (const id of batch.filter((i) => !existing.includes(i))) {
+      expect(await q.footprint(id)).toEqual([]);
+    }
+    expect(await q.markerSet()).toBe(false);
+  });
+
+  it('accepts the same id again once the first task is deleted', async () => {
+    const q = harness.queue();
+    await q.repo.enqueue([newTask({ id: 'again', type: 'a' })], T0);
+    await q.repo.delete('again');
+    await q.repo.enqueue([newTask({ id: 'again', type: 'b' })], T0 + 1);
+    expect(await q.footprint('again')).toEqual(q.expectedFootprint('again', 'b', 'pending'));
+  });
+});

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { ListFilter } from '../../src/queue/queue.repository';
+import { ListCursor, TaskRecord, TaskStatus } from '../../src/queue/task.model';
+import { LEASE_MS, newTask, QueueFixture, QueueHarness, T0 } from '../support/queue-harness';
+
+interface Seeded {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  created: number;
+}
+
+/** Listing order: creation score descending, then id descending (byte order). */
+function byListingOrder(a: Seeded, b: Seeded): number {
+  if (a.created !== b.created) return b.created - a.created;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+function expectedIds(seeded: Seeded[], filter: ListFilter): string[] {
+  return seeded
+    .filter((s) => (!filter.status || s.status === filter.status) && (!filter.type || s.type === filter.type))
+    .sort(byListingOrder)
+    .map((s) => s.id);
+}
+
+/** Walks every page; checks page sizes and the has-more flag on the way. */
+async function walk(q: QueueFixture, filter: ListFilter, limit: number, between?: () => Promise<void>): Promise<TaskRecord[]> {
+  const all: TaskRecord[] = [];
+  let cursor: ListCursor | undefined;
+  for (let page = 0; page < 10_000; page += 1) {
+    const got = await q.repo.list(filter, limit, cursor);
+    all.push(...got.tasks);
+    if (!got.next) {
+      expect(got.tasks.length).toBeLessThanOrEqual(limit);
+      return all;
+    }
+    expect(got.tasks).toHaveLength(limit);
+    const last = got.tasks[got.tasks.length - 1];
+    expect(got.next).toEqual({ id: last.id, score: last.createdAt });
+    cursor = got.next;
+    await between?.();
+  }
+  throw new Error('pagination did not end');
+}
+
+/**
+ * Seeds tasks one millisecond apart, each brought to its status through the scripts: every task is
+ * leased right after it is enqueued (earlier pending ones wait far in the future, so fetch takes
+ * exactly the new one), then completed, failed, kept processing, or retried far ahead (pending).
+ */
+async function seedStatuses(q: QueueFixture, plan: Array<[string, string, TaskStatus]>): Promise<Seeded[]> {
+  const seeded: Seeded[] = [];
+  for (const [i, [id, type, status]] of plan.entries()) {
+    const created = T0 + i;
+    await q.repo.enqueue([newTask({ id, type })], created);
+    const [t] = (await q.repo.fetch(1, created, created + LEASE_MS)).tasks;
+    expect(t.id).toBe(id);
+    if (status === 'completed') await q.repo.complete(t, 'ok', created);
+    if (status === 'failed') await q.repo.fail(t, 'boom', created);
+    if (status === 'pending') await q.repo.retry(t, 'later', created, T0 + 1_000_000_000);
+    seeded.push({ id, type, status, created });
+  }
+  return seeded;
+}
+
+describe('list.lua', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  describe('filters', () => {
+    let q: QueueFixture;
+    let seeded: Seeded[];
+
+    beforeAll(async () => {
+      q = harness.queue();
+      seeded = await seedStatuses(q, [
+        ['p1', 'email', 'pending'],
+        ['r1', 'sms', 'processing'],
+        ['c1', 'email', 'completed'],
+        ['f1', 'sms', 'failed'],
+        ['p2', 'sms', 'pending'],
+        ['c2', 'sms', 'completed'],
+        ['r2', 'email', 'processing'],
+        ['f2', 'email', 'failed'],
+        ['c3', 'email', 'completed'],
+      ]);
+    });
+
+    it.each<{ filter: ListFilter }>([
+      { filter: {} },
+      { filter: { status: 'pending' } },
+      { filter: { status: 'processing' } },
+      { filter: { status: 'completed' } },
+      { filter: { status: 'failed' } },
+      { filter: { type: 'email' } },
+      { filter: { type: 'sms' } },
+      { filter: { type: 'push' } },
+      { filter: { status: 'completed', type: 'email' } },
+      { filter: { status: 'failed', type: 'sms' } },
+      { filter: { status: 'pending', type: 'push' } },
+    ])('lists newest first with filter $filter', async ({ filter }) => {
+      const page = await q.repo.list(filter, 100);
+      const want = expectedIds(seeded, filter);
+      expect(page.tasks.map((t) => t.id)).toEqual(want);
+      expect(page.next).toBeUndefined();
+      for (const t of page.tasks) {
+        const s = seeded.find((x) => x.id === t.id) as Seeded;
+        expect(t).toMatchObject({ type: s.type, status: s.status, createdAt: s.created });
+      }
+    });
+
+    it('sanity: the seed covers every status and both types', () => {
+      expect(new Set(seeded.map((s) => s.status)).size).toBe(4);
+      expect(expectedIds(seeded, { type: 'email' }).length).toBeGreaterThan(0);
+      expect(expectedIds(seeded, { type: 'sms' }).length).toBeGreaterThan(0);
+    });
+
+    it('returns whole task records, parsed', async () => {
+      const { tasks } = await q.repo.list({ status: 'completed', type: 'sms' }, 10);
+      expect(tasks).toEqual([
+        expect.objectContaining({ id: 'c2', type: 'sms', status: 'completed', result: 'ok', attempts: 1, retries: 0 }),
+      ]);
+    });
+  });
+
+  describe('pagination', () => {
+    it.each([
+      { count: 0, limit: 7, pages: 1 },
+      { count: 3, limit: 10, pages: 1 },
+      { count: 7, limit: 7, pages: 1 },
+      { count: 14, limit: 7, pages: 2 },
+      { count: 15, limit: 7, pages: 3 },
+      { count: 1, limit: 1, pages: 1 },
+      { count: 2, limit: 1, pages: 2 },
+    ])('$count tasks with limit $limit take $pages page(s), has-more false on the last', async ({ count, limit, pages }) => {
+      const q = harness.queue();
+      for (let i = 0; i < count; i += 1) await q.repo.enqueue([newTask({ id: `t${i}` })], T0 + i);
+      let seen = 0;
+      let cursor: ListCursor | undefined;
+      for (let p = 1; p <= pages; p += 1) {
+        const page = await q.repo.list({}, limit, cursor);
+        seen += page.tasks.length;
+        if (p < pages) expect(page.next).toBeDefined();
+        else expect(page.next).toBeUndefined();
+        cursor = page.next;
+      }
+      expect(seen).toBe(count);
+    });
+
+    async function seedBatch(q: QueueFixture): Promise<Seeded[]> {
+      const seeded: Seeded[] = [];
+      const add = async (ids: string[], type: (i: number) => string, at: number) => {
+        await q.repo.enqueue(ids.map((id, i) => newTask({ id, type: type(i) })), at);
+        ids.forEach((id, i) => seeded.push({ id, type: type(i), status: 'pending', created: at }));
+      };
+      await add(['old-1', 'old-2', 'old-3'], () => 'a', T0 - 10);
+      // 250 tasks created in the same millisecond, random ids, two types.
+      await add(Array.from({ length: 250 }, () => randomUUID()), (i) => (i % 3 === 0 ? 'b' : 'a'), T0);
+      await add(['new-1', 'new-2', 'new-3'], () => 'b', T0 + 10);
+      return seeded;
+    }
+
+    it.each<{ filter: ListFilter }>([{ filter: {} }, { filter: { type: 'b' } }, { filter: { status: 'pending', type: 'a' } }])(
+      'walks every task exactly once in order when 250 share one millisecond (filter $filter, limit 7)',
+      async ({ filter }) => {
+        const q = harness.queue();
+        const seeded = await seedBatch(q);
+        const want = expectedIds(seeded, filter);
+        expect(want.length).toBeGreaterThan(50);
+
+        const got = (await walk(q, filter, 7)).map((t) => t.id);
+
+        expect(new Set(got).size).toBe(got.length);
+        expect(got).toEqual(want);
+      },
+    );
+
+    it('merges the status indexes with ties across them and still walks every task exactly once', async () => {
+      const q = harness.queue();
+      const seeded = await seedBatch(q);
+      // Spread the tied batch over all four statuses.
+      const leased = (await q.repo.fetch(60, T0 + 20, T0 + 20 + LEASE_MS)).tasks;
+      for (const [i, t] of leased.entries()) {
+        if (i % 3 === 0) await q.repo.complete(t, 'ok', T0 + 30);
+        else if (i % 3 === 1) await q.repo.fail(t, 'boom', T0 + 30);
+      }
+      for (const s of seeded) s.status = (await q.repo.get(s.id))?.status as TaskStatus;
+      expect(new Set(seeded.map((s) => s.status)).size).toBe(4);
+
+      for (const filter of [{}, { type: 'a' }] as ListFilter[]) {
+        const got = (await walk(q, filter, 7)).map((t) => t.id);
+        expect(new Set(got).size).toBe(got.length);
+        expect(got).toEqual(expectedIds(seeded, filter));
+      }
+    });
+
+    it('still walks every task exactly once when tasks change status between pages', async () => {
+      const q = harness.queue();
+      const seeded = await seedBatch(q);
+      let tick = 0;
+
+      const got = (
+        await walk(q, {}, 7, async () => {
+          // Lease and finish tasks that are both behind and ahead of the cursor.
+          tick += 1;
+          const { tasks } = await q.repo.fetch(4, T0 + 100 + tick, T0 + 100 + tick + LEASE_MS);
+          if (tasks[0]) await q.repo.complete(tasks[0], 'ok', T0 + 100 + tick);
+          if (tasks[1]) await q.repo.fail(tasks[1], 'boom', T0 + 100 + tick);
+        })
+      ).map((t) => t.id);
+
+      expect(tick).toBeGreaterThan(30);
+      expect(new Set(got).size).toBe(got.length);
+      expect(got).toEqual(expectedIds(seeded, {}));
+    });
+  });
+});

@@ -1,0 +1,165 @@
+import type Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../../src/config/app-config';
+import { QueueKeys } from '../../src/queue/queue-keys';
+import { LeasedTask, NewTask } from '../../src/queue/task.model';
+import { QueueRepository } from '../../src/queue/queue.repository';
+import { RedisConnections } from '../../src/queue/redis-connections';
+import { deleteByPrefix, keysByPrefix, testRedis, uniquePrefix } from './redis';
+import { testConfig } from './test-app';
+
+/** A fixed epoch (ms) every queue spec counts from: time is passed explicitly, nothing sleeps. */
+export const T0 = 1_700_000_000_000;
+export const LEASE_MS = 30_000;
+
+/** PinoLogger-compatible stub that swallows everything. */
+export const silentLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+  trace: () => undefined,
+  fatal: () => undefined,
+} as unknown as PinoLogger;
+
+/** One isolated queue: its own key prefix, the repository on it, and raw-Redis probes for assertions. */
+export class QueueFixture {
+  readonly repo: QueueRepository;
+  readonly keys: QueueKeys;
+
+  constructor(
+    readonly config: AppConfig,
+    connections: RedisConnections,
+    readonly redis: Redis,
+  ) {
+    this.repo = new QueueRepository(connections, config);
+    this.keys = this.repo.keys;
+  }
+
+  get prefix(): string {
+    return this.config.queue.prefix;
+  }
+
+  /** Key name relative to the queue base, e.g. `s:pending`, for readable expectations. */
+  rel(key: string): string {
+    return key.startsWith(this.keys.base) ? key.slice(this.keys.base.length) : key;
+  }
+
+  hash(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.task(id));
+  }
+
+  async score(key: string, id: string): Promise<number | null> {
+    const s = await this.redis.zscore(key, id);
+    return s === null ? null : Number(s);
+  }
+
+  /** Every key of this queue, relative to the base. */
+  async allKeys(): Promise<string[]> {
+    return (await keysByPrefix(this.redis, this.keys.base)).map((k) => this.rel(k));
+  }
+
+  /**
+   * Where a task id is referenced: its own hash and every zset under the queue base that holds it
+   * (checked with ZSCORE on each zset, whatever its name). Relative key names, sorted.
+   */
+  async footprint(id: string): Promise<string[]> {
+    const keys = await keysByPrefix(this.redis, this.keys.base);
+    const found: string[] = [];
+    for (const key of keys) {
+      if (key === this.keys.task(id)) {
+        found.push(this.rel(key));
+        continue;
+      }
+      const type = await this.redis.type(key);
+      if (type === 'zset' && (await this.redis.zscore(key, id)) !== null) found.push(this.rel(key));
+      if (type !== 'zset' && type !== 'hash') throw new Error(`unexpected ${type} key ${key}`);
+    }
+    return found.sort();
+  }
+
+  /** The keys (relative) that reference a task in `status`: its hash, its stage zset and both listing indexes. */
+  expectedFootprint(id: string, type: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
+    const stage = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' }[status];
+    return [stage, `s:${status}`, `st:${status}:${type}`, `t:${id}`].sort();
+  }
+
+  /** Everything stored under the queue base (type and content of each key), to assert "nothing changed". */
+  async dump(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const key of await keysByPrefix(this.redis, this.keys.base)) {
+      const type = await this.redis.type(key);
+      if (type === 'hash') out[this.rel(key)] = await this.redis.hgetall(key);
+      else if (type === 'zset') out[this.rel(key)] = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
+      else out[this.rel(key)] = type;
+    }
+    return out;
+  }
+
+  async markerSet(): Promise<boolean> {
+    return (await this.redis.zcard(this.keys.marker)) > 0;
+  }
+
+  async clearMarker(): Promise<void> {
+    await this.redis.del(this.keys.marker);
+  }
+
+  /** Enqueues `count` tasks (ids `<id>-0`, `<id>-1`, ...) at `now` and leases them all, deadline now + LEASE_MS. */
+  async leased(count: number, now = T0, overrides: Partial<NewTask> = {}): Promise<LeasedTask[]> {
+    const base = overrides.id ?? 'leased';
+    const tasks = Array.from({ length: count }, (_, i) => newTask({ ...overrides, id: `${base}-${i}` }));
+    await this.repo.enqueue(tasks, now);
+    const { tasks: got } = await this.repo.fetch(count, now, now + LEASE_MS);
+    if (got.length !== count) throw new Error(`leased ${got.length} of ${count}`);
+    return got;
+  }
+}
+
+let seq = 0;
+
+/** A new task with defaults; ids are unique per process unless given. */
+export function newTask(overrides: Partial<NewTask> = {}): NewTask {
+  seq += 1;
+  return { id: `id-${seq}`, type: 'email', payload: `{"n":${seq}}`, maxRetry: 3, ...overrides };
+}
+
+/**
+ * Shared connections for one spec file; every `queue()` gets a fresh key prefix so tests never see
+ * each other's tasks. `close()` deletes every prefix handed out and closes all connections.
+ */
+export class QueueHarness {
+  readonly redis = testRedis();
+  readonly connections: RedisConnections;
+  private readonly prefixes: string[] = [];
+  private readonly extraClients: Redis[] = [];
+
+  constructor() {
+    this.connections = new RedisConnections(testConfig({ QUEUE_PREFIX: uniquePrefix('lua') }), silentLogger);
+  }
+
+  /** Waits for the command connection (it has no offline queue); call in beforeAll. */
+  async start(): Promise<void> {
+    await this.connections.onModuleInit();
+    if (this.connections.commands.status !== 'ready') throw new Error('Redis is not reachable');
+  }
+
+  queue(): QueueFixture {
+    const prefix = uniquePrefix('lua');
+    this.prefixes.push(prefix);
+    return new QueueFixture(testConfig({ QUEUE_PREFIX: prefix }), this.connections, this.redis);
+  }
+
+  /** A plain extra client (e.g. a subscriber), closed with the harness. */
+  client(): Redis {
+    const c = testRedis();
+    this.extraClients.push(c);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    for (const prefix of this.prefixes) await deleteByPrefix(this.redis, `${prefix}:`);
+    await this.connections.onApplicationShutdown();
+    for (const c of this.extraClients) c.disconnect();
+    await this.redis.quit();
+  }
+}
