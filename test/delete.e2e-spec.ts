@@ -13,6 +13,8 @@ describe('DELETE /tasks/{id}', () => {
     t = await createTestApp({
       QUEUE_PREFIX: prefix,
       WORKER_COUNT: '1',
+      // No prefetch: a task behind the busy worker stays pending instead of being leased ahead.
+      WORKER_PREFETCH: '0',
       SLOW_TASK_MS: '20000',
       FLAKY_FAILURE_RATE: '1',
       RETRY_BASE_DELAY_MS: '600000',

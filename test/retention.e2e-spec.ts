@@ -9,7 +9,7 @@ describe('retention of finished tasks (TASK_RETENTION_S)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', TASK_RETENTION_S: '1', SLOW_TASK_MS: '30000', FLAKY_FAILURE_RATE: '1', SHUTDOWN_TIMEOUT_MS: '100' });
+    t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', WORKER_PREFETCH: '0', TASK_RETENTION_S: '1', SLOW_TASK_MS: '30000', FLAKY_FAILURE_RATE: '1', SHUTDOWN_TIMEOUT_MS: '100' });
   });
   afterAll(async () => {
     await t.close();

@@ -17,7 +17,7 @@ describe('graceful shutdown', () => {
     redis.disconnect();
   });
 
-  const hash = (id: string) => redis.hgetall(`${prefix}:{default}:t:${id}`);
+  const hash = (id: string, queuePrefix = prefix) => redis.hgetall(`${queuePrefix}:{default}:t:${id}`);
 
   async function submitAndWaitProcessing(t: TestApp, type = 'slow'): Promise<string> {
     const { body } = await request(t.http).post('/tasks').send({ type }).expect(201);
@@ -57,8 +57,39 @@ describe('graceful shutdown', () => {
     await next.close();
   }, 20_000);
 
+  it('prefetched tasks are leased ahead, kept alive, and handed back untouched on shutdown', async () => {
+    const t = await createTestApp({
+      QUEUE_PREFIX: prefix,
+      WORKER_COUNT: '1',
+      WORKER_PREFETCH: '2',
+      SLOW_TASK_MS: '1500',
+      TASK_LEASE_MS: '1000',
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await request(t.http).post('/tasks').send({ type: 'slow' }).expect(201)).body.id);
+    // One runs, two wait in the buffer: all three are leased.
+    await waitFor(async () => ((await redis.zcard(`${prefix}:{default}:active`)) === 3 ? true : undefined), { what: 'prefetch' });
+    const runningId = await waitFor(async () => {
+      for (const id of ids) if ((await hash(id)).started_at && (await redis.zscore(`${prefix}:{default}:active`, id))) return id;
+      return undefined;
+    });
+    // The lease (1 s) is shorter than the slow task: only the heartbeat keeps the buffered ones leased.
+    await new Promise((r) => setTimeout(r, 1300));
+    for (const id of ids) expect(await hash(id)).toMatchObject({ status: 'processing', attempts: '1', retries: '0' });
+
+    await t.close();
+    const finished = await Promise.all(ids.map((id) => hash(id)));
+    // Graceful shutdown lets the running task finish; the buffered ones go back without a retry spent.
+    expect(finished.filter((h) => h.status === 'completed')).toHaveLength(1);
+    expect(finished.filter((h) => h.status === 'pending' && h.retries === '0' && h.attempts === '1')).toHaveLength(2);
+    expect((await hash(runningId)).status).toBe('completed');
+    expect(await redis.zcard(`${prefix}:{default}:active`)).toBe(0);
+  }, 20_000);
+
   it('SIGTERM on a real process: stops accepting, saves the in-flight result, exits with code 0', async () => {
-    service = await startService({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '2000' });
+    // A queue of its own: nothing left by the tests above runs ahead of this task.
+    const own = `${prefix}-sigterm`;
+    service = await startService({ QUEUE_PREFIX: own, WORKER_COUNT: '1', SLOW_TASK_MS: '2000' });
     const res = await fetch(`${service.url}/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -66,7 +97,7 @@ describe('graceful shutdown', () => {
     });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
-    await waitFor(async () => ((await hash(id)).status === 'processing' ? true : undefined), { what: 'processing' });
+    await waitFor(async () => ((await hash(id, own)).status === 'processing' ? true : undefined), { what: 'processing' });
 
     service.child.kill('SIGTERM');
     // The listener closes at once, long before the task ends.
@@ -75,9 +106,9 @@ describe('graceful shutdown', () => {
       intervalMs: 20,
       what: 'the listener to close',
     });
-    expect((await hash(id)).status).toBe('processing');
+    expect((await hash(id, own)).status).toBe('processing');
     expect(await service.exited).toBe(0);
-    expect(await hash(id)).toMatchObject({ status: 'completed', result: 'completed after 2 seconds' });
+    expect(await hash(id, own)).toMatchObject({ status: 'completed', result: 'completed after 2 seconds' });
     expect(service.output()).toMatch(/worker pool stopped/);
   }, 30_000);
 });

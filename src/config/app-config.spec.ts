@@ -21,7 +21,13 @@ describe('loadAppConfig', () => {
     });
 
     it('serves on port 8080 with a 1mb body limit', () => {
-      expect(config.server).toEqual({ port: 8080, bodyLimitBytes: 1_048_576 });
+      expect(config.server).toEqual({
+        port: 8080,
+        bodyLimitBytes: 1_048_576,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5000,
+      });
     });
 
     it('connects to localhost:6379, db 0, no password, no URL', () => {
@@ -43,8 +49,15 @@ describe('loadAppConfig', () => {
       expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400 });
     });
 
-    it('runs 3 workers with a 30 s lease and a 30 s shutdown timeout', () => {
-      expect(config.worker).toEqual({ concurrency: 3, leaseMs: 30_000, shutdownTimeoutMs: 30_000 });
+    it('runs 3 workers, prefetching 3, with a 30 s lease and a 30 s shutdown timeout', () => {
+      expect(config.worker).toEqual({ concurrency: 3, prefetch: 3, leaseMs: 30_000, shutdownTimeoutMs: 30_000 });
+    });
+
+    it('WORKER_PREFETCH follows WORKER_COUNT unless set; 0 turns prefetching off', () => {
+      expect(loadAppConfig({ WORKER_COUNT: '8' }).worker.prefetch).toBe(8);
+      expect(loadAppConfig({ WORKER_COUNT: '8', WORKER_PREFETCH: '0' }).worker.prefetch).toBe(0);
+      expect(loadAppConfig({ WORKER_PREFETCH: '50' }).worker.prefetch).toBe(50);
+      expect(() => loadAppConfig({ WORKER_PREFETCH: '-1' })).toThrow(/WORKER_PREFETCH/);
     });
 
     it('retries 3 times from a 1 s base delay, capped at one hour', () => {
@@ -100,13 +113,16 @@ describe('loadAppConfig', () => {
       TASK_RETENTION_S: '3600',
       SHUTDOWN_TIMEOUT_MS: '0',
       BODY_LIMIT: '512kb',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1500',
       SLOW_TASK_MS: '100',
       FLAKY_FAILURE_RATE: '0.25',
       LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
       role: 'worker',
-      server: { port: 9090, bodyLimitBytes: 524_288 },
+      server: { port: 9090, bodyLimitBytes: 524_288, headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1500 },
       redis: {
         url: 'rediss://user:pw@example.com:6379/1',
         host: 'redis.internal',
@@ -116,7 +132,7 @@ describe('loadAppConfig', () => {
         commandTimeoutMs: 2500,
       },
       queue: { prefix: 'my-app.v2', retentionS: 3600 },
-      worker: { concurrency: 8, leaseMs: 60_000, shutdownTimeoutMs: 0 },
+      worker: { concurrency: 8, prefetch: 8, leaseMs: 60_000, shutdownTimeoutMs: 0 },
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
       handlers: { slowTaskMs: 100, flakyFailureRate: 0.25 },
       log: { level: 'debug' },
@@ -194,6 +210,10 @@ describe('loadAppConfig', () => {
       ['TASK_RETENTION_S', '0'],
       ['SHUTDOWN_TIMEOUT_MS', '-5'],
       ['SLOW_TASK_MS', '3600001'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '99'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '10s'],
+      ['HTTP_REQUEST_TIMEOUT_MS', '3600001'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '0'],
       ['LOG_LEVEL', 'loud'],
       ['LOG_LEVEL', 'INFO'],
     ])('%s=%p throws a ConfigValidationError naming the variable', (name, value) => {
@@ -250,6 +270,12 @@ describe('loadAppConfig', () => {
 
     it('accepts RETRY_MAX_DELAY_MS equal to RETRY_BASE_DELAY_MS', () => {
       expect(loadAppConfig({ RETRY_BASE_DELAY_MS: '2000', RETRY_MAX_DELAY_MS: '2000' }).retry.maxDelayMs).toBe(2000);
+    });
+
+    it('rejects HTTP_REQUEST_TIMEOUT_MS below HTTP_HEADERS_TIMEOUT_MS (headers are part of the request)', () => {
+      const error = configError({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' });
+      expect(error.message).toContain('HTTP_REQUEST_TIMEOUT_MS must not be smaller than HTTP_HEADERS_TIMEOUT_MS');
+      expect(loadAppConfig({ HTTP_HEADERS_TIMEOUT_MS: '4000', HTTP_REQUEST_TIMEOUT_MS: '4000' }).server.requestTimeoutMs).toBe(4000);
     });
   });
 });

@@ -5,7 +5,14 @@ import { AppRole, EnvironmentVariables, LogLevel } from './env.schema';
 /** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
 export interface AppConfig {
   role: AppRole;
-  server: { port: number; bodyLimitBytes: number };
+  server: {
+    port: number;
+    bodyLimitBytes: number;
+    /** Node's server.headersTimeout, requestTimeout and keepAliveTimeout (set in configureApp). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   redis: {
     url?: string;
     host: string;
@@ -17,6 +24,7 @@ export interface AppConfig {
   queue: { prefix: string; retentionS: number };
   worker: {
     concurrency: number;
+    prefetch: number;
     leaseMs: number;
     shutdownTimeoutMs: number;
   };
@@ -47,7 +55,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL']) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'WORKER_PREFETCH']) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -69,6 +77,9 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
   if (!problems.some((p) => p.startsWith('REDIS_ADDR')) && !(redisPort >= 1 && redisPort <= 65535)) {
     problems.push(`REDIS_ADDR port must be between 1 and 65535 (got "${env.REDIS_ADDR}")`);
   }
+  if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS) {
+    problems.push('HTTP_REQUEST_TIMEOUT_MS must not be smaller than HTTP_HEADERS_TIMEOUT_MS');
+  }
   if (env.RETRY_MAX_DELAY_MS < env.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
@@ -77,7 +88,13 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
   const [host] = env.REDIS_ADDR.split(':');
   return {
     role: env.APP_ROLE,
-    server: { port: env.SERVER_PORT, bodyLimitBytes },
+    server: {
+      port: env.SERVER_PORT,
+      bodyLimitBytes,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     redis: {
       url: env.REDIS_URL,
       host,
@@ -89,6 +106,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S },
     worker: {
       concurrency: env.WORKER_COUNT,
+      prefetch: env.WORKER_PREFETCH ?? env.WORKER_COUNT,
       leaseMs: env.TASK_LEASE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },

@@ -66,6 +66,17 @@ export class EnvironmentVariables {
   @Max(1024)
   WORKER_COUNT = 3;
 
+  /**
+   * Tasks a worker process may lease beyond its busy slots, so the next task is already in memory when
+   * a slot frees. Unset: WORKER_COUNT. 0 turns prefetching off (fairest for long tasks).
+   */
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  WORKER_PREFETCH?: number;
+
   @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
 
@@ -114,6 +125,27 @@ export class EnvironmentVariables {
   @IsString()
   @Matches(/^\d+(b|kb|mb)?$/i, { message: 'BODY_LIMIT must be a size like 1048576, 512kb or 1mb' })
   BODY_LIMIT = '1mb';
+
+  /** A client must send all request headers within this time, or the connection is closed (slow-loris). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** A client must send the whole request (headers and body) within this time. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** An idle keep-alive connection is closed after this time. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
 
   @Transform(toInteger)
   @IsInt()

@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/app-config.module';
 import {
   checkScriptResult,
   DuplicateTaskIdError,
+  QueueErrorCode,
   LeaseLostError,
   QueueUnavailableError,
   TaskNotFoundError,
@@ -31,6 +32,16 @@ export interface Lease {
   id: string;
   token: number;
 }
+
+/** How one attempt ends; `text` is the result for 'complete', the error for 'retry' and 'fail'. */
+export interface Settlement {
+  lease: Lease;
+  mode: 'complete' | 'retry' | 'fail' | 'requeue';
+  text: string;
+  runAt?: number;
+}
+
+export type SettleResult = 'applied' | 'not-found' | 'lease-lost';
 
 export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'dropped'; retries: number };
 
@@ -129,26 +140,36 @@ export class QueueRepository {
   }
 
   async complete(lease: Lease, result: string, now: number): Promise<void> {
-    const k = this.keys;
-    const reply = await this.run(() =>
-      this.client.complete(k.task(lease.id), k.active, k.done, k.base, lease.id, lease.token, result, now),
-    );
-    checkScriptResult(reply as number, lease.id);
+    await this.settleOne({ lease, mode: 'complete', text: result }, now);
   }
 
   /** Spends a retry: the task waits as pending until runAt. */
-  retry(lease: Lease, error: string, now: number, runAt: number): Promise<void> {
-    return this.endAttempt(lease, 'retry', error, now, runAt);
+  async retry(lease: Lease, error: string, now: number, runAt: number): Promise<void> {
+    await this.settleOne({ lease, mode: 'retry', text: error, runAt }, now);
   }
 
   /** Terminal failure. */
-  fail(lease: Lease, error: string, now: number): Promise<void> {
-    return this.endAttempt(lease, 'fail', error, now, 0);
+  async fail(lease: Lease, error: string, now: number): Promise<void> {
+    await this.settleOne({ lease, mode: 'fail', text: error }, now);
   }
 
   /** Back to pending at once without spending a retry (the worker is shutting down). */
-  requeue(lease: Lease, now: number): Promise<void> {
-    return this.endAttempt(lease, 'requeue', '', now, 0);
+  async requeue(lease: Lease, now: number): Promise<void> {
+    await this.settleOne({ lease, mode: 'requeue', text: '' }, now);
+  }
+
+  /**
+   * Ends many attempts in one script call (a worker's batched outcomes). Each is fenced by its own
+   * token; the result says, per settlement and in order, whether it was applied.
+   */
+  async settle(settlements: Settlement[], now: number): Promise<SettleResult[]> {
+    const k = this.keys;
+    const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base, now];
+    for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.runAt ?? 0);
+    const codes = (await this.run(() => this.client.settle(...args))) as number[];
+    return codes.map((code) =>
+      code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied',
+    );
   }
 
   /**
@@ -239,12 +260,10 @@ export class QueueRepository {
     return statuses.map((s) => (filter.type ? this.keys.byStatusAndType(s, filter.type) : this.keys.byStatus(s)));
   }
 
-  private async endAttempt(lease: Lease, mode: string, error: string, now: number, runAt: number): Promise<void> {
-    const k = this.keys;
-    const reply = await this.run(() =>
-      this.client.fail(k.task(lease.id), k.active, k.queue, k.done, k.marker, k.base, lease.id, lease.token, mode, error, now, runAt),
-    );
-    checkScriptResult(reply as number, lease.id);
+  private async settleOne(settlement: Settlement, now: number): Promise<void> {
+    const [result] = await this.settle([settlement], now);
+    if (result === 'not-found') throw new TaskNotFoundError(settlement.lease.id);
+    if (result === 'lease-lost') throw new LeaseLostError(settlement.lease.id);
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T> {

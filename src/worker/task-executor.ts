@@ -1,11 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.module';
 import { Clock, CLOCK } from '../common/clock';
-import { sleep } from '../common/sleep';
-import { LeaseLostError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
-import { QueueRepository } from '../queue/queue.repository';
+import { SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
 import { HandlerRegistry } from './handlers/handler-registry';
@@ -14,29 +10,26 @@ import { NonRetryableError, TaskAbortedError } from './handlers/task-handler';
 /** Why a running task's signal was aborted. */
 export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown';
 
-const OUTCOME_RETRY_INTERVAL_MS = 250;
+/** What an attempt came to; everything but 'discard' is written to Redis, fenced by the lease token. */
+export type TaskOutcome =
+  | { kind: 'complete'; result: string }
+  | { kind: 'retry'; error: string; backoffMs: number }
+  | { kind: 'fail'; error: string }
+  | { kind: 'requeue' }
+  | { kind: 'discard'; reason: AbortReason };
 
-/**
- * Runs one leased task through its handler and records the outcome, fenced by the lease token.
- * An outcome that cannot be written because Redis is briefly away is retried for up to one lease
- * period; if it still cannot be written, the lease expires and the recoverer runs the task again
- * (at least once, never lost).
- */
+/** Runs one leased task through its handler and decides the outcome; logs the task's life. */
 @Injectable()
 export class TaskExecutor {
   constructor(
-    private readonly queue: QueueRepository,
     private readonly handlers: HandlerRegistry,
     @Inject(RETRY_STRATEGY) private readonly retryStrategy: RetryStrategy,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('Worker') private readonly logger: PinoLogger,
   ) {}
 
-  async execute(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<void> {
-    const fields = { task_id: task.id, worker_id: workerId, type: task.type, attempt: task.token };
-    this.logger.info({ ...fields, retries: task.retries }, 'processing task');
-    const started = this.clock.now();
+  async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
+    this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
     let result: string | undefined;
     let failure: unknown;
     try {
@@ -44,37 +37,42 @@ export class TaskExecutor {
     } catch (err) {
       failure = err;
     }
-    const duration_ms = this.clock.now() - started;
     const reason = signal.aborted ? (signal.reason as AbortReason) : undefined;
-
-    if (reason === 'deleted' || reason === 'lease-lost') {
-      this.logger.warn({ ...fields, reason, duration_ms }, 'task outcome discarded');
-      return;
-    }
-    if (result !== undefined) {
-      await this.record(fields, () => this.queue.complete(task, result, this.clock.now()));
-      this.logger.info({ ...fields, duration_ms }, 'task completed');
-      return;
-    }
-    if (reason === 'shutdown') {
-      await this.record(fields, () => this.queue.requeue(task, this.clock.now()));
-      this.logger.warn({ ...fields, duration_ms }, 'task returned to the queue on shutdown (no retry spent)');
-      return;
-    }
+    if (reason === 'deleted' || reason === 'lease-lost') return { kind: 'discard', reason };
+    if (result !== undefined) return { kind: 'complete', result };
+    if (reason === 'shutdown') return { kind: 'requeue' };
     const error = errorMessage(failure);
-    const retryable = !(failure instanceof NonRetryableError) && task.retries < task.maxRetry;
-    if (retryable) {
-      const backoff_ms = this.retryStrategy.delayMs(task.retries);
-      const now = this.clock.now();
-      await this.record(fields, () => this.queue.retry(task, error, now, now + backoff_ms));
+    if (!(failure instanceof NonRetryableError) && task.retries < task.maxRetry) {
+      return { kind: 'retry', error, backoffMs: this.retryStrategy.delayMs(task.retries) };
+    }
+    return { kind: 'fail', error };
+  }
+
+  /** Logs how the attempt ended, once its outcome was written (or why it was not). */
+  report(task: LeasedTask, workerId: string, outcome: TaskOutcome, written: SettleResult | 'unwritten', durationMs: number): void {
+    const fields = this.fields(task, workerId, { duration_ms: durationMs });
+    if (outcome.kind === 'discard') {
+      this.logger.warn({ ...fields, reason: outcome.reason }, 'task outcome discarded');
+    } else if (written === 'lease-lost' || written === 'not-found') {
+      this.logger.warn({ ...fields, reason: written }, 'task outcome rejected: lease no longer held');
+    } else if (written === 'unwritten') {
+      this.logger.error(fields, 'could not record task outcome; the lease will expire and the task will run again');
+    } else if (outcome.kind === 'complete') {
+      this.logger.info(fields, 'task completed');
+    } else if (outcome.kind === 'retry') {
       this.logger.warn(
-        { ...fields, error, backoff_ms, retry: task.retries + 1, max_retry: task.maxRetry, duration_ms },
+        { ...fields, error: outcome.error, backoff_ms: outcome.backoffMs, retry: task.retries + 1, max_retry: task.maxRetry },
         'task failed, retrying',
       );
+    } else if (outcome.kind === 'fail') {
+      this.logger.error({ ...fields, error: outcome.error, retries: task.retries }, 'task failed permanently');
     } else {
-      await this.record(fields, () => this.queue.fail(task, error, this.clock.now()));
-      this.logger.error({ ...fields, error, retries: task.retries, duration_ms }, 'task failed permanently');
+      this.logger.warn(fields, 'task returned to the queue (no retry spent)');
     }
+  }
+
+  private fields(task: LeasedTask, workerId: string, extra: Record<string, unknown>): Record<string, unknown> {
+    return { task_id: task.id, worker_id: workerId, type: task.type, attempt: task.token, ...extra };
   }
 
   private async runHandler(task: LeasedTask, signal: AbortSignal): Promise<string> {
@@ -95,28 +93,9 @@ export class TaskExecutor {
     return typeof result === 'string' ? result : JSON.stringify(result);
   }
 
-  /** Writes an outcome; a lost lease means another attempt owns the task now, so ours is dropped. */
-  private async record(fields: Record<string, unknown>, write: () => Promise<void>): Promise<void> {
-    const giveUpAt = this.clock.now() + this.config.worker.leaseMs;
-    for (;;) {
-      try {
-        await write();
-        return;
-      } catch (err) {
-        if (err instanceof LeaseLostError || err instanceof TaskNotFoundError) {
-          this.logger.warn({ ...fields, reason: err.name }, 'task outcome rejected: lease no longer held');
-          return;
-        }
-        if (!(err instanceof QueueUnavailableError) || this.clock.now() >= giveUpAt) {
-          this.logger.error(
-            { ...fields, err: errorMessage(err) },
-            'could not record task outcome; the lease will expire and the task will run again',
-          );
-          return;
-        }
-        await sleep(OUTCOME_RETRY_INTERVAL_MS);
-      }
-    }
+  /** Now, for durations and retry times. */
+  now(): number {
+    return this.clock.now();
   }
 }
 

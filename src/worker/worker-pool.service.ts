@@ -14,51 +14,63 @@ import { Clock, CLOCK } from '../common/clock';
 import { RateLimitedReporter } from '../common/rate-limited-logger';
 import { sleep } from '../common/sleep';
 import { ProcessState } from '../lifecycle/process-state';
-import { QueueRepository } from '../queue/queue.repository';
+import { QueueRepository, Settlement } from '../queue/queue.repository';
 import { LeasedTask } from '../queue/task.model';
-import { AbortReason, TaskExecutor } from './task-executor';
+import { OutcomeWriter } from './outcome-writer';
+import { AbortReason, TaskExecutor, TaskOutcome } from './task-executor';
 
-interface RunningTask {
+/** A task this process holds a lease on: waiting in the prefetch buffer, running, or being settled. */
+interface HeldTask {
   task: LeasedTask;
-  controller: AbortController;
-  done: Promise<void>;
+  /** Set while its handler runs. */
+  controller?: AbortController;
+  /** Settles when the task is no longer held (its outcome written, or handed back). */
+  released?: Promise<void>;
 }
 
 const FETCH_ERROR_PAUSE_MS = 1000;
 
 /**
- * Runs up to WORKER_COUNT tasks at a time in this process.
+ * Runs up to WORKER_COUNT tasks at a time in this process, holding up to WORKER_PREFETCH more leased
+ * tasks in memory so a freed slot starts the next task without a round trip.
  *
- * One fetch loop leases as many due tasks as there are free slots in one script call; when none is
- * due it blocks on the wake-up marker (BZPOPMIN) until an enqueue or retry sets it, or until the
- * earliest waiting task is due. A heartbeat extends the leases of all running tasks in one script
- * call every lease/3. Deleted tasks are aborted through the cancel channel.
+ * One fetch loop leases as many due tasks as there is room for in one script call; when none is due
+ * it blocks on the wake-up marker (BZPOPMIN) until an enqueue or retry sets it, or until the earliest
+ * waiting task is due. Outcomes are written in batches (OutcomeWriter). One heartbeat script call
+ * every lease/3 extends the leases of every held task. Deleted tasks are aborted through the cancel
+ * channel.
  *
- * Shutdown: onModuleDestroy stops fetching; beforeApplicationShutdown waits for running tasks up to
- * SHUTDOWN_TIMEOUT_MS (their results are saved), then aborts the rest and puts them back to pending
- * without spending a retry. Redis closes after this, in onApplicationShutdown.
+ * Shutdown: onModuleDestroy stops fetching; beforeApplicationShutdown hands prefetched tasks back,
+ * waits for running tasks up to SHUTDOWN_TIMEOUT_MS (their results are saved), then aborts the rest
+ * and puts them back to pending without spending a retry. Redis closes after this phase.
  */
 @Injectable()
 export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   readonly processId = `${hostname()}-${process.pid}`;
-  private readonly running = new Map<string, RunningTask>();
+  private readonly held = new Map<string, HeldTask>();
+  private readonly buffer: LeasedTask[] = [];
   private readonly freeSlots: number[] = [];
+  private readonly running = new Set<Promise<void>>();
   private readonly stopController = new AbortController();
-  private slotWaiters: Array<() => void> = [];
+  private roomWaiters: Array<() => void> = [];
   private fetchLoop?: Promise<void>;
   private readonly heartbeat: BackgroundLoop;
   private unsubscribeCancel?: () => Promise<void>;
   private readonly fetchErrors = new RateLimitedReporter(30_000);
+  /** Most tasks running or prefetched at once. */
+  private readonly maxHeld: number;
 
   constructor(
     private readonly queue: QueueRepository,
     private readonly executor: TaskExecutor,
+    private readonly writer: OutcomeWriter,
     private readonly state: ProcessState,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('WorkerPool') private readonly logger: PinoLogger,
   ) {
     for (let slot = config.worker.concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
+    this.maxHeld = config.worker.concurrency + config.worker.prefetch;
     this.heartbeat = new BackgroundLoop(
       'lease heartbeat',
       Math.floor(config.worker.leaseMs / 3),
@@ -71,14 +83,15 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     return this.config.worker.concurrency;
   }
 
+  /** Tasks whose handler is running now. */
   get runningCount(): number {
-    return this.running.size;
+    return this.concurrency - this.freeSlots.length;
   }
 
   onModuleInit(): void {
     this.state.registerWorkerProbe(() => ({
       healthy: this.concurrency === 0 || (this.fetchLoop !== undefined && !this.stopController.signal.aborted),
-      details: { running: this.running.size, concurrency: this.concurrency, process_id: this.processId },
+      details: { running: this.runningCount, held: this.held.size, concurrency: this.concurrency, process_id: this.processId },
     }));
     if (this.concurrency === 0) {
       this.logger.warn('WORKER_COUNT is 0: this process runs no tasks');
@@ -87,7 +100,10 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     this.unsubscribeCancel = this.queue.onCancel((id) => this.abort(id, 'deleted'));
     this.heartbeat.start();
     this.fetchLoop = this.runFetchLoop();
-    this.logger.info({ process_id: this.processId, concurrency: this.concurrency }, 'worker pool started');
+    this.logger.info(
+      { process_id: this.processId, concurrency: this.concurrency, prefetch: this.config.worker.prefetch },
+      'worker pool started',
+    );
   }
 
   /** Phase 1 of shutdown: stop taking new tasks. */
@@ -97,53 +113,73 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     this.wakeFetchLoop();
   }
 
-  /** Phase 2 of shutdown: let running tasks finish, then hand back what is left. */
+  /** Phase 2 of shutdown: hand back prefetched tasks, let running ones finish, then hand back the rest. */
   async beforeApplicationShutdown(): Promise<void> {
     this.onModuleDestroy();
     await this.fetchLoop;
+    for (const task of this.buffer.splice(0)) this.settle(task, { kind: 'requeue' }, this.clock.now(), '-');
     if (this.running.size > 0) {
       this.logger.info(
         { running: this.running.size, timeout_ms: this.config.worker.shutdownTimeoutMs },
         'waiting for running tasks to finish',
       );
-      const drained = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
       const timeout = new AbortController();
-      const timedOut = sleep(this.config.worker.shutdownTimeoutMs, timeout.signal).then(() => false);
-      const finished = await Promise.race([drained, timedOut]);
+      const finished = await Promise.race([
+        Promise.all(this.running).then(() => true),
+        sleep(this.config.worker.shutdownTimeoutMs, timeout.signal).then(() => false),
+      ]);
       timeout.abort();
       if (!finished) {
         this.logger.warn({ running: this.running.size }, 'shutdown timeout: aborting running tasks and requeueing them');
-        for (const id of [...this.running.keys()]) this.abort(id, 'shutdown');
-        await Promise.all([...this.running.values()].map((r) => r.done));
+        for (const held of this.held.values()) held.controller?.abort('shutdown' satisfies AbortReason);
+        await Promise.all(this.running);
       }
     }
+    await Promise.all([...this.held.values()].map((h) => h.released));
+    await this.writer.drain();
     await this.heartbeat.stop();
     await this.unsubscribeCancel?.();
     this.logger.info('worker pool stopped');
   }
 
-  /** Aborts a running task of this process, if it runs here. */
+  /** Stops a task this process holds: aborts its handler, or drops it from the prefetch buffer. */
   abort(taskId: string, reason: AbortReason): void {
-    this.running.get(taskId)?.controller.abort(reason);
+    const held = this.held.get(taskId);
+    if (!held) return;
+    if (held.controller) {
+      held.controller.abort(reason);
+      return;
+    }
+    const i = this.buffer.findIndex((t) => t.id === taskId);
+    if (i >= 0) {
+      const [task] = this.buffer.splice(i, 1);
+      this.executor.report(task, '-', { kind: 'discard', reason }, 'unwritten', 0);
+      this.release(task.id);
+    }
   }
 
   private async runFetchLoop(): Promise<void> {
     const stop = this.stopController.signal;
     await this.queue.whenConnected(stop);
     while (!stop.aborted) {
-      if (this.freeSlots.length === 0) {
-        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      // Fetch when the buffer cannot cover the slots that may free next; otherwise wait for room.
+      // Tasks whose outcome is being written do not count: settling overlaps the next fetch.
+      const room = this.maxHeld - this.buffer.length - this.runningCount;
+      if (room <= 0 || this.buffer.length > this.config.worker.prefetch / 2) {
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         continue;
       }
-      let nextRunAt: number | undefined;
       try {
         const now = this.clock.now();
-        const fetched = await this.queue.fetch(this.freeSlots.length, now, now + this.config.worker.leaseMs);
+        const fetched = await this.queue.fetch(room, now, now + this.config.worker.leaseMs);
         if (this.fetchErrors.reset()) this.logger.info('fetching tasks again');
-        for (const task of fetched.tasks) this.start(task);
+        for (const task of fetched.tasks) {
+          this.held.set(task.id, { task });
+          this.buffer.push(task);
+        }
+        this.startBuffered();
         if (fetched.tasks.length > 0) continue;
-        nextRunAt = fetched.nextRunAt;
-        const wait = nextRunAt === undefined ? Infinity : nextRunAt - this.clock.now();
+        const wait = fetched.nextRunAt === undefined ? Infinity : fetched.nextRunAt - this.clock.now();
         if (wait <= 0) continue;
         await this.queue.waitForWork(wait, stop);
       } catch (err) {
@@ -156,29 +192,73 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     }
   }
 
-  private start(task: LeasedTask): void {
-    const slot = this.freeSlots.pop() as number;
-    const controller = new AbortController();
+  private startBuffered(): void {
+    while (this.freeSlots.length > 0 && this.buffer.length > 0 && !this.stopController.signal.aborted) {
+      const task = this.buffer.shift() as LeasedTask;
+      const slot = this.freeSlots.pop() as number;
+      const run = this.runTask(task, slot);
+      this.running.add(run);
+      void run.finally(() => this.running.delete(run));
+    }
+    // Taking from the buffer may have made it worth fetching again.
+    this.wakeFetchLoop();
+  }
+
+  private async runTask(task: LeasedTask, slot: number): Promise<void> {
+    const held = this.held.get(task.id);
     const workerId = `${this.processId}/${slot}`;
-    const done = this.executor
-      .execute(task, workerId, controller.signal)
-      .catch((err) => this.logger.error({ task_id: task.id, err: String(err) }, 'task execution crashed'))
-      .finally(() => {
-        this.running.delete(task.id);
-        this.freeSlots.push(slot);
-        this.wakeFetchLoop();
-      });
-    this.running.set(task.id, { task, controller, done });
+    const controller = new AbortController();
+    if (held) held.controller = controller;
+    const started = this.clock.now();
+    let outcome: TaskOutcome;
+    try {
+      outcome = await this.executor.run(task, workerId, controller.signal);
+    } catch (err) {
+      outcome = { kind: 'fail', error: `task execution crashed: ${String(err)}` };
+    }
+    if (held) held.controller = undefined;
+    // The slot is free as soon as the handler is done; the outcome is written in the background.
+    this.freeSlots.push(slot);
+    this.settle(task, outcome, started, workerId);
+    this.startBuffered();
+  }
+
+  /** Writes the outcome (batched), logs it, and releases the task once it is written. */
+  private settle(task: LeasedTask, outcome: TaskOutcome, started: number, workerId: string): void {
+    const held = this.held.get(task.id);
+    if (outcome.kind === 'discard') {
+      this.executor.report(task, workerId, outcome, 'unwritten', this.clock.now() - started);
+      this.release(task.id);
+      return;
+    }
+    const settlement: Settlement =
+      outcome.kind === 'complete'
+        ? { lease: task, mode: 'complete', text: outcome.result }
+        : outcome.kind === 'retry'
+          ? { lease: task, mode: 'retry', text: outcome.error, runAt: this.clock.now() + outcome.backoffMs }
+          : outcome.kind === 'fail'
+            ? { lease: task, mode: 'fail', text: outcome.error }
+            : { lease: task, mode: 'requeue', text: '' };
+    const released = this.writer.write(settlement).then((written) => {
+      this.executor.report(task, workerId, outcome, written, this.clock.now() - started);
+      this.release(task.id);
+    });
+    if (held) held.released = released;
+  }
+
+  private release(taskId: string): void {
+    this.held.delete(taskId);
+    this.wakeFetchLoop();
   }
 
   private wakeFetchLoop(): void {
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
   private async extendLeases(): Promise<void> {
-    const leases = [...this.running.values()].map((r) => r.task);
+    const leases = [...this.held.values()].map((h) => h.task);
     if (leases.length === 0) return;
     const lost = await this.queue.heartbeat(leases, this.clock.now() + this.config.worker.leaseMs);
     for (const id of lost) this.abort(id, 'lease-lost');

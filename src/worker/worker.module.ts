@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TaskHandlersModule } from './handlers/task-handlers.module';
 import { MaintenanceService } from './maintenance.service';
+import { OutcomeWriter } from './outcome-writer';
 import { TaskExecutor } from './task-executor';
 import { WorkerPoolService } from './worker-pool.service';
 
 /** Runs tasks: the pool, its executor, and the recovery/retention loops. Imported when APP_ROLE runs workers. */
 @Module({
   imports: [TaskHandlersModule],
-  providers: [WorkerPoolService, TaskExecutor, MaintenanceService],
+  providers: [WorkerPoolService, TaskExecutor, OutcomeWriter, MaintenanceService],
   exports: [WorkerPoolService, MaintenanceService],
 })
 export class WorkerModule {}

@@ -22,7 +22,8 @@ for _, id in ipairs(ids) do
   if f[1] and f[6] == 'pending' then
     local token = redis.call('HINCRBY', key, 'attempts', 1)
     redis.call('HSET', key, 'status', 'processing', 'started_at', now, 'updated_at', now)
-    redis.call('HDEL', key, 'run_at')
+    -- Only a task waiting for a retry has a run_at.
+    if f[3] ~= '0' then redis.call('HDEL', key, 'run_at') end
     redis.call('ZADD', KEYS[2], deadline, id)
     index_move(base, id, f[1], 'pending', 'processing', f[5])
     out[#out + 1] = id

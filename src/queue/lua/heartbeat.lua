@@ -11,8 +11,9 @@ local base, deadline = ARGV[1], ARGV[2]
 local lost = {}
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]
-  if check_lease(task_key(base, id), KEYS[1], id, ARGV[i + 1]) == 0 then
-    redis.call('ZADD', KEYS[1], 'XX', deadline, id)
+  if check_lease(task_key(base, id), ARGV[i + 1]) == 0 then
+    -- Plain ZADD: a held lease whose entry went missing is restored rather than left unrecoverable.
+    redis.call('ZADD', KEYS[1], deadline, id)
   else
     lost[#lost + 1] = id
   end

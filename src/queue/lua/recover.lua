@@ -15,6 +15,7 @@
 local base, now, err = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
+local wake = false
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry')
@@ -26,12 +27,15 @@ for _, id in ipairs(ids) do
     local retries = tonumber(f[4])
     if retries < tonumber(f[5]) then
       local delay = tonumber(ARGV[5 + retries] or ARGV[#ARGV])
-      schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, KEYS[2], KEYS[1], KEYS[4])
+      schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, KEYS[2], KEYS[1])
       out[#out + 1] = id; out[#out + 1] = 'retry'; out[#out + 1] = retries + 1
+      wake = true
     else
       finish_failed(base, key, id, f[2], f[3], err, now, KEYS[1], KEYS[3])
       out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
     end
   end
 end
+-- Wake one idle worker so it recomputes how long to block for the earliest waiting task.
+if wake then redis.call('ZADD', KEYS[4], 0, '0') end
 return out

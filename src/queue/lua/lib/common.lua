@@ -28,24 +28,39 @@ end
 
 -- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
 -- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
-local function check_lease(key, active_key, id, token)
-  local f = redis.call('HMGET', key, 'status', 'attempts')
+-- Returns 0 and the task's type and creation time when the lease is held, else an error code.
+local function check_lease(key, token)
+  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at')
   if not f[1] then return ERR_NOT_FOUND end
-  if f[1] ~= 'processing' or f[2] ~= token or not redis.call('ZSCORE', active_key, id) then
-    return ERR_LEASE_LOST
-  end
-  return 0
+  if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
+  return 0, f[3], f[4]
 end
 
--- processing -> pending, waiting in the queue zset until run_at; spends one retry.
-local function schedule_retry(base, key, id, task_type, created, err, now, run_at, queue_key, active_key, marker_key)
+-- processing -> pending, waiting in the queue zset until run_at; spends one retry. The caller sets
+-- the wake-up marker once, so an idle worker recomputes how long to block.
+local function schedule_retry(base, key, id, task_type, created, err, now, run_at, queue_key, active_key)
   redis.call('HINCRBY', key, 'retries', 1)
   redis.call('HSET', key, 'status', 'pending', 'error', err, 'run_at', run_at, 'updated_at', now)
   redis.call('ZREM', active_key, id)
   redis.call('ZADD', queue_key, run_at, id)
   index_move(base, id, task_type, 'processing', 'pending', created)
-  -- Wake one idle worker so it recomputes how long to block for the earliest waiting task.
-  redis.call('ZADD', marker_key, 0, '0')
+end
+
+-- processing -> completed (terminal).
+local function finish_completed(base, key, id, task_type, created, result, now, active_key, done_key)
+  redis.call('HSET', key, 'status', 'completed', 'result', result, 'completed_at', now, 'updated_at', now)
+  redis.call('ZREM', active_key, id)
+  index_move(base, id, task_type, 'processing', 'completed', created)
+  redis.call('ZADD', done_key, now, id)
+end
+
+-- processing -> pending at once, without spending a retry (graceful shutdown, prefetched tasks handed
+-- back). Queued at its creation time so it goes ahead of tasks that arrived after it.
+local function requeue(base, key, id, task_type, created, now, queue_key, active_key)
+  redis.call('HSET', key, 'status', 'pending', 'updated_at', now)
+  redis.call('ZREM', active_key, id)
+  redis.call('ZADD', queue_key, created, id)
+  index_move(base, id, task_type, 'processing', 'pending', created)
 end
 
 -- processing -> failed (terminal).
