@@ -42,7 +42,7 @@ const WRITES: Record<string, (q: QueueFixture, lease: Lease, now: number) => Pro
   requeue: (q, lease, now) => q.repo.requeue(lease, now),
 };
 
-describe('lease scripts: heartbeat.lua, complete.lua, fail.lua', () => {
+describe('lease scripts: heartbeat.lua, settle.lua', () => {
   const harness = new QueueHarness();
   beforeAll(() => harness.start());
   afterAll(() => harness.close());
@@ -226,6 +226,48 @@ describe('lease scripts: heartbeat.lua, complete.lua, fail.lua', () => {
       await expect(WRITES[write](q, { id: stale.id, token: stale.token + 1 }, T0 + 40)).resolves.toBeUndefined();
       expect((await q.hash(stale.id)).status).not.toBe('processing');
       expect(await q.score(q.keys.active, stale.id)).toBeNull();
+    });
+  });
+
+  describe('settle (batched outcomes)', () => {
+    it('applies every outcome of a batch in one call, each fenced on its own, and reports each in order', async () => {
+      const q = harness.queue();
+      const [a, b, c, d, e] = await q.leased(5, T0, { id: 'batch' });
+      await q.repo.delete(e.id);
+      await q.clearMarker();
+
+      const results = await q.repo.settle(
+        [
+          { lease: a, mode: 'complete', text: 'done a' },
+          { lease: b, mode: 'retry', text: 'boom b', runAt: T0 + 2000 },
+          { lease: c, mode: 'fail', text: 'fatal c' },
+          { lease: { id: d.id, token: d.token + 7 }, mode: 'complete', text: 'stale d' },
+          { lease: e, mode: 'complete', text: 'deleted e' },
+        ],
+        T0 + 100,
+      );
+
+      expect(results).toEqual(['applied', 'applied', 'applied', 'lease-lost', 'not-found']);
+      expect(await q.hash(a.id)).toMatchObject({ status: 'completed', result: 'done a' });
+      expect(await q.hash(b.id)).toMatchObject({ status: 'pending', retries: '1', error: 'boom b', run_at: String(T0 + 2000) });
+      expect(await q.hash(c.id)).toMatchObject({ status: 'failed', error: 'fatal c' });
+      expect(await q.hash(d.id)).toMatchObject({ status: 'processing' });
+      expect(await q.footprint(e.id)).toEqual([]);
+      expect(await q.footprint(a.id)).toEqual(q.expectedFootprint(a.id, 'email', 'completed'));
+      expect(await q.footprint(b.id)).toEqual(q.expectedFootprint(b.id, 'email', 'pending'));
+      expect(await q.footprint(c.id)).toEqual(q.expectedFootprint(c.id, 'email', 'failed'));
+      expect(await q.footprint(d.id)).toEqual(q.expectedFootprint(d.id, 'email', 'processing'));
+      // One retry in the batch: the wake-up marker is set (once) so idle workers re-plan their wait.
+      expect(await q.markerSet()).toBe(true);
+    });
+
+    it('a batch of completions only does not wake idle workers', async () => {
+      const q = harness.queue();
+      const tasks = await q.leased(3, T0, { id: 'quiet' });
+      await q.clearMarker();
+      const results = await q.repo.settle(tasks.map((t) => ({ lease: t, mode: 'complete' as const, text: 'ok' })), T0 + 1);
+      expect(results).toEqual(['applied', 'applied', 'applied']);
+      expect(await q.markerSet()).toBe(false);
     });
   });
 });
