@@ -2,9 +2,11 @@ import { BadRequestException, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { rejectOversizedJson } from './http/json-limits';
 
 /** Settings shared by main.ts and the e2e tests, so tests exercise the app as it runs. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
@@ -12,8 +14,25 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Registered by us (Nest then skips its own) so that JSON syntax errors get a message that says so.
   app.use(json({ limit: config.server.bodyLimitBytes }));
   app.use(explainJsonSyntaxErrors);
+  app.use(rejectOversizedJson());
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  configureHttpServer(app.getHttpServer() as Server, config.server);
+}
+
+/**
+ * Slow or stuck clients must not hold sockets forever: headers within `headersTimeoutMs` (slow-loris),
+ * the whole request within `requestTimeoutMs`, idle keep-alive connections closed after
+ * `keepAliveTimeoutMs`. Node enforces the first two from a periodic sweep, every 30 s by default, so a
+ * 10 s headers timeout could hold a socket for 40 s; the sweep runs every second here (it walks only the
+ * list of connections still waiting for a request). Must run before listen(): the sweep interval is
+ * read when the server starts listening.
+ */
+export function configureHttpServer(server: Server, limits: AppConfig['server']): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, limits.headersTimeoutMs);
 }
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {

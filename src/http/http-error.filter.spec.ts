@@ -128,6 +128,18 @@ describe('toHttpError', () => {
       expect(toHttpError(bodyParserError('request.aborted', 400, 'request aborted')).status).toBe(400);
     });
 
+    it('maps an exposed 4xx error without a type (a Content-Encoding that does not decompress) to its status', () => {
+      // body-parser wraps zlib errors with http-errors: status 400, expose true, no `type`.
+      const zlibError = Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR', errno: -3, status: 400, statusCode: 400, expose: true });
+      expect(toHttpError(zlibError)).toEqual({ status: 400, message: 'body could not be read: incorrect header check' });
+    });
+
+    it('does not trust an error that is not exposed, or not 4xx', () => {
+      expect(toHttpError(Object.assign(new Error('x'), { status: 400, expose: false })).status).toBe(500);
+      expect(toHttpError(Object.assign(new Error('x'), { status: 503, expose: true })).status).toBe(500);
+      expect(toHttpError(Object.assign(new Error('x'), { status: '400', expose: true })).status).toBe(500);
+    });
+
     it('turns a non-4xx body-parser status into 400', () => {
       expect(toHttpError(bodyParserError('stream.not.readable', 500, 'stream is not readable')).status).toBe(400);
       expect(toHttpError(bodyParserError('weird', 302, 'weird')).status).toBe(400);

@@ -22,6 +22,19 @@ interface BodyParserError {
 const isBodyParserError = (e: unknown): e is BodyParserError =>
   typeof e === 'object' && e !== null && typeof (e as BodyParserError).type === 'string' && typeof (e as BodyParserError).status === 'number';
 
+/**
+ * A client error in the http-errors convention (4xx `status`, `expose: true`) without a body-parser
+ * `type`: body-parser passes stream errors through like that, e.g. a body whose Content-Encoding
+ * (gzip, deflate, br) does not decompress ("incorrect header check").
+ */
+const isExposedClientError = (e: unknown): e is { status: number; message: string } => {
+  const x = e as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  return (
+    typeof x === 'object' && x !== null && typeof x.status === 'number' && x.status >= 400 && x.status < 500 &&
+    x.expose === true && typeof x.message === 'string'
+  );
+};
+
 /** The one place that turns errors into HTTP responses: always JSON `{ statusCode, error, message }`. */
 export function toHttpError(exception: unknown): HttpError {
   if (exception instanceof TaskNotFoundError) return { status: 404, message: 'task not found' };
@@ -53,6 +66,9 @@ export function toHttpError(exception: unknown): HttpError {
       default:
         return { status: exception.status >= 400 && exception.status < 500 ? exception.status : 400, message: exception.message };
     }
+  }
+  if (isExposedClientError(exception)) {
+    return { status: exception.status, message: `body could not be read: ${exception.message}` };
   }
   return { status: 500, message: 'internal error' };
 }

@@ -1,15 +1,19 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 import { createValidationPipe } from '../http/validation.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
+import { assertTaskBatch } from './require-json.middleware';
 
 const MAX_REPORTED = 20;
 
 /** Validates each element of a batch exactly like a single POST /tasks body; errors name the index. */
 @Injectable()
-export class TaskBatchPipe implements PipeTransform<unknown[], Promise<CreateTaskDto[]>> {
+export class TaskBatchPipe implements PipeTransform<unknown, Promise<CreateTaskDto[]>> {
   private readonly single = createValidationPipe();
 
-  async transform(items: unknown[], _meta: ArgumentMetadata): Promise<CreateTaskDto[]> {
+  async transform(items: unknown, _meta: ArgumentMetadata): Promise<CreateTaskDto[]> {
+    // The middleware checks this first; checked again so that no route or middleware change can
+    // hand a non-array to the loop below (a TypeError there was a 500).
+    assertTaskBatch(items);
     const problems: string[] = [];
     const out: CreateTaskDto[] = [];
     for (const [i, item] of items.entries()) {

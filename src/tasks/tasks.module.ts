@@ -1,6 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TaskHandlersModule } from '../worker/handlers/task-handlers.module';
-import { RequireJsonMiddleware } from './require-json.middleware';
+import { RequireJsonBatchMiddleware, RequireJsonMiddleware } from './require-json.middleware';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
@@ -11,8 +11,9 @@ import { TasksService } from './tasks.service';
 })
 export class TasksModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(RequireJsonMiddleware)
-      .forRoutes({ path: 'tasks', method: RequestMethod.POST }, { path: 'tasks/batch', method: RequestMethod.POST });
+    // One middleware per route: Express' route matching (case-insensitive, trailing slash optional)
+    // decides which shape is checked, exactly as it decides which handler runs.
+    consumer.apply(RequireJsonMiddleware).forRoutes({ path: 'tasks', method: RequestMethod.POST });
+    consumer.apply(RequireJsonBatchMiddleware).forRoutes({ path: 'tasks/batch', method: RequestMethod.POST });
   }
 }
