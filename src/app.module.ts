@@ -1,8 +1,9 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig } from './config/app-config';
+import { LogLevel } from './config/env.schema';
 import { AppConfigModule } from './config/app-config.module';
 import { HealthModule } from './health/health.module';
 import { HttpErrorFilter } from './http/http-error.filter';
@@ -11,6 +12,8 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { QueueModule } from './queue/queue.module';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkerModule } from './worker/worker.module';
+
+const REQUEST_LOG_LEVELS: LogLevel[] = ['info', 'debug', 'trace'];
 
 /**
  * The same build runs as API, worker or both: APP_ROLE decides which feature modules are imported.
@@ -27,6 +30,10 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         LoggerModule.forRoot({
+          // Request lines are written at info level. Above it, pino-http is not mounted at all: it would
+          // cost a child logger and several listeners per request to write nothing (5xx are still
+          // logged by HttpErrorFilter).
+          ...(REQUEST_LOG_LEVELS.includes(config.log.level) ? {} : { exclude: [{ path: '{*all}', method: RequestMethod.ALL }] }),
           pinoHttp: {
             level: config.log.level,
             autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },

@@ -8,14 +8,22 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { rejectOversizedJson } from './http/json-limits';
 
+/**
+ * Nest's own body parsers are off: configureApp mounts the JSON parser with our limit, and the API
+ * takes no form-encoded bodies (Nest would otherwise type-check every request for them).
+ */
+export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
+
 /** Settings shared by main.ts and the e2e tests, so tests exercise the app as it runs. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
-  // Registered by us (Nest then skips its own) so that JSON syntax errors get a message that says so.
+  // Our JSON parser, so that JSON syntax errors get a message that says so.
   app.use(json({ limit: config.server.bodyLimitBytes }));
   app.use(explainJsonSyntaxErrors);
   app.use(rejectOversizedJson());
   app.disable('x-powered-by');
+  // Task JSON changes with every state transition; a weak ETag per response would be work for nothing.
+  app.set('etag', false);
   app.set('query parser', 'simple');
   configureHttpServer(app.getHttpServer() as Server, config.server);
 }
@@ -36,7 +44,7 @@ export function configureHttpServer(server: Server, limits: AppConfig['server'])
 }
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), NEST_APP_OPTIONS);
   configureApp(app, config);
   return app;
 }

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/bootstrap';
+import { configureApp, NEST_APP_OPTIONS } from '../../src/bootstrap';
 import { AppConfig, loadAppConfig } from '../../src/config/app-config';
 import { QueueRepository } from '../../src/queue/queue.repository';
 import { TEST_REDIS_URL } from './redis';
@@ -24,7 +24,7 @@ export function testConfig(env: Record<string, string>): AppConfig {
 export async function createTestApp(env: Record<string, string>): Promise<TestApp> {
   const config = testConfig(env);
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: true });
+  const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
   configureApp(app, config);
   await app.init();
   let closed = false;
