@@ -49,13 +49,12 @@ describe('loadAppConfig', () => {
       expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400 });
     });
 
-    it('runs 3 workers, prefetching 3, with a 30 s lease and a 30 s shutdown timeout', () => {
-      expect(config.worker).toEqual({ concurrency: 3, prefetch: 3, leaseMs: 30_000, shutdownTimeoutMs: 30_000 });
+    it('runs 3 workers, prefetching at most 100, with a 30 s lease and a 30 s shutdown timeout', () => {
+      expect(config.worker).toEqual({ concurrency: 3, prefetch: 100, leaseMs: 30_000, shutdownTimeoutMs: 30_000 });
     });
 
-    it('WORKER_PREFETCH follows WORKER_COUNT unless set; 0 turns prefetching off', () => {
-      expect(loadAppConfig({ WORKER_COUNT: '8' }).worker.prefetch).toBe(8);
-      expect(loadAppConfig({ WORKER_COUNT: '8', WORKER_PREFETCH: '0' }).worker.prefetch).toBe(0);
+    it('WORKER_PREFETCH sets the prefetch cap; 0 turns prefetching off', () => {
+      expect(loadAppConfig({ WORKER_PREFETCH: '0' }).worker.prefetch).toBe(0);
       expect(loadAppConfig({ WORKER_PREFETCH: '50' }).worker.prefetch).toBe(50);
       expect(() => loadAppConfig({ WORKER_PREFETCH: '-1' })).toThrow(/WORKER_PREFETCH/);
     });
@@ -132,7 +131,7 @@ describe('loadAppConfig', () => {
         commandTimeoutMs: 2500,
       },
       queue: { prefix: 'my-app.v2', retentionS: 3600 },
-      worker: { concurrency: 8, prefetch: 8, leaseMs: 60_000, shutdownTimeoutMs: 0 },
+      worker: { concurrency: 8, prefetch: 100, leaseMs: 60_000, shutdownTimeoutMs: 0 },
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
       handlers: { slowTaskMs: 100, flakyFailureRate: 0.25 },
       log: { level: 'debug' },

@@ -55,7 +55,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'WORKER_PREFETCH']) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL']) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -106,7 +106,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S },
     worker: {
       concurrency: env.WORKER_COUNT,
-      prefetch: env.WORKER_PREFETCH ?? env.WORKER_COUNT,
+      prefetch: env.WORKER_PREFETCH,
       leaseMs: env.TASK_LEASE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },

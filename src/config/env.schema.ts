@@ -67,15 +67,15 @@ export class EnvironmentVariables {
   WORKER_COUNT = 3;
 
   /**
-   * Tasks a worker process may lease beyond its busy slots, so the next task is already in memory when
-   * a slot frees. Unset: WORKER_COUNT. 0 turns prefetching off (fairest for long tasks).
+   * Most tasks a worker process may lease beyond its busy slots, so the next task is already in memory
+   * when a slot frees. The buffer adapts to task duration (about 20 ms of work per slot), so long tasks
+   * are not hoarded. 0 turns prefetching off.
    */
-  @IsOptional()
   @Transform(toInteger)
   @IsInt()
   @Min(0)
   @Max(10_000)
-  WORKER_PREFETCH?: number;
+  WORKER_PREFETCH = 100;
 
   @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';

@@ -17,6 +17,7 @@ import { ProcessState } from '../lifecycle/process-state';
 import { QueueRepository, Settlement } from '../queue/queue.repository';
 import { LeasedTask } from '../queue/task.model';
 import { OutcomeWriter } from './outcome-writer';
+import { PrefetchPolicy } from './prefetch-policy';
 import { AbortReason, TaskExecutor, TaskOutcome } from './task-executor';
 
 /** A task this process holds a lease on: waiting in the prefetch buffer, running, or being settled. */
@@ -31,8 +32,9 @@ interface HeldTask {
 const FETCH_ERROR_PAUSE_MS = 1000;
 
 /**
- * Runs up to WORKER_COUNT tasks at a time in this process, holding up to WORKER_PREFETCH more leased
- * tasks in memory so a freed slot starts the next task without a round trip.
+ * Runs up to WORKER_COUNT tasks at a time in this process, holding more leased tasks in memory so a
+ * freed slot starts the next task without a round trip (as many as PrefetchPolicy allows: about 20 ms
+ * of work per slot, at most WORKER_PREFETCH).
  *
  * One fetch loop leases as many due tasks as there is room for in one script call; when none is due
  * it blocks on the wake-up marker (BZPOPMIN) until an enqueue or retry sets it, or until the earliest
@@ -57,8 +59,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   private readonly heartbeat: BackgroundLoop;
   private unsubscribeCancel?: () => Promise<void>;
   private readonly fetchErrors = new RateLimitedReporter(30_000);
-  /** Most tasks running or prefetched at once. */
-  private readonly maxHeld: number;
+  private readonly prefetch: PrefetchPolicy;
 
   constructor(
     private readonly queue: QueueRepository,
@@ -70,7 +71,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     @InjectPinoLogger('WorkerPool') private readonly logger: PinoLogger,
   ) {
     for (let slot = config.worker.concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
-    this.maxHeld = config.worker.concurrency + config.worker.prefetch;
+    this.prefetch = new PrefetchPolicy(config.worker.prefetch, config.worker.concurrency);
     this.heartbeat = new BackgroundLoop(
       'lease heartbeat',
       Math.floor(config.worker.leaseMs / 3),
@@ -101,7 +102,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     this.heartbeat.start();
     this.fetchLoop = this.runFetchLoop();
     this.logger.info(
-      { process_id: this.processId, concurrency: this.concurrency, prefetch: this.config.worker.prefetch },
+      { process_id: this.processId, concurrency: this.concurrency, max_prefetch: this.config.worker.prefetch },
       'worker pool started',
     );
   }
@@ -162,10 +163,11 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     const stop = this.stopController.signal;
     await this.queue.whenConnected(stop);
     while (!stop.aborted) {
-      // Fetch when the buffer cannot cover the slots that may free next; otherwise wait for room.
+      // Fetch when the buffer is down to half its size (batching the fetches); otherwise wait for room.
       // Tasks whose outcome is being written do not count: settling overlaps the next fetch.
-      const room = this.maxHeld - this.buffer.length - this.runningCount;
-      if (room <= 0 || this.buffer.length > this.config.worker.prefetch / 2) {
+      const prefetch = this.prefetch.size;
+      const room = this.concurrency + prefetch - this.buffer.length - this.runningCount;
+      if (room <= 0 || this.buffer.length > prefetch / 2) {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         continue;
       }
@@ -217,6 +219,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       outcome = { kind: 'fail', error: `task execution crashed: ${String(err)}` };
     }
     if (held) held.controller = undefined;
+    this.prefetch.record(this.clock.now() - started);
     // The slot is free as soon as the handler is done; the outcome is written in the background.
     this.freeSlots.push(slot);
     this.settle(task, outcome, started, workerId);
