@@ -1,11 +1,15 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 import { createValidationPipe } from '../http/validation.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
+import { isPlainlyValidTaskBody } from './dto/create-task.prevalidate';
 import { assertTaskBatch } from './require-json.middleware';
 
 const MAX_REPORTED = 20;
 
-/** Validates each element of a batch exactly like a single POST /tasks body; errors name the index. */
+/**
+ * Validates each element of a batch like a single POST /tasks body (plainly valid ones through the
+ * fast check, the rest through the ValidationPipe); errors name the index.
+ */
 @Injectable()
 export class TaskBatchPipe implements PipeTransform<unknown, Promise<CreateTaskDto[]>> {
   private readonly single = createValidationPipe();
@@ -17,6 +21,10 @@ export class TaskBatchPipe implements PipeTransform<unknown, Promise<CreateTaskD
     const problems: string[] = [];
     const out: CreateTaskDto[] = [];
     for (const [i, item] of items.entries()) {
+      if (isPlainlyValidTaskBody(item)) {
+        out.push(item);
+        continue;
+      }
       try {
         out.push(await this.single.transform(item, { type: 'body', metatype: CreateTaskDto }));
       } catch (err) {

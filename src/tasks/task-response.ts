@@ -18,7 +18,17 @@ export interface TaskResponse {
   completed_at?: string;
 }
 
-const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+// A batch or a page shares a handful of timestamps: remember the last one formatted.
+let lastMs = NaN;
+let lastIso = '';
+function iso(ms: number | undefined): string | undefined {
+  if (ms === undefined) return undefined;
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 
 export function toTaskResponse(t: TaskRecord): TaskResponse {
   return {

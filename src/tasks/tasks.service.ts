@@ -43,7 +43,17 @@ export class TasksService {
     }
     const now = this.clock.now();
     await this.queue.enqueue(tasks, now);
-    return tasks.map((t) => ({ ...t, status: 'pending', retries: 0, attempts: 0, createdAt: now, updatedAt: now }));
+    return tasks.map((t) => ({
+      id: t.id,
+      type: t.type,
+      payload: t.payload,
+      maxRetry: t.maxRetry,
+      status: 'pending',
+      retries: 0,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    }));
   }
 
   private checkAgainstHandler(type: string, payload: string): string | undefined {
