@@ -31,7 +31,7 @@ for _, id in ipairs(ids) do
       out[#out + 1] = id; out[#out + 1] = 'retry'; out[#out + 1] = retries + 1
       wake = true
     else
-      finish_failed(base, key, id, f[2], f[3], err, now, KEYS[1], KEYS[3])
+      finish(base, key, id, f[2], f[3], 'failed', err, now, KEYS[1], KEYS[3])
       out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
     end
   end

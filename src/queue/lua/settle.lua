@@ -24,12 +24,12 @@ for i = 3, #ARGV, 5 do
   local rc, task_type, created = check_lease(key, ARGV[i + 1])
   if rc == 0 then
     if mode == 'complete' then
-      finish_completed(base, key, id, task_type, created, text, now, KEYS[1], KEYS[3])
+      finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
     elseif mode == 'retry' then
       schedule_retry(base, key, id, task_type, created, text, now, ARGV[i + 4], KEYS[2], KEYS[1])
       wake = true
     elseif mode == 'fail' then
-      finish_failed(base, key, id, task_type, created, text, now, KEYS[1], KEYS[3])
+      finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3])
     else
       requeue(base, key, id, task_type, created, now, KEYS[2], KEYS[1])
       wake = true

@@ -46,11 +46,12 @@ local function schedule_retry(base, key, id, task_type, created, err, now, run_a
   index_move(base, id, task_type, 'processing', 'pending', created)
 end
 
--- processing -> completed (terminal).
-local function finish_completed(base, key, id, task_type, created, result, now, active_key, done_key)
-  redis.call('HSET', key, 'status', 'completed', 'result', result, 'completed_at', now, 'updated_at', now)
+-- processing -> completed (text = result) or failed (text = error): terminal, kept until retention.
+local function finish(base, key, id, task_type, created, status, text, now, active_key, done_key)
+  local field = status == 'completed' and 'result' or 'error'
+  redis.call('HSET', key, 'status', status, field, text, 'completed_at', now, 'updated_at', now)
   redis.call('ZREM', active_key, id)
-  index_move(base, id, task_type, 'processing', 'completed', created)
+  index_move(base, id, task_type, 'processing', status, created)
   redis.call('ZADD', done_key, now, id)
 end
 
@@ -61,12 +62,4 @@ local function requeue(base, key, id, task_type, created, now, queue_key, active
   redis.call('ZREM', active_key, id)
   redis.call('ZADD', queue_key, created, id)
   index_move(base, id, task_type, 'processing', 'pending', created)
-end
-
--- processing -> failed (terminal).
-local function finish_failed(base, key, id, task_type, created, err, now, active_key, done_key)
-  redis.call('HSET', key, 'status', 'failed', 'error', err, 'completed_at', now, 'updated_at', now)
-  redis.call('ZREM', active_key, id)
-  index_move(base, id, task_type, 'processing', 'failed', created)
-  redis.call('ZADD', done_key, now, id)
 end
