@@ -20,6 +20,8 @@ export class BackgroundLoop {
     private readonly intervalMs: number,
     private readonly tick: () => Promise<void>,
     private readonly logger: LoopLogger,
+    /** Failures already reported elsewhere (a Redis outage has one voice: RedisConnections). */
+    private readonly reportedElsewhere: (err: unknown) => boolean = () => false,
     reportEveryMs = 30_000,
   ) {
     this.reporter = new RateLimitedReporter(reportEveryMs);
@@ -45,6 +47,7 @@ export class BackgroundLoop {
       await this.tick();
       this.reporter.reset();
     } catch (err) {
+      if (this.reportedElsewhere(err)) return;
       this.reporter.report((suppressed) =>
         this.logger.error(
           { loop: this.name, err: err instanceof Error ? err.message : String(err), suppressed },

@@ -268,9 +268,12 @@ export class QueueRepository {
 
   private async run<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await command();
+      const result = await command();
+      this.redis.reportSuccess();
+      return result;
     } catch (err) {
       if (DOMAIN_ERRORS.some((E) => err instanceof E)) throw err;
+      this.redis.reportFailure(err);
       throw new QueueUnavailableError(err);
     }
   }

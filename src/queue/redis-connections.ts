@@ -27,6 +27,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private blockingClient?: Redis;
   private subscriberClient?: Redis;
   private readonly outageReporter = new RateLimitedReporter(30_000);
+  private failing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -96,6 +97,27 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     this.blockingClient = undefined;
   }
 
+  /**
+   * The one voice of a Redis outage: connection errors and failed commands of every part of the
+   * process (requests, fetch loop, heartbeat, recoverer) land here, and one line per 30 s says so.
+   */
+  reportFailure(err: unknown): void {
+    this.failing = true;
+    this.outageReporter.report((suppressed) =>
+      this.logger.error(
+        { redis: this.describeTarget(), err: err instanceof Error ? err.message : String(err), suppressed },
+        'Redis is unavailable: requests answer 503, workers retry until it answers again',
+      ),
+    );
+  }
+
+  /** Called after every successful command; logs the end of an outage once. */
+  reportSuccess(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    if (this.outageReporter.reset()) this.logger.info({ redis: this.describeTarget() }, 'Redis answers again');
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.closeBlocking();
     const clients = [this.subscriberClient, this.commands].filter((c): c is Redis => !!c);
@@ -126,16 +148,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     const client = redis.url
       ? new Redis(redis.url, options)
       : new Redis({ host: redis.host, port: redis.port, password: redis.password, db: redis.db, ...options });
-    client.on('error', (err: Error) => {
-      this.outageReporter.report((suppressed) =>
-        this.logger.error({ redis: this.describeTarget(), err: err.message, suppressed }, 'Redis connection error'),
-      );
-    });
-    client.on('ready', () => {
-      if (role === 'commands' && this.outageReporter.reset()) {
-        this.logger.info({ redis: this.describeTarget() }, 'Redis connection restored');
-      }
-    });
+    client.on('error', (err: Error) => this.reportFailure(err));
     return client;
   }
 

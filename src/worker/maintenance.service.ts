@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { BackgroundLoop } from '../common/background-loop';
 import { Clock, CLOCK } from '../common/clock';
+import { QueueUnavailableError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { MAX_RETRY_LIMIT } from '../tasks/task-limits';
@@ -36,8 +37,9 @@ export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
     this.delays = Array.from({ length: MAX_RETRY_LIMIT + 1 }, (_, n) => retryStrategy.delayMs(n));
     // Recovery delay after a crash is at most lease + this interval.
     const recoverEveryMs = Math.min(1000, Math.floor(config.worker.leaseMs / 2));
-    this.recoverer = new BackgroundLoop('lease recoverer', recoverEveryMs, () => this.recoverExpiredLeases(), logger);
-    this.retention = new BackgroundLoop('retention', 5000, () => this.purgeExpiredTasks(), logger);
+    const isOutage = (err: unknown) => err instanceof QueueUnavailableError;
+    this.recoverer = new BackgroundLoop('lease recoverer', recoverEveryMs, () => this.recoverExpiredLeases(), logger, isOutage);
+    this.retention = new BackgroundLoop('retention', 5000, () => this.purgeExpiredTasks(), logger, isOutage);
   }
 
   onModuleInit(): void {

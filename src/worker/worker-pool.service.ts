@@ -14,6 +14,7 @@ import { Clock, CLOCK } from '../common/clock';
 import { RateLimitedReporter } from '../common/rate-limited-logger';
 import { sleep } from '../common/sleep';
 import { ProcessState } from '../lifecycle/process-state';
+import { QueueUnavailableError } from '../queue/queue-errors';
 import { QueueRepository, Settlement } from '../queue/queue.repository';
 import { LeasedTask } from '../queue/task.model';
 import { OutcomeWriter } from './outcome-writer';
@@ -77,6 +78,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       Math.floor(config.worker.leaseMs / 3),
       () => this.extendLeases(),
       this.logger,
+      (err) => err instanceof QueueUnavailableError,
     );
   }
 
@@ -174,7 +176,6 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       try {
         const now = this.clock.now();
         const fetched = await this.queue.fetch(room, now, now + this.config.worker.leaseMs);
-        if (this.fetchErrors.reset()) this.logger.info('fetching tasks again');
         for (const task of fetched.tasks) {
           this.held.set(task.id, { task });
           this.buffer.push(task);
@@ -186,9 +187,12 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
         await this.queue.waitForWork(wait, stop);
       } catch (err) {
         if (stop.aborted) break;
-        this.fetchErrors.report((suppressed) =>
-          this.logger.error({ err: err instanceof Error ? err.message : String(err), suppressed }, 'cannot fetch tasks; retrying'),
-        );
+        // A Redis outage is reported once, by RedisConnections; anything else is ours to say.
+        if (!(err instanceof QueueUnavailableError)) {
+          this.fetchErrors.report((suppressed) =>
+            this.logger.error({ err: err instanceof Error ? err.message : String(err), suppressed }, 'cannot fetch tasks; retrying'),
+          );
+        }
         await sleep(FETCH_ERROR_PAUSE_MS, stop);
       }
     }
