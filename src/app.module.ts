@@ -37,8 +37,9 @@ export class AppModule {
           pinoHttp: {
             level: config.log.level,
             autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
+            // 503 (Redis unavailable) is a warning per request; the outage itself is logged once.
             customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+              res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : err || res.statusCode >= 400 ? 'warn' : 'info',
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             serializers: {
               req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),

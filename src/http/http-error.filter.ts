@@ -80,7 +80,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const error = toHttpError(exception);
-    if (error.status >= 500 && !error.body) {
+    // Unexpected errors only: a 503 for a Redis outage is reported once by RedisConnections.
+    if (error.status >= 500 && error.status !== 503 && !error.body) {
       const err = exception instanceof Error ? { message: exception.message, stack: exception.stack } : { message: String(exception) };
       this.logger.error({ err, status: error.status }, 'request failed');
     }
