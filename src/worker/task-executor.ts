@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Clock, CLOCK } from '../common/clock';
 import { SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
@@ -24,7 +23,6 @@ export class TaskExecutor {
   constructor(
     private readonly handlers: HandlerRegistry,
     @Inject(RETRY_STRATEGY) private readonly retryStrategy: RetryStrategy,
-    @Inject(CLOCK) private readonly clock: Clock,
     @InjectPinoLogger('Worker') private readonly logger: PinoLogger,
   ) {}
 
@@ -91,11 +89,6 @@ export class TaskExecutor {
     });
     const result = await Promise.race([running, aborted]);
     return typeof result === 'string' ? result : JSON.stringify(result);
-  }
-
-  /** Now, for durations and retry times. */
-  now(): number {
-    return this.clock.now();
   }
 }
 
