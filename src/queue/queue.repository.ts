@@ -38,7 +38,8 @@ export interface Settlement {
   lease: Lease;
   mode: 'complete' | 'retry' | 'fail' | 'requeue';
   text: string;
-  runAt?: number;
+  /** For 'retry': how long the task waits, counted from the write. */
+  delayMs?: number;
 }
 
 export type SettleResult = 'applied' | 'not-found' | 'lease-lost';
@@ -145,7 +146,7 @@ export class QueueRepository {
 
   /** Spends a retry: the task waits as pending until runAt. */
   async retry(lease: Lease, error: string, now: number, runAt: number): Promise<void> {
-    await this.settleOne({ lease, mode: 'retry', text: error, runAt }, now);
+    await this.settleOne({ lease, mode: 'retry', text: error, delayMs: runAt - now }, now);
   }
 
   /** Terminal failure. */
@@ -165,7 +166,7 @@ export class QueueRepository {
   async settle(settlements: Settlement[], now: number): Promise<SettleResult[]> {
     const k = this.keys;
     const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base, now];
-    for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.runAt ?? 0);
+    for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0);
     const codes = (await this.run(() => this.client.settle(...args))) as number[];
     return codes.map((code) =>
       code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied',

@@ -242,7 +242,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       outcome.kind === 'complete'
         ? { lease: task, mode: 'complete', text: outcome.result }
         : outcome.kind === 'retry'
-          ? { lease: task, mode: 'retry', text: outcome.error, runAt: this.clock.now() + outcome.backoffMs }
+          ? { lease: task, mode: 'retry', text: outcome.error, delayMs: outcome.backoffMs }
           : outcome.kind === 'fail'
             ? { lease: task, mode: 'fail', text: outcome.error }
             : { lease: task, mode: 'requeue', text: '' };

@@ -239,7 +239,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       const results = await q.repo.settle(
         [
           { lease: a, mode: 'complete', text: 'done a' },
-          { lease: b, mode: 'retry', text: 'boom b', runAt: T0 + 2000 },
+          { lease: b, mode: 'retry', text: 'boom b', delayMs: 1900 },
           { lease: c, mode: 'fail', text: 'fatal c' },
           { lease: { id: d.id, token: d.token + 7 }, mode: 'complete', text: 'stale d' },
           { lease: e, mode: 'complete', text: 'deleted e' },

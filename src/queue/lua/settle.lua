@@ -5,9 +5,9 @@
   KEYS[4] -> wake-up marker zset
   ARGV[1] -> key base of the queue
   ARGV[2] -> now (ms)
-  ARGV[3..] -> groups of 5: id, token, mode, text, run_at
+  ARGV[3..] -> groups of 5: id, token, mode, text, delay_ms
     mode 'complete': processing -> completed, text = result
-    mode 'retry':    processing -> pending until run_at, spends a retry, text = error
+    mode 'retry':    processing -> pending until now + delay_ms (run_at), spends a retry, text = error
     mode 'fail':     processing -> failed, text = error
     mode 'requeue':  processing -> pending at once, no retry spent (shutdown, prefetch handed back)
   Returns: one code per group, in order: 1, or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the lease was
@@ -26,7 +26,8 @@ for i = 3, #ARGV, 5 do
     if mode == 'complete' then
       finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
     elseif mode == 'retry' then
-      schedule_retry(base, key, id, task_type, created, text, now, ARGV[i + 4], KEYS[2], KEYS[1])
+      -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
+      schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), KEYS[2], KEYS[1])
       wake = true
     elseif mode == 'fail' then
       finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3])
