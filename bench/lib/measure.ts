@@ -1,0 +1,539 @@
+/**
+ * The measurements themselves, each returning raw counts and times (no tables): bench/run.ts repeats
+ * and tabulates them; test/bench-smoke.e2e-spec.ts runs them on tiny sizes and checks the counts.
+ */
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import http from 'node:http';
+import { BULL_JOB_OPTS, bullKey } from './bull';
+import { BenchContext } from './context';
+import { newTask, newTasks, OurQueue, PAYLOAD, TASK_TYPE } from './ours';
+import { Child, stopAll } from './processes';
+import { percentile } from './stats';
+import { hrNow, processCpuMs, sleep, waitFor } from './util';
+
+// ---------------------------------------------------------------------------------------------
+// 1. Library-level enqueue
+
+export interface RateResult {
+  tasks: number;
+  ms: number;
+  perSec: number;
+}
+
+/**
+ * `callers` concurrent loops, each awaiting `call()` (which enqueues and returns how many tasks it
+ * stored) until `durationMs` has passed (and at most `maxCalls` calls in all).
+ */
+export async function closedLoop(call: () => Promise<number>, callers: number, durationMs: number, maxCalls = 5_000_000): Promise<RateResult> {
+  let tasks = 0;
+  let calls = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < end && calls < maxCalls) {
+        calls += 1;
+        const stored = await call();
+        tasks += stored;
+      }
+    }),
+  );
+  const ms = performance.now() - start;
+  return { tasks, ms, perSec: (tasks / ms) * 1000 };
+}
+
+export function ourEnqueueCall(q: OurQueue, batch: number): () => Promise<number> {
+  return batch === 1
+    ? () => q.enqueue([newTask()]).then(() => 1)
+    : () => q.enqueue(newTasks(batch)).then(() => batch);
+}
+
+export function bullEnqueueCall(queue: Queue, batch: number): () => Promise<number> {
+  if (batch === 1) return () => queue.add(TASK_TYPE, { payload: PAYLOAD }, BULL_JOB_OPTS).then(() => 1);
+  return () =>
+    queue
+      .addBulk(Array.from({ length: batch }, () => ({ name: TASK_TYPE, data: { payload: PAYLOAD }, opts: BULL_JOB_OPTS })))
+      .then(() => batch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Drain
+
+/** Queues `n` tasks of ours, 1000 per script call; returns their ids. */
+export async function fillOurs(q: OurQueue, n: number, type = TASK_TYPE): Promise<string[]> {
+  const ids: string[] = [];
+  for (let done = 0; done < n; ) {
+    const batch = newTasks(Math.min(1000, n - done), type);
+    await q.enqueue(batch);
+    for (const t of batch) ids.push(t.id);
+    done += batch.length;
+  }
+  return ids;
+}
+
+/** Queues `n` BullMQ jobs, 1000 per addBulk; returns their ids. */
+export async function fillBull(queue: Queue, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let done = 0; done < n; ) {
+    const size = Math.min(1000, n - done);
+    const jobs = await queue.addBulk(
+      Array.from({ length: size }, () => ({ name: TASK_TYPE, data: { payload: PAYLOAD }, opts: BULL_JOB_OPTS })),
+    );
+    for (const j of jobs) ids.push(j.id as string);
+    done += size;
+  }
+  return ids;
+}
+
+/** HMGET of two fields on many hashes, pipelined in chunks. */
+async function hmgetMany(redis: Redis, keys: string[], f1: string, f2: string): Promise<[string | null, string | null][]> {
+  const out: [string | null, string | null][] = [];
+  for (let i = 0; i < keys.length; i += 5000) {
+    const pipe = redis.pipeline();
+    for (const k of keys.slice(i, i + 5000)) pipe.hmget(k, f1, f2);
+    const res = (await pipe.exec()) ?? [];
+    for (const [err, v] of res) {
+      if (err) throw err;
+      out.push(v as [string | null, string | null]);
+    }
+  }
+  return out;
+}
+
+export interface DrainResult extends RateResult {
+  completed: number;
+  failed: number;
+  /** An inconsistency found in Redis after the drain (e.g. an index that disagrees with the hashes). */
+  problem?: string;
+  /** Redis used_memory per task once queued, and once completed (bytes). */
+  pendingBytes: number;
+  completedBytes: number;
+  /** Of which the task's own hash (MEMORY USAGE, averaged over a sample of tasks). */
+  pendingHashBytes: number;
+  completedHashBytes: number;
+  /** CPU time per 1000 tasks (ms) of the worker process(es) and of Redis, from workers ready to all finished. */
+  workerCpuPer1k: number;
+  redisCpuPer1k: number;
+}
+
+/** CPU time (ms) used so far by these child processes together. */
+export function childrenCpuMs(children: Child[]): number {
+  return children.reduce((sum, c) => sum + processCpuMs(c.proc.pid), 0);
+}
+
+interface DrainSide {
+  fill(n: number): Promise<string[]>;
+  /** The hash key of a task / job. */
+  hashKey(id: string): string;
+  spawn(): Promise<Child>;
+  finishedCount(): Promise<number>;
+  counts(ids: string[]): Promise<{ completed: number; failed: number; problem?: string }>;
+  /** First start and last finish (ms) over the given task ids. */
+  span(ids: string[]): Promise<{ start: number; end: number }>;
+}
+
+async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: number): Promise<DrainResult> {
+  const { redis } = ctx;
+  await redis.flush();
+  const base = await redis.usedMemory();
+  const ids = await side.fill(n);
+  const afterFill = await redis.usedMemory();
+  const sampleIds = Array.from({ length: Math.min(100, n) }, (_, i) => ids[Math.floor((i * n) / Math.min(100, n))]);
+  const pendingHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
+  // Workers start on a full queue; the time counted is from the first task started to the last one
+  // finished (read from Redis), so process boot is not part of it.
+  const workers = await Promise.all(Array.from({ length: processes }, () => side.spawn()));
+  const cpu0 = { workers: childrenCpuMs(workers), redis: await redis.cpuMs() };
+  let cpu1 = cpu0;
+  try {
+    await waitFor(
+      async () => ((await side.finishedCount()) >= n ? true : undefined),
+      `${n} tasks finished`,
+      30_000 + n * 2,
+      10,
+    );
+    cpu1 = { workers: childrenCpuMs(workers), redis: await redis.cpuMs() };
+  } finally {
+    await stopAll(workers);
+  }
+  const { completed, failed, problem } = await side.counts(ids);
+  const { start, end } = await side.span(ids);
+  const afterDrain = await redis.usedMemory();
+  const completedHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
+  const ms = end - start;
+  return {
+    tasks: n,
+    ms,
+    perSec: (n / ms) * 1000,
+    completed,
+    failed,
+    problem,
+    pendingBytes: (afterFill - base) / n,
+    completedBytes: (afterDrain - base) / n,
+    pendingHashBytes,
+    completedHashBytes,
+    workerCpuPer1k: ((cpu1.workers - cpu0.workers) / n) * 1000,
+    redisCpuPer1k: ((cpu1.redis - cpu0.redis) / n) * 1000,
+  };
+}
+
+/** Average MEMORY USAGE (bytes) of the given keys. */
+async function hashBytes(redis: Redis, keys: string[]): Promise<number> {
+  const pipe = redis.pipeline();
+  for (const k of keys) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+  const res = (await pipe.exec()) ?? [];
+  const values = res.map(([err, v]) => (err ? NaN : Number(v)));
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function spanOf(rows: [string | null, string | null][]): { start: number; end: number } {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const [s, e] of rows) {
+    if (s !== null && Number(s) < start) start = Number(s);
+    if (e !== null && Number(e) > end) end = Number(e);
+  }
+  return { start, end };
+}
+
+export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency: number, processes = 1): Promise<DrainResult> {
+  const k = q.keys;
+  const redis = ctx.redis.admin;
+  return drain(
+    ctx,
+    {
+      fill: (count) => fillOurs(q, count),
+      hashKey: (id) => k.task(id),
+      spawn: () => ctx.ourWorker(concurrency),
+      finishedCount: () => redis.zcard(k.done),
+      counts: async (ids) => {
+        // From the task hashes; the listing index must agree.
+        const rows = await hmgetMany(redis, ids.map((id) => k.task(id)), 'status', 'status');
+        const completed = rows.filter(([s]) => s === 'completed').length;
+        const failed = rows.filter(([s]) => s === 'failed').length;
+        const indexed = await redis.zcard(k.byStatus('completed'));
+        const problem = indexed === completed ? undefined : `index ${k.byStatus('completed')} holds ${indexed} ids, but ${completed} task hashes say completed`;
+        return { completed, failed, problem };
+      },
+      span: async (ids) => spanOf(await hmgetMany(redis, ids.map((id) => k.task(id)), 'started_at', 'completed_at')),
+    },
+    n,
+    processes,
+  );
+}
+
+export function drainBull(ctx: BenchContext, queue: Queue, n: number, concurrency: number, processes = 1): Promise<DrainResult> {
+  const redis = ctx.redis.admin;
+  const counts = async () => ({
+    completed: await redis.zcard(bullKey('completed')),
+    failed: await redis.zcard(bullKey('failed')),
+  });
+  return drain(
+    ctx,
+    {
+      fill: (count) => fillBull(queue, count),
+      hashKey: (id) => bullKey(id),
+      spawn: () => ctx.bullWorker(concurrency),
+      finishedCount: async () => {
+        const c = await counts();
+        return c.completed + c.failed;
+      },
+      counts,
+      span: async (ids) => spanOf(await hmgetMany(redis, ids.map((id) => bullKey(id)), 'processedOn', 'finishedOn')),
+    },
+    n,
+    processes,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3, 4, 7. HTTP load with autocannon
+
+export interface CannonResult {
+  /** Requests per second (2xx and others), averaged over the run. */
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  ok: number;
+  seconds: number;
+}
+
+export interface CannonOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  body?: string;
+  connections: number;
+  seconds?: number;
+  /** Stop after this many requests instead of after `seconds`. */
+  amount?: number;
+  /** Paths to rotate through at random (GET by id). */
+  paths?: string[];
+}
+
+export async function cannon(o: CannonOptions): Promise<CannonResult> {
+  const paths = o.paths;
+  let answered = 0;
+  let lastAnswerAt = 0;
+  const started = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: o.url,
+        method: o.method ?? 'GET',
+        body: o.body,
+        headers: o.body ? { 'content-type': 'application/json' } : undefined,
+        connections: o.connections,
+        duration: o.seconds ?? 10,
+        amount: o.amount,
+        // autocannon notices the end of a run only at a sample tick: keep ticks short for `amount` runs.
+        sampleInt: o.amount ? 50 : 1000,
+        timeout: 10,
+        requests: paths
+          ? [{ setupRequest: (req) => ({ ...req, path: paths[Math.floor(Math.random() * paths.length)] }) }]
+          : undefined,
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', () => {
+      answered += 1;
+      lastAnswerAt = performance.now();
+    });
+  });
+  const ok = (result as unknown as Record<string, number>)['2xx'] ?? 0;
+  // For `amount` runs, the rate is taken up to the last answer (autocannon's duration includes the tick).
+  const seconds = o.amount ? (lastAnswerAt - started) / 1000 : result.duration;
+  return {
+    rps: o.amount ? answered / seconds : result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    ok,
+    seconds,
+  };
+}
+
+export const TASK_BODY = JSON.stringify({ type: TASK_TYPE, payload: PAYLOAD, max_retry: 3 });
+
+export function batchBody(size: number): string {
+  return JSON.stringify(Array.from({ length: size }, () => ({ type: TASK_TYPE, payload: PAYLOAD, max_retry: 3 })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Pickup latency
+
+/** Enqueues one pickup probe carrying `t` (high-resolution enqueue time, ms); resolves with its id. */
+export type ProbeEnqueue = (t: number) => Promise<string>;
+
+export function ourProbe(q: OurQueue): ProbeEnqueue {
+  return async (t) => {
+    const task = newTask('pickup', t.toFixed(3));
+    await q.enqueue([task]);
+    return task.id;
+  };
+}
+
+export function bullProbe(queue: Queue): ProbeEnqueue {
+  return async (t) => (await queue.add('pickup', { t }, BULL_JOB_OPTS)).id as string;
+}
+
+/** One probe at a time, `gapMs` apart, so every probe finds the workers idle. */
+export async function probeIdle(enqueue: ProbeEnqueue, probes: number, gapMs: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < probes; i += 1) {
+    ids.push(await enqueue(hrNow()));
+    await sleep(gapMs);
+  }
+  return ids;
+}
+
+/** Open loop: probes at `perSec` for `durationMs`, each enqueued independently (not in bulk). */
+export async function probeAtRate(enqueue: ProbeEnqueue, perSec: number, durationMs: number): Promise<string[]> {
+  const pending: Promise<string>[] = [];
+  const start = performance.now();
+  const total = Math.floor((perSec * durationMs) / 1000);
+  while (pending.length < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * perSec) / 1000));
+    while (pending.length < due) pending.push(enqueue(hrNow()));
+    if (performance.now() - start > durationMs * 3) throw new Error('probe generator fell behind');
+    await sleep(1);
+  }
+  return Promise.all(pending);
+}
+
+export interface LatencyResult {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Waits until every probe has run, then reads the latencies the handlers returned. */
+export async function readLatencies(
+  redis: Redis,
+  keys: string[],
+  field: string,
+  finished: () => Promise<number>,
+  expected: number,
+): Promise<LatencyResult> {
+  await waitFor(async () => ((await finished()) >= expected ? true : undefined), `${expected} probes finished`, 60_000, 10);
+  const values: number[] = [];
+  for (let i = 0; i < keys.length; i += 5000) {
+    const pipe = redis.pipeline();
+    for (const k of keys.slice(i, i + 5000)) pipe.hget(k, field);
+    for (const [err, v] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      // BullMQ stores the return value as JSON ("\"0.512\""); ours stores the string.
+      const text = String(v);
+      values.push(Number(text.startsWith('"') ? JSON.parse(text) : text));
+    }
+  }
+  const bad = values.filter((v) => !Number.isFinite(v)).length;
+  if (bad > 0) throw new Error(`${bad} probes have no latency result`);
+  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Idle cost
+
+export interface IdleResult {
+  /** Commands per second the process sent (a script call counts once), from MONITOR. */
+  perSec: number;
+  byCommand: Record<string, number>;
+  /** Commands per second Redis executed, including those inside scripts, from INFO commandstats. */
+  executedPerSec: number;
+  executedByCommand: Record<string, number>;
+}
+
+const perSecond = (counts: Record<string, number>, seconds: number) =>
+  Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / seconds]));
+
+/**
+ * Redis commands per second of an idle process: what it sends (MONITOR, commands run by scripts left
+ * out) and what Redis executes for it (INFO commandstats deltas, which count inside scripts too).
+ * The benchmark's own CONFIG / INFO / MONITOR are left out of both.
+ */
+export async function idleCost(ctx: BenchContext, spawn: () => Promise<Child>, settleMs: number, windowMs: number): Promise<IdleResult> {
+  const { redis } = ctx;
+  await redis.flush();
+  // MONITOR starts while Redis is quiet: ioredis mistakes monitor lines that arrive together with the
+  // MONITOR reply for command replies (a 'Command queue state error', ignored here).
+  const monitor = await redis.admin.monitor();
+  monitor.on('error', () => undefined);
+  const child = await spawn();
+  try {
+    await sleep(settleMs);
+    const sent: Record<string, number> = {};
+    let counting = false;
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const cmd = String(args[0] ?? '').toLowerCase();
+      if (!counting || source === 'lua' || cmd === 'config' || cmd === 'info') return;
+      sent[cmd] = (sent[cmd] ?? 0) + 1;
+    });
+    await redis.resetStats();
+    counting = true;
+    const start = performance.now();
+    await sleep(windowMs);
+    counting = false;
+    const stats = await redis.commandStats();
+    const seconds = (performance.now() - start) / 1000;
+    for (const k of Object.keys(stats)) if (k === 'info' || k.startsWith('config') || k === 'monitor') delete stats[k];
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    return {
+      perSec: sum(sent) / seconds,
+      byCommand: perSecond(sent, seconds),
+      executedPerSec: sum(stats) / seconds,
+      executedByCommand: perSecond(stats, seconds),
+    };
+  } finally {
+    monitor.disconnect();
+    await stopAll([child]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. End to end
+
+export interface EndToEndResult extends RateResult {
+  submitRps: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Submits `n` tasks over HTTP (POST /tasks, `connections` at once) and waits until all have finished. */
+export async function endToEnd(url: string, n: number, connections: number, finished: () => Promise<number>): Promise<EndToEndResult> {
+  const start = performance.now();
+  let submitted: CannonResult | undefined;
+  const submitting = cannon({ url: `${url}/tasks`, method: 'POST', body: TASK_BODY, connections, amount: n, seconds: 600 }).then(
+    (r) => (submitted = r),
+  );
+  // Completion is polled while submitting; when some submissions failed, all accepted ones must finish.
+  await waitFor(
+    async () => {
+      const f = await finished();
+      return f >= n || (submitted && f >= submitted.ok) ? true : undefined;
+    },
+    `${n} tasks finished`,
+    60_000 + n * 2,
+    5,
+  );
+  const ms = performance.now() - start;
+  const r = await submitting;
+  return { tasks: r.ok, ms, perSec: (r.ok / ms) * 1000, submitRps: r.rps, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Scale
+
+/** Adds tasks of ours until `target` are stored, keeping a uniform sample of up to 1000 ids. */
+export async function fillTo(q: OurQueue, stored: number, target: number, sample: string[]): Promise<number> {
+  let count = stored;
+  while (count < target) {
+    const batch = newTasks(Math.min(1000, target - count));
+    await q.enqueue(batch);
+    for (const t of batch) {
+      count += 1;
+      if (sample.length < 1000) sample.push(t.id);
+      else {
+        const j = Math.floor(Math.random() * count);
+        if (j < 1000) sample[j] = t.id;
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * Unloaded latency: `count` GET requests one after another over one keep-alive connection, timed
+ * with the high-resolution clock (autocannon reports whole milliseconds). Fails on a non-2xx answer.
+ */
+export async function sequentialLatency(baseUrl: string, paths: string[], count: number): Promise<LatencyResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const values: number[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const path = paths[i % paths.length];
+      const t = performance.now();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.get(`${baseUrl}${path}`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        });
+        req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} timed out`)));
+        req.on('error', reject);
+      });
+      values.push(performance.now() - t);
+      if (status < 200 || status >= 300) throw new Error(`GET ${path} answered ${status}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) };
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { PinoLogger } from 'nestjs-pino';
+import type { AppConfig } from '../../src/config/app-config';
+import type { QueueKeys } from '../../src/queue/queue-keys';
+import type { QueueRepository } from '../../src/queue/queue.repository';
+import type { RedisConnections } from '../../src/queue/redis-connections';
+import type { NewTask } from '../../src/queue/task.model';
+import { ROOT } from './util';
+
+/**
+ * Which code of our service the benchmark measures: a private build of src/ (bench/run.ts compiles
+ * one per run, so a concurrent `npm run build` or an edit of src/ cannot change it mid-run), dist/ as
+ * found, or src/ itself through ts-node / ts-jest (the smoke test).
+ */
+export interface OurCode {
+  /** Absolute directory holding app.module, main, queue/... (.js, or .ts when `ts`). */
+  dir: string;
+  ts: boolean;
+  label: string;
+}
+
+export const SRC_CODE: OurCode = { dir: join(ROOT, 'src'), ts: true, label: 'src/ through ts-node' };
+export const DIST_CODE: OurCode = { dir: join(ROOT, 'dist'), ts: false, label: 'dist/ as found (--no-build)' };
+
+export const PAYLOAD = 'hello world';
+export const TASK_TYPE = 'echo';
+export const MAX_RETRY = 3;
+export const QUEUE_PREFIX = 'taskqueue';
+
+const silentLogger = new Proxy({}, { get: () => () => undefined }) as PinoLogger;
+
+async function load<T>(code: OurCode, rel: string): Promise<T> {
+  return (await import(join(code.dir, rel))) as T;
+}
+
+/** Our QueueRepository, constructed like the service does (same connection options), in this process. */
+export class OurQueue {
+  private constructor(
+    readonly repo: QueueRepository,
+    private readonly connections: RedisConnections,
+  ) {}
+
+  static async open(redisUrl: string, code: OurCode): Promise<OurQueue> {
+    const { loadAppConfig } = await load<typeof import('../../src/config/app-config')>(code, 'config/app-config');
+    const { RedisConnections } = await load<typeof import('../../src/queue/redis-connections')>(code, 'queue/redis-connections');
+    const { QueueRepository } = await load<typeof import('../../src/queue/queue.repository')>(code, 'queue/queue.repository');
+    const config: AppConfig = loadAppConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX, LOG_LEVEL: 'silent' });
+    const connections = new RedisConnections(config, silentLogger);
+    await connections.onModuleInit();
+    if (connections.commands.status !== 'ready') throw new Error(`our queue cannot reach Redis at ${redisUrl}`);
+    return new OurQueue(new QueueRepository(connections, config), connections);
+  }
+
+  get keys(): QueueKeys {
+    return this.repo.keys;
+  }
+
+  enqueue(tasks: NewTask[], now = Date.now()): Promise<void> {
+    return this.repo.enqueue(tasks, now);
+  }
+
+  async close(): Promise<void> {
+    await this.connections.onApplicationShutdown();
+  }
+}
+
+export function newTask(type = TASK_TYPE, payload = PAYLOAD): NewTask {
+  return { id: randomUUID(), type, payload, maxRetry: MAX_RETRY };
+}
+
+export function newTasks(n: number, type = TASK_TYPE, payload = PAYLOAD): NewTask[] {
+  const out: NewTask[] = new Array(n);
+  for (let i = 0; i < n; i += 1) out[i] = newTask(type, payload);
+  return out;
+}

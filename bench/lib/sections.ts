@@ -1,0 +1,614 @@
+/**
+ * The eight sections of `npm run bench`: each repeats its measurements (ours and the reference
+ * alternate: even repetitions run ours first, odd ones the reference first) and returns its tables.
+ */
+import { Queue } from 'bullmq';
+import { bullKey, openBullQueue } from './bull';
+import { BenchContext, HttpApp, MemorySamples } from './context';
+import {
+  batchBody,
+  bullEnqueueCall,
+  bullProbe,
+  cannon,
+  CannonResult,
+  closedLoop,
+  drainBull,
+  drainOurs,
+  endToEnd,
+  fillTo,
+  idleCost,
+  LatencyResult,
+  ourEnqueueCall,
+  ourProbe,
+  ProbeEnqueue,
+  probeAtRate,
+  probeIdle,
+  readLatencies,
+  sequentialLatency,
+  TASK_BODY,
+} from './measure';
+import { OurQueue } from './ours';
+import { Child, stopAll } from './processes';
+import { medianRatio, Table, verdict } from './report';
+import { fmtNumber, median, ratio, Sample } from './stats';
+import { processCpuMs, sleep } from './util';
+
+export interface Clients {
+  ours: OurQueue;
+  bull: Queue;
+}
+
+export async function openClients(ctx: BenchContext): Promise<Clients> {
+  const ours = await OurQueue.open(ctx.redis.url, ctx.code);
+  const bull = openBullQueue(ctx.redis.host, ctx.redis.port);
+  await bull.waitUntilReady();
+  return { ours, bull };
+}
+
+export async function closeClients(c: Clients): Promise<void> {
+  await c.ours.close();
+  await c.bull.close();
+}
+
+/** Runs `a` and `b` in alternating order `reps` times. */
+async function alternate(reps: number, a: (rep: number) => Promise<void>, b: (rep: number) => Promise<void>): Promise<void> {
+  for (let rep = 0; rep < reps; rep += 1) {
+    if (rep % 2 === 0) {
+      await a(rep);
+      await b(rep);
+    } else {
+      await b(rep);
+      await a(rep);
+    }
+  }
+}
+
+const atLeast = (s: Sample, ref: Sample, factor: number) => median(s.values) >= factor * median(ref.values);
+
+// ---------------------------------------------------------------------------------------------
+
+export async function enqueueSection(ctx: BenchContext, clients: Clients): Promise<Table[]> {
+  const { sizes, redis } = ctx;
+  const table = new Table('1. Enqueue, library level (tasks/s)', ['case', 'ours', 'BullMQ', 'ours/BullMQ', 'target', 'met']);
+  const cpuTable = new Table('1b. Enqueue: CPU time per 1000 tasks (ms), client (the benchmark process) and Redis', [
+    'case', 'ours client', 'BullMQ client', 'ours/BullMQ', 'ours Redis', 'BullMQ Redis', 'ours/BullMQ',
+  ]);
+  /** Runs one closed loop and measures the CPU of this process (the client library) and of Redis. */
+  const measured = async (call: () => Promise<number>, callers: number) => {
+    const c0 = process.cpuUsage();
+    const r0 = await redis.cpuMs();
+    const r = await closedLoop(call, callers, sizes.enqueueMs);
+    const c = process.cpuUsage(c0);
+    const redisMs = (await redis.cpuMs()) - r0;
+    return { ...r, clientPer1k: ((c.user + c.system) / 1000 / r.tasks) * 1000, redisPer1k: (redisMs / r.tasks) * 1000 };
+  };
+  const cases = [
+    { name: 'QueueRepository.enqueue (1 task) vs Queue.add, 1 caller', callers: 1, batch: 1, target: 2 },
+    { name: 'QueueRepository.enqueue (1 task) vs Queue.add, 50 callers', callers: 50, batch: 1, target: 2 },
+    { name: 'enqueue 100 tasks/call vs addBulk(100), 1 caller', callers: 1, batch: 100, target: 1.5 },
+    { name: 'enqueue 1000 tasks/call vs addBulk(1000), 1 caller', callers: 1, batch: 1000, target: 1.5 },
+  ];
+  // Warm-up (JIT, script cache), not recorded.
+  await closedLoop(ourEnqueueCall(clients.ours, 1), 50, 300);
+  await closedLoop(bullEnqueueCall(clients.bull, 1), 50, 300);
+  await redis.flush();
+  for (const c of cases) {
+    const ours = new Sample('tasks/s');
+    const bull = new Sample('tasks/s');
+    const cpu = { oursClient: new Sample('ms', 1), bullClient: new Sample('ms', 1), oursRedis: new Sample('ms', 1), bullRedis: new Sample('ms', 1) };
+    await alternate(
+      sizes.enqueueReps,
+      async (rep) => {
+        await redis.flush();
+        const r = await measured(ourEnqueueCall(clients.ours, c.batch), c.callers);
+        ours.add(r.perSec);
+        cpu.oursClient.add(r.clientPer1k);
+        cpu.oursRedis.add(r.redisPer1k);
+        ctx.log(`[enqueue] ${c.name} rep ${rep + 1} ours: ${fmtNumber(r.perSec)} tasks/s (${r.tasks} tasks)`);
+      },
+      async (rep) => {
+        await redis.flush();
+        const r = await measured(bullEnqueueCall(clients.bull, c.batch), c.callers);
+        bull.add(r.perSec);
+        cpu.bullClient.add(r.clientPer1k);
+        cpu.bullRedis.add(r.redisPer1k);
+        ctx.log(`[enqueue] ${c.name} rep ${rep + 1} BullMQ: ${fmtNumber(r.perSec)} jobs/s (${r.tasks} jobs)`);
+      },
+    );
+    table.row(c.name, ours.format(), bull.format(), medianRatio(ours, bull), `≥ ${c.target}×`, verdict(atLeast(ours, bull, c.target)));
+    cpuTable.row(c.name, cpu.oursClient.format(), cpu.bullClient.format(), medianRatio(cpu.oursClient, cpu.bullClient),
+      cpu.oursRedis.format(), cpu.bullRedis.format(), medianRatio(cpu.oursRedis, cpu.bullRedis));
+  }
+  cpuTable.note('Same runs as table 1. Client: process.cpuUsage() of the benchmark process (the enqueue loops and the client library: ioredis, our repository / BullMQ\'s Queue). Redis: INFO cpu. Lower is better; with one caller both sides mostly pay for a round trip per call (syscalls and wake-ups).');
+  await redis.flush();
+  table.note(`${sizes.enqueueMs} ms per run, ${sizes.enqueueReps} runs each, empty Redis (FLUSHALL) before each run; callers are async loops in the benchmark process.`);
+  table.note('Tasks: type "echo", payload "hello world", max_retry 3; BullMQ jobs carry the same promise: attempts 4, exponential backoff from 1 s.');
+  return [table, cpuTable];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function drainSection(ctx: BenchContext, clients: Clients): Promise<Table[]> {
+  const { sizes } = ctx;
+  const n = sizes.drainTasks;
+  const table = new Table(`2. Drain ${fmtNumber(n)} queued no-op tasks (tasks/s)`, ['case', 'ours', 'BullMQ', 'ours/BullMQ', 'target', 'met']);
+  const cases: { name: string; c: number; processes: number; target?: number }[] = sizes.drainConcurrency.map((c) => ({
+    name: `1 worker process, concurrency ${c}`,
+    c,
+    processes: 1,
+    target: c === 1 ? 2 : c === 50 ? 3 : undefined,
+  }));
+  cases.push({ name: '2 worker processes, concurrency 50 each', c: 50, processes: 2 });
+  const cpuTable = new Table('2b. Drain: CPU time per 1000 tasks (ms), worker process(es) and Redis', [
+    'case', 'ours worker', 'BullMQ worker', 'ours/BullMQ', 'ours Redis', 'BullMQ Redis', 'ours/BullMQ',
+  ]);
+  const mem: { ours: MemorySamples; bull: MemorySamples } = {
+    ours: { pending: [], completed: [], pendingHash: [], completedHash: [] },
+    bull: { pending: [], completed: [], pendingHash: [], completedHash: [] },
+  };
+  const problems: string[] = [];
+  for (const c of cases) {
+    const ours = new Sample('tasks/s');
+    const bull = new Sample('tasks/s');
+    const cpu = {
+      oursWorker: new Sample('ms', 1), bullWorker: new Sample('ms', 1), oursRedis: new Sample('ms', 1), bullRedis: new Sample('ms', 1),
+    };
+    await alternate(
+      sizes.reps,
+      async (rep) => {
+        const r = await drainOurs(ctx, clients.ours, n, c.c, c.processes);
+        ours.add(r.perSec);
+        cpu.oursWorker.add(r.workerCpuPer1k);
+        cpu.oursRedis.add(r.redisCpuPer1k);
+        if (r.completed !== n) problems.push(`ours, ${c.name}: ${r.completed} completed, ${r.failed} failed of ${n}`);
+        if (r.problem) problems.push(`ours, ${c.name}: ${r.problem}`);
+        if (c.c === 50 && c.processes === 1) {
+          mem.ours.pending.push(r.pendingBytes);
+          mem.ours.completed.push(r.completedBytes);
+          mem.ours.pendingHash.push(r.pendingHashBytes);
+          mem.ours.completedHash.push(r.completedHashBytes);
+        }
+        ctx.log(`[drain] ${c.name} rep ${rep + 1} ours: ${fmtNumber(r.perSec)} tasks/s (${fmtNumber(r.ms)} ms)`);
+      },
+      async (rep) => {
+        const r = await drainBull(ctx, clients.bull, n, c.c, c.processes);
+        bull.add(r.perSec);
+        cpu.bullWorker.add(r.workerCpuPer1k);
+        cpu.bullRedis.add(r.redisCpuPer1k);
+        if (r.completed !== n) problems.push(`BullMQ, ${c.name}: ${r.completed} completed, ${r.failed} failed of ${n}`);
+        if (c.c === 50 && c.processes === 1) {
+          mem.bull.pending.push(r.pendingBytes);
+          mem.bull.completed.push(r.completedBytes);
+          mem.bull.pendingHash.push(r.pendingHashBytes);
+          mem.bull.completedHash.push(r.completedHashBytes);
+        }
+        ctx.log(`[drain] ${c.name} rep ${rep + 1} BullMQ: ${fmtNumber(r.perSec)} jobs/s (${fmtNumber(r.ms)} ms)`);
+      },
+    );
+    if (c.c === 50 && c.processes === 1) {
+      ctx.capacity.ours = ours.median;
+      ctx.capacity.bull = bull.median;
+    }
+    table.row(c.name, ours.format(), bull.format(), medianRatio(ours, bull), c.target ? `≥ ${c.target}×` : '', c.target ? verdict(atLeast(ours, bull, c.target)) : '');
+    cpuTable.row(c.name, cpu.oursWorker.format(), cpu.bullWorker.format(), medianRatio(cpu.oursWorker, cpu.bullWorker),
+      cpu.oursRedis.format(), cpu.bullRedis.format(), medianRatio(cpu.oursRedis, cpu.bullRedis));
+  }
+  cpuTable.note('Same runs as table 2. Worker: user+system CPU of the worker process(es) from /proc (10 ms ticks), from \'ready\' to all finished (work done before the ready message is not counted, on both sides). Redis: INFO cpu used_cpu_user+used_cpu_sys over the same window (includes the benchmark\'s ZCARD polling every 10 ms). Lower is better.');
+  ctx.memory.ours = mem.ours;
+  ctx.memory.bull = mem.bull;
+  await ctx.redis.flush();
+  table.note(
+    'Tasks are queued first (ours: enqueue 1000/call; BullMQ: addBulk 1000), then the worker process(es) start; the time counted runs from the first task started to the last one finished, from the tasks\' own timestamps in Redis (ours started_at/completed_at, BullMQ processedOn/finishedOn), so process boot is excluded.',
+  );
+  table.note('Ours: bench/procs/our-worker.ts = the real AppModule with APP_ROLE=worker, WORKER_COUNT=concurrency, LOG_LEVEL=warn (no per-task log lines; the code measured is named in the header). BullMQ: one `Worker` per process, default options, removeOnComplete false (finished jobs kept, like our retention).');
+  for (const p of new Set(problems)) table.note(`PROBLEM: ${p}`);
+  return [table, cpuTable];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface HttpSamples {
+  rps: Sample;
+  p50: Sample;
+  p99: Sample;
+  /** CPU ms per 1000 requests of the server process and of Redis. */
+  appCpu: Sample;
+  redisCpu: Sample;
+  errors: number;
+  non2xx: number;
+}
+
+function httpSamples(): HttpSamples {
+  return {
+    rps: new Sample('req/s'), p50: new Sample('ms', 1), p99: new Sample('ms', 1),
+    appCpu: new Sample('ms', 0), redisCpu: new Sample('ms', 0), errors: 0, non2xx: 0,
+  };
+}
+
+function addHttp(s: HttpSamples, r: CannonResult, cpu?: { app: number; redis: number }): void {
+  s.rps.add(r.rps);
+  s.p50.add(r.p50);
+  s.p99.add(r.p99);
+  const requests = r.rps * r.seconds;
+  if (cpu && requests > 0) {
+    s.appCpu.add((cpu.app / requests) * 1000);
+    s.redisCpu.add((cpu.redis / requests) * 1000);
+  }
+  s.errors += r.errors + r.timeouts;
+  s.non2xx += r.non2xx;
+}
+
+/** Runs `load` and measures the CPU the app process and Redis used meanwhile (ms). */
+async function withCpu<T>(ctx: BenchContext, app: HttpApp, load: () => Promise<T>): Promise<[T, { app: number; redis: number }]> {
+  const a0 = processCpuMs(app.child.proc.pid);
+  const r0 = await ctx.redis.cpuMs();
+  const result = await load();
+  const a1 = processCpuMs(app.child.proc.pid);
+  const r1 = await ctx.redis.cpuMs();
+  return [result, { app: a1 - a0, redis: r1 - r0 }];
+}
+
+async function startHttpApps(ctx: BenchContext): Promise<HttpApp[]> {
+  return Promise.all([ctx.ourApi(), ctx.referenceApp('bullmq'), ctx.referenceApp('constant')]);
+}
+
+export async function httpSection(ctx: BenchContext): Promise<Table[]> {
+  const { sizes, redis } = ctx;
+  const table = new Table('3. HTTP POST /tasks (autocannon)', [
+    'case', 'ours', 'Nest+BullMQ', 'Nest constant', 'ours/BullMQ', 'ours/constant', 'target', 'met',
+  ]);
+  const apps = await startHttpApps(ctx);
+  try {
+    for (const app of apps) {
+      await cannon({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: Math.max(1, Math.min(2, sizes.httpSeconds / 3)) });
+    }
+    for (const connections of sizes.httpConnections) {
+      const s = apps.map(() => httpSamples());
+      for (let rep = 0; rep < sizes.httpReps; rep += 1) {
+        // Rotate the order: ours first, then BullMQ first, then the constant app first.
+        for (let k = 0; k < apps.length; k += 1) {
+          const i = (k + rep) % apps.length;
+          await redis.flush();
+          const [r, cpu] = await withCpu(ctx, apps[i], () =>
+            cannon({ url: `${apps[i].url}/tasks`, method: 'POST', body: TASK_BODY, connections, seconds: sizes.httpSeconds }),
+          );
+          addHttp(s[i], r, cpu);
+          ctx.log(`[http] ${connections} conn rep ${rep + 1} ${apps[i].name}: ${fmtNumber(r.rps)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} non2xx ${r.non2xx}`);
+        }
+      }
+      const [ours, bull, constant] = s;
+      table.row(`req/s, ${connections} connections`, ours.rps.format(), bull.rps.format(), constant.rps.format(),
+        medianRatio(ours.rps, bull.rps), medianRatio(ours.rps, constant.rps), '≥ 0.85× constant', verdict(atLeast(ours.rps, constant.rps, 0.85)));
+      table.row(`p50 latency ms, ${connections} connections`, ours.p50.format(), bull.p50.format(), constant.p50.format(),
+        medianRatio(ours.p50, bull.p50), medianRatio(ours.p50, constant.p50), '', '');
+      table.row(`p99 latency ms, ${connections} connections`, ours.p99.format(), bull.p99.format(), constant.p99.format(),
+        medianRatio(ours.p99, bull.p99), medianRatio(ours.p99, constant.p99), '', '');
+      table.row(`server process CPU ms / 1000 requests, ${connections} connections`, ours.appCpu.format(), bull.appCpu.format(), constant.appCpu.format(),
+        medianRatio(ours.appCpu, bull.appCpu), medianRatio(ours.appCpu, constant.appCpu), '', '');
+      table.row(`Redis CPU ms / 1000 requests, ${connections} connections`, ours.redisCpu.format(), bull.redisCpu.format(), constant.redisCpu.format(),
+        medianRatio(ours.redisCpu, bull.redisCpu), '', '', '');
+      table.row(`errors + timeouts / non-2xx, ${connections} connections`, `${ours.errors} / ${ours.non2xx}`, `${bull.errors} / ${bull.non2xx}`,
+        `${constant.errors} / ${constant.non2xx}`, '', '', '0 / 0', verdict(s.every((x) => x.errors === 0 && x.non2xx === 0)));
+    }
+  } finally {
+    await stopAll(apps.map((a) => a.child));
+    await redis.flush();
+  }
+  table.note(`${sizes.httpSeconds} s per run, ${sizes.httpReps} run(s) per app and connection count, the three apps in rotating order, FLUSHALL before each run; one warm-up run per app first. Body: ${TASK_BODY}.`);
+  table.note('Ours: `node main.js` of the measured build with APP_ROLE=api, LOG_LEVEL=warn, so no per-request log lines are written (request logging at info level would otherwise dominate). Reference apps: bench/reference-app (NestJS 11 on Express, default JSON body parser, no request logging); Nest+BullMQ calls `queue.add` through @nestjs/bullmq.');
+  table.note('CPU rows: user+system CPU of the server process (/proc, 10 ms ticks) and of Redis (INFO cpu) during each run, divided by the requests answered; they show where the time goes whatever the load generator manages.');
+  table.note('autocannon runs in the benchmark process on the same 2 cores as the server and Redis, so absolute figures are lower than with a separate load generator; the ratios are what matters.');
+  return [table];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function batchSection(ctx: BenchContext): Promise<Table[]> {
+  const { sizes, redis } = ctx;
+  const size = 1000;
+  const body = batchBody(size);
+  const table = new Table(`4. HTTP POST /tasks/batch, ${size} tasks per request`, ['case', 'ours', 'Nest+BullMQ (addBulk)', 'ours/BullMQ', 'target', 'met']);
+  const apps = await Promise.all([ctx.ourApi(), ctx.referenceApp('bullmq')]);
+  try {
+    for (const app of apps) await cannon({ url: `${app.url}/tasks/batch`, method: 'POST', body, connections: sizes.batchConnections, seconds: Math.min(1, sizes.batchSeconds / 2) });
+    const s = apps.map(() => httpSamples());
+    const tasks = apps.map(() => new Sample('tasks/s'));
+    for (let rep = 0; rep < sizes.reps; rep += 1) {
+      for (let k = 0; k < apps.length; k += 1) {
+        const i = (k + rep) % apps.length;
+        await redis.flush();
+        const [r, cpu] = await withCpu(ctx, apps[i], () =>
+          cannon({ url: `${apps[i].url}/tasks/batch`, method: 'POST', body, connections: sizes.batchConnections, seconds: sizes.batchSeconds }),
+        );
+        addHttp(s[i], r, { app: cpu.app / size, redis: cpu.redis / size });
+        tasks[i].add((r.ok / r.seconds) * size);
+        ctx.log(`[batch] rep ${rep + 1} ${apps[i].name}: ${fmtNumber((r.ok / r.seconds) * size)} tasks/s, p50 ${r.p50} ms, non2xx ${r.non2xx}`);
+      }
+    }
+    table.row('tasks accepted/s', tasks[0].format(), tasks[1].format(), medianRatio(tasks[0], tasks[1]), '≥ 50,000/s', verdict(tasks[0].median >= 50_000));
+    table.row('requests/s', s[0].rps.format(), s[1].rps.format(), medianRatio(s[0].rps, s[1].rps), '', '');
+    table.row('server process CPU ms / 1000 tasks', s[0].appCpu.format(), s[1].appCpu.format(), medianRatio(s[0].appCpu, s[1].appCpu), '', '');
+    table.row('Redis CPU ms / 1000 tasks', s[0].redisCpu.format(), s[1].redisCpu.format(), medianRatio(s[0].redisCpu, s[1].redisCpu), '', '');
+    table.row('p50 / p99 latency ms', `${s[0].p50.format()} / ${s[0].p99.format()}`, `${s[1].p50.format()} / ${s[1].p99.format()}`, '', '', '');
+    table.row('errors + timeouts / non-2xx', `${s[0].errors} / ${s[0].non2xx}`, `${s[1].errors} / ${s[1].non2xx}`, '', '0 / 0', verdict(s.every((x) => x.errors === 0 && x.non2xx === 0)));
+  } finally {
+    await stopAll(apps.map((a) => a.child));
+    await redis.flush();
+  }
+  table.note(`${sizes.batchConnections} connections, ${sizes.batchSeconds} s per run, ${sizes.reps} runs per app (alternating), FLUSHALL before each run. Tasks accepted = 2xx responses × ${size} / duration.`);
+  return [table];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function pickupSection(ctx: BenchContext, clients: Clients): Promise<Table[]> {
+  const { sizes, redis } = ctx;
+  const concurrency = 50;
+  const table = new Table(`5. Pickup latency: enqueue to handler start (ms), one worker process at concurrency ${concurrency}`, [
+    'case', 'ours', 'BullMQ', 'ours/BullMQ', 'target', 'met',
+  ]);
+  await redis.flush();
+  const k = clients.ours.keys;
+  const sides = {
+    ours: {
+      probe: ourProbe(clients.ours),
+      key: (id: string) => k.task(id),
+      field: 'result',
+      finished: () => redis.admin.zcard(k.done),
+    },
+    bull: {
+      probe: bullProbe(clients.bull),
+      key: (id: string) => bullKey(id),
+      field: 'returnvalue',
+      finished: async () => (await redis.admin.zcard(bullKey('completed'))) + (await redis.admin.zcard(bullKey('failed'))),
+    },
+  };
+  type Side = (typeof sides)['ours'];
+  const totals = { ours: 0, bull: 0 };
+  const run = async (name: 'ours' | 'bull', send: (probe: ProbeEnqueue) => Promise<string[]>): Promise<LatencyResult> => {
+    const side: Side = sides[name];
+    const ids = await send(side.probe);
+    totals[name] += ids.length;
+    return readLatencies(redis.admin, ids.map(side.key), side.field, side.finished, totals[name]);
+  };
+  const workers: Child[] = [];
+  try {
+    workers.push(await ctx.ourWorker(concurrency), await ctx.bullWorker(concurrency));
+    await sleep(500);
+    // Warm-up, not recorded.
+    await run('ours', (p) => probeIdle(p, 20, sizes.pickupGapMs));
+    await run('bull', (p) => probeIdle(p, 20, sizes.pickupGapMs));
+
+    const idle = { ours: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) }, bull: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) } };
+    const loaded = { ours: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) }, bull: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) } };
+    const rate = { ours: Math.round((ctx.capacity.ours ?? 2000) / 2), bull: Math.round((ctx.capacity.bull ?? 2000) / 2) };
+    if (!ctx.capacity.ours || !ctx.capacity.bull) table.note('Section 2 did not run at concurrency 50: the "50% load" rows use a fixed 1,000 tasks/s for both.');
+    await alternate(
+      sizes.reps,
+      async (rep) => {
+        const r = await run('ours', (p) => probeIdle(p, sizes.pickupProbes, sizes.pickupGapMs));
+        idle.ours.p50.add(r.p50);
+        idle.ours.p99.add(r.p99);
+        const l = await run('ours', (p) => probeAtRate(p, rate.ours, sizes.pickupLoadMs));
+        loaded.ours.p50.add(l.p50);
+        loaded.ours.p99.add(l.p99);
+        ctx.log(`[pickup] rep ${rep + 1} ours: idle p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)}; at ${rate.ours}/s p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`);
+      },
+      async (rep) => {
+        const r = await run('bull', (p) => probeIdle(p, sizes.pickupProbes, sizes.pickupGapMs));
+        idle.bull.p50.add(r.p50);
+        idle.bull.p99.add(r.p99);
+        const l = await run('bull', (p) => probeAtRate(p, rate.bull, sizes.pickupLoadMs));
+        loaded.bull.p50.add(l.p50);
+        loaded.bull.p99.add(l.p99);
+        ctx.log(`[pickup] rep ${rep + 1} BullMQ: idle p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)}; at ${rate.bull}/s p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`);
+      },
+    );
+    table.row('idle workers, p50', idle.ours.p50.format(), idle.bull.p50.format(), medianRatio(idle.ours.p50, idle.bull.p50), '≤ 2 ms', verdict(idle.ours.p50.median <= 2));
+    table.row('idle workers, p99', idle.ours.p99.format(), idle.bull.p99.format(), medianRatio(idle.ours.p99, idle.bull.p99), '≤ 10 ms', verdict(idle.ours.p99.median <= 10));
+    table.row(`50% load, p50 (ours at ${fmtNumber(rate.ours)}/s, BullMQ at ${fmtNumber(rate.bull)}/s)`, loaded.ours.p50.format(), loaded.bull.p50.format(), medianRatio(loaded.ours.p50, loaded.bull.p50), '', '');
+    table.row('50% load, p99', loaded.ours.p99.format(), loaded.bull.p99.format(), medianRatio(loaded.ours.p99, loaded.bull.p99), '', '');
+  } finally {
+    await stopAll(workers);
+    await redis.flush();
+  }
+  table.note(`Idle: ${sizes.pickupProbes} probes per run, enqueued one at a time ${sizes.pickupGapMs} ms apart (single-task enqueue / Queue.add from the benchmark process). 50% load: each side at half its own median drain rate at concurrency 50 from section 2, for ${sizes.pickupLoadMs} ms, every task enqueued on its own; every task is a probe.`);
+  table.note('Latency = handler start (high-resolution clock in the worker process) minus the time just before the enqueue call, carried in the payload; the handler returns it as its result. Both worker processes run for the whole section; one measures while the other idles.');
+  return [table];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function endToEndSection(ctx: BenchContext, clients: Clients): Promise<Table[]> {
+  const { sizes, redis } = ctx;
+  const n = sizes.e2eTasks;
+  const connections = 50;
+  const concurrency = 50;
+  const table = new Table(`6. End to end: ${fmtNumber(n)} tasks submitted over HTTP (${connections} connections) until all finished`, [
+    'case', 'ours', 'Nest+BullMQ + Worker', 'ours/BullMQ',
+  ]);
+  const keys = clients.ours.keys;
+  const apps = await Promise.all([ctx.ourApi(), ctx.referenceApp('bullmq')]);
+  const tasks = { ours: new Sample('tasks/s'), bull: new Sample('tasks/s') };
+  const submit = { ours: new Sample('req/s'), bull: new Sample('req/s') };
+  const problems: string[] = [];
+  try {
+    const one = async (name: 'ours' | 'bull', rep: number) => {
+      await redis.flush();
+      const worker = name === 'ours' ? await ctx.ourWorker(concurrency) : await ctx.bullWorker(concurrency);
+      try {
+        const finished =
+          name === 'ours'
+            ? () => redis.admin.zcard(keys.done)
+            : async () => (await redis.admin.zcard(bullKey('completed'))) + (await redis.admin.zcard(bullKey('failed')));
+        const r = await endToEnd(apps[name === 'ours' ? 0 : 1].url, n, connections, finished);
+        tasks[name].add(r.perSec);
+        submit[name].add(r.submitRps);
+        if (r.errors || r.non2xx || r.tasks !== n) problems.push(`${name}: ${r.tasks} of ${n} accepted, ${r.errors} errors, ${r.non2xx} non-2xx`);
+        ctx.log(`[e2e] rep ${rep + 1} ${name}: ${fmtNumber(r.perSec)} tasks/s end to end (submit ${fmtNumber(r.submitRps)} req/s)`);
+      } finally {
+        await stopAll([worker]);
+      }
+    };
+    await alternate(sizes.reps, (rep) => one('ours', rep), (rep) => one('bull', rep));
+    table.row('tasks/s, submit to all finished', tasks.ours.format(), tasks.bull.format(), medianRatio(tasks.ours, tasks.bull));
+    table.row('submit rate while workers run, req/s', submit.ours.format(), submit.bull.format(), medianRatio(submit.ours, submit.bull));
+  } finally {
+    await stopAll(apps.map((a) => a.child));
+    await redis.flush();
+  }
+  table.note(`One API process (ours: main.js with APP_ROLE=api; reference: Nest+BullMQ app) and one worker process at concurrency ${concurrency}, started before the run; time from the first request to the moment all tasks are finished (polled every 5 ms).`);
+  for (const p of problems) table.note(`PROBLEM: ${p}`);
+  return [table];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function scaleSection(ctx: BenchContext, clients: Clients): Promise<Table[]> {
+  const { sizes, redis } = ctx;
+  const levels = sizes.scaleLevels;
+  const latency = new Table('7a. Scale: read latency of our API with N stored (pending) tasks', [
+    'case', ...levels.map((l) => `N = ${fmtNumber(l)}`), `${fmtNumber(levels[levels.length - 1])} / ${fmtNumber(levels[0])}`, 'target', 'met',
+  ]);
+  const memory = new Table('7b. Redis memory per task (bytes, INFO used_memory delta / tasks)', ['case', 'ours', 'BullMQ', 'ours/BullMQ', 'target', 'met']);
+  await redis.flush();
+  const app = await ctx.ourApi();
+  const keys = ['listP50', 'listP99', 'listRps', 'getP50', 'getP99', 'getRps'] as const;
+  const perLevel: Record<(typeof keys)[number], Sample[]> = { listP50: [], listP99: [], listRps: [], getP50: [], getP99: [], getRps: [] };
+  const pendingBytesAtLevel: number[] = [];
+  const sample: string[] = [];
+  const connections = 10;
+  const sequential = sizes.scaleSeconds >= 2 ? 1000 : 200;
+  try {
+    const base = await redis.usedMemory();
+    let stored = 0;
+    for (const level of levels) {
+      const t0 = performance.now();
+      stored = await fillTo(clients.ours, stored, level, sample);
+      pendingBytesAtLevel.push(((await redis.usedMemory()) - base) / stored);
+      ctx.log(`[scale] filled to ${fmtNumber(stored)} tasks in ${fmtNumber(performance.now() - t0)} ms`);
+      const s = {
+        listP50: new Sample('ms', 2), listP99: new Sample('ms', 2), listRps: new Sample('req/s'),
+        getP50: new Sample('ms', 2), getP99: new Sample('ms', 2), getRps: new Sample('req/s'),
+      };
+      const getPaths = sample.map((id) => `/tasks/${id}`);
+      await cannon({ url: `${app.url}/tasks?limit=100`, connections, seconds: Math.min(1, sizes.scaleSeconds) });
+      for (let rep = 0; rep < sizes.reps; rep += 1) {
+        const listLat = await sequentialLatency(app.url, ['/tasks?limit=100'], sequential);
+        const getLat = await sequentialLatency(app.url, getPaths, sequential);
+        const list = await cannon({ url: `${app.url}/tasks?limit=100`, connections, seconds: sizes.scaleSeconds });
+        const get = await cannon({ url: app.url, connections, seconds: sizes.scaleSeconds, paths: getPaths });
+        if (list.non2xx || list.errors || get.non2xx || get.errors) {
+          throw new Error(`scale: errors at N=${level}: list ${list.errors}/${list.non2xx}, get ${get.errors}/${get.non2xx}`);
+        }
+        s.listP50.add(listLat.p50);
+        s.listP99.add(listLat.p99);
+        s.listRps.add(list.rps);
+        s.getP50.add(getLat.p50);
+        s.getP99.add(getLat.p99);
+        s.getRps.add(get.rps);
+        ctx.log(
+          `[scale] N=${fmtNumber(level)} rep ${rep + 1}: list p50 ${listLat.p50.toFixed(2)} p99 ${listLat.p99.toFixed(2)} ms, ${fmtNumber(list.rps)} req/s; ` +
+            `get p50 ${getLat.p50.toFixed(2)} p99 ${getLat.p99.toFixed(2)} ms, ${fmtNumber(get.rps)} req/s`,
+        );
+      }
+      for (const key of keys) perLevel[key].push(s[key]);
+    }
+  } finally {
+    await stopAll([app.child]);
+    await redis.flush();
+  }
+  const flat = (samples: Sample[]) => {
+    const first = median(samples[0].values);
+    const last = median(samples[samples.length - 1].values);
+    return { text: ratio(last, first), ok: last / first <= 1.5 };
+  };
+  const rows: [string, Sample[], boolean][] = [
+    ['GET /tasks?limit=100, p50 ms (sequential)', perLevel.listP50, true],
+    ['GET /tasks?limit=100, p99 ms (sequential)', perLevel.listP99, false],
+    [`GET /tasks?limit=100, req/s (${connections} connections)`, perLevel.listRps, false],
+    ['GET /tasks/{id}, p50 ms (sequential)', perLevel.getP50, true],
+    ['GET /tasks/{id}, p99 ms (sequential)', perLevel.getP99, false],
+    [`GET /tasks/{id}, req/s (${connections} connections)`, perLevel.getRps, false],
+  ];
+  for (const [name, samples, judged] of rows) {
+    const f = flat(samples);
+    latency.row(name, ...samples.map((x) => x.format()), f.text, judged ? '≤ 1.5×' : '', judged ? verdict(f.ok) : '');
+  }
+  latency.note(
+    `Filled with our bulk enqueue (1000 tasks/call) from the benchmark process. Latency: ${sequential} requests one after another on one keep-alive connection (high-resolution timer); throughput: autocannon, ${connections} connections, ${sizes.scaleSeconds} s; ${sizes.reps} run(s) per level. GET by id picks from 1000 ids sampled uniformly from all stored tasks. Our API: main.js with APP_ROLE=api, LOG_LEVEL=warn.`,
+  );
+  latency.note('Flatness is judged on the p50 rows; the p99 of 1000 sequential requests is shown but not judged: it is the 10th-worst request, and on this shared machine it moves by 2-3× between repetitions of the same level (see the min–max).');
+
+  const m = ctx.memory;
+  if (m.ours && m.bull && m.ours.pending.length > 0) {
+    const s = (v: number[]) => {
+      const x = new Sample('bytes');
+      for (const y of v) x.add(y);
+      return x;
+    };
+    const op = s(m.ours.pending);
+    const bp = s(m.bull.pending);
+    const oc = s(m.ours.completed);
+    const bc = s(m.bull.completed);
+    const oph = s(m.ours.pendingHash);
+    const bph = s(m.bull.pendingHash);
+    const och = s(m.ours.completedHash);
+    const bch = s(m.bull.completedHash);
+    memory.row(`per pending task vs per waiting job (${fmtNumber(sizes.drainTasks)} queued)`, op.format(), bp.format(), medianRatio(op, bp), '', '');
+    memory.row('  of which the task / job hash (MEMORY USAGE)', oph.format(), bph.format(), medianRatio(oph, bph), '', '');
+    memory.row(`per completed task vs per completed job (${fmtNumber(sizes.drainTasks)} finished)`, oc.format(), bc.format(), medianRatio(oc, bc), '≤ 0.6×', verdict(oc.median <= 0.6 * bc.median));
+    memory.row('  of which the task / job hash (MEMORY USAGE)', och.format(), bch.format(), medianRatio(och, bch), '', '');
+  } else {
+    memory.note('No drain runs at concurrency 50 in this run: per-task memory vs BullMQ not measured (section 2 measures it).');
+  }
+  levels.forEach((level, i) => memory.row(`ours per pending task at N = ${fmtNumber(level)} (section 7a fill)`, fmtNumber(pendingBytesAtLevel[i]), '', '', '', ''));
+  memory.note('From the drain runs at concurrency 50 of section 2: used_memory after FLUSHALL, after queueing N, and after all N finished (after the worker processes exited, for ours and BullMQ alike). Ours includes the task hash and every index entry (queue, s:<status>, st:<status>:<type>, done: the rest beside the hash); "of which the hash" = MEMORY USAGE of 100 task hashes spread over the run, averaged. BullMQ includes its job hash, wait/completed structures, the id counter and its events stream (capped at 10,000 entries by default).');
+  return [latency, memory];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function idleSection(ctx: BenchContext): Promise<Table[]> {
+  const { sizes } = ctx;
+  const table = new Table(`8. Idle cost: Redis commands/s issued by one idle worker process (${sizes.idleSeconds} s window)`, [
+    'case', 'ours', 'BullMQ', 'ours/BullMQ', 'target', 'met',
+  ]);
+  const concurrency = 50;
+  const ours = new Sample('cmd/s', 2);
+  const bull = new Sample('cmd/s', 2);
+  const oursExecuted = new Sample('cmd/s', 2);
+  const bullExecuted = new Sample('cmd/s', 2);
+  const breakdown = { ours: {} as Record<string, number>, bull: {} as Record<string, number>, oursExecuted: {} as Record<string, number>, bullExecuted: {} as Record<string, number> };
+  const windowMs = sizes.idleSeconds * 1000;
+  await alternate(
+    1,
+    async () => {
+      const r = await idleCost(ctx, () => ctx.ourWorker(concurrency), sizes.idleSettleMs, windowMs);
+      ours.add(r.perSec);
+      oursExecuted.add(r.executedPerSec);
+      breakdown.ours = r.byCommand;
+      breakdown.oursExecuted = r.executedByCommand;
+      ctx.log(`[idle] ours: ${r.perSec.toFixed(2)} commands/s sent ${JSON.stringify(r.byCommand)}; executed ${JSON.stringify(r.executedByCommand)}`);
+    },
+    async () => {
+      const r = await idleCost(ctx, () => ctx.bullWorker(concurrency), sizes.idleSettleMs, windowMs);
+      bull.add(r.perSec);
+      bullExecuted.add(r.executedPerSec);
+      breakdown.bull = r.byCommand;
+      breakdown.bullExecuted = r.executedByCommand;
+      ctx.log(`[idle] BullMQ: ${r.perSec.toFixed(2)} commands/s sent ${JSON.stringify(r.byCommand)}; executed ${JSON.stringify(r.executedByCommand)}`);
+    },
+  );
+  table.row(`commands sent by an idle worker process (concurrency ${concurrency}), per s`, ours.format(), bull.format(), medianRatio(ours, bull), '≤ 5/s', verdict(ours.median <= 5));
+  table.row('commands Redis executed for it, including inside scripts, per s', oursExecuted.format(), bullExecuted.format(), medianRatio(oursExecuted, bullExecuted), '', '');
+  const fmt = (b: Record<string, number>) =>
+    Object.entries(b)
+      .sort((a, c) => c[1] - a[1])
+      .map(([cmd, rate]) => `${cmd} ${rate.toFixed(2)}/s`)
+      .join(', ') || 'none';
+  table.note(`Ours sent: ${fmt(breakdown.ours)}; executed: ${fmt(breakdown.oursExecuted)}.`);
+  table.note(`BullMQ sent: ${fmt(breakdown.bull)}; executed: ${fmt(breakdown.bullExecuted)}.`);
+  table.note(`Private Redis with an empty queue and only that process connected (plus the benchmark's admin and MONITOR connections, whose own commands are left out), measured over ${sizes.idleSeconds} s after a ${sizes.idleSettleMs / 1000} s settle. Sent: MONITOR lines from the process's connections (a script call counts once). Executed: INFO commandstats deltas, which also count the commands scripts run.`);
+  return [table];
+}

@@ -1,0 +1,48 @@
+/**
+ * One worker process of our service, as the benchmark runs it: the real AppModule with
+ * APP_ROLE=worker (WorkerPoolService, executor, recoverer, retention) in a Nest application context,
+ * configured from the environment like main.ts (WORKER_COUNT, REDIS_URL, LOG_LEVEL...), plus one extra
+ * handler type `pickup` whose result is the pickup latency: handler start minus the enqueue time the
+ * payload carries (high-resolution ms). Loads our code from BENCH_CODE_DIR (a build directory, or src/:
+ * this file runs under ts-node, so .ts works too; default dist/).
+ * Reports `{ type: 'ready' }` over IPC once started; exits when the benchmark goes away.
+ */
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const CODE_DIR = process.env.BENCH_CODE_DIR || join(ROOT, 'dist');
+const hrNow = () => performance.timeOrigin + performance.now();
+
+async function main(): Promise<void> {
+  const { AppModule } = (await import(join(CODE_DIR, 'app.module'))) as typeof import('../../src/app.module');
+  const { loadAppConfig } = (await import(join(CODE_DIR, 'config/app-config'))) as typeof import('../../src/config/app-config');
+  const { TaskType } = (await import(join(CODE_DIR, 'worker/handlers/task-handler'))) as typeof import('../../src/worker/handlers/task-handler');
+  const config = loadAppConfig({ ...process.env, APP_ROLE: 'worker' });
+
+  @Injectable()
+  @TaskType('pickup')
+  class PickupHandler {
+    async handle(payload: string): Promise<string> {
+      return (hrNow() - Number(payload)).toFixed(3);
+    }
+  }
+
+  @Module({ imports: [AppModule.forRoot(config)], providers: [PickupHandler] })
+  class BenchWorkerModule {}
+
+  const app = await NestFactory.createApplicationContext(BenchWorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  process.send?.({ type: 'ready' });
+}
+
+// The benchmark died or dropped us: do not linger.
+process.on('disconnect', () => process.exit(1));
+main().catch((err) => {
+  process.stderr.write(`our-worker failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+/**
+ * Summarises V8 CPU profiles (`node --cpu-prof`, e.g. from `npm run bench -- --cpu-prof=DIR`): self
+ * time by function and by package/file, and inclusive time of our own functions.
+ *
+ *   ts-node --transpile-only bench/profile-summary.ts DIR/our-worker-c50-3-123.cpuprofile [--top=25]
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+export interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const ROOT_URL = `file://${join(__dirname, '..')}/`;
+
+/** Our service's code: src/, dist/ or a private build in bench/.build/<pid>/ (shown as ours/...). */
+function ownPath(url: string): string | undefined {
+  const path = url.startsWith(ROOT_URL) ? url.slice(ROOT_URL.length) : url.startsWith(join(__dirname, '..')) ? url.slice(join(__dirname, '..').length + 1) : undefined;
+  if (!path || path.includes('node_modules')) return undefined;
+  const m = /^(?:src|dist|bench\/\.build\/\d+)\/(.+)$/.exec(path);
+  return m ? `ours/${m[1]}` : undefined;
+}
+
+function where(url: string): string {
+  if (!url) return '(native/V8)';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return nm[1];
+  if (url.startsWith('node:')) return url;
+  return ownPath(url) ?? url.replace(ROOT_URL, '').replace(`${join(__dirname, '..')}/`, '');
+}
+
+function label(f: CallFrame): string {
+  return `${f.functionName || '(anonymous)'} ${where(f.url)}:${f.lineNumber + 1}`;
+}
+
+export function summarize(profile: Profile, top = 25): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const idle = [...selfUs.entries()]
+    .filter(([id]) => ['(idle)', '(program)', '(garbage collector)'].includes(byId.get(id)?.callFrame.functionName ?? ''))
+    .reduce((acc, [id, us]) => ({ ...acc, [byId.get(id)!.callFrame.functionName]: us }), {} as Record<string, number>);
+
+  const selfByFn = new Map<string, number>();
+  const selfByPlace = new Map<string, number>();
+  const inclusiveOwn = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    selfByFn.set(label(node.callFrame), (selfByFn.get(label(node.callFrame)) ?? 0) + us);
+    const place = where(node.callFrame.url);
+    selfByPlace.set(place, (selfByPlace.get(place) ?? 0) + us);
+    // Inclusive time of our own frames (dist/ or src/): walk up the stack, count each function once.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (ownPath(f.url)) {
+        const l = label(f);
+        if (!seen.has(l)) {
+          seen.add(l);
+          inclusiveOwn.set(l, (inclusiveOwn.get(l) ?? 0) + us);
+        }
+      }
+    }
+  }
+  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
+  const list = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`)
+      .join('\n');
+  const busy = total - (idle['(idle)'] ?? 0);
+  return [
+    `profile: ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s wall, ${(total / 1000).toFixed(0)} ms sampled, busy (not idle) ${(busy / 1000).toFixed(0)} ms = ${pct(busy).trim()}; GC ${pct(idle['(garbage collector)'] ?? 0).trim()}, (program) ${pct(idle['(program)'] ?? 0).trim()}`,
+    '',
+    `self time by package / file (top ${top}):`,
+    list(selfByPlace, top),
+    '',
+    `self time by function (top ${top}):`,
+    list(selfByFn, top),
+    '',
+    `inclusive time of our own functions (src/ or a build of it, top ${top}):`,
+    list(inclusiveOwn, top),
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const top = Number(process.argv.find((a) => a.startsWith('--top='))?.slice(6) ?? 25);
+  if (files.length === 0) {
+    process.stderr.write('usage: profile-summary.ts FILE.cpuprofile... [--top=25]\n');
+    process.exit(2);
+  }
+  for (const f of files) {
+    process.stdout.write(`== ${f}\n${summarize(JSON.parse(readFileSync(f, 'utf8')) as Profile, top)}\n\n`);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * CPU profiles of our processes under load, summarised (self time by package and function, inclusive
+ * time of our own functions):
+ * - worker: one worker process (WORKER_COUNT=concurrency) draining N queued no-op tasks;
+ * - api: one API process under POST /tasks from autocannon (50 connections).
+ *
+ *   ts-node --transpile-only bench/profile.ts [--tasks=50000] [--concurrency=50] [--seconds=10] [--only=worker|api] [--out=DIR]
+ *
+ * Uses a private build of src/ and a private redis-server, like bench/run.ts. The .cpuprofile files
+ * stay in DIR (default /tmp/taskqueue-profiles) for Chrome DevTools or speedscope.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildPrivateCopy, removePrivateCopy } from './lib/build';
+import { BenchContext, FULL } from './lib/context';
+import { cannon, fillOurs, TASK_BODY } from './lib/measure';
+import { OurQueue } from './lib/ours';
+import { installSignalCleanup, killAllChildren, stopAll } from './lib/processes';
+import { BenchRedis } from './lib/redis-server';
+import { summarize } from './profile-summary';
+import { waitFor } from './lib/util';
+
+async function main(): Promise<void> {
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const tasks = Number(arg('tasks') ?? 50_000);
+  const seconds = Number(arg('seconds') ?? 10);
+  const concurrency = Number(arg('concurrency') ?? 50);
+  const only = arg('only');
+  const out = resolve(arg('out') ?? `/tmp/taskqueue-profiles/${Date.now()}`);
+  mkdirSync(out, { recursive: true });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const code = buildPrivateCopy(log);
+  const redis = await BenchRedis.start();
+  installSignalCleanup(() => removePrivateCopy(code));
+  const ctx = new BenchContext(redis, FULL, code, log, out);
+  const q = await OurQueue.open(redis.url, code);
+  try {
+    if (!only || only === 'worker') {
+      await fillOurs(q, tasks);
+      const t0 = Date.now();
+      const worker = await ctx.ourWorker(concurrency);
+      await waitFor(async () => ((await redis.admin.zcard(q.keys.done)) >= tasks ? true : undefined), 'drain', 30_000 + tasks * 2, 20);
+      log(`worker (concurrency ${concurrency}): ${tasks} tasks drained ${Date.now() - t0} ms after spawn (boot included)`);
+      await stopAll([worker]);
+      await redis.flush();
+    }
+    if (!only || only === 'api') {
+      const api = await ctx.ourApi();
+      await cannon({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: 2 });
+      const r = await cannon({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds });
+      log(`api: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (profile includes boot and a 2 s warm-up)`);
+      await stopAll([api.child]);
+    }
+  } finally {
+    await q.close();
+    await redis.stop();
+    killAllChildren();
+    removePrivateCopy(code);
+  }
+  for (const f of readdirSync(out).filter((n) => n.endsWith('.cpuprofile'))) {
+    process.stdout.write(`== ${join(out, f)}\n${summarize(JSON.parse(readFileSync(join(out, f), 'utf8')), 30)}\n\n`);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  killAllChildren();
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+/**
+ * Reference apps for the HTTP sections: `bullmq` (NestJS + @nestjs/bullmq, POST /tasks -> queue.add)
+ * or `constant` (NestJS returning a constant: the framework's ceiling). Both are plain NestJS 11 on
+ * Express with its default JSON body parser and no request logging.
+ *
+ *   BENCH_REDIS_PORT=6390 PORT=3001 node -r ts-node/register/transpile-only bench/reference-app/main.ts bullmq
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  const module =
+    kind === 'bullmq'
+      ? (await import('./bullmq-app.module')).BullmqAppModule
+      : kind === 'constant'
+        ? (await import('./constant-app.module')).ConstantAppModule
+        : undefined;
+  if (!module) throw new Error(`usage: main.ts bullmq|constant (got ${kind})`);
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger: ['error', 'warn'] });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
+  process.send?.({ type: 'ready' });
+}
+
+process.on('disconnect', () => process.exit(1));
+main().catch((err) => {
+  process.stderr.write(`reference app failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import { Queue } from 'bullmq';
+import { bullKey, openBullQueue } from '../bench/lib/bull';
+import { BenchContext, QUICK } from '../bench/lib/context';
+import {
+  bullEnqueueCall,
+  cannon,
+  closedLoop,
+  drainBull,
+  drainOurs,
+  ourEnqueueCall,
+  ourProbe,
+  probeIdle,
+  readLatencies,
+  sequentialLatency,
+  TASK_BODY,
+} from '../bench/lib/measure';
+import { buildPrivateCopy, removePrivateCopy } from '../bench/lib/build';
+import { OurCode, OurQueue } from '../bench/lib/ours';
+import { Child, killAllChildren, stopAll } from '../bench/lib/processes';
+import { BenchRedis } from '../bench/lib/redis-server';
+import { Table } from '../bench/lib/report';
+import { Sample } from '../bench/lib/stats';
+
+/**
+ * Proves the benchmark harness (bench/lib) works, on tiny sizes against its own private redis-server:
+ * counts are asserted, speed never is. Our code runs from a private build of src/, as in bench/run.ts.
+ */
+describe('benchmark harness (smoke)', () => {
+  let redis: BenchRedis;
+  let ctx: BenchContext;
+  let ours: OurQueue;
+  let bull: Queue;
+  let code: OurCode | undefined;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    code = buildPrivateCopy(() => undefined);
+    redis = await BenchRedis.start();
+    ctx = new BenchContext(redis, QUICK, code, () => undefined);
+    ours = await OurQueue.open(redis.url, code);
+    bull = openBullQueue(redis.host, redis.port);
+    await bull.waitUntilReady();
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopAll(children);
+    await ours?.close();
+    await bull?.close();
+    await redis?.stop();
+    killAllChildren();
+    if (code) removePrivateCopy(code);
+  });
+
+  it('enqueues at library level, ours and BullMQ, single and bulk', async () => {
+    await redis.flush();
+    const single = await closedLoop(ourEnqueueCall(ours, 1), 5, 20_000, 200);
+    const bulk = await closedLoop(ourEnqueueCall(ours, 100), 1, 20_000, 2);
+    expect(single.tasks).toBe(200);
+    expect(bulk.tasks).toBe(200);
+    expect(await redis.admin.zcard(ours.keys.queue)).toBe(400);
+
+    const bullSingle = await closedLoop(bullEnqueueCall(bull, 1), 5, 20_000, 200);
+    const bullBulk = await closedLoop(bullEnqueueCall(bull, 100), 1, 20_000, 2);
+    expect(bullSingle.tasks + bullBulk.tasks).toBe(400);
+    expect(await bull.getWaitingCount()).toBe(400);
+  });
+
+  it('drains 200 queued tasks with our worker process and with a BullMQ worker', async () => {
+    const o = await drainOurs(ctx, ours, 200, 10);
+    expect(o).toMatchObject({ tasks: 200, completed: 200, failed: 0 });
+    expect(o.problem).toBeUndefined();
+    expect(o.perSec).toBeGreaterThan(0);
+    expect(o.pendingBytes).toBeGreaterThan(0);
+
+    const b = await drainBull(ctx, bull, 200, 10);
+    expect(b).toMatchObject({ tasks: 200, completed: 200, failed: 0 });
+    expect(await redis.admin.zcard(bullKey('completed'))).toBe(200);
+  }, 60_000);
+
+  it('measures pickup latency through the pickup handler of our worker process', async () => {
+    await redis.flush();
+    const worker = await ctx.ourWorker(4);
+    children.push(worker);
+    const ids = await probeIdle(ourProbe(ours), 20, 2);
+    const lat = await readLatencies(redis.admin, ids.map((id) => ours.keys.task(id)), 'result', () => redis.admin.zcard(ours.keys.done), 20);
+    expect(lat.count).toBe(20);
+    expect(lat.p50).toBeGreaterThanOrEqual(0);
+    await stopAll([worker]);
+  }, 60_000);
+
+  it('loads our API and the two reference apps over HTTP', async () => {
+    await redis.flush();
+    const [api, constant, nestBull] = await Promise.all([ctx.ourApi(), ctx.referenceApp('constant'), ctx.referenceApp('bullmq')]);
+    children.push(api.child, constant.child, nestBull.child);
+    const r = await cannon({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 200 });
+    expect(r).toMatchObject({ ok: 200, errors: 0, non2xx: 0 });
+    expect(await redis.admin.zcard(ours.keys.queue)).toBe(200);
+    const c = await cannon({ url: `${constant.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 200 });
+    expect(c).toMatchObject({ ok: 200, errors: 0, non2xx: 0 });
+    const nb = await cannon({ url: `${nestBull.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 100 });
+    expect(nb).toMatchObject({ ok: 100, errors: 0, non2xx: 0 });
+    expect(await bull.getWaitingCount()).toBe(100);
+    const list = await sequentialLatency(api.url, ['/tasks?limit=100'], 10);
+    expect(list.count).toBe(10);
+    await stopAll([api.child, constant.child, nestBull.child]);
+  }, 60_000);
+
+  it('renders a table with medians and ranges', () => {
+    const s = new Sample('tasks/s').add(3).add(1).add(2);
+    const t = new Table('x', ['case', 'value']).row('a', s.format());
+    expect(t.render()).toContain('| a    | 2 (1–3) |');
+  });
+});
