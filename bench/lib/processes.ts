@@ -7,6 +7,8 @@ import { ROOT, waitFor } from './util';
  * exits, however it exits (normal end, error, Ctrl-C).
  */
 const live = new Set<ChildProcess>();
+/** Wrappers (run-with-parent.js) get SIGTERM, which they pass on; SIGKILL would orphan what they run. */
+const wrappers = new WeakSet<ChildProcess>();
 let cleanupInstalled = false;
 
 export interface Child {
@@ -41,7 +43,9 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions): Chi
     ...(opts.exitWithParent === false ? [] : ['-r', EXIT_WITH_PARENT]),
     ...(opts.tsNode ? ['-r', 'ts-node/register/transpile-only'] : []),
   ];
-  return spawnProcess(name, process.execPath, [...nodeArgs, script, ...(opts.args ?? [])], opts.env, true);
+  const child = spawnProcess(name, process.execPath, [...nodeArgs, script, ...(opts.args ?? [])], opts.env, true);
+  if (opts.exitWithParent === false) wrappers.add(child.proc);
+  return child;
 }
 
 export function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, ipc = false): Child {
@@ -129,7 +133,7 @@ export async function stopAll(children: (Child | undefined)[]): Promise<void> {
 export function killAllChildren(): void {
   for (const proc of live) {
     try {
-      proc.kill('SIGKILL');
+      proc.kill(wrappers.has(proc) ? 'SIGTERM' : 'SIGKILL');
     } catch {
       // already gone
     }
