@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitFor as waitUntil } from '../../test/support/wait';
 
 /** Repository root (bench/lib -> ..). */
 export const ROOT = join(__dirname, '..', '..');
@@ -14,38 +14,16 @@ export function hrNow(): number {
 }
 
 /** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort } from '../../test/support/service-process';
 
 /** Polls `probe` until it returns something other than undefined; fails after `timeoutMs`. */
-export async function waitFor<T>(
+export function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what: string,
   timeoutMs = 30_000,
   intervalMs = 20,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await sleep(intervalMs);
-  }
+  return waitUntil(probe, { what, timeoutMs, intervalMs });
 }
 
 let clockTicks: number | undefined;

@@ -1,18 +1,6 @@
 import { createServer, Socket } from 'node:net';
 
-/** Resolves after `ms`, or early (without rejecting) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
+export { sleep } from '../../src/common/sleep';
 
 /** Resolves with the promise's value, or with `undefined` once `ms` passed (the promise keeps running). */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
