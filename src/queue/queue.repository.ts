@@ -233,7 +233,9 @@ export class QueueRepository {
     sub.subscribe(channel).catch(() => undefined);
     return async () => {
       sub.off('message', handler);
-      await sub.unsubscribe(channel).catch(() => undefined);
+      // The subscriber queues commands while Redis is away; an UNSUBSCRIBE queued then would hold up
+      // shutdown until Redis returns. The connection closes right after anyway.
+      if (sub.status === 'ready') await sub.unsubscribe(channel).catch(() => undefined);
     };
   }
 
