@@ -233,9 +233,7 @@ export class QueueRepository {
     sub.subscribe(channel).catch(() => undefined);
     return async () => {
       sub.off('message', handler);
-      // The subscriber queues commands while Redis is away; an UNSUBSCRIBE queued then would hold up
-      // shutdown until Redis returns. The connection closes right after anyway.
-      if (sub.status === 'ready') await sub.unsubscribe(channel).catch(() => undefined);
+      await sub.unsubscribe(channel).catch(() => undefined);
     };
   }
 
