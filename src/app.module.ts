@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig } from './config/app-config';
 import { LogLevel } from './config/env.schema';
 import { AppConfigModule } from './config/app-config.module';
+import { CommonModule } from './common/common.module';
 import { HealthModule } from './health/health.module';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { createValidationPipe } from './http/validation.pipe';
@@ -47,6 +48,7 @@ export class AppModule {
             },
           },
         }),
+        CommonModule,
         LifecycleModule,
         QueueModule,
         HealthModule,

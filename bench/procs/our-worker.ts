@@ -20,7 +20,7 @@ const hrNow = () => performance.timeOrigin + performance.now();
 async function main(): Promise<void> {
   const { AppModule } = (await import(join(CODE_DIR, 'app.module'))) as typeof import('../../src/app.module');
   const { loadAppConfig } = (await import(join(CODE_DIR, 'config/app-config'))) as typeof import('../../src/config/app-config');
-  const { TaskType } = (await import(join(CODE_DIR, 'worker/handlers/task-handler'))) as typeof import('../../src/worker/handlers/task-handler');
+  const { TaskType } = (await import(join(CODE_DIR, 'task-types/task-handler'))) as typeof import('../../src/task-types/task-handler');
   const config = loadAppConfig({ ...process.env, APP_ROLE: 'worker' });
 
   @Injectable()

@@ -15,7 +15,7 @@ import { QueueModule } from '../queue/queue.module';
 async function main(): Promise<number> {
   const config = loadAppConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 
-  @Module({ imports: [AppConfigModule.forRoot(config), LoggerModule.forRoot({ pinoHttp: { level: config.log.level } }), QueueModule] })
+  @Module({ imports: [AppConfigModule.forRoot(config), LoggerModule.forRoot({ pinoHttp: { level: config.log.level } }), QueueModule.withIntegrityChecker()] })
   class CheckQueueModule {}
 
   const app = await NestFactory.createApplicationContext(CheckQueueModule, { logger: false });

@@ -2,7 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { assertTaskBatch, RequireJsonBatchMiddleware, RequireJsonMiddleware } from './require-json.middleware';
 import { TaskBatchPipe } from './task-batch.pipe';
-import { TASK_MAX_PROPERTIES } from './task-limits';
+import { TASK_MAX_PROPERTIES } from '../queue/task-limits';
 
 const jsonRequest = (body: unknown, contentType = 'application/json'): Request =>
   ({ body, headers: { 'content-type': contentType }, is: (t: string) => (contentType.startsWith(t) ? t : false) }) as unknown as Request;

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { BATCH_MAX_TASKS, TASK_MAX_PROPERTIES } from './task-limits';
+import { BATCH_MAX_TASKS, TASK_MAX_PROPERTIES } from '../queue/task-limits';
 
 const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
 

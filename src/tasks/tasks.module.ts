@@ -1,11 +1,11 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { TaskHandlersModule } from '../worker/handlers/task-handlers.module';
+import { TaskTypesModule } from '../task-types/task-types.module';
 import { RequireJsonBatchMiddleware, RequireJsonMiddleware } from './require-json.middleware';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [TaskHandlersModule],
+  imports: [TaskTypesModule],
   controllers: [TasksController],
   providers: [TasksService],
 })

@@ -6,13 +6,13 @@ import { Clock, CLOCK } from '../common/clock';
 import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
-import { HandlerRegistry } from '../worker/handlers/handler-registry';
-import { InvalidPayloadError } from '../worker/handlers/task-handler';
+import { HandlerRegistry } from '../task-types/handler-registry';
+import { InvalidPayloadError } from '../task-types/task-handler';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { decodeCursor } from './list-cursor';
 import { InvalidCursorError, InvalidTaskError } from './task-errors';
-import { LIST_LIMIT_DEFAULT } from './task-limits';
+import { LIST_LIMIT_DEFAULT } from '../queue/task-limits';
 
 @Injectable()
 export class TasksService {

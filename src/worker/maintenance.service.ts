@@ -7,7 +7,7 @@ import { Clock, CLOCK } from '../common/clock';
 import { QueueUnavailableError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
-import { MAX_RETRY_LIMIT } from '../tasks/task-limits';
+import { MAX_RETRY_LIMIT } from '../queue/task-limits';
 
 export const LEASE_EXPIRED_ERROR = 'lease expired: worker lost';
 const RECOVER_BATCH = 100;

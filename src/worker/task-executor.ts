@@ -3,8 +3,8 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
-import { HandlerRegistry } from './handlers/handler-registry';
-import { NonRetryableError, TaskAbortedError } from './handlers/task-handler';
+import { HandlerRegistry } from '../task-types/handler-registry';
+import { NonRetryableError, TaskAbortedError } from '../task-types/task-handler';
 
 /** Why a running task's signal was aborted. */
 export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown';

@@ -1141,7 +1141,7 @@ export async function verifyAfterRun(
   ).catch((err: unknown) => problems.push(String(err)));
   const quietAfterMs = Date.now() - quietStart;
 
-  const integrity = await app.get(QueueIntegrityChecker).check();
+  const integrity = await new QueueIntegrityChecker(app.get(RedisConnections), app.get(QueueRepository)).check();
   for (const v of integrity.violations.slice(0, 20)) problems.push(`integrity: ${v.kind} ${v.id} ${v.detail}`);
   if (integrity.violations.length > 20) problems.push(`integrity: and ${integrity.violations.length - 20} more violations`);
 

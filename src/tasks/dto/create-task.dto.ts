@@ -1,5 +1,5 @@
 import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { MAX_RETRY_LIMIT, TYPE_MAX_LENGTH } from '../task-limits';
+import { MAX_RETRY_LIMIT, TYPE_MAX_LENGTH } from '../../queue/task-limits';
 
 /**
  * Body of POST /tasks. Absent `payload` is "" and absent `max_retry` is DEFAULT_MAX_RETRY, as in the

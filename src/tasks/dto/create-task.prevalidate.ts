@@ -1,4 +1,4 @@
-import { MAX_RETRY_LIMIT, TYPE_MAX_LENGTH } from '../task-limits';
+import { MAX_RETRY_LIMIT, TYPE_MAX_LENGTH } from '../../queue/task-limits';
 import { CreateTaskDto } from './create-task.dto';
 
 const ALLOWED = new Set(['type', 'payload', 'max_retry']);

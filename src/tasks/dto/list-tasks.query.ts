@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { TASK_STATUSES, TaskStatus } from '../../queue/task.model';
-import { LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../task-limits';
+import { LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../../queue/task-limits';
 
 /** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
 const digitsToNumber = ({ value }: { value: unknown }): unknown =>

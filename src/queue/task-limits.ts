@@ -1,4 +1,7 @@
-/** Limits of the public API, shared by DTO validation, the worker and the docs. */
+/**
+ * Limits of the task model, shared by the API (DTO validation), the worker and the docs. They sit in
+ * src/queue beside task.model.ts because every module already depends on the queue and none on another.
+ */
 export const MAX_RETRY_LIMIT = 25;
 export const TYPE_MAX_LENGTH = 64;
 export const LIST_LIMIT_MAX = 1000;

@@ -1,4 +1,4 @@
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '../config/app-config';
 import { SlowHandler } from './slow.handler';
 import { TASK_TYPE_METADATA, TaskAbortedError, TaskContext } from './task-handler';
 

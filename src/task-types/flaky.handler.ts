@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/app-config.module';
-import { RANDOM, RandomSource } from '../../common/random';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import { RANDOM, RandomSource } from '../common/random';
 import { TaskContext, TaskHandler, TaskType } from './task-handler';
 
 /** Fails with probability FLAKY_FAILURE_RATE (a retryable error): for demonstrating retries. */

@@ -1,13 +1,13 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test, TestingModule } from '@nestjs/testing';
-import { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/app-config.module';
-import { RANDOM } from '../../common/random';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import { RANDOM } from '../common/random';
 import { EchoHandler } from './echo.handler';
 import { HandlerRegistry } from './handler-registry';
 import { TaskHandler, TaskType } from './task-handler';
-import { TaskHandlersModule } from './task-handlers.module';
+import { TaskTypesModule } from './task-types.module';
 
 @Injectable()
 @TaskType('zeta')
@@ -128,7 +128,7 @@ describe('HandlerRegistry', () => {
     expect(moduleRef.get(HandlerRegistry).types()).toEqual(['alpha', 'zeta']);
   });
 
-  it('registers every built-in handler of TaskHandlersModule', async () => {
+  it('registers every built-in handler of TaskTypesModule', async () => {
     @Global()
     @Module({
       providers: [
@@ -139,7 +139,7 @@ describe('HandlerRegistry', () => {
     })
     class StubsModule {}
 
-    moduleRef = await Test.createTestingModule({ imports: [StubsModule, TaskHandlersModule] }).compile();
+    moduleRef = await Test.createTestingModule({ imports: [StubsModule, TaskTypesModule] }).compile();
     await moduleRef.init();
     const registry = moduleRef.get(HandlerRegistry);
     expect(registry.types()).toEqual(['echo', 'flaky', 'reverse', 'slow', 'sum']);

@@ -1,5 +1,5 @@
-import { AppConfig } from '../../config/app-config';
-import { RandomSource } from '../../common/random';
+import { AppConfig } from '../config/app-config';
+import { RandomSource } from '../common/random';
 import { FlakyHandler } from './flaky.handler';
 import { NonRetryableError, TASK_TYPE_METADATA, TaskContext } from './task-handler';
 

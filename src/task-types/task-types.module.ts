@@ -15,4 +15,4 @@ export const BUILT_IN_HANDLERS = [EchoHandler, ReverseHandler, SumHandler, SlowH
   providers: [HandlerRegistry, ...BUILT_IN_HANDLERS],
   exports: [HandlerRegistry],
 })
-export class TaskHandlersModule {}
+export class TaskTypesModule {}
