@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { configureHttpServer } from './bootstrap';
 
 describe('configureHttpServer', () => {
-  const limits = { port: 0, bodyLimitBytes: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 };
+  const limits = { port: 0, bodyLimitBytes: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, shutdownReadyDelayMs: 0 };
 
   it('sets the three timeouts from the config', () => {
     const server = createServer();

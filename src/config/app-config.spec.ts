@@ -27,6 +27,7 @@ describe('loadAppConfig', () => {
         headersTimeoutMs: 10_000,
         requestTimeoutMs: 30_000,
         keepAliveTimeoutMs: 5000,
+        shutdownReadyDelayMs: 5000,
       });
     });
 
@@ -49,8 +50,12 @@ describe('loadAppConfig', () => {
       expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400 });
     });
 
-    it('runs 3 workers, prefetching at most 100, with a 30 s lease and a 30 s shutdown timeout', () => {
-      expect(config.worker).toEqual({ concurrency: 3, prefetch: 100, leaseMs: 30_000, shutdownTimeoutMs: 30_000 });
+    it('runs 3 workers, prefetching at most 100, with a 30 s lease, a 30 s shutdown timeout and a 30 min task timeout', () => {
+      expect(config.worker).toEqual({ concurrency: 3, prefetch: 100, leaseMs: 30_000, shutdownTimeoutMs: 30_000, taskTimeoutMs: 1_800_000 });
+    });
+
+    it('bounds payloads and results at 512 KiB each', () => {
+      expect(config.limits).toEqual({ maxPayloadBytes: 524_288, maxResultBytes: 524_288 });
     });
 
     it('WORKER_PREFETCH sets the prefetch cap; 0 turns prefetching off', () => {
@@ -111,7 +116,11 @@ describe('loadAppConfig', () => {
       DEFAULT_MAX_RETRY: '5',
       TASK_RETENTION_S: '3600',
       SHUTDOWN_TIMEOUT_MS: '0',
+      SHUTDOWN_READY_DELAY_MS: '250',
+      TASK_TIMEOUT_MS: '120000',
       BODY_LIMIT: '512kb',
+      MAX_PAYLOAD_BYTES: '100000',
+      MAX_RESULT_BYTES: '2000000',
       HTTP_HEADERS_TIMEOUT_MS: '2000',
       HTTP_REQUEST_TIMEOUT_MS: '4000',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '1500',
@@ -121,7 +130,14 @@ describe('loadAppConfig', () => {
     });
     expect(config).toEqual({
       role: 'worker',
-      server: { port: 9090, bodyLimitBytes: 524_288, headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1500 },
+      server: {
+        port: 9090,
+        bodyLimitBytes: 524_288,
+        headersTimeoutMs: 2000,
+        requestTimeoutMs: 4000,
+        keepAliveTimeoutMs: 1500,
+        shutdownReadyDelayMs: 250,
+      },
       redis: {
         url: 'rediss://user:pw@example.com:6379/1',
         host: 'redis.internal',
@@ -131,7 +147,8 @@ describe('loadAppConfig', () => {
         commandTimeoutMs: 2500,
       },
       queue: { prefix: 'my-app.v2', retentionS: 3600 },
-      worker: { concurrency: 8, prefetch: 100, leaseMs: 60_000, shutdownTimeoutMs: 0 },
+      worker: { concurrency: 8, prefetch: 100, leaseMs: 60_000, shutdownTimeoutMs: 0, taskTimeoutMs: 120_000 },
+      limits: { maxPayloadBytes: 100_000, maxResultBytes: 2_000_000 },
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
       handlers: { slowTaskMs: 100, flakyFailureRate: 0.25 },
       log: { level: 'debug' },
@@ -209,6 +226,17 @@ describe('loadAppConfig', () => {
       ['TASK_RETENTION_S', '0'],
       ['SHUTDOWN_TIMEOUT_MS', '-5'],
       ['SLOW_TASK_MS', '3600001'],
+      ['TASK_TIMEOUT_MS', '0'],
+      ['TASK_TIMEOUT_MS', '86400001'],
+      ['TASK_TIMEOUT_MS', '30s'],
+      ['SHUTDOWN_READY_DELAY_MS', '-1'],
+      ['SHUTDOWN_READY_DELAY_MS', '60001'],
+      ['MAX_PAYLOAD_BYTES', '0'],
+      ['MAX_PAYLOAD_BYTES', '67108865'],
+      ['MAX_PAYLOAD_BYTES', '512kb'],
+      ['MAX_RESULT_BYTES', '0'],
+      ['MAX_RESULT_BYTES', '67108865'],
+      ['REDIS_COMMAND_TIMEOUT_MS', '60001'],
       ['HTTP_HEADERS_TIMEOUT_MS', '99'],
       ['HTTP_HEADERS_TIMEOUT_MS', '10s'],
       ['HTTP_REQUEST_TIMEOUT_MS', '3600001'],
@@ -269,6 +297,74 @@ describe('loadAppConfig', () => {
 
     it('accepts RETRY_MAX_DELAY_MS equal to RETRY_BASE_DELAY_MS', () => {
       expect(loadAppConfig({ RETRY_BASE_DELAY_MS: '2000', RETRY_MAX_DELAY_MS: '2000' }).retry.maxDelayMs).toBe(2000);
+    });
+
+    it.each([
+      ['1', 1],
+      ['86400000', 86_400_000],
+    ])('accepts TASK_TIMEOUT_MS=%p', (value, expected) => {
+      expect(loadAppConfig({ TASK_TIMEOUT_MS: value }).worker.taskTimeoutMs).toBe(expected);
+    });
+
+    it.each([
+      ['0', 0],
+      ['60000', 60_000],
+    ])('accepts SHUTDOWN_READY_DELAY_MS=%p', (value, expected) => {
+      expect(loadAppConfig({ SHUTDOWN_READY_DELAY_MS: value }).server.shutdownReadyDelayMs).toBe(expected);
+    });
+
+    it('accepts MAX_RESULT_BYTES up to 64 MiB, whatever BODY_LIMIT is (results never travel in a request)', () => {
+      expect(loadAppConfig({ MAX_RESULT_BYTES: '67108864', BODY_LIMIT: '1kb' }).limits.maxResultBytes).toBe(67_108_864);
+    });
+
+    it('accepts MAX_PAYLOAD_BYTES up to BODY_LIMIT, and up to 64 MiB with BODY_LIMIT=64mb', () => {
+      expect(loadAppConfig({ MAX_PAYLOAD_BYTES: '1048576' }).limits.maxPayloadBytes).toBe(1_048_576);
+      expect(loadAppConfig({ MAX_PAYLOAD_BYTES: '67108864', BODY_LIMIT: '64mb' }).limits.maxPayloadBytes).toBe(67_108_864);
+    });
+
+    it('rejects MAX_PAYLOAD_BYTES above BODY_LIMIT, naming both', () => {
+      const error = configError({ MAX_PAYLOAD_BYTES: '1048577', BODY_LIMIT: '1mb' });
+      expect(error.problems).toEqual(['MAX_PAYLOAD_BYTES (1048577) must not be larger than BODY_LIMIT (1048576 bytes)']);
+    });
+
+    it('without MAX_PAYLOAD_BYTES, a BODY_LIMIT below 512 KiB is the payload limit too', () => {
+      expect(loadAppConfig({ BODY_LIMIT: '64kb' }).limits.maxPayloadBytes).toBe(65_536);
+      expect(loadAppConfig({ BODY_LIMIT: '2mb' }).limits.maxPayloadBytes).toBe(524_288);
+    });
+
+    it.each([
+      ['1000', '3000'], // equal to a third
+      ['1001', '3000'],
+      ['334', '1000'], // 1000 / 3 = 333.3
+      ['60000', '60000'],
+    ])('rejects REDIS_COMMAND_TIMEOUT_MS=%p with TASK_LEASE_MS=%p, naming both', (timeout, lease) => {
+      const error = configError({ REDIS_COMMAND_TIMEOUT_MS: timeout, TASK_LEASE_MS: lease });
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toMatch(/^REDIS_COMMAND_TIMEOUT_MS \(\d+\) must be smaller than TASK_LEASE_MS \/ 3 \(/);
+      expect(error.problems[0]).toContain(`(${timeout})`);
+      expect(error.problems[0]).toContain(`${lease} / 3`);
+    });
+
+    it.each([
+      ['999', '3000', 999],
+      ['333', '1000', 333],
+      ['100', '1000', 100],
+    ])('accepts REDIS_COMMAND_TIMEOUT_MS=%p with TASK_LEASE_MS=%p', (timeout, lease, expected) => {
+      expect(loadAppConfig({ REDIS_COMMAND_TIMEOUT_MS: timeout, TASK_LEASE_MS: lease }).redis.commandTimeoutMs).toBe(expected);
+    });
+
+    it.each([
+      ['30000', 1000],
+      ['3003', 1000],
+      ['3000', 999],
+      ['1500', 499],
+      ['1000', 333],
+    ])('without REDIS_COMMAND_TIMEOUT_MS and TASK_LEASE_MS=%p, the command timeout is %p (1 s, or just under a third of the lease)', (lease, expected) => {
+      expect(loadAppConfig({ TASK_LEASE_MS: lease }).redis.commandTimeoutMs).toBe(expected);
+    });
+
+    it('reports a bad TASK_LEASE_MS alone, without a follow-up complaint about REDIS_COMMAND_TIMEOUT_MS', () => {
+      expect(configError({ TASK_LEASE_MS: '999', REDIS_COMMAND_TIMEOUT_MS: '5000' }).problems.map((p) => p.split(' ')[0])).toEqual(['TASK_LEASE_MS']);
     });
 
     it('rejects HTTP_REQUEST_TIMEOUT_MS below HTTP_HEADERS_TIMEOUT_MS (headers are part of the request)', () => {

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { AppRole, EnvironmentVariables, LogLevel } from './env.schema';
+import { AppRole, EnvironmentVariables, LogLevel, MAX_SIZE_BYTES } from './env.schema';
 
 /** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
 export interface AppConfig {
@@ -12,6 +12,8 @@ export interface AppConfig {
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    /** After SIGTERM, /health/ready answers 503 this long before the listener closes. */
+    shutdownReadyDelayMs: number;
   };
   redis: {
     url?: string;
@@ -27,8 +29,12 @@ export interface AppConfig {
     prefetch: number;
     leaseMs: number;
     shutdownTimeoutMs: number;
+    /** Longest one attempt may run before it is aborted and fails with "timeout after N ms". */
+    taskTimeoutMs: number;
   };
   retry: { baseDelayMs: number; maxDelayMs: number; defaultMaxRetry: number };
+  /** Sizes in UTF-8 bytes. */
+  limits: { maxPayloadBytes: number; maxResultBytes: number };
   handlers: { slowTaskMs: number; flakyFailureRate: number };
   log: { level: LogLevel };
 }
@@ -39,6 +45,10 @@ export class ConfigValidationError extends Error {
     this.name = 'ConfigValidationError';
   }
 }
+
+/** Defaults of the variables whose default depends on another variable (see loadAppConfig). */
+const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1000;
+const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
@@ -55,7 +65,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL']) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES']) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -66,12 +76,28 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       message.startsWith(e.property) ? `${message} (got "${raw[e.property]}")` : `${e.property}: ${message}`,
     ),
   );
+  const bad = (name: string) => problems.some((p) => p.startsWith(name));
   let bodyLimitBytes = 0;
-  if (!problems.some((p) => p.startsWith('BODY_LIMIT'))) {
+  if (!bad('BODY_LIMIT')) {
     bodyLimitBytes = parseByteSize(env.BODY_LIMIT);
-    if (bodyLimitBytes < 1024 || bodyLimitBytes > 64 * 1024 * 1024) {
+    if (bodyLimitBytes < 1024 || bodyLimitBytes > MAX_SIZE_BYTES) {
       problems.push(`BODY_LIMIT must be between 1kb and 64mb (got "${env.BODY_LIMIT}")`);
     }
+  }
+  // A payload travels inside a request body, so it can never be larger than BODY_LIMIT.
+  const maxPayloadBytes = env.MAX_PAYLOAD_BYTES ?? Math.min(DEFAULT_MAX_PAYLOAD_BYTES, bodyLimitBytes);
+  if (env.MAX_PAYLOAD_BYTES !== undefined && !bad('MAX_PAYLOAD_BYTES') && !bad('BODY_LIMIT') && env.MAX_PAYLOAD_BYTES > bodyLimitBytes) {
+    problems.push(`MAX_PAYLOAD_BYTES (${env.MAX_PAYLOAD_BYTES}) must not be larger than BODY_LIMIT (${bodyLimitBytes} bytes)`);
+  }
+  // A heartbeat is due every TASK_LEASE_MS / 3; a command that may wait longer than that for its
+  // answer lets a live task's lease run out while the next heartbeat waits behind it.
+  const heartbeatEveryMs = env.TASK_LEASE_MS / 3;
+  const commandTimeoutMs = env.REDIS_COMMAND_TIMEOUT_MS ?? Math.min(DEFAULT_REDIS_COMMAND_TIMEOUT_MS, Math.ceil(heartbeatEveryMs) - 1);
+  if (!bad('REDIS_COMMAND_TIMEOUT_MS') && !bad('TASK_LEASE_MS') && commandTimeoutMs >= heartbeatEveryMs) {
+    problems.push(
+      `REDIS_COMMAND_TIMEOUT_MS (${commandTimeoutMs}) must be smaller than TASK_LEASE_MS / 3 (${env.TASK_LEASE_MS} / 3 = ` +
+        `${Math.round(heartbeatEveryMs * 10) / 10}): the heartbeat runs every TASK_LEASE_MS / 3 and must get its answer before the next one is due`,
+    );
   }
   const redisPort = Number(env.REDIS_ADDR.split(':')[1]);
   if (!problems.some((p) => p.startsWith('REDIS_ADDR')) && !(redisPort >= 1 && redisPort <= 65535)) {
@@ -94,6 +120,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      shutdownReadyDelayMs: env.SHUTDOWN_READY_DELAY_MS,
     },
     redis: {
       url: env.REDIS_URL,
@@ -101,7 +128,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       port: redisPort,
       password: env.REDIS_PASSWORD,
       db: env.REDIS_DB,
-      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeoutMs,
     },
     queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S },
     worker: {
@@ -109,12 +136,14 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       prefetch: env.WORKER_PREFETCH,
       leaseMs: env.TASK_LEASE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      taskTimeoutMs: env.TASK_TIMEOUT_MS,
     },
     retry: {
       baseDelayMs: env.RETRY_BASE_DELAY_MS,
       maxDelayMs: env.RETRY_MAX_DELAY_MS,
       defaultMaxRetry: env.DEFAULT_MAX_RETRY,
     },
+    limits: { maxPayloadBytes, maxResultBytes: env.MAX_RESULT_BYTES },
     handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE },
     log: { level: env.LOG_LEVEL },
   };

@@ -28,6 +28,9 @@ const toInteger = ({ value }: { value: unknown }): unknown =>
 const toNumber = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : value;
 
+/** Upper bound of BODY_LIMIT, MAX_PAYLOAD_BYTES and MAX_RESULT_BYTES: 64 MiB. */
+export const MAX_SIZE_BYTES = 64 * 1024 * 1024;
+
 /** Every variable the service reads, with its default. Documented in README "Configuration". */
 export class EnvironmentVariables {
   @Transform(toInteger)
@@ -54,11 +57,16 @@ export class EnvironmentVariables {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must start with redis:// or rediss://' })
   REDIS_URL?: string;
 
+  /**
+   * Unset: 1000, or just under TASK_LEASE_MS / 3 when that is smaller (see loadAppConfig). Optional so
+   * loadAppConfig can tell "unset" from an explicit value, which must stay below TASK_LEASE_MS / 3.
+   */
+  @IsOptional()
   @Transform(toInteger)
   @IsInt()
   @Min(100)
   @Max(60000)
-  REDIS_COMMAND_TIMEOUT_MS = 1000;
+  REDIS_COMMAND_TIMEOUT_MS?: number;
 
   @Transform(toInteger)
   @IsInt()
@@ -92,6 +100,13 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   TASK_LEASE_MS = 30_000;
 
+  /** Longest one attempt of a task may run; at the deadline its signal aborts and the attempt fails. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(86_400_000)
+  TASK_TIMEOUT_MS = 1_800_000;
+
   @Transform(toInteger)
   @IsInt()
   @Min(1)
@@ -122,9 +137,37 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   SHUTDOWN_TIMEOUT_MS = 30_000;
 
+  /**
+   * After SIGTERM, how long /health/ready answers 503 while the listener still accepts, so a load
+   * balancer stops routing here before connections are refused.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SHUTDOWN_READY_DELAY_MS = 5000;
+
   @IsString()
   @Matches(/^\d+(b|kb|mb)?$/i, { message: 'BODY_LIMIT must be a size like 1048576, 512kb or 1mb' })
   BODY_LIMIT = '1mb';
+
+  /**
+   * Largest task payload in UTF-8 bytes. Unset: 524288, or BODY_LIMIT when that is smaller (see
+   * loadAppConfig); an explicit value may not exceed BODY_LIMIT.
+   */
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SIZE_BYTES)
+  MAX_PAYLOAD_BYTES?: number;
+
+  /** Largest result a handler may return, in UTF-8 bytes; a larger one fails the attempt for good. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SIZE_BYTES)
+  MAX_RESULT_BYTES = 524_288;
 
   /** A client must send all request headers within this time, or the connection is closed (slow-loris). */
   @Transform(toInteger)
