@@ -1,0 +1,390 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { IntegrityViolation, QueueIntegrityChecker } from '../../src/queue/queue-integrity.checker';
+import { LEASE_MS, QueueFixture, QueueHarness, T0 } from '../support/queue-harness';
+import { TEST_REDIS_URL } from '../support/redis';
+import { freePort } from '../support/service-process';
+
+/**
+ * The checker decides pass/fail for the chaos, fuzz and Redis-fault runs, so it must be shown to
+ * catch things: each test lays out a healthy queue, breaks one invariant with raw Redis commands,
+ * and expects the checker to name exactly that breakage (kind, id and detail), and nothing else. Then `check-queue` (the operators' CLI) is run as a process for its exit codes.
+ */
+
+type State = 'pending' | 'delayed' | 'processing' | 'completed' | 'failed';
+
+/**
+ * Writes task `id` in a state exactly as the data model (README, "Redis data model") lays it out:
+ * the hash, the structure of its state (queue / active / done) and both listing indexes. Written
+ * with plain commands rather than through the scripts so the spec pins the model the checker
+ * checks, not the current script signatures; that the scripts leave a clean queue is shown by the
+ * fuzz and chaos runs, which end with this checker.
+ */
+async function arrange(q: QueueFixture, id: string, state: State, type: string): Promise<void> {
+  const status = state === 'delayed' ? 'pending' : state;
+  const fields: Record<string, string | number> = {
+    type, payload: `{"id":"${id}"}`, status, retries: 0, max_retry: 3, attempts: 0, created_at: T0, updated_at: T0,
+  };
+  const r = q.redis.multi();
+  if (state === 'pending') r.zadd(q.keys.queue, T0, id);
+  if (state === 'delayed') {
+    Object.assign(fields, { retries: 1, attempts: 1, error: 'boom', run_at: T0 + 60_000, started_at: T0 });
+    r.zadd(q.keys.queue, T0 + 60_000, id);
+  }
+  if (state === 'processing') {
+    Object.assign(fields, { attempts: 1, started_at: T0 });
+    r.zadd(q.keys.active, T0 + LEASE_MS, id);
+  }
+  if (state === 'completed' || state === 'failed') {
+    Object.assign(fields, { attempts: 1, started_at: T0, completed_at: T0 + 1, updated_at: T0 + 1 });
+    Object.assign(fields, state === 'completed' ? { result: 'ok' } : { error: 'boom' });
+    r.zadd(q.keys.done, T0 + 1, id);
+  }
+  r.hset(q.keys.task(id), fields);
+  r.zadd(q.keys.byStatus(status), T0, id);
+  r.zadd(q.keys.byStatusAndType(status, type), T0, id);
+  r.zadd(q.keys.marker, 0, '0');
+  await r.exec();
+}
+
+/**
+ * The victim 'v' (type 'job') in `state`, among one healthy task of type 'other' in every state the
+ * service produces.
+ */
+async function build(q: QueueFixture, state?: State): Promise<void> {
+  const tasks: Array<[string, State, string]> = (['delayed', 'processing', 'completed', 'failed', 'pending'] as const).map(
+    (s) => [`ok-${s}`, s, 'other'],
+  );
+  if (state) tasks.push(['v', state, 'job']);
+  for (const [id, s, type] of tasks) await arrange(q, id, s, type);
+}
+
+const v = (kind: IntegrityViolation['kind'], id: string, detail: string): IntegrityViolation => ({ kind, id, detail });
+const sorted = (list: IntegrityViolation[]) =>
+  [...list].sort((a, b) => `${a.kind}|${a.id}|${a.detail}`.localeCompare(`${b.kind}|${b.id}|${b.detail}`));
+
+interface Plant {
+  name: string;
+  /** The victim's state before the fault is planted. */
+  state: State;
+  /** Breaks one invariant of task 'v' (type 'job') with raw commands on the queue's keys. */
+  plant: (q: QueueFixture) => Promise<unknown>;
+  /** Everything the checker must report, and nothing else (a function where the detail names a full key). */
+  expected: IntegrityViolation[] | ((q: QueueFixture) => IntegrityViolation[]);
+}
+
+const PLANTS: Plant[] = [
+  // An id in two state structures.
+  {
+    name: 'a pending task that is also in active',
+    state: 'pending',
+    plant: (q) => q.redis.zadd(q.keys.active, T0 + LEASE_MS, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'pending task also in active')],
+  },
+  {
+    name: 'a processing task that is also in queue',
+    state: 'processing',
+    plant: (q) => q.redis.zadd(q.keys.queue, T0, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'processing task also in queue')],
+  },
+  {
+    name: 'a processing task that is also in done',
+    state: 'processing',
+    plant: (q) => q.redis.zadd(q.keys.done, T0, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'processing task also in done')],
+  },
+  // A terminal task back in a pending or running structure.
+  {
+    name: 'a completed task in queue',
+    state: 'completed',
+    plant: (q) => q.redis.zadd(q.keys.queue, T0, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'completed task also in queue')],
+  },
+  {
+    name: 'a failed task in active',
+    state: 'failed',
+    plant: (q) => q.redis.zadd(q.keys.active, T0 + LEASE_MS, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'failed task also in active')],
+  },
+  // Missing from the structure its status calls for.
+  {
+    name: 'a processing task without a lease (not in active)',
+    state: 'processing',
+    plant: (q) => q.redis.zrem(q.keys.active, 'v'),
+    expected: [v('missing-from-structure', 'v', 'processing task not in active')],
+  },
+  {
+    name: 'a pending task that is not in queue (it would never run)',
+    state: 'pending',
+    plant: (q) => q.redis.zrem(q.keys.queue, 'v'),
+    expected: [v('missing-from-structure', 'v', 'pending task not in queue')],
+  },
+  {
+    name: 'a waiting retry that is not in queue',
+    state: 'delayed',
+    plant: (q) => q.redis.zrem(q.keys.queue, 'v'),
+    expected: [v('missing-from-structure', 'v', 'pending task not in queue')],
+  },
+  {
+    name: 'a completed task that is not in done (never purged)',
+    state: 'completed',
+    plant: (q) => q.redis.zrem(q.keys.done, 'v'),
+    expected: [v('missing-from-structure', 'v', 'completed task not in done')],
+  },
+  // A task hash without its index entries.
+  {
+    name: 'a task hash without its status index entry',
+    state: 'pending',
+    plant: (q) => q.redis.zrem(q.keys.byStatus('pending'), 'v'),
+    expected: [v('missing-from-structure', 'v', 'pending task not in s:pending')],
+  },
+  {
+    name: 'a task hash without its status+type index entry',
+    state: 'failed',
+    plant: (q) => q.redis.zrem(q.keys.byStatusAndType('failed', 'job'), 'v'),
+    expected: [v('missing-from-structure', 'v', 'failed task not in st:failed:job')],
+  },
+  // ...and the reverse: entries whose task hash is gone.
+  {
+    name: 'an active id without a task (the hash deleted under a running task)',
+    state: 'processing',
+    plant: (q) => q.redis.del(q.keys.task('v')),
+    expected: [
+      v('dangling-entry', 'v', 'active entry without a task'),
+      v('dangling-entry', 'v', 's:processing entry without a task'),
+      v('dangling-entry', 'v', 'st:processing:job entry without a task'),
+    ],
+  },
+  {
+    name: 'a queue id without a task',
+    state: 'pending',
+    plant: (q) => q.redis.zadd(q.keys.queue, T0, 'ghost'),
+    expected: [v('dangling-entry', 'ghost', 'queue entry without a task')],
+  },
+  {
+    name: 'a done id without a task',
+    state: 'completed',
+    plant: (q) => q.redis.zadd(q.keys.done, T0, 'ghost'),
+    expected: [v('dangling-entry', 'ghost', 'done entry without a task')],
+  },
+  {
+    name: 'index entries without a task',
+    state: 'pending',
+    plant: async (q) => {
+      await q.redis.zadd(q.keys.byStatus('completed'), T0, 'ghost');
+      await q.redis.zadd(q.keys.byStatusAndType('failed', 'job'), T0, 'ghost2');
+    },
+    expected: [
+      v('dangling-entry', 'ghost', 's:completed entry without a task'),
+      v('dangling-entry', 'ghost2', 'st:failed:job entry without a task'),
+    ],
+  },
+  // Status and indexes disagree.
+  {
+    name: 'a pending task also listed under another status',
+    state: 'pending',
+    plant: (q) => q.redis.zadd(q.keys.byStatus('failed'), T0, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'pending task also in s:failed')],
+  },
+  {
+    name: 'a completed task also in the status+type index of another status',
+    state: 'completed',
+    plant: (q) => q.redis.zadd(q.keys.byStatusAndType('processing', 'job'), T0, 'v'),
+    expected: [
+      v('in-wrong-structure', 'v', 'completed task also in st:processing:job'),
+      v('index-mismatch', 'v', 'in st:processing:job but task is completed/job'),
+    ],
+  },
+  {
+    name: 'a task in the status+type index of another type',
+    state: 'processing',
+    plant: (q) => q.redis.zadd(q.keys.byStatusAndType('processing', 'mail'), T0, 'v'),
+    expected: [
+      v('in-wrong-structure', 'v', 'processing task also in st:processing:mail'),
+      v('index-mismatch', 'v', 'in st:processing:mail but task is processing/job'),
+    ],
+  },
+  {
+    name: 'a hash whose status changed without its structures (pending hash says completed)',
+    state: 'pending',
+    plant: (q) => q.redis.hset(q.keys.task('v'), 'status', 'completed'),
+    expected: [
+      v('missing-from-structure', 'v', 'completed task not in done'),
+      v('missing-from-structure', 'v', 'completed task not in s:completed'),
+      v('missing-from-structure', 'v', 'completed task not in st:completed:job'),
+      v('in-wrong-structure', 'v', 'completed task also in queue'),
+      v('in-wrong-structure', 'v', 'completed task also in s:pending'),
+      v('in-wrong-structure', 'v', 'completed task also in st:pending:job'),
+      v('index-mismatch', 'v', 'in st:pending:job but task is completed/job'),
+    ],
+  },
+  {
+    name: 'a hash whose type changed without its index',
+    state: 'failed',
+    plant: (q) => q.redis.hset(q.keys.task('v'), 'type', 'mail'),
+    expected: [
+      v('missing-from-structure', 'v', 'failed task not in st:failed:mail'),
+      v('in-wrong-structure', 'v', 'failed task also in st:failed:job'),
+      v('index-mismatch', 'v', 'in st:failed:job but task is failed/mail'),
+    ],
+  },
+  // Hashes that are not tasks of the model.
+  {
+    name: 'a task with a status the model does not have',
+    state: 'processing',
+    plant: (q) => q.redis.hset(q.keys.task('v'), 'status', 'running'),
+    expected: [
+      v('bad-status', 'v', 'status "running", type "job"'),
+      v('index-mismatch', 'v', 'in st:processing:job but task is running/job'),
+    ],
+  },
+  {
+    name: 'a task hash without a status',
+    state: 'completed',
+    plant: (q) => q.redis.hdel(q.keys.task('v'), 'status'),
+    expected: [
+      v('bad-status', 'v', 'status "", type "job"'),
+      v('index-mismatch', 'v', 'in st:completed:job but task is /job'),
+    ],
+  },
+  {
+    name: 'a task hash without a type',
+    state: 'pending',
+    plant: (q) => q.redis.hdel(q.keys.task('v'), 'type'),
+    expected: [
+      v('bad-status', 'v', 'status "pending", type ""'),
+      v('index-mismatch', 'v', 'in st:pending:job but task is pending/'),
+    ],
+  },
+  // Keys of no known kind under the queue base.
+  {
+    name: 'a key of unknown kind under the queue base',
+    state: 'pending',
+    plant: (q) => q.redis.set(`${q.keys.base}lock:v`, '1'),
+    expected: (q) => [v('foreign-key', '', `unexpected key ${q.keys.base}lock:v`)],
+  },
+];
+
+describe('QueueIntegrityChecker on planted violations (real Redis)', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  const check = (q: QueueFixture) => new QueueIntegrityChecker(harness.connections, q.repo).check();
+
+  it('finds nothing wrong in a healthy queue: a task in every state, the marker set', async () => {
+    const q = harness.queue();
+    await build(q, 'pending');
+    expect(await q.markerSet()).toBe(true);
+
+    const report = await check(q);
+
+    expect(report.violations).toEqual([]);
+    expect(report.tasks).toBe(6);
+    expect(report.byStatus).toEqual({ pending: 3, processing: 1, completed: 1, failed: 1 });
+  });
+
+  it('finds nothing wrong in an empty queue', async () => {
+    const report = await check(harness.queue());
+    expect(report).toEqual({ tasks: 0, byStatus: { pending: 0, processing: 0, completed: 0, failed: 0 }, violations: [] });
+  });
+
+  it.each(PLANTS)('names $name', async ({ state, plant, expected }) => {
+    const q = harness.queue();
+    await build(q, state);
+    expect((await check(q)).violations).toEqual([]);
+
+    await plant(q);
+
+    const want = typeof expected === 'function' ? expected(q) : expected;
+    expect(sorted((await check(q)).violations)).toEqual(sorted(want));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// npm run check-queue, as a process
+// ---------------------------------------------------------------------------------------------
+
+const ROOT = join(__dirname, '..', '..');
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run check-queue` without npm in between: the same ts-node command, on the given environment only. */
+function runCheckQueue(env: Record<string, string>): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/cli/check-queue.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Only a guard against a hang; the run takes a few seconds.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('check-queue exit codes', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  it('exits 0 and prints the report for a clean queue', async () => {
+    const q = harness.queue();
+    await build(q);
+
+    const run = await runCheckQueue({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: q.prefix });
+
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({
+      queue_prefix: q.prefix,
+      tasks: 5,
+      byStatus: { pending: 2, processing: 1, completed: 1, failed: 1 },
+      violations: [],
+    });
+  }, 60_000);
+
+  it('exits 1 and names the violation when an invariant is broken', async () => {
+    const q = harness.queue();
+    await build(q);
+    await q.redis.zadd(q.keys.queue, T0, 'ok-completed');
+
+    const run = await runCheckQueue({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: q.prefix });
+
+    expect(run).toMatchObject({ code: 1, stderr: '' });
+    expect(JSON.parse(run.stdout).violations).toEqual([v('in-wrong-structure', 'ok-completed', 'completed task also in queue')]);
+  }, 60_000);
+
+  it('exits 2 when Redis does not answer', async () => {
+    const port = await freePort();
+
+    const run = await runCheckQueue({ REDIS_URL: `redis://127.0.0.1:${port}`, QUEUE_PREFIX: harness.queue().prefix });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^check-queue failed: /);
+  }, 60_000);
+
+  it('exits 2 and names every bad variable when the configuration is invalid', async () => {
+    const run = await runCheckQueue({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: 'bad prefix!', LOG_LEVEL: 'loud' });
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^Invalid configuration:/);
+    expect(run.stderr).toContain('QUEUE_PREFIX');
+    expect(run.stderr).toContain('LOG_LEVEL');
+  }, 60_000);
+});
