@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
 import { ConfigValidationError, loadAppConfig } from './config/app-config';
+import { ProcessState } from './lifecycle/process-state';
 import { QueueRepository } from './queue/queue.repository';
 
 async function main(): Promise<void> {
@@ -19,10 +20,20 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   // SIGTERM/SIGINT run every shutdown phase, then exit with code 0 (Nest re-raises the signal otherwise).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  // Server timeouts (HTTP_*_TIMEOUT_MS) are set in configureApp, before listening.
-  await app.listen(config.server.port);
-
   const logger = app.get(Logger);
+  // Server timeouts (HTTP_*_TIMEOUT_MS) are set in configureApp, before listening.
+  try {
+    await app.listen(config.server.port);
+  } catch (err) {
+    // Nothing was leased yet (workers start below), so closing has nothing to hand back but is kept
+    // bounded and clean: the pool, loops and Redis connections stop like on SIGTERM.
+    logger.error({ msg: 'cannot listen; exiting', port: config.server.port, err: err instanceof Error ? err.message : String(err) });
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  // Workers start fetching only now that the app is fully up.
+  app.get(ProcessState).markBooted();
+
   // nestjs-pino's Logger reads a trailing string as the context, so the message goes in `msg`.
   logger.log({ msg: 'taskqueue listening', port: config.server.port, role: config.role, queue_prefix: config.queue.prefix });
   const policy = await app.get(QueueRepository).evictionPolicy();

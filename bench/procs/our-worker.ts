@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(BenchWorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  const { ProcessState } = (await import(join(CODE_DIR, 'lifecycle/process-state'))) as typeof import('../../src/lifecycle/process-state');
+  app.get(ProcessState).markBooted();
   process.send?.({ type: 'ready' });
 }
 

@@ -3,6 +3,7 @@ import Redis, { RedisOptions } from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { settlesWithin } from '../common/deadline';
 import { RateLimitedReporter } from '../common/rate-limited-logger';
 import { defineScripts, ScriptCommands } from './script-loader';
 
@@ -11,6 +12,8 @@ export type CommandClient = Redis & ScriptCommands;
 /** How long idle workers block on the wake-up marker at most; bounds the idle command rate. */
 export const MAX_BLOCK_MS = 5000;
 const BOOT_CONNECT_WAIT_MS = 3000;
+/** Longest wait for QUIT's answer on shutdown. */
+const QUIT_WAIT_MS = 1000;
 
 /**
  * Owns every Redis connection of the process; the rest of the code talks to Redis through
@@ -28,6 +31,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private subscriberClient?: Redis;
   private readonly outageReporter = new RateLimitedReporter(30_000);
   private failing = false;
+  private closing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -102,6 +106,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
    * process (requests, fetch loop, heartbeat, recoverer) land here, and one line per 30 s says so.
    */
   reportFailure(err: unknown): void {
+    // Connections being closed on purpose (shutdown) are not an outage.
+    if (this.closing) return;
     this.failing = true;
     this.outageReporter.report((suppressed) =>
       this.logger.error(
@@ -118,19 +124,19 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     if (this.outageReporter.reset()) this.logger.info({ redis: this.describeTarget() }, 'Redis answers again');
   }
 
+  /**
+   * Last shutdown phase. Bounded whatever Redis does (down, paused, answering): the blocking and
+   * subscriber connections are dropped (no UNSUBSCRIBE, which would wait for Redis); the command
+   * connection gets a QUIT for at most QUIT_WAIT_MS, then is dropped.
+   */
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     this.closeBlocking();
-    const clients = [this.subscriberClient, this.commands].filter((c): c is Redis => !!c);
-    await Promise.all(
-      clients.map(async (c) => {
-        try {
-          if (c.status === 'ready') await c.quit();
-          else c.disconnect(false);
-        } catch {
-          c.disconnect(false);
-        }
-      }),
-    );
+    this.subscriberClient?.disconnect(false);
+    if (this.commands.status === 'ready') {
+      await settlesWithin(this.commands.quit(), Math.min(QUIT_WAIT_MS, this.config.redis.commandTimeoutMs));
+    }
+    this.commands.disconnect(false);
   }
 
   private create(role: string, overrides: RedisOptions): Redis {

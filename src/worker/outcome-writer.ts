@@ -8,54 +8,77 @@ import { QueueRepository, Settlement, SettleResult } from '../queue/queue.reposi
 
 interface PendingWrite {
   settlement: Settlement;
+  bytes: number;
   giveUpAt: number;
   resolve: (result: SettleResult | 'unwritten') => void;
 }
 
-const MAX_BATCH = 500;
+/** Most settlements in one script call. */
+export const MAX_BATCH = 500;
+/** Most result/error bytes in one script call (a batch always takes at least one settlement). */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const RETRY_PAUSE_MS = 250;
 
 /**
- * Writes attempt outcomes to Redis in batches: at most one settle script call is in flight; what
- * arrives meanwhile goes in the next call. An idle worker's outcome is written at once (one tick
- * later), a busy worker's hundreds per round trip. If Redis is away, a batch is retried until each
- * outcome's lease period has passed; after that the lease has expired anyway and the recoverer runs
- * the task again (at least once, never lost).
+ * Writes attempt settlements (handler starts and outcomes) to Redis in batches: at most one settle
+ * script call is in flight; what arrives meanwhile goes in the next call. An idle worker's write
+ * goes out at once (one tick later), a busy worker's hundreds per round trip. If Redis is away, a
+ * batch is retried until each write's give-up time: by default its lease period, after which the
+ * lease has expired anyway and the recoverer runs the task again (at least once, never lost); on
+ * shutdown, the shutdown deadline (`cutOff`).
  */
 @Injectable()
 export class OutcomeWriter {
   private queued: PendingWrite[] = [];
   private flushing?: Promise<void>;
+  private deadline = Infinity;
+  private readonly wakeRetry = new AbortController();
 
   constructor(
-    private readonly queue: QueueRepository,
+    @Inject(QueueRepository) private readonly queue: Pick<QueueRepository, 'settle'>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   write(settlement: Settlement): Promise<SettleResult | 'unwritten'> {
     return new Promise((resolve) => {
-      this.queued.push({ settlement, giveUpAt: this.clock.now() + this.config.worker.leaseMs, resolve });
+      const giveUpAt = Math.min(this.clock.now() + this.config.worker.leaseMs, this.deadline);
+      this.queued.push({ settlement, bytes: settlement.text.length, giveUpAt, resolve });
       this.flushing ??= this.flushAll();
     });
   }
 
-  /** Resolves once everything written so far is settled (shutdown waits for it). */
+  /** From now on nothing is retried past `at`; a retry pause in progress ends at once. */
+  cutOff(at: number): void {
+    this.deadline = Math.min(this.deadline, at);
+    for (const w of this.queued) w.giveUpAt = Math.min(w.giveUpAt, at);
+    this.wakeRetry.abort();
+  }
+
+  /** Resolves once everything written so far is settled (or given up). */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
   }
 
+  private nextBatch(): PendingWrite[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queued.length && n < MAX_BATCH) {
+      bytes += this.queued[n].bytes;
+      if (n > 0 && bytes > MAX_BATCH_BYTES) break;
+      n += 1;
+    }
+    return this.queued.splice(0, n);
+  }
+
   private async flushAll(): Promise<void> {
-    // Let the outcomes of the same tick join this batch.
+    // Let the writes of the same tick join this batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       while (this.queued.length > 0) {
-        const batch = this.queued.splice(0, MAX_BATCH);
+        const batch = this.nextBatch();
         try {
-          const results = await this.queue.settle(
-            batch.map((w) => w.settlement),
-            this.clock.now(),
-          );
+          const results = await this.queue.settle(batch.map((w) => w.settlement));
           batch.forEach((w, i) => w.resolve(results[i]));
         } catch (err) {
           const now = this.clock.now();
@@ -63,7 +86,8 @@ export class OutcomeWriter {
           const again = batch.filter((w) => retryable && now < w.giveUpAt);
           for (const w of batch) if (!again.includes(w)) w.resolve('unwritten');
           this.queued.unshift(...again);
-          if (again.length > 0) await sleep(RETRY_PAUSE_MS);
+          if (again.length > 0 && !this.wakeRetry.signal.aborted) await sleep(RETRY_PAUSE_MS, this.wakeRetry.signal);
+          else if (again.length > 0) await sleep(Math.min(RETRY_PAUSE_MS, Math.max(0, this.deadline - now)));
         }
       }
     } finally {

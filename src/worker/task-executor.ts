@@ -1,21 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { SettleResult } from '../queue/queue.repository';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.module';
+import { Settlement, SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
 import { NonRetryableError, TaskAbortedError } from '../task-types/task-handler';
 
-/** Why a running task's signal was aborted. */
-export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown';
+/** Why a running attempt's signal was aborted. */
+export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown' | 'timeout';
 
-/** What an attempt came to; everything but 'discard' is written to Redis, fenced by the lease token. */
-export type TaskOutcome =
-  | { kind: 'complete'; result: string }
-  | { kind: 'retry'; error: string; backoffMs: number }
-  | { kind: 'fail'; error: string }
-  | { kind: 'requeue' }
-  | { kind: 'discard'; reason: AbortReason };
+/** An outcome that is written to Redis: the settlement of the attempt, less its lease. */
+export type WrittenOutcome = Omit<Settlement, 'lease'> & { mode: 'complete' | 'retry' | 'fail' | 'requeue' };
+
+/**
+ * What an attempt came to. Everything but 'discard' is written to Redis as it is (fenced by the
+ * lease token); 'discard' means there is nothing to write: the task was deleted or the lease is
+ * no longer ours.
+ */
+export type TaskOutcome = WrittenOutcome | { mode: 'discard'; reason: 'deleted' | 'lease-lost' };
 
 /** Runs one leased task through its handler and decides the outcome; logs the task's life. */
 @Injectable()
@@ -23,50 +27,82 @@ export class TaskExecutor {
   constructor(
     private readonly handlers: HandlerRegistry,
     @Inject(RETRY_STRATEGY) private readonly retryStrategy: RetryStrategy,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('Worker') private readonly logger: PinoLogger,
   ) {}
 
+  /**
+   * Never rejects. The attempt ends when the handler settles, when `signal` aborts (deleted, lease
+   * lost, shutdown), or at TASK_TIMEOUT_MS, whichever comes first: a handler that ignores its signal
+   * does not hold the slot, and whatever it returns later is dropped (its lease token is stale by then).
+   */
   async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
     this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
+    const timeoutMs = this.config.worker.taskTimeoutMs;
+    const attempt = new AbortController();
+    const forward = () => attempt.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
+    const timer = setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeoutMs);
     let result: string | undefined;
     let failure: unknown;
     try {
-      result = await this.runHandler(task, signal);
+      result = await this.runHandler(task, attempt.signal);
     } catch (err) {
       failure = err;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', forward);
     }
-    const reason = signal.aborted ? (signal.reason as AbortReason) : undefined;
-    if (reason === 'deleted' || reason === 'lease-lost') return { kind: 'discard', reason };
-    if (result !== undefined) return { kind: 'complete', result };
-    if (reason === 'shutdown') return { kind: 'requeue' };
-    const error = errorMessage(failure);
-    if (!(failure instanceof NonRetryableError) && task.retries < task.maxRetry) {
-      return { kind: 'retry', error, backoffMs: this.retryStrategy.delayMs(task.retries) };
-    }
-    return { kind: 'fail', error };
+    const reason = attempt.signal.aborted ? (attempt.signal.reason as AbortReason) : undefined;
+    if (reason === 'deleted' || reason === 'lease-lost') return { mode: 'discard', reason };
+    if (result !== undefined) return this.completion(task, result);
+    if (reason === 'shutdown') return { mode: 'requeue', text: '' };
+    const error = reason === 'timeout' ? `timeout after ${timeoutMs} ms` : errorMessage(failure);
+    return this.failure(task, error, failure instanceof NonRetryableError);
   }
 
   /** Logs how the attempt ended, once its outcome was written (or why it was not). */
   report(task: LeasedTask, workerId: string, outcome: TaskOutcome, written: SettleResult | 'unwritten', durationMs: number): void {
     const fields = this.fields(task, workerId, { duration_ms: durationMs });
-    if (outcome.kind === 'discard') {
+    if (outcome.mode === 'discard') {
       this.logger.warn({ ...fields, reason: outcome.reason }, 'task outcome discarded');
     } else if (written === 'lease-lost' || written === 'not-found') {
       this.logger.warn({ ...fields, reason: written }, 'task outcome rejected: lease no longer held');
     } else if (written === 'unwritten') {
       this.logger.error(fields, 'could not record task outcome; the lease will expire and the task will run again');
-    } else if (outcome.kind === 'complete') {
+    } else if (outcome.mode === 'complete') {
       this.logger.info(fields, 'task completed');
-    } else if (outcome.kind === 'retry') {
+    } else if (outcome.mode === 'retry') {
       this.logger.warn(
-        { ...fields, error: outcome.error, backoff_ms: outcome.backoffMs, retry: task.retries + 1, max_retry: task.maxRetry },
+        { ...fields, error: outcome.text, backoff_ms: outcome.delayMs, retry: task.retries + 1, max_retry: task.maxRetry },
         'task failed, retrying',
       );
-    } else if (outcome.kind === 'fail') {
-      this.logger.error({ ...fields, error: outcome.error, retries: task.retries }, 'task failed permanently');
+    } else if (outcome.mode === 'fail') {
+      this.logger.error({ ...fields, error: outcome.text, retries: task.retries }, 'task failed permanently');
     } else {
       this.logger.warn(fields, 'task returned to the queue (no retry spent)');
     }
+  }
+
+  private completion(task: LeasedTask, result: string): TaskOutcome {
+    const limit = this.config.limits.maxResultBytes;
+    // Cheap test first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
+    if (result.length * 3 > limit) {
+      const bytes = Buffer.byteLength(result, 'utf8');
+      if (bytes > limit) {
+        // The same handler would produce the same result again: retrying cannot help.
+        return this.failure(task, `result is ${bytes} bytes, more than MAX_RESULT_BYTES (${limit})`, true);
+      }
+    }
+    return { mode: 'complete', text: result };
+  }
+
+  private failure(task: LeasedTask, error: string, final: boolean): TaskOutcome {
+    if (!final && task.retries < task.maxRetry) {
+      return { mode: 'retry', text: error, delayMs: this.retryStrategy.delayMs(task.retries) };
+    }
+    return { mode: 'fail', text: error };
   }
 
   private fields(task: LeasedTask, workerId: string, extra: Record<string, unknown>): Record<string, unknown> {
@@ -79,7 +115,7 @@ export class TaskExecutor {
       throw new NonRetryableError(`unknown task type "${task.type}"; known types: ${this.handlers.types().join(', ')}`);
     }
     handler.validatePayload?.(task.payload);
-    const running = handler.handle(task.payload, { taskId: task.id, attempt: task.token, signal });
+    const running = Promise.resolve().then(() => handler.handle(task.payload, { taskId: task.id, attempt: task.token, signal }));
     // A handler that ignores its signal must not hold the slot: stop waiting for it when aborted.
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = () => reject(new TaskAbortedError());
@@ -87,9 +123,16 @@ export class TaskExecutor {
       else signal.addEventListener('abort', onAbort, { once: true });
       running.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
     });
-    const result = await Promise.race([running, aborted]);
-    return typeof result === 'string' ? result : JSON.stringify(result);
+    return resultText(await Promise.race([running, aborted]));
   }
+}
+
+/** A handler's value as stored: strings as they are, undefined as an empty result, anything else as JSON. */
+export function resultText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  // JSON.stringify gives undefined for functions and symbols: nothing to store either.
+  return JSON.stringify(value) ?? '';
 }
 
 function errorMessage(err: unknown): string {

@@ -1,69 +1,59 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  OnModuleDestroy,
-  OnModuleInit,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
-import { BackgroundLoop } from '../common/background-loop';
 import { Clock, CLOCK } from '../common/clock';
-import { RateLimitedReporter } from '../common/rate-limited-logger';
-import { sleep } from '../common/sleep';
+import { settlesWithin } from '../common/deadline';
 import { ProcessState } from '../lifecycle/process-state';
-import { QueueUnavailableError } from '../queue/queue-errors';
-import { QueueRepository, Settlement } from '../queue/queue.repository';
+import { Lease, QueueRepository } from '../queue/queue.repository';
 import { LeasedTask } from '../queue/task.model';
+import { CancelSubscriber } from './cancel-subscriber';
+import { Fetcher } from './fetcher';
+import { LeaseHeartbeat } from './lease-heartbeat';
+import { HeldAttempt, LeaseTable } from './lease-table';
 import { OutcomeWriter } from './outcome-writer';
 import { PrefetchPolicy } from './prefetch-policy';
 import { AbortReason, TaskExecutor, TaskOutcome } from './task-executor';
 
-/** A task this process holds a lease on: waiting in the prefetch buffer, running, or being settled. */
-interface HeldTask {
-  task: LeasedTask;
-  /** Set while its handler runs. */
-  controller?: AbortController;
-  /** Settles when the task is no longer held (its outcome written, or handed back). */
-  released?: Promise<void>;
-}
-
-const FETCH_ERROR_PAUSE_MS = 1000;
+/** Most payload bytes a process holds in its prefetch buffer. */
+export const PREFETCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Time the last writes of a shutdown get after SHUTDOWN_TIMEOUT_MS (handing back tasks that did not
+ * finish), and the bound of each remaining step. The whole shutdown of the pool ends within
+ * SHUTDOWN_TIMEOUT_MS + this, whatever Redis does; what is not written by then is recovered from
+ * its lease, without spending a retry when the handler never started.
+ */
+export const SHUTDOWN_WRITE_MARGIN_MS = 3000;
 
 /**
- * Runs up to WORKER_COUNT tasks at a time in this process, holding more leased tasks in memory so a
- * freed slot starts the next task without a round trip (as many as PrefetchPolicy allows: about 20 ms
- * of work per slot, at most WORKER_PREFETCH).
- *
- * One fetch loop leases as many due tasks as there is room for in one script call; when none is due
- * it blocks on the wake-up marker (BZPOPMIN) until an enqueue or retry sets it, or until the earliest
- * waiting task is due. Outcomes are written in batches (OutcomeWriter). One heartbeat script call
- * every lease/3 extends the leases of every held task. Deleted tasks are aborted through the cancel
- * channel.
- *
- * Shutdown: onModuleDestroy stops fetching; beforeApplicationShutdown hands prefetched tasks back,
- * waits for running tasks up to SHUTDOWN_TIMEOUT_MS (their results are saved), then aborts the rest
- * and puts them back to pending without spending a retry. Redis closes after this phase.
+ * Runs up to WORKER_COUNT tasks at a time in this process. The parts, as in asynq's processor:
+ * - Fetcher: the fetch loop and the prefetch buffer (about 20 ms of work per slot, at most
+ *   WORKER_PREFETCH tasks and PREFETCH_MAX_BYTES of payload), so a freed slot starts the next task
+ *   without a round trip;
+ * - LeaseTable: every attempt held, keyed by lease (id, token); LeaseHeartbeat extends them;
+ * - CancelSubscriber: deleted tasks, from any process;
+ * - OutcomeWriter: batched writes of handler starts and outcomes;
+ * - this class: the slots, and one shutdown sequence.
+ * Fetching starts only once the app has booted (listener bound), so a process that fails to boot
+ * has leased nothing.
  */
 @Injectable()
 export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   readonly processId = `${hostname()}-${process.pid}`;
-  private readonly held = new Map<string, HeldTask>();
-  private readonly buffer: LeasedTask[] = [];
+  private readonly table = new LeaseTable();
   private readonly freeSlots: number[] = [];
   private readonly running = new Set<Promise<void>>();
-  private readonly stopController = new AbortController();
-  private roomWaiters: Array<() => void> = [];
-  private fetchLoop?: Promise<void>;
-  private readonly heartbeat: BackgroundLoop;
-  private unsubscribeCancel?: () => Promise<void>;
-  private readonly fetchErrors = new RateLimitedReporter(30_000);
   private readonly prefetch: PrefetchPolicy;
+  private readonly fetcher: Fetcher;
+  /** Public so specs can run a heartbeat tick without waiting a third of a lease. */
+  readonly heartbeat: LeaseHeartbeat;
+  private readonly cancels: CancelSubscriber;
+  private started = false;
+  private stopping = false;
 
   constructor(
-    private readonly queue: QueueRepository,
+    queue: QueueRepository,
     private readonly executor: TaskExecutor,
     private readonly writer: OutcomeWriter,
     private readonly state: ProcessState,
@@ -71,38 +61,52 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('WorkerPool') private readonly logger: PinoLogger,
   ) {
-    for (let slot = config.worker.concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
-    this.prefetch = new PrefetchPolicy(config.worker.prefetch, config.worker.concurrency);
-    this.heartbeat = new BackgroundLoop(
-      'lease heartbeat',
-      Math.floor(config.worker.leaseMs / 3),
-      () => this.extendLeases(),
-      this.logger,
-      (err) => err instanceof QueueUnavailableError,
+    const { concurrency, prefetch, leaseMs } = config.worker;
+    for (let slot = concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
+    this.prefetch = new PrefetchPolicy(prefetch, concurrency);
+    this.fetcher = new Fetcher(
+      queue,
+      this.table,
+      this.prefetch,
+      { concurrency, leaseMs, maxBufferBytes: PREFETCH_MAX_BYTES },
+      () => this.runningCount,
+      () => this.startBuffered(),
+      logger,
     );
+    this.heartbeat = new LeaseHeartbeat(this.table, queue, leaseMs, (lease) => this.onLeaseLost(lease), logger);
+    this.cancels = new CancelSubscriber(queue, (id) => this.abortTask(id, 'deleted'));
   }
 
   get concurrency(): number {
     return this.config.worker.concurrency;
   }
 
-  /** Tasks whose handler is running now. */
+  /** Handlers running now. */
   get runningCount(): number {
     return this.concurrency - this.freeSlots.length;
   }
 
+  /** Attempts held: buffered, running or being settled. */
+  get heldCount(): number {
+    return this.table.size;
+  }
+
   onModuleInit(): void {
-    this.state.registerWorkerProbe(() => ({
-      healthy: this.concurrency === 0 || (this.fetchLoop !== undefined && !this.stopController.signal.aborted),
-      details: { running: this.runningCount, held: this.held.size, concurrency: this.concurrency, process_id: this.processId },
-    }));
+    this.state.registerWorkerProbe(() => this.probe());
+    this.state.onBooted(() => this.start());
+  }
+
+  /** Starts fetching; called once the app has booted. */
+  start(): void {
+    if (this.started || this.stopping) return;
+    this.started = true;
     if (this.concurrency === 0) {
       this.logger.warn('WORKER_COUNT is 0: this process runs no tasks');
       return;
     }
-    this.unsubscribeCancel = this.queue.onCancel((id) => this.abort(id, 'deleted'));
+    this.cancels.start();
     this.heartbeat.start();
-    this.fetchLoop = this.runFetchLoop();
+    this.fetcher.start();
     this.logger.info(
       { process_id: this.processId, concurrency: this.concurrency, max_prefetch: this.config.worker.prefetch },
       'worker pool started',
@@ -111,163 +115,141 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   /** Phase 1 of shutdown: stop taking new tasks. */
   onModuleDestroy(): void {
-    if (this.stopController.signal.aborted) return;
-    this.stopController.abort();
-    this.wakeFetchLoop();
+    this.stopping = true;
+    void this.fetcher.stop();
   }
 
-  /** Phase 2 of shutdown: hand back prefetched tasks, let running ones finish, then hand back the rest. */
+  /**
+   * Phase 2 of shutdown. Buffered tasks go back at once; running ones get SHUTDOWN_TIMEOUT_MS to
+   * finish (their results are saved), then are aborted and go back to pending without spending a
+   * retry. Every step has a deadline; writes give up at the last one.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.onModuleDestroy();
-    await this.fetchLoop;
-    for (const task of this.buffer.splice(0)) this.settle(task, { kind: 'requeue' }, this.clock.now(), '-');
+    if (!this.started || this.concurrency === 0) return;
+    const began = this.clock.now();
+    const handlersUntil = began + this.config.worker.shutdownTimeoutMs;
+    const deadline = handlersUntil + SHUTDOWN_WRITE_MARGIN_MS;
+    const left = (until: number) => until - this.clock.now();
+    this.writer.cutOff(deadline);
+
+    await settlesWithin(this.fetcher.stop(), left(deadline));
+    for (const task of this.fetcher.takeAll()) {
+      const held = this.table.get(task);
+      if (held) this.settle(held, { mode: 'requeue', text: '' }, began, '-');
+    }
     if (this.running.size > 0) {
-      this.logger.info(
-        { running: this.running.size, timeout_ms: this.config.worker.shutdownTimeoutMs },
-        'waiting for running tasks to finish',
-      );
-      const timeout = new AbortController();
-      const finished = await Promise.race([
-        Promise.all(this.running).then(() => true),
-        sleep(this.config.worker.shutdownTimeoutMs, timeout.signal).then(() => false),
-      ]);
-      timeout.abort();
-      if (!finished) {
+      this.logger.info({ running: this.running.size, timeout_ms: this.config.worker.shutdownTimeoutMs }, 'waiting for running tasks to finish');
+      if (!(await settlesWithin(Promise.all(this.running), left(handlersUntil)))) {
         this.logger.warn({ running: this.running.size }, 'shutdown timeout: aborting running tasks and requeueing them');
-        for (const held of this.held.values()) held.controller?.abort('shutdown' satisfies AbortReason);
-        await Promise.all(this.running);
+        for (const held of this.table.values()) held.controller?.abort('shutdown' satisfies AbortReason);
+        await settlesWithin(Promise.all(this.running), left(deadline));
       }
     }
-    await Promise.all([...this.held.values()].map((h) => h.released));
-    await this.writer.drain();
-    await this.heartbeat.stop();
-    await this.unsubscribeCancel?.();
-    this.logger.info('worker pool stopped');
+    const settled = await settlesWithin(this.table.whenEmpty(), left(deadline));
+    await settlesWithin(this.writer.drain(), left(deadline));
+    await settlesWithin(this.heartbeat.stop(), Math.max(left(deadline), 0) + this.config.redis.commandTimeoutMs);
+    this.cancels.stop();
+    if (settled) this.logger.info('worker pool stopped');
+    else this.logger.warn({ unsettled: this.table.size }, 'worker pool stopped; tasks not handed back will be recovered when their lease expires');
   }
 
-  /** Stops a task this process holds: aborts its handler, or drops it from the prefetch buffer. */
-  abort(taskId: string, reason: AbortReason): void {
-    const held = this.held.get(taskId);
-    if (!held) return;
-    if (held.controller) {
-      held.controller.abort(reason);
-      return;
-    }
-    const i = this.buffer.findIndex((t) => t.id === taskId);
-    if (i >= 0) {
-      const [task] = this.buffer.splice(i, 1);
-      this.executor.report(task, '-', { kind: 'discard', reason }, 'unwritten', 0);
-      this.release(task.id);
-    }
+  /** Stops every attempt of a task held here (deleted in some process). */
+  abortTask(taskId: string, reason: 'deleted'): void {
+    for (const held of this.table.withId(taskId)) this.abortAttempt(held, reason);
   }
 
-  private async runFetchLoop(): Promise<void> {
-    const stop = this.stopController.signal;
-    await this.queue.whenConnected(stop);
-    while (!stop.aborted) {
-      // Fetch when the buffer is down to half its size (batching the fetches); otherwise wait for room.
-      // Tasks whose outcome is being written do not count: settling overlaps the next fetch.
-      const prefetch = this.prefetch.size;
-      const room = this.concurrency + prefetch - this.buffer.length - this.runningCount;
-      if (room <= 0 || this.buffer.length > prefetch / 2) {
-        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-        continue;
-      }
-      try {
-        const now = this.clock.now();
-        const fetched = await this.queue.fetch(room, now, now + this.config.worker.leaseMs);
-        for (const task of fetched.tasks) {
-          this.held.set(task.id, { task });
-          this.buffer.push(task);
-        }
-        this.startBuffered();
-        if (fetched.tasks.length > 0) continue;
-        const wait = fetched.nextRunAt === undefined ? Infinity : fetched.nextRunAt - this.clock.now();
-        if (wait <= 0) continue;
-        await this.queue.waitForWork(wait, stop);
-      } catch (err) {
-        if (stop.aborted) break;
-        // A Redis outage is reported once, by RedisConnections; anything else is ours to say.
-        if (!(err instanceof QueueUnavailableError)) {
-          this.fetchErrors.report((suppressed) =>
-            this.logger.error({ err: err instanceof Error ? err.message : String(err), suppressed }, 'cannot fetch tasks; retrying'),
-          );
-        }
-        await sleep(FETCH_ERROR_PAUSE_MS, stop);
-      }
+  private onLeaseLost(lease: Lease): void {
+    const held = this.table.get(lease);
+    if (held) this.abortAttempt(held, 'lease-lost');
+  }
+
+  /** Aborts a running handler, or drops a buffered task; an attempt being settled is left alone (fencing decides). */
+  private abortAttempt(held: HeldAttempt, reason: 'deleted' | 'lease-lost'): void {
+    if (held.state === 'running') {
+      held.controller?.abort(reason);
+    } else if (held.state === 'buffered' && this.fetcher.remove(held.task)) {
+      this.executor.report(held.task, '-', { mode: 'discard', reason }, 'unwritten', 0);
+      this.release(held.task);
     }
   }
 
   private startBuffered(): void {
-    while (this.freeSlots.length > 0 && this.buffer.length > 0 && !this.stopController.signal.aborted) {
-      const task = this.buffer.shift() as LeasedTask;
+    while (this.freeSlots.length > 0 && !this.stopping) {
+      const task = this.fetcher.take();
+      if (!task) break;
+      const held = this.table.get(task);
+      if (!held) continue;
       const slot = this.freeSlots.pop() as number;
-      const run = this.runTask(task, slot);
+      const run = this.runAttempt(held, slot);
       this.running.add(run);
       void run.finally(() => this.running.delete(run));
     }
     // Taking from the buffer may have made it worth fetching again.
-    this.wakeFetchLoop();
+    this.fetcher.wake();
   }
 
-  private async runTask(task: LeasedTask, slot: number): Promise<void> {
-    const held = this.held.get(task.id);
+  private async runAttempt(held: HeldAttempt, slot: number): Promise<void> {
+    const { task } = held;
     const workerId = `${this.processId}/${slot}`;
     const controller = new AbortController();
-    if (held) held.controller = controller;
-    const started = this.clock.now();
+    held.state = 'running';
+    held.controller = controller;
+    held.startedAt = this.clock.now();
+    // Recorded so that a lease recovered from a task that never started costs no retry.
+    void this.writer.write({ lease: task, mode: 'start', text: '' }).then((written) => {
+      if (written === 'not-found') controller.abort('deleted' satisfies AbortReason);
+      else if (written === 'lease-lost') controller.abort('lease-lost' satisfies AbortReason);
+    });
     let outcome: TaskOutcome;
     try {
       outcome = await this.executor.run(task, workerId, controller.signal);
     } catch (err) {
-      outcome = { kind: 'fail', error: `task execution crashed: ${String(err)}` };
+      outcome = { mode: 'fail', text: `task execution crashed: ${err instanceof Error ? err.message : String(err)}` };
     }
-    if (held) held.controller = undefined;
+    const started = held.startedAt;
+    held.state = 'settling';
+    held.controller = undefined;
+    held.startedAt = undefined;
     this.prefetch.record(this.clock.now() - started);
     // The slot is free as soon as the handler is done; the outcome is written in the background.
     this.freeSlots.push(slot);
-    this.settle(task, outcome, started, workerId);
+    this.settle(held, outcome, started, workerId);
     this.startBuffered();
   }
 
-  /** Writes the outcome (batched), logs it, and releases the task once it is written. */
-  private settle(task: LeasedTask, outcome: TaskOutcome, started: number, workerId: string): void {
-    const held = this.held.get(task.id);
-    if (outcome.kind === 'discard') {
+  /** Writes the outcome (batched), logs it, and releases the attempt once it is written. */
+  private settle(held: HeldAttempt, outcome: TaskOutcome, started: number, workerId: string): void {
+    const { task } = held;
+    held.state = 'settling';
+    if (outcome.mode === 'discard') {
       this.executor.report(task, workerId, outcome, 'unwritten', this.clock.now() - started);
-      this.release(task.id);
+      this.release(task);
       return;
     }
-    const settlement: Settlement =
-      outcome.kind === 'complete'
-        ? { lease: task, mode: 'complete', text: outcome.result }
-        : outcome.kind === 'retry'
-          ? { lease: task, mode: 'retry', text: outcome.error, delayMs: outcome.backoffMs }
-          : outcome.kind === 'fail'
-            ? { lease: task, mode: 'fail', text: outcome.error }
-            : { lease: task, mode: 'requeue', text: '' };
-    const released = this.writer.write(settlement).then((written) => {
+    void this.writer.write({ lease: task, ...outcome }).then((written) => {
       this.executor.report(task, workerId, outcome, written, this.clock.now() - started);
-      this.release(task.id);
+      this.release(task);
     });
-    if (held) held.released = released;
   }
 
-  private release(taskId: string): void {
-    this.held.delete(taskId);
-    this.wakeFetchLoop();
+  private release(lease: LeasedTask): void {
+    this.table.release(lease);
+    this.fetcher.wake();
   }
 
-  private wakeFetchLoop(): void {
-    const waiters = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  private async extendLeases(): Promise<void> {
-    const leases = [...this.held.values()].map((h) => h.task);
-    if (leases.length === 0) return;
-    const lost = await this.queue.heartbeat(leases, this.clock.now() + this.config.worker.leaseMs);
-    for (const id of lost) this.abort(id, 'lease-lost');
+  /**
+   * Unhealthy until fetching starts, once it stops (shutdown), and when every slot has been busy for longer
+   * than a handler may run (TASK_TIMEOUT_MS frees slots, so only a blocked event loop gets there).
+   */
+  private probe(): { healthy: boolean; details: Record<string, unknown> } {
+    const details = { running: this.runningCount, held: this.table.size, concurrency: this.concurrency, process_id: this.processId };
+    if (this.concurrency === 0) return { healthy: true, details };
+    if (!this.started) return { healthy: false, details: { ...details, reason: 'not started' } };
+    const stuckBefore = this.clock.now() - this.config.worker.taskTimeoutMs - this.config.worker.leaseMs;
+    let stuck = 0;
+    for (const held of this.table.values()) if (held.startedAt !== undefined && held.startedAt < stuckBefore) stuck += 1;
+    const healthy = this.fetcher.running && stuck < this.concurrency;
+    return { healthy, details: { ...details, stuck } };
   }
 }

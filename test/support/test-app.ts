@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp, NEST_APP_OPTIONS } from '../../src/bootstrap';
 import { AppConfig, loadAppConfig } from '../../src/config/app-config';
+import { ProcessState } from '../../src/lifecycle/process-state';
 import { QueueRepository } from '../../src/queue/queue.repository';
 import { TEST_REDIS_URL } from './redis';
 
@@ -27,6 +28,8 @@ export async function createTestApp(env: Record<string, string>): Promise<TestAp
   const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
   configureApp(app, config);
   await app.init();
+  // As main.ts does once listening: workers start fetching.
+  app.get(ProcessState).markBooted();
   let closed = false;
   return {
     app,
