@@ -1,0 +1,86 @@
+import { loadAppConfig } from '../config/app-config';
+import { QueueUnavailableError } from '../queue/queue-errors';
+import type { QueueRepository, Settlement } from '../queue/queue.repository';
+import { MAX_BATCH, MAX_BATCH_BYTES, OutcomeWriter } from './outcome-writer';
+import { FakeQueue, leased, ManualClock } from './testing/fakes';
+
+const config = loadAppConfig({ TASK_LEASE_MS: '30000' });
+
+function writer() {
+  const queue = new FakeQueue();
+  const clock = new ManualClock();
+  return { queue, clock, writer: new OutcomeWriter(queue as unknown as QueueRepository, clock, config) };
+}
+
+const complete = (id: string, text = 'ok'): Settlement => ({ lease: leased(id), mode: 'complete', text });
+const outage = () => new QueueUnavailableError(new Error('Connection is closed.'));
+
+describe('OutcomeWriter', () => {
+  it('writes what arrives in one tick in one call, and answers each write with its own result', async () => {
+    const t = writer();
+    t.queue.lost.add('1:b');
+    const results = await Promise.all([t.writer.write(complete('a')), t.writer.write(complete('b')), t.writer.write(complete('c'))]);
+    expect(results).toEqual(['applied', 'lease-lost', 'applied']);
+    expect(t.queue.settleCalls).toBe(1);
+  });
+
+  it('splits batches by count and by bytes, never leaving one out', async () => {
+    const t = writer();
+    const many = Array.from({ length: MAX_BATCH + 1 }, (_, i) => t.writer.write(complete(`n${i}`)));
+    await Promise.all(many);
+    expect(t.queue.settleCalls).toBe(2);
+
+    const big = 'x'.repeat(Math.ceil(MAX_BATCH_BYTES / 2) + 1);
+    const u = writer();
+    await Promise.all([u.writer.write(complete('a', big)), u.writer.write(complete('b', big)), u.writer.write(complete('c', 'small'))]);
+    expect(u.queue.settleCalls).toBe(2);
+    // A single settlement larger than the byte bound still goes out.
+    const v = writer();
+    await expect(v.writer.write(complete('huge', 'x'.repeat(MAX_BATCH_BYTES + 1)))).resolves.toBe('applied');
+  });
+
+  it('retries through an outage until Redis answers', async () => {
+    const t = writer();
+    t.queue.settleError = outage();
+    const result = t.writer.write(complete('a'));
+    while (t.queue.settleCalls < 2) await new Promise((r) => setTimeout(r, 10));
+    t.queue.settleError = undefined;
+    await expect(result).resolves.toBe('applied');
+  });
+
+  it('gives up once the lease period has passed (the recoverer takes over)', async () => {
+    const t = writer();
+    t.queue.settleError = outage();
+    const result = t.writer.write(complete('a'));
+    while (t.queue.settleCalls < 1) await new Promise((r) => setTimeout(r, 10));
+    t.clock.advance(30_001);
+    await expect(result).resolves.toBe('unwritten');
+  });
+
+  it('does not retry an error that is not an outage', async () => {
+    const t = writer();
+    t.queue.settleError = new Error('ERR bug');
+    await expect(t.writer.write(complete('a'))).resolves.toBe('unwritten');
+    expect(t.queue.settleCalls).toBe(1);
+  });
+
+  it('cutOff makes pending and later writes give up at the shutdown deadline', async () => {
+    const t = writer();
+    t.queue.settleError = outage();
+    const pending = t.writer.write(complete('a'));
+    while (t.queue.settleCalls < 1) await new Promise((r) => setTimeout(r, 10));
+    t.writer.cutOff(t.clock.now() + 100);
+    t.clock.advance(101);
+    await expect(pending).resolves.toBe('unwritten');
+    await expect(t.writer.write(complete('b'))).resolves.toBe('unwritten');
+    await t.writer.drain();
+  });
+
+  it('drain resolves once everything written so far is settled', async () => {
+    const t = writer();
+    let settled = false;
+    void t.writer.write(complete('a')).then(() => (settled = true));
+    await t.writer.drain();
+    expect(settled).toBe(true);
+  });
+});

@@ -1,0 +1,156 @@
+import type { PinoLogger } from 'nestjs-pino';
+import { loadAppConfig } from '../config/app-config';
+import { NonRetryableError, TaskHandler } from '../task-types/task-handler';
+import { resultText, TaskExecutor } from './task-executor';
+import { leased, ManualHandler, RecordingLogger, registryOf } from './testing/fakes';
+
+function executorWith(handler: TaskHandler, env: Record<string, string> = {}) {
+  const config = loadAppConfig({ TASK_TIMEOUT_MS: '60000', ...env });
+  const logger = new RecordingLogger();
+  const executor = new TaskExecutor(registryOf({ fake: handler }), { delayMs: (n) => 100 * (n + 1) }, config, logger as unknown as PinoLogger);
+  return { executor, logger };
+}
+
+const returning = (value: unknown): TaskHandler => ({ handle: () => Promise.resolve(value as string) });
+const throwing = (value: unknown): TaskHandler => ({ handle: () => Promise.reject(value) });
+
+describe('TaskExecutor', () => {
+  it('completes with a string result as it is', async () => {
+    const { executor } = executorWith(returning('hi'));
+    await expect(executor.run(leased('a'), 'w/1', new AbortController().signal)).resolves.toEqual({ mode: 'complete', text: 'hi' });
+  });
+
+  it('stores undefined as an empty result and other values as JSON', async () => {
+    for (const [value, text] of [[undefined, ''], [null, 'null'], [{ a: 1 }, '{"a":1}'], [42, '42']] as const) {
+      const { executor } = executorWith(returning(value));
+      await expect(executor.run(leased('a'), 'w/1', new AbortController().signal)).resolves.toEqual({ mode: 'complete', text });
+    }
+    expect(resultText(() => 1)).toBe('');
+  });
+
+  it('fails without retrying a result larger than MAX_RESULT_BYTES, naming both sizes', async () => {
+    const { executor } = executorWith(returning('é'.repeat(600)), { MAX_RESULT_BYTES: '1000' });
+    await expect(executor.run(leased('a'), 'w/1', new AbortController().signal)).resolves.toEqual({
+      mode: 'fail',
+      text: 'result is 1200 bytes, more than MAX_RESULT_BYTES (1000)',
+    });
+  });
+
+  it('retries a thrown error with the strategy backoff, until retries are spent', async () => {
+    const { executor } = executorWith(throwing(new Error('nope')));
+    await expect(executor.run(leased('a', 1, { retries: 1, maxRetry: 2 }), 'w/1', new AbortController().signal)).resolves.toEqual({
+      mode: 'retry',
+      text: 'nope',
+      delayMs: 200,
+    });
+    await expect(executor.run(leased('a', 1, { retries: 2, maxRetry: 2 }), 'w/1', new AbortController().signal)).resolves.toEqual({
+      mode: 'fail',
+      text: 'nope',
+    });
+  });
+
+  it('turns non-Error throws into a message', async () => {
+    for (const [thrown, text] of [['plain string', 'plain string'], [undefined, 'undefined'], [{ code: 1 }, '[object Object]'], [new Error(''), 'Error']] as const) {
+      const { executor } = executorWith(throwing(thrown));
+      await expect(executor.run(leased('a', 1, { maxRetry: 0 }), 'w/1', new AbortController().signal)).resolves.toEqual({ mode: 'fail', text });
+    }
+  });
+
+  it('a handler that throws synchronously is a failed attempt, not a crash', async () => {
+    const { executor } = executorWith({
+      handle: () => {
+        throw new NonRetryableError('bad input');
+      },
+    });
+    await expect(executor.run(leased('a'), 'w/1', new AbortController().signal)).resolves.toEqual({ mode: 'fail', text: 'bad input' });
+  });
+
+  it('fails an unknown type at once, naming the known types', async () => {
+    const { executor } = executorWith(returning('x'));
+    await expect(executor.run(leased('a', 1, { type: 'nope' }), 'w/1', new AbortController().signal)).resolves.toEqual({
+      mode: 'fail',
+      text: 'unknown task type "nope"; known types: fake',
+    });
+  });
+
+  describe('TASK_TIMEOUT_MS', () => {
+    it('aborts the signal with reason timeout and fails the attempt as retryable, even when the handler ignores it', async () => {
+      const handler = new ManualHandler();
+      const { executor } = executorWith(handler, { TASK_TIMEOUT_MS: '30' });
+      const outcome = await executor.run(leased('a'), 'w/1', new AbortController().signal);
+      expect(outcome).toEqual({ mode: 'retry', text: 'timeout after 30 ms', delayMs: 100 });
+      expect(handler.attempts[0].context.signal.reason).toBe('timeout');
+      // The ignored handler's late result changes nothing.
+      handler.attempts[0].resolve('too late');
+    });
+
+    it('a timeout on the last retry fails the task', async () => {
+      const { executor } = executorWith(new ManualHandler(), { TASK_TIMEOUT_MS: '10' });
+      await expect(executor.run(leased('a', 1, { maxRetry: 0 }), 'w/1', new AbortController().signal)).resolves.toEqual({
+        mode: 'fail',
+        text: 'timeout after 10 ms',
+      });
+    });
+  });
+
+  describe('aborted by the pool', () => {
+    it('discards on delete and on a lost lease, even after the handler succeeded', async () => {
+      for (const reason of ['deleted', 'lease-lost'] as const) {
+        const handler = new ManualHandler();
+        const { executor } = executorWith(handler);
+        const controller = new AbortController();
+        const running = executor.run(leased('a'), 'w/1', controller.signal);
+        const [attempt] = await handler.started(1);
+        attempt.resolve('done');
+        controller.abort(reason);
+        await expect(running).resolves.toEqual({ mode: 'discard', reason });
+      }
+    });
+
+    it('requeues on shutdown, but keeps a result that was already there', async () => {
+      const handler = new ManualHandler();
+      const { executor } = executorWith(handler);
+      const stopping = new AbortController();
+      const stopped = executor.run(leased('a'), 'w/1', stopping.signal);
+      await handler.started(1);
+      stopping.abort('shutdown');
+      await expect(stopped).resolves.toEqual({ mode: 'requeue', text: '' });
+
+      const finishing = new AbortController();
+      const finished = executor.run(leased('b'), 'w/1', finishing.signal);
+      const [, second] = await handler.started(2);
+      second.resolve('made it');
+      await Promise.resolve();
+      finishing.abort('shutdown');
+      await expect(finished).resolves.toEqual({ mode: 'complete', text: 'made it' });
+    });
+
+    it('stops waiting for a handler that ignores its signal', async () => {
+      const handler = new ManualHandler();
+      const { executor } = executorWith(handler);
+      const controller = new AbortController();
+      const running = executor.run(leased('a'), 'w/1', controller.signal);
+      await handler.started(1);
+      controller.abort('deleted');
+      await expect(running).resolves.toEqual({ mode: 'discard', reason: 'deleted' });
+    });
+  });
+
+  it('logs each written outcome once, at the level its meaning calls for', () => {
+    const { executor, logger } = executorWith(returning('x'));
+    const task = leased('a', 2, { retries: 1, maxRetry: 3 });
+    executor.report(task, 'w/1', { mode: 'complete', text: 'x' }, 'applied', 5);
+    executor.report(task, 'w/1', { mode: 'retry', text: 'e', delayMs: 10 }, 'applied', 5);
+    executor.report(task, 'w/1', { mode: 'fail', text: 'e' }, 'applied', 5);
+    executor.report(task, 'w/1', { mode: 'complete', text: 'x' }, 'lease-lost', 5);
+    executor.report(task, 'w/1', { mode: 'complete', text: 'x' }, 'unwritten', 5);
+    expect(logger.lines.map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'task completed'],
+      ['warn', 'task failed, retrying'],
+      ['error', 'task failed permanently'],
+      ['warn', 'task outcome rejected: lease no longer held'],
+      ['error', 'could not record task outcome; the lease will expire and the task will run again'],
+    ]);
+    expect(logger.lines[1].fields).toMatchObject({ task_id: 'a', worker_id: 'w/1', attempt: 2, retry: 2, max_retry: 3, backoff_ms: 10 });
+  });
+});
