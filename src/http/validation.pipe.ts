@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 
 function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
@@ -11,11 +11,37 @@ function describe(errors: ValidationError[], parent = ''): string[] {
 }
 
 /**
+ * Own keys the transform drops without a word, so `forbidNonWhitelisted` never sees them: Nest
+ * deletes `__proto__`, `prototype` and `constructor`, and class-transformer skips names of
+ * inherited methods (`toString`, `hasOwnProperty`, ...). They are unknown fields like any other.
+ */
+function silentlyDroppedKeys(value: unknown): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value).filter((key) => key === 'prototype' || key in Object.prototype);
+}
+
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Read before super.transform, which deletes some of these keys from `value` in place.
+    const dropped = this.toValidate(metadata) ? silentlyDroppedKeys(value) : [];
+    if (dropped.length === 0) return super.transform(value, metadata);
+    const messages = dropped.map((key) => `property ${key} should not exist`);
+    try {
+      await super.transform(value, metadata);
+    } catch (err) {
+      if (!(err instanceof BadRequestException)) throw err;
+      messages.push((err.getResponse() as { message: string }).message);
+    }
+    throw new BadRequestException(messages.join('; '));
+  }
+}
+
+/**
  * Strict validation of bodies and queries: unknown fields are rejected by name, nothing is coerced
  * implicitly ("3" is not an integer), and the 400 names every bad field in one message.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
