@@ -3,11 +3,13 @@ import { AfterRunReport, FuzzApp, prototypeSnapshot, startFuzzApp, verifyAfterRu
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 
 /**
- * Property-based test of the HTTP API under hostile input (the model is in test/fuzz/). A few hundred
- * bursts of random requests against the whole app (API and 2 workers, so accepted tasks also run);
- * `npm run fuzz` runs the same property with thousands of cases. FUZZ_SEED replays a failing run.
+ * Property-based test of the HTTP API under hostile input (the model is in test/fuzz/). 500 bursts
+ * of random requests against the whole app (API and 2 workers, so accepted tasks also run), every
+ * one of them run (about 5 s here; 1,000 took 10.5 s with `npm run fuzz -- --runs 1000`);
+ * `npm run fuzz` runs the same property with thousands of cases. FUZZ_SEED replays a failing run,
+ * FUZZ_NUM_RUNS changes the count.
  */
-const NUM_RUNS = Number(process.env.FUZZ_NUM_RUNS ?? 300);
+const NUM_RUNS = Number(process.env.FUZZ_NUM_RUNS ?? 500);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 describe('hostile HTTP input (fast-check)', () => {
@@ -26,20 +28,19 @@ describe('hostile HTTP input (fast-check)', () => {
   });
 
   it(`every response is 2xx/4xx JSON, never 5xx (${NUM_RUNS} bursts of 1..4 requests)`, async () => {
+    // No time limit: every case runs, however slow the machine (the jest timeout only stops a hang).
     await fc.assert(fuzz.fuzzer.property({ bodyLimitBytes: fuzz.testApp.config.server.bodyLimitBytes }), {
       numRuns: NUM_RUNS,
       seed: SEED,
       // One shrink step replays requests against the same app; keep a failure's report quick.
-      endOnFailure: false,
-      interruptAfterTimeLimit: 45_000,
-      markInterruptAsFailure: false,
+      endOnFailure: true,
     });
     const { stats } = fuzz.fuzzer;
-    expect(stats.cases).toBeGreaterThanOrEqual(Math.min(NUM_RUNS, 100));
+    expect(stats.cases).toBe(NUM_RUNS);
     // The model reaches every kind of answer: created, read, deleted and rejected.
     for (const status of ['200', '201', '400', '404', '413']) expect(stats.statuses[status] ?? 0).toBeGreaterThan(0);
     expect(Object.keys(stats.statuses).every((s) => Number(s) < 500)).toBe(true);
-  }, 60_000);
+  }, 300_000);
 
   it('afterwards: healthy, queue drains, zero integrity violations, no stray keys, every accepted task finished', async () => {
     const report: AfterRunReport = await verifyAfterRun(fuzz, { prototypeBefore });

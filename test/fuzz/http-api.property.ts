@@ -530,7 +530,9 @@ export interface RawExchange {
   requests: number;
   /**
    * The bytes are complete requests: wait for their answers (or the server closing the connection).
-   * Otherwise the server may be waiting for more, so the client half-closes after 250 ms of silence.
+   * Otherwise the server may be waiting for more, so the client half-closes after 250 ms of silence;
+   * then the server must answer with a 4xx, or close without an answer only where it had a complete
+   * request head to refuse (e.g. CONNECT) or was sent nothing at all.
    */
   complete: boolean;
 }
@@ -579,17 +581,18 @@ const oddButComplete = fc.constantFrom(
   head(['POST /tasks HTTP/1.1', 'Host: x', 'Content-Type: application/json', `Content-Length: ${TASK_JSON.length}`, 'Expect: 100-continue']) + TASK_JSON,
   head(['GET /tasks HTTP/1.1', 'Host: x', `X-${'a'.repeat(200)}: 1`]),
   `${CRLF}${CRLF}GET /health/live HTTP/1.1${CRLF}Host: x${CRLF}${CRLF}`,
+  // Odd request lines Node's parser accepts (HTTP/1.0 needs no Host): answered like any request.
+  head(['GET /tasks HTTP/2.0', 'Host: x']),
+  head(['GET /tasks', 'Host: x']),
+  head(['GET /tasks HTTP/1.0']),
 );
 
 const badHead = fc.constantFrom(
   head(['get /tasks HTTP/1.1', 'Host: x']),
   head(['FOO /tasks HTTP/1.1', 'Host: x']),
   head(['G ET /tasks HTTP/1.1', 'Host: x']),
-  head(['GET /tasks HTTP/2.0', 'Host: x']),
   head(['GET /tasks HTTP/1.1 x', 'Host: x']),
-  head(['GET /tasks', 'Host: x']),
   head(['GET /tasks HTTP/1.1']), // no Host
-  head(['GET /tasks HTTP/1.0']),
   head(['CONNECT evil.example:443 HTTP/1.1', 'Host: evil.example:443']),
   head(['PRI * HTTP/2.0', '', 'SM']),
   head(['POST /tasks HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 31', 'Expect: bogus']) + TASK_JSON,
@@ -868,12 +871,16 @@ export class HttpFuzzer {
     const fail = (why: string, got?: Buffer): never => {
       throw new PropertyViolation(`${why}\n  exchange: ${describeRequest(x)}${got ? `\n  got: ${JSON.stringify(got.subarray(0, 600).toString('latin1'))}` : ''}`);
     };
-    let bytes: Buffer;
+    let exchange: RawExchangeResult;
     try {
-      bytes = await this.exchangeRaw(x);
+      exchange = await this.exchangeRaw(x);
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
+    const { bytes, socketError, closedByServerFirst } = exchange;
+    // A reset once an answer is in is how Node ends a connection whose request it refused while
+    // bytes were still coming; a connection error before any answer is a dropped connection.
+    if (socketError && socketError.afterBytes === 0) fail(`connection error ${socketError.code} before any answer`, bytes);
     let responses: RawResponse[];
     try {
       responses = parseRawResponses(bytes);
@@ -917,6 +924,23 @@ export class HttpFuzzer {
     const answered = responses.filter((r) => r.status !== 100 && r.headers['content-type'] !== undefined).length;
     if (x.complete && answered < x.requests) fail(`${answered} answers to ${x.requests} complete request(s)`, bytes);
     if (answered > x.requests) fail(`${answered} responses to ${x.requests} request(s): a request was parsed twice or smuggled`, bytes);
+    if (!x.complete) {
+      const finals = responses.filter((r) => r.status !== 100);
+      const nothingSent = /^[\r\n]*$/.test(x.raw.toString('latin1'));
+      if (finals.length > 0 && !finals.some((r) => r.status >= 400 && r.status < 500)) {
+        fail(`bytes that are not a complete valid request got no 4xx (${finals.map((r) => r.status).join(', ')})`, bytes);
+      }
+      if (finals.length === 0 && nothingSent && closedByServerFirst) fail('the server closed a connection that had sent nothing yet', bytes);
+      if (finals.length === 0 && !nothingSent && !hasCompleteHead(x.raw)) fail('closed without an answer before a complete request head', bytes);
+    }
+    // Whatever one connection did, the server goes on serving the others.
+    let live: number | string;
+    try {
+      live = (await this.send({ kind: 'check', method: 'GET', path: '/health/live', headers: {}, chunked: false })).status;
+    } catch (err) {
+      live = err instanceof Error ? err.message : String(err);
+    }
+    if (live !== 200) fail(`GET /health/live after the exchange: ${live}`, bytes);
     return responses;
   }
 
@@ -925,18 +949,25 @@ export class HttpFuzzer {
    * number of answers arrived, or (bytes that may be incomplete) after 250 ms without news: then we
    * half-close, so the server sees the end of an incomplete request. No end within 5 s is a hang.
    */
-  private exchangeRaw(x: RawExchange): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
+  private exchangeRaw(x: RawExchange): Promise<RawExchangeResult> {
+    return new Promise<RawExchangeResult>((resolve, reject) => {
       const chunks: Buffer[] = [];
       const socket = net.connect(this.port, this.host);
       let idle: NodeJS.Timeout | undefined;
+      let weEnded = false;
+      let closedByServerFirst = false;
+      let socketError: RawExchangeResult['socketError'];
+      const end = () => {
+        weEnded = true;
+        socket.end();
+      };
       const hang = setTimeout(() => {
         socket.destroy();
         reject(new Error(`the server neither answered nor closed the connection within 5 s; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`));
       }, 5000);
       const quietEnd = () => {
         clearTimeout(idle);
-        if (!x.complete) idle = setTimeout(() => socket.end(), 250);
+        if (!x.complete) idle = setTimeout(end, 250);
       };
       socket.on('connect', () => {
         socket.write(x.raw);
@@ -951,14 +982,20 @@ export class HttpFuzzer {
             return 0;
           }
         })();
-        if (complete >= x.requests) socket.end();
+        if (complete >= x.requests) end();
         else quietEnd();
       });
-      socket.on('error', () => undefined); // a reset after the server's answer is a normal outcome here
+      socket.on('end', () => {
+        if (!weEnded) closedByServerFirst = true;
+      });
+      // Recorded, judged by the caller: fine after an answer, a failure before any.
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        socketError ??= { code: err.code ?? err.message, afterBytes: Buffer.concat(chunks).length };
+      });
       socket.on('close', () => {
         clearTimeout(idle);
         clearTimeout(hang);
-        resolve(Buffer.concat(chunks));
+        resolve({ bytes: Buffer.concat(chunks), socketError, closedByServerFirst });
       });
     });
   }
@@ -1002,6 +1039,17 @@ export interface RawResponse {
   headers: Record<string, string>;
   body: Buffer;
 }
+
+interface RawExchangeResult {
+  bytes: Buffer;
+  /** The first error on the socket, and how many bytes had arrived before it. */
+  socketError?: { code: string; afterBytes: number };
+  /** The server ended the connection before the client did (after its answers, or instead of any). */
+  closedByServerFirst: boolean;
+}
+
+/** The bytes hold a whole request head (request line and headers, ended by an empty line). */
+const hasCompleteHead = (raw: Buffer): boolean => /\r?\n\r?\n/.test(raw.toString('latin1').replace(/^[\r\n]+/, ''));
 
 /** What Node's HTTP server sends by itself, without a body, when its parser refuses a request. */
 const NODE_BARE_STATUSES = [400, 408, 413, 417, 431];
