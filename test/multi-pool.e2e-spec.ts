@@ -26,7 +26,7 @@ describe('several worker pools on one queue', () => {
     const ids = Array.from({ length: 1200 }, () => randomUUID());
     for (let i = 0; i < ids.length; i += 100) {
       const batch = ids.slice(i, i + 100).map((id, j) => ({ id, type: j % 2 ? 'echo' : 'reverse', payload: `n${i + j}`, maxRetry: 3 }));
-      await pools[i % 3].queue.enqueue(batch, Date.now());
+      await pools[i % 3].queue.enqueue(batch);
     }
     await waitFor(async () => ((await redis.zcard(`${prefix}:{default}:s:completed`)) === ids.length ? true : undefined), {
       timeoutMs: 60_000,

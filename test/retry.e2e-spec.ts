@@ -80,7 +80,7 @@ describe('retries with real exponential backoff', () => {
 
     // A task whose type has no handler here (e.g. enqueued by a newer API version): non-retryable.
     const id = '3b1f8a52-7f5e-4c3e-9a55-0d6f4e2f7c10';
-    await t.queue.enqueue([{ id, type: 'ghost', payload: '', maxRetry: 5 }], Date.now());
+    await t.queue.enqueue([{ id, type: 'ghost', payload: '', maxRetry: 5 }]);
     const ghost = await waitFor(async () => {
       const res = await request(t.http).get(`/tasks/${id}`);
       return res.body.status === 'failed' ? res.body : undefined;

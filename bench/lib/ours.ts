@@ -56,8 +56,9 @@ export class OurQueue {
     return this.repo.keys;
   }
 
-  enqueue(tasks: NewTask[], now = Date.now()): Promise<void> {
-    return this.repo.enqueue(tasks, now);
+  /** Resolves to the tasks' created_at (Redis time). */
+  enqueue(tasks: NewTask[]): Promise<number> {
+    return this.repo.enqueue(tasks);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import {
 } from './queue-errors';
 import { QueueKeys } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
+import { LIST_PAGE_MAX_BYTES } from './task-limits';
 import {
   LeasedTask,
   ListCursor,
@@ -24,8 +25,8 @@ import {
 
 export interface FetchResult {
   tasks: LeasedTask[];
-  /** When the earliest task still queued may run (ms), if any is queued. */
-  nextRunAt?: number;
+  /** ms until the earliest task still queued may run (0 if due now), by Redis' clock; undefined if none queued. */
+  nextRunInMs?: number;
 }
 
 export interface Lease {
@@ -33,10 +34,13 @@ export interface Lease {
   token: number;
 }
 
-/** How one attempt ends; `text` is the result for 'complete', the error for 'retry' and 'fail'. */
+/**
+ * A fenced write about one attempt: 'start' records that its handler started; the others end it.
+ * `text` is the result for 'complete', the error for 'retry' and 'fail'.
+ */
 export interface Settlement {
   lease: Lease;
-  mode: 'complete' | 'retry' | 'fail' | 'requeue';
+  mode: 'start' | 'complete' | 'retry' | 'fail' | 'requeue';
   text: string;
   /** For 'retry': how long the task waits, counted from the write. */
   delayMs?: number;
@@ -44,7 +48,12 @@ export interface Settlement {
 
 export type SettleResult = 'applied' | 'not-found' | 'lease-lost';
 
-export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'dropped'; retries: number };
+/**
+ * What the recoverer did with one expired lease: 'retry' / 'failed' for an attempt that started,
+ * 'stalled' (back to pending, no retry spent) or 'failed' (too many stalls) for one that never started,
+ * 'dropped' for a lease entry without a running task behind it.
+ */
+export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'stalled' | 'dropped'; retries: number };
 
 export interface ListFilter {
   status?: TaskStatus;
@@ -54,7 +63,8 @@ export interface ListFilter {
 const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
 
 /**
- * Typed access to the queue in Redis: one method per Lua script plus plain reads. Every failure of
+ * Typed access to the queue in Redis: one method per Lua script plus plain reads. No method takes the
+ * time: every script reads Redis' clock (TIME), the one clock of the whole fleet. Every failure of
  * Redis itself surfaces as QueueUnavailableError; script result codes become domain errors in
  * checkScriptResult. No other class issues Redis commands.
  */
@@ -73,12 +83,15 @@ export class QueueRepository {
     return this.redis.commands;
   }
 
-  /** Stores the tasks and makes them ready, all or none; durable in Redis when this resolves. */
-  async enqueue(tasks: NewTask[], now: number): Promise<void> {
-    const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base, now];
+  /**
+   * Stores the tasks and makes them ready, all or none; durable in Redis when this resolves. Resolves
+   * to their created_at (Redis time, ms), the same for all of them.
+   */
+  async enqueue(tasks: NewTask[]): Promise<number> {
+    const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base];
     for (const t of tasks) args.push(t.id, t.type, t.payload, t.maxRetry);
     const result = await this.run(() => this.client.enqueue(...args));
-    checkScriptResult(result as number, tasks[0]?.id ?? '');
+    return checkScriptResult(result as number, tasks[0]?.id ?? '');
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
@@ -86,10 +99,14 @@ export class QueueRepository {
     return parseTaskHash(id, hash);
   }
 
-  async list(filter: ListFilter, limit: number, cursor?: ListCursor): Promise<TaskPage> {
+  /**
+   * One page, newest first: at most `limit` tasks, and fewer when the task hashes read reach
+   * `maxBytes` (at least one task is always returned); `next` is set whenever the page was cut short.
+   */
+  async list(filter: ListFilter, limit: number, cursor?: ListCursor, maxBytes = LIST_PAGE_MAX_BYTES): Promise<TaskPage> {
     const indexes = this.indexesFor(filter);
     const reply = (await this.run(() =>
-      this.client.list(indexes.length, ...indexes, this.keys.base, limit, cursor ? cursor.score : '', cursor?.id ?? ''),
+      this.client.list(indexes.length, ...indexes, this.keys.base, limit, cursor ? cursor.score : '', cursor?.id ?? '', maxBytes),
     )) as [number, ...unknown[]];
     const tasks: TaskRecord[] = [];
     let last: ListCursor | undefined;
@@ -112,10 +129,15 @@ export class QueueRepository {
     checkScriptResult(result as number, id);
   }
 
-  async fetch(max: number, now: number, leaseDeadline: number): Promise<FetchResult> {
+  /**
+   * Leases up to `max` due tasks for `leaseMs` (from Redis' now), oldest first; stops early once the
+   * payloads leased reach `maxBytes` (the first task always is leased). Leasing is not starting: call
+   * settle 'start' when a handler starts, or an expired lease is recovered without spending a retry.
+   */
+  async fetch(max: number, leaseMs: number, maxBytes = 0): Promise<FetchResult> {
     const k = this.keys;
     const reply = (await this.run(() =>
-      this.client.fetch(k.queue, k.active, k.marker, k.base, now, leaseDeadline, max),
+      this.client.fetch(k.queue, k.active, k.marker, k.base, leaseMs, max, maxBytes),
     )) as (string | number)[];
     const tasks: LeasedTask[] = [];
     for (let i = 1; i < reply.length; i += 6) {
@@ -128,44 +150,53 @@ export class QueueRepository {
         maxRetry: Number(reply[i + 5]),
       });
     }
-    const nextRunAt = Number(reply[0]);
-    return { tasks, nextRunAt: nextRunAt >= 0 ? nextRunAt : undefined };
+    const nextRunInMs = Number(reply[0]);
+    return { tasks, nextRunInMs: nextRunInMs >= 0 ? nextRunInMs : undefined };
   }
 
-  /** Extends the leases still held; returns the ids whose lease is lost. */
-  async heartbeat(leases: Lease[], deadline: number): Promise<string[]> {
+  /** Extends the leases still held to Redis' now + `leaseMs`; returns the (id, token) pairs it could not extend. */
+  async heartbeat(leases: Lease[], leaseMs: number): Promise<Lease[]> {
     if (leases.length === 0) return [];
-    const args: (string | number)[] = [this.keys.active, this.keys.base, deadline];
+    const args: (string | number)[] = [this.keys.active, this.keys.base, leaseMs];
     for (const l of leases) args.push(l.id, l.token);
-    return (await this.run(() => this.client.heartbeat(...args))) as string[];
+    const reply = (await this.run(() => this.client.heartbeat(...args))) as string[];
+    const lost: Lease[] = [];
+    for (let i = 0; i < reply.length; i += 2) lost.push({ id: reply[i], token: Number(reply[i + 1]) });
+    return lost;
   }
 
-  async complete(lease: Lease, result: string, now: number): Promise<void> {
-    await this.settleOne({ lease, mode: 'complete', text: result }, now);
+  /** The attempt's handler starts (started_at = Redis' now); until then an expired lease spends no retry. */
+  async start(lease: Lease): Promise<void> {
+    await this.settleOne({ lease, mode: 'start', text: '' });
   }
 
-  /** Spends a retry: the task waits as pending until runAt. */
-  async retry(lease: Lease, error: string, now: number, runAt: number): Promise<void> {
-    await this.settleOne({ lease, mode: 'retry', text: error, delayMs: runAt - now }, now);
+  async complete(lease: Lease, result: string): Promise<void> {
+    await this.settleOne({ lease, mode: 'complete', text: result });
+  }
+
+  /** Spends a retry: the task waits as pending for `delayMs`, counted from the write. */
+  async retry(lease: Lease, error: string, delayMs: number): Promise<void> {
+    await this.settleOne({ lease, mode: 'retry', text: error, delayMs });
   }
 
   /** Terminal failure. */
-  async fail(lease: Lease, error: string, now: number): Promise<void> {
-    await this.settleOne({ lease, mode: 'fail', text: error }, now);
+  async fail(lease: Lease, error: string): Promise<void> {
+    await this.settleOne({ lease, mode: 'fail', text: error });
   }
 
   /** Back to pending at once without spending a retry (the worker is shutting down). */
-  async requeue(lease: Lease, now: number): Promise<void> {
-    await this.settleOne({ lease, mode: 'requeue', text: '' }, now);
+  async requeue(lease: Lease): Promise<void> {
+    await this.settleOne({ lease, mode: 'requeue', text: '' });
   }
 
   /**
-   * Ends many attempts in one script call (a worker's batched outcomes). Each is fenced by its own
-   * token; the result says, per settlement and in order, whether it was applied.
+   * Writes many attempts' starts and outcomes in one script call (a worker's batch). Each is fenced by
+   * its own token; the result says, per settlement and in order, whether it was applied. A write that
+   * was applied by an earlier call whose reply was lost answers 'applied' again, so a retried batch is safe.
    */
-  async settle(settlements: Settlement[], now: number): Promise<SettleResult[]> {
+  async settle(settlements: Settlement[]): Promise<SettleResult[]> {
     const k = this.keys;
-    const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base, now];
+    const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base];
     for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0);
     const codes = (await this.run(() => this.client.settle(...args))) as number[];
     return codes.map((code) =>
@@ -174,13 +205,15 @@ export class QueueRepository {
   }
 
   /**
-   * Ends attempts whose lease expired, as failed attempts. `delays[n]` is the backoff before retry
-   * n+1; it is computed by the retry strategy so recovered tasks back off exactly like failed ones.
+   * Ends up to `limit` attempts whose lease expired by Redis' clock. One whose handler started is a
+   * failed attempt (`error`; `delays[n]` is the backoff before retry n+1, from the retry strategy, so
+   * recovered tasks back off exactly like failed ones). One that never started goes back to pending
+   * without spending a retry ('stalled'), until it has stalled more than `maxStalls` times ('failed').
    */
-  async recoverExpired(now: number, limit: number, error: string, delays: number[]): Promise<RecoveryOutcome[]> {
+  async recoverExpired(limit: number, error: string, delays: number[], maxStalls: number): Promise<RecoveryOutcome[]> {
     const k = this.keys;
     const reply = (await this.run(() =>
-      this.client.recover(k.active, k.queue, k.done, k.marker, k.base, now, limit, error, ...delays),
+      this.client.recover(k.active, k.queue, k.done, k.marker, k.base, limit, error, maxStalls, ...delays),
     )) as (string | number)[];
     const outcomes: RecoveryOutcome[] = [];
     for (let i = 0; i < reply.length; i += 3) {
@@ -193,9 +226,12 @@ export class QueueRepository {
     return outcomes;
   }
 
-  /** Removes finished tasks that finished at or before `cutoff`; returns how many. */
-  async purgeFinishedBefore(cutoff: number, limit: number): Promise<number> {
-    return (await this.run(() => this.client.purgeExpired(this.keys.done, this.keys.base, cutoff, limit))) as number;
+  /**
+   * Removes up to `limit` tasks that finished at least `retentionMs` ago by Redis' clock; returns how
+   * many done entries it handled (`limit` means more may be due).
+   */
+  async purgeExpired(retentionMs: number, limit: number): Promise<number> {
+    return (await this.run(() => this.client.purgeExpired(this.keys.done, this.keys.base, retentionMs, limit))) as number;
   }
 
   /**
@@ -223,7 +259,7 @@ export class QueueRepository {
    * again after every reconnect). A missed message costs only time: the next heartbeat finds the
    * task gone.
    */
-  onCancel(listener: (taskId: string) => void): () => Promise<void> {
+  onCancel(listener: (taskId: string) => void): () => void {
     const sub = this.redis.subscriber;
     const channel = this.keys.cancelChannel;
     const handler = (ch: string, message: string) => {
@@ -231,9 +267,10 @@ export class QueueRepository {
     };
     sub.on('message', handler);
     sub.subscribe(channel).catch(() => undefined);
-    return async () => {
+    // Only the listener is dropped: an UNSUBSCRIBE would wait for Redis, and the connection is
+    // disconnected on shutdown anyway.
+    return () => {
       sub.off('message', handler);
-      await sub.unsubscribe(channel).catch(() => undefined);
     };
   }
 
@@ -261,8 +298,8 @@ export class QueueRepository {
     return statuses.map((s) => (filter.type ? this.keys.byStatusAndType(s, filter.type) : this.keys.byStatus(s)));
   }
 
-  private async settleOne(settlement: Settlement, now: number): Promise<void> {
-    const [result] = await this.settle([settlement], now);
+  private async settleOne(settlement: Settlement): Promise<void> {
+    const [result] = await this.settle([settlement]);
     if (result === 'not-found') throw new TaskNotFoundError(settlement.lease.id);
     if (result === 'lease-lost') throw new LeaseLostError(settlement.lease.id);
   }

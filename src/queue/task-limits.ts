@@ -13,3 +13,14 @@ export const BATCH_MAX_TASKS = 1000;
  * thousands of unknown properties blocks the event loop for seconds and answers megabytes.
  */
 export const TASK_MAX_PROPERTIES = 16;
+/**
+ * Leases of one task that may expire before its handler ever starts (the worker died with it in its
+ * prefetch buffer, a fetch reply was lost) without failing it. Such a lease spends no retry; the stall
+ * beyond this many fails the task, so a task that kills its worker before it starts cannot loop forever.
+ */
+export const MAX_STALLS = 5;
+/**
+ * Bytes of task hashes one listing page reads before it stops early and hands out a cursor: bounds the
+ * time Redis spends on one page and the memory of the reply whatever the payload sizes.
+ */
+export const LIST_PAGE_MAX_BYTES = 8 * 1024 * 1024;

@@ -10,6 +10,8 @@ export interface TaskRecord {
   retries: number;
   maxRetry: number;
   attempts: number;
+  /** Leases that expired before the handler started (no retry spent); internal, not in the API. */
+  stalls: number;
   result?: string;
   error?: string;
   createdAt: number;
@@ -58,6 +60,7 @@ export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord
     retries: Number(h.retries ?? 0),
     maxRetry: Number(h.max_retry ?? 0),
     attempts: Number(h.attempts ?? 0),
+    stalls: Number(h.stalls ?? 0),
     result: h.result,
     error: h.error,
     createdAt: Number(h.created_at),

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
-import { Clock, CLOCK } from '../common/clock';
 import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
@@ -19,7 +18,6 @@ export class TasksService {
   constructor(
     private readonly queue: QueueRepository,
     private readonly handlers: HandlerRegistry,
-    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,8 +39,8 @@ export class TasksService {
     if (problems.length > 0) {
       throw new InvalidTaskError(dtos.length === 1 ? problems[0] : `no task was created: ${problems.slice(0, 20).join('; ')}`);
     }
-    const now = this.clock.now();
-    await this.queue.enqueue(tasks, now);
+    // Stamped by Redis' clock: the answer carries the creation time that is stored.
+    const createdAt = await this.queue.enqueue(tasks);
     return tasks.map((t) => ({
       id: t.id,
       type: t.type,
@@ -51,8 +49,9 @@ export class TasksService {
       status: 'pending',
       retries: 0,
       attempts: 0,
-      createdAt: now,
-      updatedAt: now,
+      stalls: 0,
+      createdAt,
+      updatedAt: createdAt,
     }));
   }
 

@@ -3,11 +3,10 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { BackgroundLoop } from '../common/background-loop';
-import { Clock, CLOCK } from '../common/clock';
 import { QueueUnavailableError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
-import { MAX_RETRY_LIMIT } from '../queue/task-limits';
+import { MAX_RETRY_LIMIT, MAX_STALLS } from '../queue/task-limits';
 
 export const LEASE_EXPIRED_ERROR = 'lease expired: worker lost';
 const RECOVER_BATCH = 100;
@@ -18,8 +17,10 @@ const MAX_BATCHES_PER_TICK = 20;
 /**
  * Two loops every worker process runs; each tick is one script call, safe to run concurrently in
  * many processes (every transition is fenced), so no leader election is needed:
- * - recoverer: attempts whose lease expired become failed attempts (retry with backoff, or failed);
+ * - recoverer: attempts whose lease expired become failed attempts (retry with backoff, or failed),
+ *   or, when their handler never started, go back to pending without spending a retry;
  * - retention: finished tasks older than TASK_RETENTION_S are removed with their index entries.
+ * Both decide by Redis' clock (inside the scripts), so this process's clock plays no part.
  */
 @Injectable()
 export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
@@ -30,7 +31,6 @@ export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly queue: QueueRepository,
     @Inject(RETRY_STRATEGY) retryStrategy: RetryStrategy,
-    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('Maintenance') private readonly logger: PinoLogger,
   ) {
@@ -53,9 +53,13 @@ export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
 
   async recoverExpiredLeases(): Promise<void> {
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
-      const outcomes = await this.queue.recoverExpired(this.clock.now(), RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays);
+      const outcomes = await this.queue.recoverExpired(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS);
       for (const o of outcomes) {
         if (o.outcome === 'dropped') continue;
+        if (o.outcome === 'stalled') {
+          this.logger.warn({ task_id: o.id, outcome: o.outcome, retries: o.retries }, 'lease expired before the task started; task requeued');
+          continue;
+        }
         this.logger.warn(
           { task_id: o.id, outcome: o.outcome, retries: o.retries, error: LEASE_EXPIRED_ERROR },
           o.outcome === 'retry' ? 'lease expired; task will be retried' : 'lease expired; task failed permanently',
@@ -66,9 +70,9 @@ export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async purgeExpiredTasks(): Promise<void> {
-    const cutoff = this.clock.now() - this.config.queue.retentionS * 1000;
+    const retentionMs = this.config.queue.retentionS * 1000;
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
-      const removed = await this.queue.purgeFinishedBefore(cutoff, PURGE_BATCH);
+      const removed = await this.queue.purgeExpired(retentionMs, PURGE_BATCH);
       if (removed > 0) this.logger.debug({ removed }, 'removed finished tasks past retention');
       if (removed < PURGE_BATCH) return;
     }

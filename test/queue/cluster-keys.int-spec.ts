@@ -1,5 +1,6 @@
 import { keysByPrefix } from '../support/redis';
-import { LEASE_MS, newTask, QueueHarness, T0 } from '../support/queue-harness';
+import { MAX_STALLS } from '../../src/queue/task-limits';
+import { LEASE_MS, newTask, QueueHarness } from '../support/queue-harness';
 
 /** The Redis Cluster hash tag of a key: the text between the first '{' and the next '}', if not empty. */
 function hashTag(key: string): string | undefined {
@@ -33,22 +34,23 @@ describe('Cluster compatibility of the key layout', () => {
         newTask({ id: 'e', type: 'email' }),
         newTask({ id: 'f', type: 'email', maxRetry: 0 }),
       ],
-      T0,
     );
-    const leased = (await q.repo.fetch(6, T0, T0 + LEASE_MS)).tasks;
+    const leased = (await q.repo.fetch(6, LEASE_MS)).tasks;
     const lease = (id: string) => leased.find((t) => t.id === id) ?? { id, token: 0 };
-    await q.repo.heartbeat(leased, T0 + LEASE_MS);
-    await q.repo.complete(lease('a'), 'ok', T0 + 1);
-    await q.repo.fail(lease('b'), 'boom', T0 + 1);
-    await q.repo.retry(lease('c'), 'again', T0 + 1, T0 + 60_000);
-    await q.repo.requeue(lease('d'), T0 + 1);
-    await q.repo.recoverExpired(T0 + LEASE_MS + 1, 10, 'lease expired: worker lost', [1000]);
-    await q.repo.enqueue([newTask({ id: 'g', type: 'push' })], T0 + 2);
-    await q.repo.fetch(1, T0 + 2, T0 + 2 + LEASE_MS);
+    await q.repo.heartbeat(leased, LEASE_MS);
+    await q.repo.settle(leased.map((t) => ({ lease: t, mode: 'start' as const, text: '' })));
+    await q.repo.complete(lease('a'), 'ok');
+    await q.repo.fail(lease('b'), 'boom');
+    await q.repo.retry(lease('c'), 'again', 60_000);
+    await q.repo.requeue(lease('d'));
+    await q.expire('e', 'f');
+    await q.repo.recoverExpired(10, 'lease expired: worker lost', [1000], MAX_STALLS);
+    await q.repo.enqueue([newTask({ id: 'g', type: 'push' })]);
+    await q.repo.fetch(1, LEASE_MS);
     await q.repo.list({}, 10);
     await q.repo.list({ status: 'pending', type: 'email' }, 10);
     await q.repo.delete('g');
-    await q.repo.purgeFinishedBefore(T0 - 1, 10);
+    await q.repo.purgeExpired(60_000, 10);
 
     const keys = await keysByPrefix(q.redis, q.prefix);
     const kinds = new Set(keys.map((k) => q.rel(k).split(':')[0]));

@@ -1,18 +1,20 @@
 import { TaskNotFoundError } from '../../src/queue/queue-errors';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness, T0 } from '../support/queue-harness';
+import { MAX_STALLS } from '../../src/queue/task-limits';
+import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 import { waitFor } from '../support/wait';
 
 type State = 'pending' | 'delayed' | 'running' | 'completed' | 'failed';
 
 /** Brings task `id` (type 'job') into a state, through the scripts only. */
 async function arrange(q: QueueFixture, id: string, state: State): Promise<void> {
-  await q.repo.enqueue([newTask({ id, type: 'job' })], T0);
+  await q.repo.enqueue([newTask({ id, type: 'job' })]);
   if (state === 'pending') return;
-  const [t] = (await q.repo.fetch(1, T0, T0 + LEASE_MS)).tasks;
+  const [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
   if (t.id !== id) throw new Error(`leased ${t.id}, wanted ${id}`);
-  if (state === 'delayed') await q.repo.retry(t, 'boom', T0 + 1, T0 + 60_000);
-  if (state === 'completed') await q.repo.complete(t, 'ok', T0 + 1);
-  if (state === 'failed') await q.repo.fail(t, 'boom', T0 + 1);
+  await q.repo.start(t);
+  if (state === 'delayed') await q.repo.retry(t, 'boom', 60_000);
+  if (state === 'completed') await q.repo.complete(t, 'ok');
+  if (state === 'failed') await q.repo.fail(t, 'boom');
 }
 
 describe('delete.lua and purge-expired.lua', () => {
@@ -36,7 +38,7 @@ describe('delete.lua and purge-expired.lua', () => {
       });
       await sub.subscribe(q.keys.cancelChannel);
       await arrange(q, 'victim', state);
-      await q.repo.enqueue([newTask({ id: 'bystander', type: 'job' })], T0 + 2);
+      await q.repo.enqueue([newTask({ id: 'bystander', type: 'job' })]);
       expect((await q.footprint('victim')).length).toBeGreaterThan(0);
       const bystanderBefore = await q.footprint('bystander');
 
@@ -65,16 +67,17 @@ describe('delete.lua and purge-expired.lua', () => {
           },
           { timeoutMs: 5000, what: 'subscription' },
         );
-        const [t] = await q.leased(1, T0, { id: 'run' });
+        const [t] = await q.leased(1, { id: 'run' });
 
         await q.repo.delete(t.id);
 
         await waitFor(() => (heard.length > 0 ? true : undefined), { timeoutMs: 5000, what: 'cancel message' });
         expect(heard).toEqual([t.id]);
-        await expect(q.repo.complete(t, 'late', T0 + 10)).rejects.toBeInstanceOf(TaskNotFoundError);
-        await expect(q.repo.retry(t, 'late', T0 + 10, T0 + 20)).rejects.toBeInstanceOf(TaskNotFoundError);
-        expect(await q.repo.heartbeat([t], T0 + LEASE_MS)).toEqual([t.id]);
-        expect(await q.repo.recoverExpired(T0 + 10 * LEASE_MS, 10, 'x', [1])).toEqual([]);
+        await expect(q.repo.start(t)).rejects.toBeInstanceOf(TaskNotFoundError);
+        await expect(q.repo.complete(t, 'late')).rejects.toBeInstanceOf(TaskNotFoundError);
+        await expect(q.repo.retry(t, 'late', 10)).rejects.toBeInstanceOf(TaskNotFoundError);
+        expect(await q.repo.heartbeat([t], LEASE_MS)).toEqual([{ id: t.id, token: t.token }]);
+        expect(await q.repo.recoverExpired(10, 'x', [1], MAX_STALLS)).toEqual([]);
         expect(await q.footprint(t.id)).toEqual([]);
       } finally {
         await unsubscribe();
@@ -83,9 +86,9 @@ describe('delete.lua and purge-expired.lua', () => {
 
     it('a deleted pending task is never leased', async () => {
       const q = harness.queue();
-      await q.repo.enqueue([newTask({ id: 'a' }), newTask({ id: 'b' })], T0);
+      await q.repo.enqueue([newTask({ id: 'a' }), newTask({ id: 'b' })]);
       await q.repo.delete('a');
-      expect((await q.repo.fetch(10, T0, T0 + LEASE_MS)).tasks.map((t) => t.id)).toEqual(['b']);
+      expect((await q.repo.fetch(10, LEASE_MS)).tasks.map((t) => t.id)).toEqual(['b']);
     });
 
     it('rejects a missing id with TaskNotFoundError, also the second time, and creates nothing', async () => {
@@ -99,43 +102,48 @@ describe('delete.lua and purge-expired.lua', () => {
     });
   });
 
-  describe('purgeFinishedBefore', () => {
-    /** Finished tasks at T0+100 (completed), T0+200 (failed), T0+300 (completed), and unfinished ones. */
+  describe('purgeExpired', () => {
+    /**
+     * Finished tasks that finished 30 s (c30, completed), 20 s (f20, failed) and 10 s (c10, completed)
+     * before Redis' now, and unfinished ones. Finish times are moved back with raw ZADDs on done: the
+     * script reads the clock, so a spec moves the data instead.
+     */
     async function seed(q: QueueFixture): Promise<void> {
       const finish = [
-        { id: 'c100', at: T0 + 100, how: 'complete' },
-        { id: 'f200', at: T0 + 200, how: 'fail' },
-        { id: 'c300', at: T0 + 300, how: 'complete' },
+        { id: 'c30', ago: 30_000, how: 'complete' },
+        { id: 'f20', ago: 20_000, how: 'fail' },
+        { id: 'c10', ago: 10_000, how: 'complete' },
       ];
-      await q.repo.enqueue(finish.map((f) => newTask({ id: f.id, type: 'job' })), T0);
-      const leased = (await q.repo.fetch(3, T0, T0 + LEASE_MS)).tasks;
+      await q.repo.enqueue(finish.map((f) => newTask({ id: f.id, type: 'job' })));
+      const leased = (await q.repo.fetch(3, LEASE_MS)).tasks;
+      const now = await q.redisNow();
       for (const f of finish) {
         const lease = leased.find((l) => l.id === f.id);
         if (!lease) throw new Error(`not leased: ${f.id}`);
-        if (f.how === 'complete') await q.repo.complete(lease, 'ok', f.at);
-        else await q.repo.fail(lease, 'boom', f.at);
+        if (f.how === 'complete') await q.repo.complete(lease, 'ok');
+        else await q.repo.fail(lease, 'boom');
+        await q.redis.zadd(q.keys.done, 'XX', now - f.ago, f.id);
       }
-      await q.repo.enqueue([newTask({ id: 'running', type: 'job' })], T0 + 1);
-      await q.repo.fetch(1, T0 + 1, T0 + 1 + LEASE_MS);
-      await q.repo.enqueue([newTask({ id: 'pending', type: 'job' })], T0 + 2);
+      await q.repo.enqueue([newTask({ id: 'running', type: 'job' })]);
+      await q.repo.fetch(1, LEASE_MS);
       await arrange(q, 'delayed', 'delayed');
+      await q.repo.enqueue([newTask({ id: 'pending', type: 'job' })]);
     }
 
     const UNFINISHED = ['running', 'pending', 'delayed'];
 
     it.each([
-      { offset: 99, removed: [] as string[] },
-      { offset: 100, removed: ['c100'] },
-      { offset: 250, removed: ['c100', 'f200'] },
-      { offset: 10_000_000, removed: ['c100', 'f200', 'c300'] },
-    ])('with cutoff T0+$offset removes $removed with their index entries', async ({ offset, removed }) => {
-      const cutoff = T0 + offset;
+      { retentionMs: 35_000, removed: [] as string[] },
+      { retentionMs: 25_000, removed: ['c30'] },
+      { retentionMs: 15_000, removed: ['c30', 'f20'] },
+      { retentionMs: 0, removed: ['c30', 'f20', 'c10'] },
+    ])('with retention $retentionMs ms removes $removed with their index entries', async ({ retentionMs, removed }) => {
       const q = harness.queue();
       await seed(q);
-      const kept = ['c100', 'f200', 'c300', ...UNFINISHED].filter((id) => !removed.includes(id));
+      const kept = ['c30', 'f20', 'c10', ...UNFINISHED].filter((id) => !removed.includes(id));
       const keptBefore = await Promise.all(kept.map(async (id) => [await q.hash(id), await q.footprint(id)]));
 
-      expect(await q.repo.purgeFinishedBefore(cutoff, 100)).toBe(removed.length);
+      expect(await q.repo.purgeExpired(retentionMs, 100)).toBe(removed.length);
 
       for (const id of removed) expect(await q.footprint(id)).toEqual([]);
       expect(await Promise.all(kept.map(async (id) => [await q.hash(id), await q.footprint(id)]))).toEqual(keptBefore);
@@ -144,10 +152,10 @@ describe('delete.lua and purge-expired.lua', () => {
     it('removes at most `limit` per call, oldest first', async () => {
       const q = harness.queue();
       await seed(q);
-      expect(await q.repo.purgeFinishedBefore(T0 + 10_000, 2)).toBe(2);
-      expect(await q.redis.zrange(q.keys.done, 0, -1)).toEqual(['c300']);
-      expect(await q.repo.purgeFinishedBefore(T0 + 10_000, 2)).toBe(1);
-      expect(await q.repo.purgeFinishedBefore(T0 + 10_000, 2)).toBe(0);
+      expect(await q.repo.purgeExpired(0, 2)).toBe(2);
+      expect(await q.redis.zrange(q.keys.done, 0, -1)).toEqual(['c10']);
+      expect(await q.repo.purgeExpired(0, 2)).toBe(1);
+      expect(await q.repo.purgeExpired(0, 2)).toBe(0);
       for (const id of UNFINISHED) expect((await q.footprint(id)).length).toBe(4);
     });
 
@@ -157,9 +165,9 @@ describe('delete.lua and purge-expired.lua', () => {
       const before = Object.fromEntries(
         await Promise.all(UNFINISHED.map(async (id) => [id, [await q.hash(id), await q.footprint(id)]])),
       );
-      for (const id of UNFINISHED) await q.redis.zadd(q.keys.done, T0, id);
+      for (const id of UNFINISHED) await q.redis.zadd(q.keys.done, 1000, id);
 
-      await q.repo.purgeFinishedBefore(T0 + 10_000_000, 100);
+      await q.repo.purgeExpired(0, 100);
 
       const after = Object.fromEntries(
         await Promise.all(UNFINISHED.map(async (id) => [id, [await q.hash(id), await q.footprint(id)]])),

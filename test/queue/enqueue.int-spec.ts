@@ -1,5 +1,5 @@
 import { DuplicateTaskIdError } from '../../src/queue/queue-errors';
-import { newTask, QueueHarness, T0 } from '../support/queue-harness';
+import { newTask, QueueHarness } from '../support/queue-harness';
 
 /** enqueue.lua against a real Redis. */
 describe('enqueue.lua', () => {
@@ -13,8 +13,12 @@ describe('enqueue.lua', () => {
     { what: 'unicode and newlines', payload: '{"s":"h\u00e9llo \u2603\\n\u{1F600}"}\n', maxRetry: 25 },
   ])('stores every field of a new task ($what)', async ({ payload, maxRetry }) => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'a', type: 'report', payload, maxRetry })], T0);
+    const before = await q.redisNow();
+    const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'report', payload, maxRetry })]);
 
+    // Stamped by Redis' clock, and the caller learns the stamp.
+    expect(createdAt).toBeGreaterThanOrEqual(before);
+    expect(createdAt).toBeLessThanOrEqual(await q.redisNow());
     expect(await q.hash('a')).toEqual({
       type: 'report',
       payload,
@@ -22,8 +26,8 @@ describe('enqueue.lua', () => {
       retries: '0',
       max_retry: String(maxRetry),
       attempts: '0',
-      created_at: String(T0),
-      updated_at: String(T0),
+      created_at: String(createdAt),
+      updated_at: String(createdAt),
     });
     expect(await q.repo.get('a')).toEqual({
       id: 'a',
@@ -33,35 +37,37 @@ describe('enqueue.lua', () => {
       retries: 0,
       maxRetry,
       attempts: 0,
-      createdAt: T0,
-      updatedAt: T0,
+      stalls: 0,
+      createdAt,
+      updatedAt: createdAt,
     });
   });
 
   it('adds the task to the queue zset at score now, to both pending indexes, and sets the marker', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'a', type: 'email' })], T0 + 5);
+    const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'email' })]);
 
-    expect(await q.score(q.keys.queue, 'a')).toBe(T0 + 5);
-    expect(await q.score(q.keys.byStatus('pending'), 'a')).toBe(T0 + 5);
-    expect(await q.score(q.keys.byStatusAndType('pending', 'email'), 'a')).toBe(T0 + 5);
+    expect(await q.score(q.keys.queue, 'a')).toBe(createdAt);
+    expect(await q.score(q.keys.byStatus('pending'), 'a')).toBe(createdAt);
+    expect(await q.score(q.keys.byStatusAndType('pending', 'email'), 'a')).toBe(createdAt);
     expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'email', 'pending'));
     expect(await q.redis.zrange(q.keys.marker, 0, -1)).toEqual(['0']);
     expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 'st:pending:email', 't:a']);
   });
 
-  it('stores a batch of several tasks in one call, each indexed under its own type', async () => {
+  it('stores a batch of several tasks in one call, each indexed under its own type, all with one creation time', async () => {
     const q = harness.queue();
     const batch = [
       newTask({ id: 'b1', type: 'email' }),
       newTask({ id: 'b2', type: 'report' }),
       newTask({ id: 'b3', type: 'email' }),
     ];
-    await q.repo.enqueue(batch, T0);
+    const createdAt = await q.repo.enqueue(batch);
 
     for (const t of batch) {
       const h = await q.hash(t.id);
       expect(h).toMatchObject({ type: t.type, payload: t.payload, status: 'pending', max_retry: String(t.maxRetry) });
+      expect(h.created_at).toBe(String(createdAt));
       expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, t.type, 'pending'));
     }
     expect(await q.redis.zrange(q.keys.queue, 0, -1)).toEqual(['b1', 'b2', 'b3']);
@@ -77,14 +83,14 @@ describe('enqueue.lua', () => {
   ])('rejects a batch with $what and stores nothing of it', async ({ existing, batch }) => {
     const q = harness.queue();
     if (existing.length > 0) {
-      await q.repo.enqueue(existing.map((id) => newTask({ id, type: 'old', payload: 'original' })), T0);
+      await q.repo.enqueue(existing.map((id) => newTask({ id, type: 'old', payload: 'original' })));
     }
     await q.clearMarker();
     const keysBefore = await q.allKeys();
     const hashesBefore = await Promise.all(existing.map((id) => q.hash(id)));
 
     await expect(
-      q.repo.enqueue(batch.map((id) => newTask({ id, type: 'new', payload: 'replacement' })), T0 + 1000),
+      q.repo.enqueue(batch.map((id) => newTask({ id, type: 'new', payload: 'replacement' }))),
     ).rejects.toBeInstanceOf(DuplicateTaskIdError);
 
     expect(await q.allKeys()).toEqual(keysBefore);
@@ -97,9 +103,9 @@ describe('enqueue.lua', () => {
 
   it('accepts the same id again once the first task is deleted', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'again', type: 'a' })], T0);
+    await q.repo.enqueue([newTask({ id: 'again', type: 'a' })]);
     await q.repo.delete('again');
-    await q.repo.enqueue([newTask({ id: 'again', type: 'b' })], T0 + 1);
+    await q.repo.enqueue([newTask({ id: 'again', type: 'b' })]);
     expect(await q.footprint('again')).toEqual(q.expectedFootprint('again', 'b', 'pending'));
   });
 });

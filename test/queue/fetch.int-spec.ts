@@ -1,4 +1,4 @@
-import { LEASE_MS, newTask, QueueHarness, T0 } from '../support/queue-harness';
+import { LEASE_MS, newTask, QueueHarness } from '../support/queue-harness';
 
 /** fetch.lua against a real Redis. */
 describe('fetch.lua', () => {
@@ -11,114 +11,155 @@ describe('fetch.lua', () => {
     // Ids sort opposite to their scores, so ordering by id would give the wrong answer.
     const ids = ['e', 'd', 'c', 'b', 'a'];
     for (const [i, id] of ids.entries()) {
-      await q.repo.enqueue([newTask({ id, type: i % 2 ? 'odd' : 'even', payload: `p-${id}`, maxRetry: i })], T0 + i);
+      await q.repo.enqueue([newTask({ id, type: i % 2 ? 'odd' : 'even', payload: `p-${id}`, maxRetry: i })]);
+      // Distinct creation times, long past (enqueues in one millisecond would tie and sort by id).
+      await q.redis.zadd(q.keys.queue, 'XX', 1000 + i, id);
     }
     await q.clearMarker();
-    const now = T0 + 100;
 
-    const first = await q.repo.fetch(3, now, now + LEASE_MS);
+    const first = await q.repo.fetch(3, LEASE_MS);
 
     expect(first.tasks).toEqual([
       { id: 'e', token: 1, type: 'even', payload: 'p-e', retries: 0, maxRetry: 0 },
       { id: 'd', token: 1, type: 'odd', payload: 'p-d', retries: 0, maxRetry: 1 },
       { id: 'c', token: 1, type: 'even', payload: 'p-c', retries: 0, maxRetry: 2 },
     ]);
-    expect(first.nextRunAt).toBe(T0 + 3);
+    // The earliest task left is due already.
+    expect(first.nextRunInMs).toBe(0);
     // Two more are ready: the marker is set again so another idle worker wakes up.
     expect(await q.markerSet()).toBe(true);
 
     await q.clearMarker();
-    const second = await q.repo.fetch(10, now, now + LEASE_MS);
+    const second = await q.repo.fetch(10, LEASE_MS);
     expect(second.tasks.map((t) => t.id)).toEqual(['b', 'a']);
-    expect(second.nextRunAt).toBeUndefined();
+    expect(second.nextRunInMs).toBeUndefined();
     expect(await q.markerSet()).toBe(false);
     expect(await q.redis.exists(q.keys.queue)).toBe(0);
   });
 
-  it('marks a leased task processing, counts the attempt and moves it from pending to processing indexes', async () => {
+  it('marks a leased task processing (not started), counts the attempt, leases until Redis now + leaseMs', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'a', type: 'email', payload: 'x', maxRetry: 2 })], T0);
-    const now = T0 + 250;
+    const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'email', payload: 'x', maxRetry: 2 })]);
+    const before = await q.redisNow();
 
-    const { tasks } = await q.repo.fetch(1, now, now + LEASE_MS);
+    const { tasks } = await q.repo.fetch(1, LEASE_MS);
 
+    const after = await q.redisNow();
     expect(tasks).toEqual([{ id: 'a', token: 1, type: 'email', payload: 'x', retries: 0, maxRetry: 2 }]);
-    expect(await q.hash('a')).toEqual({
+    const h = await q.hash('a');
+    // No started_at: leasing is not starting (settle 'start' records that).
+    expect(h).toEqual({
       type: 'email',
       payload: 'x',
       status: 'processing',
       retries: '0',
       max_retry: '2',
       attempts: '1',
-      created_at: String(T0),
-      updated_at: String(now),
-      started_at: String(now),
+      created_at: String(createdAt),
+      updated_at: expect.any(String),
     });
-    expect(await q.score(q.keys.active, 'a')).toBe(now + LEASE_MS);
+    const leasedAt = Number(h.updated_at);
+    expect(leasedAt).toBeGreaterThanOrEqual(before);
+    expect(leasedAt).toBeLessThanOrEqual(after);
+    expect(await q.score(q.keys.active, 'a')).toBe(leasedAt + LEASE_MS);
     // Listing indexes keep the creation time as score.
-    expect(await q.score(q.keys.byStatus('processing'), 'a')).toBe(T0);
-    expect(await q.score(q.keys.byStatusAndType('processing', 'email'), 'a')).toBe(T0);
+    expect(await q.score(q.keys.byStatus('processing'), 'a')).toBe(createdAt);
+    expect(await q.score(q.keys.byStatusAndType('processing', 'email'), 'a')).toBe(createdAt);
     expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'email', 'processing'));
   });
 
   it('gives every new attempt a higher token', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'a' })], T0);
+    await q.repo.enqueue([newTask({ id: 'a' })]);
     const tokens: number[] = [];
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const now = T0 + attempt * 10;
-      const [task] = (await q.repo.fetch(1, now, now + LEASE_MS)).tasks;
+      const [task] = (await q.repo.fetch(1, LEASE_MS)).tasks;
       tokens.push(task.token);
-      await q.repo.requeue(task, now + 1);
+      await q.repo.requeue(task);
     }
     expect(tokens).toEqual([1, 2, 3]);
     expect(await q.hash('a')).toMatchObject({ attempts: '3', retries: '0' });
   });
 
   it.each([
-    { what: 'nothing is due yet', scores: [T0 + 5000, T0 + 9000], now: T0 + 1000, leased: [], next: T0 + 5000 },
-    { what: 'only the due one', scores: [T0, T0 + 9000], now: T0 + 1000, leased: ['t0'], next: T0 + 9000 },
-    { what: 'a task due exactly now', scores: [T0 + 1000], now: T0 + 1000, leased: ['t0'], next: undefined },
-  ])('leaves tasks with a future score queued: $what', async ({ scores, now, leased, next }) => {
+    { what: 'nothing is due yet', offsets: [5000, 9000], leased: [] as string[], next: 5000 },
+    { what: 'only the due one', offsets: [-1000, 9000], leased: ['t0'], next: 9000 },
+    { what: 'a task due exactly now', offsets: [0], leased: ['t0'], next: undefined },
+  ])('leaves tasks with a future score queued: $what', async ({ offsets, leased, next }) => {
     const q = harness.queue();
-    for (const [i, score] of scores.entries()) await q.repo.enqueue([newTask({ id: `t${i}` })], score);
+    const base = await q.redisNow();
+    for (const [i, offset] of offsets.entries()) {
+      await q.repo.enqueue([newTask({ id: `t${i}` })]);
+      await q.redis.zadd(q.keys.queue, 'XX', base + offset, `t${i}`);
+    }
     await q.clearMarker();
 
-    const got = await q.repo.fetch(10, now, now + LEASE_MS);
+    const got = await q.repo.fetch(10, LEASE_MS);
+    const elapsed = (await q.redisNow()) - base;
 
     expect(got.tasks.map((t) => t.id)).toEqual(leased);
-    expect(got.nextRunAt).toBe(next);
-    for (const [i, score] of scores.entries()) {
+    if (next === undefined) {
+      expect(got.nextRunInMs).toBeUndefined();
+    } else {
+      // Counted from the fetch's own now, which is between `base` and now.
+      expect(got.nextRunInMs).toBeLessThanOrEqual(next);
+      expect(got.nextRunInMs).toBeGreaterThanOrEqual(next - elapsed);
+    }
+    for (const [i, offset] of offsets.entries()) {
       const id = `t${i}`;
       if (leased.includes(id)) continue;
       expect(await q.hash(id)).toMatchObject({ status: 'pending', attempts: '0' });
-      expect(await q.score(q.keys.queue, id)).toBe(score);
+      expect(await q.score(q.keys.queue, id)).toBe(base + offset);
     }
     // What remains is not ready: no other worker needs waking.
     expect(await q.markerSet()).toBe(false);
   });
 
-  it('reports an empty queue with no tasks and no nextRunAt', async () => {
+  it('reports an empty queue with no tasks and no nextRunInMs', async () => {
     const q = harness.queue();
-    expect(await q.repo.fetch(5, T0, T0 + LEASE_MS)).toEqual({ tasks: [] });
+    expect(await q.repo.fetch(5, LEASE_MS)).toEqual({ tasks: [] });
     expect(await q.allKeys()).toEqual([]);
+  });
+
+  it('stops leasing once the payloads leased reach the byte budget, leaving the rest due', async () => {
+    const q = harness.queue();
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    for (const [i, id] of ids.entries()) {
+      await q.repo.enqueue([newTask({ id, payload: 'x'.repeat(100) })]);
+      await q.redis.zadd(q.keys.queue, 'XX', 1000 + i, id);
+    }
+    await q.clearMarker();
+
+    // 0, 100, 200 bytes leased before a, b, c: all below 250; after c, 300 bytes reach it.
+    const got = await q.repo.fetch(10, LEASE_MS, 250);
+
+    expect(got.tasks.map((t) => t.id)).toEqual(['a', 'b', 'c']);
+    expect(got.nextRunInMs).toBe(0);
+    expect(await q.markerSet()).toBe(true);
+    for (const id of ['d', 'e']) {
+      expect(await q.hash(id)).toMatchObject({ status: 'pending', attempts: '0' });
+      expect(await q.footprint(id)).toEqual(q.expectedFootprint(id, 'email', 'pending'));
+    }
+    // A budget smaller than one payload still leases one task; no budget (0) leases all that are due.
+    expect((await q.repo.fetch(10, LEASE_MS, 1)).tasks.map((t) => t.id)).toEqual(['d']);
+    expect((await q.repo.fetch(10, LEASE_MS, 0)).tasks.map((t) => t.id)).toEqual(['e']);
   });
 
   it('drops stale queue entries instead of leasing them', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'gone' }), newTask({ id: 'done' }), newTask({ id: 'live', type: 'sms' })], T0);
+    await q.repo.enqueue([newTask({ id: 'gone' }), newTask({ id: 'done' }), newTask({ id: 'live', type: 'sms' })]);
     // 'done' runs to completion, then a stray queue entry for it appears; 'gone' loses its hash.
-    const [leasedDone] = (await q.repo.fetch(1, T0, T0 + LEASE_MS)).tasks;
+    const [leasedDone] = (await q.repo.fetch(1, LEASE_MS)).tasks;
     expect(leasedDone.id).toBe('done');
-    await q.repo.complete(leasedDone, 'ok', T0 + 1);
-    await q.redis.zadd(q.keys.queue, T0, 'done');
+    await q.repo.complete(leasedDone, 'ok');
+    await q.redis.zadd(q.keys.queue, 1000, 'done');
     await q.redis.del(q.keys.task('gone'));
     const doneBefore = await q.hash('done');
 
-    const got = await q.repo.fetch(10, T0 + 10, T0 + 10 + LEASE_MS);
+    const got = await q.repo.fetch(10, LEASE_MS);
 
     expect(got.tasks.map((t) => t.id)).toEqual(['live']);
-    expect(got.nextRunAt).toBeUndefined();
+    expect(got.nextRunInMs).toBeUndefined();
     expect(await q.redis.exists(q.keys.queue)).toBe(0);
     expect(await q.hash('done')).toEqual(doneBefore);
     expect(await q.score(q.keys.active, 'done')).toBeNull();
@@ -128,28 +169,30 @@ describe('fetch.lua', () => {
 
   it('still reports ready work when stale entries used up the fetch limit', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'b-live' })], T0);
-    await q.redis.zadd(q.keys.queue, T0, 'a-ghost');
+    await q.repo.enqueue([newTask({ id: 'b-live' })]);
+    await q.redis.zadd(q.keys.queue, 'XX', 1000, 'b-live');
+    await q.redis.zadd(q.keys.queue, 1000, 'a-ghost');
     await q.clearMarker();
 
-    const got = await q.repo.fetch(1, T0 + 1, T0 + 1 + LEASE_MS);
+    const got = await q.repo.fetch(1, LEASE_MS);
 
-    expect(got).toEqual({ tasks: [], nextRunAt: T0 });
+    expect(got).toEqual({ tasks: [], nextRunInMs: 0 });
     expect(await q.markerSet()).toBe(true);
-    expect((await q.repo.fetch(1, T0 + 2, T0 + 2 + LEASE_MS)).tasks.map((t) => t.id)).toEqual(['b-live']);
+    expect((await q.repo.fetch(1, LEASE_MS)).tasks.map((t) => t.id)).toEqual(['b-live']);
   });
 
   it('drops a queue entry of a task that is already processing without touching its lease', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'a' })], T0);
-    const [lease] = (await q.repo.fetch(1, T0, T0 + LEASE_MS)).tasks;
-    await q.redis.zadd(q.keys.queue, T0, 'a');
+    await q.repo.enqueue([newTask({ id: 'a' })]);
+    const [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.redis.zadd(q.keys.queue, 1000, 'a');
     const before = await q.hash('a');
+    const deadline = await q.score(q.keys.active, 'a');
 
-    expect((await q.repo.fetch(10, T0 + 5, T0 + 5 + LEASE_MS)).tasks).toEqual([]);
+    expect((await q.repo.fetch(10, LEASE_MS)).tasks).toEqual([]);
 
     expect(await q.hash('a')).toEqual(before);
-    expect(await q.score(q.keys.active, 'a')).toBe(T0 + LEASE_MS);
-    await expect(q.repo.complete(lease, 'ok', T0 + 6)).resolves.toBeUndefined();
+    expect(await q.score(q.keys.active, 'a')).toBe(deadline);
+    await expect(q.repo.complete(lease, 'ok')).resolves.toBeUndefined();
   });
 });

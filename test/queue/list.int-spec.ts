@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ListFilter } from '../../src/queue/queue.repository';
 import { ListCursor, TaskRecord, TaskStatus } from '../../src/queue/task.model';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness, T0 } from '../support/queue-harness';
+import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 
 interface Seeded {
   id: string;
@@ -23,18 +23,28 @@ function expectedIds(seeded: Seeded[], filter: ListFilter): string[] {
     .map((s) => s.id);
 }
 
-/** Walks every page; checks page sizes and the has-more flag on the way. */
-async function walk(q: QueueFixture, filter: ListFilter, limit: number, between?: () => Promise<void>): Promise<TaskRecord[]> {
+/**
+ * Walks every page; checks page sizes and the has-more flag on the way (a full page unless a byte
+ * budget is given, which may end pages early).
+ */
+async function walk(
+  q: QueueFixture,
+  filter: ListFilter,
+  limit: number,
+  between?: () => Promise<void>,
+  maxBytes?: number,
+): Promise<TaskRecord[]> {
   const all: TaskRecord[] = [];
   let cursor: ListCursor | undefined;
   for (let page = 0; page < 10_000; page += 1) {
-    const got = await q.repo.list(filter, limit, cursor);
+    const got = await q.repo.list(filter, limit, cursor, maxBytes);
     all.push(...got.tasks);
     if (!got.next) {
       expect(got.tasks.length).toBeLessThanOrEqual(limit);
       return all;
     }
-    expect(got.tasks).toHaveLength(limit);
+    if (maxBytes === undefined) expect(got.tasks).toHaveLength(limit);
+    else expect(got.tasks.length).toBeGreaterThan(0);
     const last = got.tasks[got.tasks.length - 1];
     expect(got.next).toEqual({ id: last.id, score: last.createdAt });
     cursor = got.next;
@@ -44,20 +54,20 @@ async function walk(q: QueueFixture, filter: ListFilter, limit: number, between?
 }
 
 /**
- * Seeds tasks one millisecond apart, each brought to its status through the scripts: every task is
- * leased right after it is enqueued (earlier pending ones wait far in the future, so fetch takes
- * exactly the new one), then completed, failed, kept processing, or retried far ahead (pending).
+ * Seeds tasks one after another (creation times from Redis, ties possible), each brought to its
+ * status through the scripts: every task is leased right after it is enqueued (earlier pending ones
+ * wait far in the future, so fetch takes exactly the new one), then completed, failed, kept
+ * processing, or retried far ahead (pending).
  */
 async function seedStatuses(q: QueueFixture, plan: Array<[string, string, TaskStatus]>): Promise<Seeded[]> {
   const seeded: Seeded[] = [];
-  for (const [i, [id, type, status]] of plan.entries()) {
-    const created = T0 + i;
-    await q.repo.enqueue([newTask({ id, type })], created);
-    const [t] = (await q.repo.fetch(1, created, created + LEASE_MS)).tasks;
+  for (const [id, type, status] of plan) {
+    const created = await q.repo.enqueue([newTask({ id, type })]);
+    const [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
     expect(t.id).toBe(id);
-    if (status === 'completed') await q.repo.complete(t, 'ok', created);
-    if (status === 'failed') await q.repo.fail(t, 'boom', created);
-    if (status === 'pending') await q.repo.retry(t, 'later', created, T0 + 1_000_000_000);
+    if (status === 'completed') await q.repo.complete(t, 'ok');
+    if (status === 'failed') await q.repo.fail(t, 'boom');
+    if (status === 'pending') await q.repo.retry(t, 'later', 1_000_000_000);
     seeded.push({ id, type, status, created });
   }
   return seeded;
@@ -135,7 +145,7 @@ describe('list.lua', () => {
       { count: 2, limit: 1, pages: 2 },
     ])('$count tasks with limit $limit take $pages page(s), has-more false on the last', async ({ count, limit, pages }) => {
       const q = harness.queue();
-      for (let i = 0; i < count; i += 1) await q.repo.enqueue([newTask({ id: `t${i}` })], T0 + i);
+      for (let i = 0; i < count; i += 1) await q.repo.enqueue([newTask({ id: `t${i}` })]);
       let seen = 0;
       let cursor: ListCursor | undefined;
       for (let p = 1; p <= pages; p += 1) {
@@ -150,14 +160,14 @@ describe('list.lua', () => {
 
     async function seedBatch(q: QueueFixture): Promise<Seeded[]> {
       const seeded: Seeded[] = [];
-      const add = async (ids: string[], type: (i: number) => string, at: number) => {
-        await q.repo.enqueue(ids.map((id, i) => newTask({ id, type: type(i) })), at);
+      const add = async (ids: string[], type: (i: number) => string) => {
+        const at = await q.repo.enqueue(ids.map((id, i) => newTask({ id, type: type(i) })));
         ids.forEach((id, i) => seeded.push({ id, type: type(i), status: 'pending', created: at }));
       };
-      await add(['old-1', 'old-2', 'old-3'], () => 'a', T0 - 10);
-      // 250 tasks created in the same millisecond, random ids, two types.
-      await add(Array.from({ length: 250 }, () => randomUUID()), (i) => (i % 3 === 0 ? 'b' : 'a'), T0);
-      await add(['new-1', 'new-2', 'new-3'], () => 'b', T0 + 10);
+      await add(['old-1', 'old-2', 'old-3'], () => 'a');
+      // 250 tasks created in the same millisecond (one call), random ids, two types.
+      await add(Array.from({ length: 250 }, () => randomUUID()), (i) => (i % 3 === 0 ? 'b' : 'a'));
+      await add(['new-1', 'new-2', 'new-3'], () => 'b');
       return seeded;
     }
 
@@ -180,10 +190,10 @@ describe('list.lua', () => {
       const q = harness.queue();
       const seeded = await seedBatch(q);
       // Spread the tied batch over all four statuses.
-      const leased = (await q.repo.fetch(60, T0 + 20, T0 + 20 + LEASE_MS)).tasks;
+      const leased = (await q.repo.fetch(60, LEASE_MS)).tasks;
       for (const [i, t] of leased.entries()) {
-        if (i % 3 === 0) await q.repo.complete(t, 'ok', T0 + 30);
-        else if (i % 3 === 1) await q.repo.fail(t, 'boom', T0 + 30);
+        if (i % 3 === 0) await q.repo.complete(t, 'ok');
+        else if (i % 3 === 1) await q.repo.fail(t, 'boom');
       }
       for (const s of seeded) s.status = (await q.repo.get(s.id))?.status as TaskStatus;
       expect(new Set(seeded.map((s) => s.status)).size).toBe(4);
@@ -204,9 +214,9 @@ describe('list.lua', () => {
         await walk(q, {}, 7, async () => {
           // Lease and finish tasks that are both behind and ahead of the cursor.
           tick += 1;
-          const { tasks } = await q.repo.fetch(4, T0 + 100 + tick, T0 + 100 + tick + LEASE_MS);
-          if (tasks[0]) await q.repo.complete(tasks[0], 'ok', T0 + 100 + tick);
-          if (tasks[1]) await q.repo.fail(tasks[1], 'boom', T0 + 100 + tick);
+          const { tasks } = await q.repo.fetch(4, LEASE_MS);
+          if (tasks[0]) await q.repo.complete(tasks[0], 'ok');
+          if (tasks[1]) await q.repo.fail(tasks[1], 'boom');
         })
       ).map((t) => t.id);
 
@@ -214,5 +224,51 @@ describe('list.lua', () => {
       expect(new Set(got).size).toBe(got.length);
       expect(got).toEqual(expectedIds(seeded, {}));
     });
+  });
+
+  describe('byte budget', () => {
+    /** Bytes of a task hash as list.lua counts them: every field name and value. */
+    const hashBytes = (h: Record<string, string>) => Object.entries(h).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+
+    it('stops adding tasks once the hashes read reach the budget, and says there is more', async () => {
+      const q = harness.queue();
+      for (let i = 0; i < 6; i += 1) await q.repo.enqueue([newTask({ id: `t${i}`, payload: 'p'.repeat(1000) })]);
+      const size = hashBytes(await q.hash('t0'));
+      expect(size).toBeGreaterThan(1000);
+
+      // Budget for two and a half hashes: the third is read (2 * size < budget), then the page ends.
+      const page = await q.repo.list({}, 10, undefined, Math.floor(2.5 * size));
+
+      expect(page.tasks).toHaveLength(3);
+      const last = page.tasks[2];
+      expect(page.next).toEqual({ id: last.id, score: last.createdAt });
+    });
+
+    it('returns at least one task per page, however small the budget', async () => {
+      const q = harness.queue();
+      for (let i = 0; i < 3; i += 1) await q.repo.enqueue([newTask({ id: `t${i}` })]);
+      const page = await q.repo.list({}, 10, undefined, 1);
+      expect(page.tasks).toHaveLength(1);
+      expect(page.next).toBeDefined();
+    });
+
+    it.each([{ filter: {} }, { filter: { type: 'b' } }] as Array<{ filter: ListFilter }>)(
+      'walking with a small budget still returns every task exactly once, in order (filter $filter)',
+      async ({ filter }) => {
+        const q = harness.queue();
+        const seeded: Seeded[] = [];
+        for (let i = 0; i < 40; i += 1) {
+          const type = i % 2 ? 'a' : 'b';
+          const id = `t${String(i).padStart(2, '0')}`;
+          const created = await q.repo.enqueue([newTask({ id, type, payload: 'x'.repeat(50 * (i % 7)) })]);
+          seeded.push({ id, type, status: 'pending', created });
+        }
+
+        const got = (await walk(q, filter, 10, undefined, 700)).map((t) => t.id);
+
+        expect(new Set(got).size).toBe(got.length);
+        expect(got).toEqual(expectedIds(seeded, filter));
+      },
+    );
   });
 });

@@ -1,22 +1,31 @@
 import { LeaseLostError } from '../../src/queue/queue-errors';
+import { MAX_STALLS } from '../../src/queue/task-limits';
 import { LeasedTask } from '../../src/queue/task.model';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness, T0 } from '../support/queue-harness';
+import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 
 const ERROR = 'lease expired: worker lost';
 const DELAYS = [1000, 2000, 4000];
 
 /**
- * Leases task `id` after it has spent `retries` retries (each through fetch + retry), and returns the
- * current lease, taken at `now` with deadline now + LEASE_MS.
+ * Leases task `id` after it has spent `retries` retries (each through fetch + start + retry), and
+ * returns the current lease; its handler has started unless `started` is false.
  */
-async function leasedAfterRetries(q: QueueFixture, id: string, retries: number, maxRetry: number, now: number): Promise<LeasedTask> {
-  await q.repo.enqueue([newTask({ id, type: 'job', maxRetry })], now);
-  let [lease] = (await q.repo.fetch(1, now, now + LEASE_MS)).tasks;
+async function leasedAfterRetries(
+  q: QueueFixture,
+  id: string,
+  retries: number,
+  maxRetry: number,
+  started = true,
+): Promise<LeasedTask> {
+  await q.repo.enqueue([newTask({ id, type: 'job', maxRetry })]);
+  let [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
   for (let i = 0; i < retries; i += 1) {
-    await q.repo.retry(lease, `error ${i}`, now, now);
-    [lease] = (await q.repo.fetch(1, now, now + LEASE_MS)).tasks;
+    await q.repo.start(lease);
+    await q.repo.retry(lease, `error ${i}`, 0);
+    [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
   }
   expect(lease).toMatchObject({ id, retries });
+  if (started) await q.repo.start(lease);
   return lease;
 }
 
@@ -25,102 +34,181 @@ describe('recover.lua', () => {
   beforeAll(() => harness.start());
   afterAll(() => harness.close());
 
-  it.each([
-    { retriesSpent: 0, maxRetry: 3, delay: 1000 },
-    { retriesSpent: 1, maxRetry: 3, delay: 2000 },
-    { retriesSpent: 2, maxRetry: 3, delay: 4000 },
-    // Beyond the delays given: the last one applies.
-    { retriesSpent: 4, maxRetry: 6, delay: 4000 },
-  ])(
-    'turns an expired lease after $retriesSpent retries into a retry delayed by $delay ms',
-    async ({ retriesSpent, maxRetry, delay }) => {
+  /** recoverExpired with the given max stalls, and the Redis time window it ran in. */
+  async function recover(q: QueueFixture, maxStalls = MAX_STALLS, limit = 100) {
+    const from = await q.redisNow();
+    const outcomes = await q.repo.recoverExpired(limit, ERROR, DELAYS, maxStalls);
+    return { outcomes, from, to: await q.redisNow() };
+  }
+
+  function expectWithin(value: string | undefined, window: { from: number; to: number }): void {
+    expect(Number(value)).toBeGreaterThanOrEqual(window.from);
+    expect(Number(value)).toBeLessThanOrEqual(window.to);
+  }
+
+  describe('an attempt whose handler started', () => {
+    it.each([
+      { retriesSpent: 0, maxRetry: 3, delay: 1000 },
+      { retriesSpent: 1, maxRetry: 3, delay: 2000 },
+      { retriesSpent: 2, maxRetry: 3, delay: 4000 },
+      // Beyond the delays given: the last one applies.
+      { retriesSpent: 4, maxRetry: 6, delay: 4000 },
+    ])(
+      'is a failed attempt: after $retriesSpent retries it is retried $delay ms after the recovery',
+      async ({ retriesSpent, maxRetry, delay }) => {
+        const q = harness.queue();
+        const lease = await leasedAfterRetries(q, 'a', retriesSpent, maxRetry);
+        await q.expire('a');
+        await q.clearMarker();
+
+        const run = await recover(q);
+
+        expect(run.outcomes).toEqual([{ id: 'a', outcome: 'retry', retries: retriesSpent + 1 }]);
+        const h = await q.hash('a');
+        expect(h).toMatchObject({
+          status: 'pending',
+          retries: String(retriesSpent + 1),
+          attempts: String(lease.token),
+          error: ERROR,
+          run_at: String(Number(h.updated_at) + delay),
+        });
+        expect(h.stalls).toBeUndefined();
+        expectWithin(h.updated_at, run);
+        expect(await q.score(q.keys.queue, 'a')).toBe(Number(h.run_at));
+        expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'pending'));
+        expect(await q.markerSet()).toBe(true);
+      },
+    );
+
+    it.each([
+      { retriesSpent: 0, maxRetry: 0 },
+      { retriesSpent: 2, maxRetry: 2 },
+    ])('fails the task for good when its retries are spent ($retriesSpent of $maxRetry)', async ({ retriesSpent, maxRetry }) => {
       const q = harness.queue();
-      const lease = await leasedAfterRetries(q, 'a', retriesSpent, maxRetry, T0);
+      await leasedAfterRetries(q, 'a', retriesSpent, maxRetry);
+      await q.expire('a');
+
+      const run = await recover(q);
+
+      expect(run.outcomes).toEqual([{ id: 'a', outcome: 'failed', retries: retriesSpent }]);
+      const h = await q.hash('a');
+      expect(h).toMatchObject({ status: 'failed', retries: String(retriesSpent), error: ERROR, updated_at: h.completed_at });
+      expectWithin(h.completed_at, run);
+      expect(await q.score(q.keys.done, 'a')).toBe(Number(h.completed_at));
+      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'failed'));
+    });
+  });
+
+  describe('an attempt whose handler never started', () => {
+    it.each([
+      { what: 'a first attempt', retriesSpent: 0, maxRetry: 3 },
+      { what: 'a task with max_retry 0', retriesSpent: 0, maxRetry: 0 },
+      { what: 'an attempt after a retry (an earlier attempt started)', retriesSpent: 1, maxRetry: 1 },
+    ])('goes back to pending at once, no retry spent, one stall counted: $what', async ({ retriesSpent, maxRetry }) => {
+      const q = harness.queue();
+      const lease = await leasedAfterRetries(q, 'a', retriesSpent, maxRetry, false);
+      const before = await q.hash('a');
+      await q.expire('a');
       await q.clearMarker();
-      const now = T0 + LEASE_MS + 1;
 
-      expect(await q.repo.recoverExpired(now, 100, ERROR, DELAYS)).toEqual([
-        { id: 'a', outcome: 'retry', retries: retriesSpent + 1 },
-      ]);
+      const run = await recover(q);
 
-      expect(await q.hash('a')).toMatchObject({
-        status: 'pending',
-        retries: String(retriesSpent + 1),
-        attempts: String(lease.token),
-        error: ERROR,
-        run_at: String(now + delay),
-        updated_at: String(now),
-      });
-      expect(await q.score(q.keys.queue, 'a')).toBe(now + delay);
+      expect(run.outcomes).toEqual([{ id: 'a', outcome: 'stalled', retries: retriesSpent }]);
+      const h = await q.hash('a');
+      expect(h).toEqual({ ...before, status: 'pending', stalls: '1', updated_at: h.updated_at });
+      expect(h.attempts).toBe(String(lease.token));
+      expectWithin(h.updated_at, run);
+      // Queued at its creation time, like a requeue: ahead of anything that arrived after it.
+      expect(await q.score(q.keys.queue, 'a')).toBe(Number(h.created_at));
       expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'pending'));
       expect(await q.markerSet()).toBe(true);
-    },
-  );
-
-  it.each([
-    { retriesSpent: 0, maxRetry: 0 },
-    { retriesSpent: 2, maxRetry: 2 },
-  ])('fails the task for good when its retries are spent ($retriesSpent of $maxRetry)', async ({ retriesSpent, maxRetry }) => {
-    const q = harness.queue();
-    await leasedAfterRetries(q, 'a', retriesSpent, maxRetry, T0);
-    const now = T0 + LEASE_MS + 1;
-
-    expect(await q.repo.recoverExpired(now, 100, ERROR, DELAYS)).toEqual([
-      { id: 'a', outcome: 'failed', retries: retriesSpent },
-    ]);
-
-    expect(await q.hash('a')).toMatchObject({
-      status: 'failed',
-      retries: String(retriesSpent),
-      error: ERROR,
-      completed_at: String(now),
-      updated_at: String(now),
+      expect((await q.repo.get('a'))?.stalls).toBe(1);
     });
-    expect(await q.score(q.keys.done, 'a')).toBe(now);
-    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'failed'));
+
+    it.each([2, MAX_STALLS])('fails the task on the stall that would exceed %i, naming how often the lease expired', async (maxStalls) => {
+      const q = harness.queue();
+      await q.repo.enqueue([newTask({ id: 'a', type: 'job', maxRetry: 3 })]);
+      for (let stall = 1; stall <= maxStalls; stall += 1) {
+        await q.repo.fetch(1, LEASE_MS);
+        await q.expire('a');
+        expect((await recover(q, maxStalls)).outcomes).toEqual([{ id: 'a', outcome: 'stalled', retries: 0 }]);
+      }
+      await q.repo.fetch(1, LEASE_MS);
+      await q.expire('a');
+
+      const run = await recover(q, maxStalls);
+
+      expect(run.outcomes).toEqual([{ id: 'a', outcome: 'failed', retries: 0 }]);
+      const h = await q.hash('a');
+      expect(h).toMatchObject({
+        status: 'failed',
+        retries: '0',
+        attempts: String(maxStalls + 1),
+        stalls: String(maxStalls + 1),
+        error: `lease expired ${maxStalls + 1} times before the task started: worker lost`,
+      });
+      expectWithin(h.completed_at, run);
+      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'failed'));
+    });
+
+    it('stalls do not reset: a started attempt after a stall is a failed attempt, and the stall count stays', async () => {
+      const q = harness.queue();
+      await q.repo.enqueue([newTask({ id: 'a', type: 'job', maxRetry: 3 })]);
+      await q.repo.fetch(1, LEASE_MS);
+      await q.expire('a');
+      await recover(q);
+      const [second] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+      await q.repo.start(second);
+      await q.expire('a');
+
+      expect((await recover(q)).outcomes).toEqual([{ id: 'a', outcome: 'retry', retries: 1 }]);
+      expect(await q.hash('a')).toMatchObject({ status: 'pending', stalls: '1', retries: '1', attempts: '2', error: ERROR });
+    });
   });
 
   it('leaves leases that have not expired untouched', async () => {
     const q = harness.queue();
-    await q.leased(2);
+    const [a] = await q.leased(2);
+    await q.repo.start(a);
     const before = await q.dump();
 
-    expect(await q.repo.recoverExpired(T0 + LEASE_MS - 1, 100, ERROR, DELAYS)).toEqual([]);
+    expect((await recover(q)).outcomes).toEqual([]);
 
     expect(await q.dump()).toEqual(before);
   });
 
-  it('honours a heartbeat: an extended lease is not recovered at the old deadline', async () => {
+  it('honours a heartbeat: a lease that ran out is not recovered once extended', async () => {
     const q = harness.queue();
-    const [t] = await q.leased(1);
-    await q.repo.heartbeat([t], T0 + 2 * LEASE_MS);
+    // A lease of 0 ms is expired as soon as it is taken.
+    const [t] = await q.leased(1, {}, 0);
+    await q.repo.start(t);
+    expect(await q.repo.heartbeat([t], LEASE_MS)).toEqual([]);
 
-    expect(await q.repo.recoverExpired(T0 + LEASE_MS + 1, 100, ERROR, DELAYS)).toEqual([]);
-    expect(await q.repo.recoverExpired(T0 + 2 * LEASE_MS + 1, 100, ERROR, DELAYS)).toEqual([
-      { id: t.id, outcome: 'retry', retries: 1 },
-    ]);
+    expect((await recover(q)).outcomes).toEqual([]);
+    await q.expire(t.id);
+    expect((await recover(q)).outcomes).toEqual([{ id: t.id, outcome: 'retry', retries: 1 }]);
   });
 
   it.each([
     {
       what: 'no task at all',
       arrange: async (q: QueueFixture) => {
-        await q.redis.zadd(q.keys.active, T0, 'ghost');
+        await q.redis.zadd(q.keys.active, 1000, 'ghost');
       },
     },
     {
       what: 'a pending task',
       arrange: async (q: QueueFixture) => {
-        await q.repo.enqueue([newTask({ id: 'ghost' })], T0);
-        await q.redis.zadd(q.keys.active, T0, 'ghost');
+        await q.repo.enqueue([newTask({ id: 'ghost' })]);
+        await q.redis.zadd(q.keys.active, 1000, 'ghost');
       },
     },
     {
       what: 'a completed task',
       arrange: async (q: QueueFixture) => {
-        const [t] = await q.leased(1, T0, { id: 'ghost' });
-        await q.repo.complete(t, 'ok', T0 + 1);
-        await q.redis.zadd(q.keys.active, T0, 'ghost');
+        const [t] = await q.leased(1, { id: 'ghost' });
+        await q.repo.complete(t, 'ok');
+        await q.redis.zadd(q.keys.active, 1000, 'ghost');
       },
     },
   ])('drops a lease entry with $what behind it, touching nothing else', async ({ arrange }) => {
@@ -129,9 +217,7 @@ describe('recover.lua', () => {
     const before = await q.dump();
     delete (before as Record<string, unknown>).active;
 
-    expect(await q.repo.recoverExpired(T0 + LEASE_MS + 1, 100, ERROR, DELAYS)).toEqual([
-      { id: 'ghost', outcome: 'dropped', retries: -1 },
-    ]);
+    expect((await recover(q)).outcomes).toEqual([{ id: 'ghost', outcome: 'dropped', retries: -1 }]);
 
     expect(await q.redis.exists(q.keys.active)).toBe(0);
     expect(await q.dump()).toEqual(before);
@@ -139,39 +225,41 @@ describe('recover.lua', () => {
 
   it('recovers at most `limit` leases per call, earliest deadline first', async () => {
     const q = harness.queue();
-    await q.repo.enqueue([newTask({ id: 'a' }), newTask({ id: 'b' }), newTask({ id: 'c' })], T0);
-    await q.repo.fetch(3, T0, T0 + LEASE_MS);
-    // Deadlines in an order that differs from the ids' order.
-    await q.redis.zadd(q.keys.active, T0 + 3, 'c', T0 + 1, 'a', T0 + 2, 'b');
+    await q.repo.enqueue([newTask({ id: 'a' }), newTask({ id: 'b' }), newTask({ id: 'c' })]);
+    await q.repo.fetch(3, LEASE_MS);
+    // Expired deadlines in an order that differs from the ids' order.
+    await q.redis.zadd(q.keys.active, 3000, 'c', 1000, 'a', 2000, 'b');
 
-    const first = await q.repo.recoverExpired(T0 + LEASE_MS, 2, ERROR, DELAYS);
+    const first = (await recover(q, MAX_STALLS, 2)).outcomes;
     expect(first.map((o) => o.id)).toEqual(['a', 'b']);
     expect(await q.redis.zrange(q.keys.active, 0, -1)).toEqual(['c']);
     expect((await q.hash('c')).status).toBe('processing');
 
-    expect((await q.repo.recoverExpired(T0 + LEASE_MS, 2, ERROR, DELAYS)).map((o) => o.id)).toEqual(['c']);
+    expect((await recover(q, MAX_STALLS, 2)).outcomes.map((o) => o.id)).toEqual(['c']);
   });
 
   it('fences the old worker out after recovery and hands the next attempt a higher token', async () => {
     const q = harness.queue();
-    const [old] = await q.leased(1, T0, { id: 'a' });
-    const now = T0 + LEASE_MS + 1;
-    await q.repo.recoverExpired(now, 100, ERROR, DELAYS);
+    const [old] = await q.leased(1, { id: 'a' });
+    await q.repo.start(old);
+    await q.expire(old.id);
+    await recover(q);
 
-    await expect(q.repo.complete(old, 'late', now + 1)).rejects.toBeInstanceOf(LeaseLostError);
-    expect(await q.repo.heartbeat([old], now + LEASE_MS)).toEqual([old.id]);
+    await expect(q.repo.complete(old, 'late')).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await q.repo.heartbeat([old], LEASE_MS)).toEqual([{ id: old.id, token: old.token }]);
 
-    const runAt = now + DELAYS[0];
-    const [fresh] = (await q.repo.fetch(1, runAt, runAt + LEASE_MS)).tasks;
+    await q.makeDue(old.id);
+    const [fresh] = (await q.repo.fetch(1, LEASE_MS)).tasks;
     expect(fresh.id).toBe(old.id);
     expect(fresh.token).toBeGreaterThan(old.token);
     expect(fresh.retries).toBe(1);
 
     // The old worker is still fenced out while the new attempt runs, and cannot spoil it.
-    await expect(q.repo.complete(old, 'late', runAt + 1)).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(q.repo.fail(old, 'late', runAt + 1)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(q.repo.complete(old, 'late')).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(q.repo.fail(old, 'late')).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(q.repo.start(old)).rejects.toBeInstanceOf(LeaseLostError);
     expect((await q.hash(old.id)).status).toBe('processing');
-    await q.repo.complete(fresh, 'fresh result', runAt + 2);
+    await q.repo.complete(fresh, 'fresh result');
     expect(await q.hash(old.id)).toMatchObject({ status: 'completed', result: 'fresh result', error: ERROR });
   });
 });

@@ -1,6 +1,7 @@
 import { RedisConnections } from '../../src/queue/redis-connections';
 import { QueueRepository } from '../../src/queue/queue.repository';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness, silentLogger, T0 } from '../support/queue-harness';
+import { MAX_STALLS } from '../../src/queue/task-limits';
+import { newTask, QueueFixture, QueueHarness, silentLogger } from '../support/queue-harness';
 import { uniquePrefix } from '../support/redis';
 import { testConfig } from '../support/test-app';
 import { delay } from '../support/wait';
@@ -28,7 +29,7 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
   });
 
   it('returns at once and consumes the marker when work was signalled before the wait', async () => {
-    await q.repo.enqueue([newTask()], T0);
+    await q.repo.enqueue([newTask()]);
     expect(await q.markerSet()).toBe(true);
 
     expect(await timed(() => q.repo.waitForWork(4000, never()))).toBeLessThan(PROMPT_MS);
@@ -36,26 +37,27 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
   });
 
   it.each<{ source: string; arrange: (q: QueueFixture) => Promise<() => Promise<unknown>> }>([
-    { source: 'an enqueue', arrange: async (f) => () => f.repo.enqueue([newTask()], T0) },
+    { source: 'an enqueue', arrange: async (f) => () => f.repo.enqueue([newTask()]) },
     {
       source: 'a retry',
       arrange: async (f) => {
         const [t] = await f.leased(1);
-        return () => f.repo.retry(t, 'boom', T0 + 1, T0 + 1000);
+        return () => f.repo.retry(t, 'boom', 1000);
       },
     },
     {
       source: 'a requeue',
       arrange: async (f) => {
         const [t] = await f.leased(1);
-        return () => f.repo.requeue(t, T0 + 1);
+        return () => f.repo.requeue(t);
       },
     },
     {
       source: 'a lease recovery',
       arrange: async (f) => {
-        await f.leased(1);
-        return () => f.repo.recoverExpired(T0 + LEASE_MS + 1, 10, 'lease expired: worker lost', [1000]);
+        const [t] = await f.leased(1);
+        await f.expire(t.id);
+        return () => f.repo.recoverExpired(10, 'lease expired: worker lost', [1000], MAX_STALLS);
       },
     },
   ])('returns promptly when $source happens during the wait', async ({ arrange }) => {
@@ -83,7 +85,7 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
   }, 15_000);
 
   it('returns at once, without consuming the marker, when the stop signal has already aborted', async () => {
-    await q.repo.enqueue([newTask()], T0);
+    await q.repo.enqueue([newTask()]);
     const stop = new AbortController();
     stop.abort();
 
@@ -107,7 +109,7 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
     const next = q.repo.waitForWork(4000, never());
     const again = await timed(async () => {
       await delay(TRIGGER_AFTER_MS);
-      await q.repo.enqueue([newTask()], T0);
+      await q.repo.enqueue([newTask()]);
       await next;
     });
     expect(again).toBeLessThan(TRIGGER_AFTER_MS + PROMPT_MS);

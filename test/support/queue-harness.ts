@@ -8,7 +8,10 @@ import { RedisConnections } from '../../src/queue/redis-connections';
 import { deleteByPrefix, keysByPrefix, testRedis, uniquePrefix } from './redis';
 import { testConfig } from './test-app';
 
-/** A fixed epoch (ms) every queue spec counts from: time is passed explicitly, nothing sleeps. */
+/**
+ * A fixed epoch (ms) for data a spec writes with raw commands. The scripts take their time from Redis
+ * (TIME), so a spec reads it (QueueFixture.redisNow) and moves scores (expire, makeDue) instead.
+ */
 export const T0 = 1_700_000_000_000;
 export const LEASE_MS = 30_000;
 
@@ -96,6 +99,22 @@ export class QueueFixture {
     return out;
   }
 
+  /** Redis' clock (ms), the one the scripts use. */
+  async redisNow(): Promise<number> {
+    const [sec, usec] = await this.redis.time();
+    return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+  }
+
+  /** Lets time pass for these leases: their deadline moves to the distant past, so they are expired. */
+  async expire(...ids: string[]): Promise<void> {
+    for (const id of ids) await this.redis.zadd(this.keys.active, 'XX', 0, id);
+  }
+
+  /** Lets time pass for these waiting tasks: their queue score moves to the distant past, so they are due. */
+  async makeDue(...ids: string[]): Promise<void> {
+    for (const id of ids) await this.redis.zadd(this.keys.queue, 'XX', 0, id);
+  }
+
   async markerSet(): Promise<boolean> {
     return (await this.redis.zcard(this.keys.marker)) > 0;
   }
@@ -104,12 +123,12 @@ export class QueueFixture {
     await this.redis.del(this.keys.marker);
   }
 
-  /** Enqueues `count` tasks (ids `<id>-0`, `<id>-1`, ...) at `now` and leases them all, deadline now + LEASE_MS. */
-  async leased(count: number, now = T0, overrides: Partial<NewTask> = {}): Promise<LeasedTask[]> {
+  /** Enqueues `count` tasks (ids `<id>-0`, `<id>-1`, ...) and leases them all for `leaseMs`. */
+  async leased(count: number, overrides: Partial<NewTask> = {}, leaseMs = LEASE_MS): Promise<LeasedTask[]> {
     const base = overrides.id ?? 'leased';
     const tasks = Array.from({ length: count }, (_, i) => newTask({ ...overrides, id: `${base}-${i}` }));
-    await this.repo.enqueue(tasks, now);
-    const { tasks: got } = await this.repo.fetch(count, now, now + LEASE_MS);
+    await this.repo.enqueue(tasks);
+    const { tasks: got } = await this.repo.fetch(count, leaseMs);
     if (got.length !== count) throw new Error(`leased ${got.length} of ${count}`);
     return got;
   }

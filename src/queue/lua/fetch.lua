@@ -3,29 +3,39 @@
   KEYS[2] -> active zset (score = lease deadline)
   KEYS[3] -> wake-up marker zset
   ARGV[1] -> key base of the queue
-  ARGV[2] -> now (ms)
-  ARGV[3] -> lease deadline (ms)
-  ARGV[4] -> max number of tasks to lease
-  Returns: { next_run_at, then per leased task: id, token, type, payload, retries, max_retry }
-    next_run_at = score of the earliest task still queued after this call, or -1 when none is.
+  ARGV[2] -> lease length (ms): deadline = now + this
+  ARGV[3] -> max number of tasks to lease
+  ARGV[4] -> byte budget: no further task is leased once the payloads leased by this call reach it
+             (the first always is); 0 = none
+  Time: Redis' clock (TIME). Leasing is not starting: started_at is written by settle 'start' when a
+  handler actually starts, so an expired lease whose task never started costs no retry (recover.lua).
+  Returns: { next_run_in_ms, then per leased task: id, token, type, payload, retries, max_retry }
+    next_run_in_ms = ms until the earliest task still queued after this call may run (0 when it is
+    due now), or -1 when none is queued.
 ]]
 --- @include "common"
 
-local base, now, deadline = ARGV[1], ARGV[2], ARGV[3]
-local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[4]))
+local base = ARGV[1]
+local now = redis_now()
+local deadline = now + tonumber(ARGV[2])
+local max_bytes = tonumber(ARGV[4]) or 0
+local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = { -1 }
+local bytes = 0
 for _, id in ipairs(ids) do
+  if max_bytes > 0 and bytes >= max_bytes then break end
   redis.call('ZREM', KEYS[1], id)
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'type', 'payload', 'retries', 'max_retry', 'created_at', 'status')
   -- A queue entry whose task is gone or not pending is stale; dropping it is the repair.
   if f[1] and f[6] == 'pending' then
     local token = redis.call('HINCRBY', key, 'attempts', 1)
-    redis.call('HSET', key, 'status', 'processing', 'started_at', now, 'updated_at', now)
+    redis.call('HSET', key, 'status', 'processing', 'updated_at', now)
     -- Only a task waiting for a retry has a run_at.
     if f[3] ~= '0' then redis.call('HDEL', key, 'run_at') end
     redis.call('ZADD', KEYS[2], deadline, id)
     index_move(base, id, f[1], 'pending', 'processing', f[5])
+    bytes = bytes + #f[2]
     out[#out + 1] = id
     out[#out + 1] = token
     out[#out + 1] = f[1]
@@ -36,8 +46,13 @@ for _, id in ipairs(ids) do
 end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if head[2] then
-  out[1] = tonumber(head[2])
-  -- More is ready than this worker took: wake another idle worker.
-  if tonumber(head[2]) <= tonumber(now) then redis.call('ZADD', KEYS[3], 0, '0') end
+  local wait = tonumber(head[2]) - now
+  if wait <= 0 then
+    out[1] = 0
+    -- More is ready than this worker took: wake another idle worker.
+    redis.call('ZADD', KEYS[3], 0, '0')
+  else
+    out[1] = wait
+  end
 end
 return out

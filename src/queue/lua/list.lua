@@ -5,13 +5,17 @@
   ARGV[2] -> limit
   ARGV[3] -> cursor score ('' for the first page)
   ARGV[4] -> cursor id
+  ARGV[5] -> byte budget: no further task is added once the task hashes read reach it (the first
+             always is); 0 = none. Bounds the reply (and the time Redis spends on it) when tasks are large
   Order is (score desc, id desc); the cursor is the last (score, id) returned, so a page starts
   strictly after it even when many tasks share one millisecond.
   Returns: { has_more (0|1), then per task: id, score, { field, value, ... } }
+    has_more is 1 when the page was cut short by the limit or the byte budget.
 ]]
 --- @include "common"
 
 local base, limit = ARGV[1], tonumber(ARGV[2])
+local max_bytes = tonumber(ARGV[5]) or 0
 local has_cursor = ARGV[3] ~= ''
 local cursor_score, cursor_id = tonumber(ARGV[3]), ARGV[4]
 local max = has_cursor and ARGV[3] or '+inf'
@@ -39,10 +43,18 @@ table.sort(candidates, function(a, b)
   return a[2] > b[2]
 end)
 local out = { #candidates > limit and 1 or 0 }
-for i = 1, math.min(limit, #candidates) do
+local bytes = 0
+local last = math.min(limit, #candidates)
+for i = 1, last do
+  if max_bytes > 0 and bytes >= max_bytes then
+    out[1] = 1
+    break
+  end
   local id = candidates[i][2]
+  local hash = redis.call('HGETALL', task_key(base, id))
+  for j = 1, #hash do bytes = bytes + #hash[j] end
   out[#out + 1] = id
   out[#out + 1] = candidates[i][3]
-  out[#out + 1] = redis.call('HGETALL', task_key(base, id))
+  out[#out + 1] = hash
 end
 return out

@@ -1,7 +1,7 @@
 --[[ purge-expired: remove finished tasks older than the retention period, with their index entries.
   KEYS[1] -> done zset (score = finish time)
   ARGV[1] -> key base of the queue
-  ARGV[2] -> cutoff (ms): tasks finished at or before it are removed
+  ARGV[2] -> retention (ms): tasks finished at or before now - retention are removed (Redis' clock, TIME)
   ARGV[3] -> max number of tasks to remove in this call
   Returns: number of done entries handled (tasks removed, plus stray entries dropped), so a caller
     that gets `limit` back knows more may be due.
@@ -11,7 +11,8 @@
 --- @include "common"
 
 local base = ARGV[1]
-local ids = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+local cutoff = redis_now() - tonumber(ARGV[2])
+local ids = redis.call('ZRANGE', KEYS[1], '-inf', cutoff, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type')

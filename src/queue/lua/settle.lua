@@ -1,29 +1,53 @@
---[[ settle: end one or more attempts, each fenced by its lease token (a worker's outcomes, batched).
+--[[ settle: record how attempts go, each fenced by its lease token (a worker's writes, batched).
   KEYS[1] -> active zset
   KEYS[2] -> queue zset
   KEYS[3] -> done zset (score = finish time, drives retention)
   KEYS[4] -> wake-up marker zset
   ARGV[1] -> key base of the queue
-  ARGV[2] -> now (ms)
-  ARGV[3..] -> groups of 5: id, token, mode, text, delay_ms
+  ARGV[2..] -> groups of 5: id, token, mode, text, delay_ms
+    mode 'start':    the handler starts: started_at = now, started = token (the task stays processing)
     mode 'complete': processing -> completed, text = result
     mode 'retry':    processing -> pending until now + delay_ms (run_at), spends a retry, text = error
     mode 'fail':     processing -> failed, text = error
     mode 'requeue':  processing -> pending at once, no retry spent (shutdown, prefetch handed back)
-  Returns: one code per group, in order: 1, or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the lease was
-    recovered or re-leased: this worker's outcome is discarded and the task is not touched).
+  Time: Redis' clock (TIME), one reading for the whole call.
+  Returns: one code per group, in order: 1 (applied), or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the
+    lease was recovered or re-leased: this worker's write is discarded and the task is not touched).
+    A write that was applied once already (a retried call whose reply was lost) is recognised and
+    answers 1 again without writing: same token (attempts), and the task is in the state this mode
+    leaves it in (completed with this result; failed with this error; pending with this error and a
+    run_at; pending without run_at; for 'start', still processing with started = token). The
+    recoverer writes its own error text, so its work is not taken for ours.
 ]]
 --- @include "common"
 
-local base, now = ARGV[1], ARGV[2]
+-- Whether the task already shows this attempt's write of `mode` (called only when the lease check
+-- fails; a repeated 'start' passes the lease check and is handled there).
+local function applied_before(key, token, mode, text)
+  local f = redis.call('HMGET', key, 'status', 'attempts', 'result', 'error', 'run_at')
+  if f[2] ~= token then return false end
+  if mode == 'complete' then return f[1] == 'completed' and f[3] == text end
+  if mode == 'fail' then return f[1] == 'failed' and f[4] == text end
+  -- A retry leaves run_at; a requeue (ours, or the recoverer's of a task that never started, which
+  -- comes to the same) does not, and the recoverer's retry carries its own error text.
+  if mode == 'retry' then return f[1] == 'pending' and f[4] == text and f[5] ~= false end
+  if mode == 'requeue' then return f[1] == 'pending' and f[5] == false end
+  return false
+end
+
+local base = ARGV[1]
+local now = redis_now()
 local codes = {}
 local wake = false
-for i = 3, #ARGV, 5 do
-  local id, mode, text = ARGV[i], ARGV[i + 2], ARGV[i + 3]
+for i = 2, #ARGV, 5 do
+  local id, token, mode, text = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = task_key(base, id)
-  local rc, task_type, created = check_lease(key, ARGV[i + 1])
+  local rc, task_type, created, started = check_lease(key, token)
   if rc == 0 then
-    if mode == 'complete' then
+    if mode == 'start' then
+      -- Idempotent: a repeated start keeps the first start time.
+      if started ~= token then redis.call('HSET', key, 'started_at', now, 'started', token) end
+    elseif mode == 'complete' then
       finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
     elseif mode == 'retry' then
       -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
@@ -35,6 +59,8 @@ for i = 3, #ARGV, 5 do
       requeue(base, key, id, task_type, created, now, KEYS[2], KEYS[1])
       wake = true
     end
+    rc = 1
+  elseif rc == ERR_LEASE_LOST and applied_before(key, token, mode, text) then
     rc = 1
   end
   codes[#codes + 1] = rc

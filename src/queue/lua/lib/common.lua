@@ -11,6 +11,14 @@ local ERR_NOT_FOUND = -1
 local ERR_LEASE_LOST = -2
 local ERR_DUPLICATE_ID = -3
 
+-- Redis' own clock, in epoch ms: the one clock of the whole fleet, so a process whose clock is off moves
+-- no deadline and no timestamp. Safe in a script that writes: scripts replicate their effects (the
+-- default since Redis 5, the only mode in 7), so a replica or the AOF never re-reads the clock.
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
 local function index_add(base, id, task_type, status, created)
   redis.call('ZADD', status_key(base, status), created, id)
   redis.call('ZADD', status_type_key(base, status, task_type), created, id)
@@ -28,12 +36,13 @@ end
 
 -- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
 -- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
--- Returns 0 and the task's type and creation time when the lease is held, else an error code.
+-- Returns 0, the task's type, creation time and `started` (the token of the attempt whose handler
+-- started, if any) when the lease is held, else an error code.
 local function check_lease(key, token)
-  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at')
+  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started')
   if not f[1] then return ERR_NOT_FOUND end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
-  return 0, f[3], f[4]
+  return 0, f[3], f[4], f[5]
 end
 
 -- processing -> pending, waiting in the queue zset until run_at; spends one retry. The caller sets

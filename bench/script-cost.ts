@@ -1,0 +1,108 @@
+/**
+ * Redis script time per task, by phase: drains N tasks through QueueRepository (as a worker does:
+ * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
+ * EVALSHA time from `INFO commandstats` after each phase.
+ *
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3]
+ *
+ * Prints µs of script time per task for every phase and in total (median of the repetitions).
+ */
+import { BenchRedis } from './lib/redis-server';
+import { newTasks, OurQueue, SRC_CODE } from './lib/ours';
+
+interface Phase {
+  name: string;
+  run: (q: OurQueue, n: number, fetchBatch: number) => Promise<void>;
+}
+
+function arg(name: string, fallback: number): number {
+  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return found ? Number(found.split('=')[1]) : fallback;
+}
+
+async function scriptUsec(redis: BenchRedis): Promise<{ calls: number; usec: number }> {
+  const info = await redis.admin.info('commandstats');
+  let calls = 0;
+  let usec = 0;
+  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+),usec=(\d+)/gm)) {
+    calls += Number(m[2]);
+    usec += Number(m[3]);
+  }
+  return { calls, usec };
+}
+
+const ENQUEUE_BATCH = 1000;
+
+async function main(): Promise<void> {
+  const n = arg('tasks', 20_000);
+  const fetchBatch = arg('fetch', 50);
+  const reps = arg('reps', 3);
+  const redis = await BenchRedis.start();
+  const q = await OurQueue.open(redis.url, SRC_CODE);
+  const leased: Array<{ id: string; token: number }> = [];
+  const phases: Phase[] = [
+    {
+      name: 'enqueue (batches of 1000)',
+      run: async (queue, count) => {
+        for (let i = 0; i < count; i += ENQUEUE_BATCH) await queue.repo.enqueue(newTasks(Math.min(ENQUEUE_BATCH, count - i)));
+      },
+    },
+    {
+      name: `fetch (${fetchBatch} per call)`,
+      run: async (queue, count, batch) => {
+        while (leased.length < count) {
+          const { tasks } = await queue.repo.fetch(batch, 30_000);
+          if (tasks.length === 0) throw new Error('queue ran dry');
+          leased.push(...tasks);
+        }
+      },
+    },
+    {
+      name: `settle start (${fetchBatch} per call)`,
+      run: async (queue, _count, batch) => {
+        for (let i = 0; i < leased.length; i += batch) {
+          await queue.repo.settle(leased.slice(i, i + batch).map((lease) => ({ lease, mode: 'start', text: '' })));
+        }
+      },
+    },
+    {
+      name: `settle complete (${fetchBatch} per call)`,
+      run: async (queue, _count, batch) => {
+        for (let i = 0; i < leased.length; i += batch) {
+          await queue.repo.settle(leased.slice(i, i + batch).map((lease) => ({ lease, mode: 'complete', text: 'ok' })));
+        }
+      },
+    },
+  ];
+  const results = new Map<string, number[]>();
+  try {
+    for (let rep = 0; rep < reps; rep += 1) {
+      await redis.flush();
+      leased.length = 0;
+      for (const phase of phases) {
+        await redis.resetStats();
+        await phase.run(q, n, fetchBatch);
+        const { usec } = await scriptUsec(redis);
+        const perTask = usec / n;
+        results.set(phase.name, [...(results.get(phase.name) ?? []), perTask]);
+      }
+    }
+  } finally {
+    await q.close();
+    await redis.stop();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  let total = 0;
+  process.stdout.write(`script time per task, ${n} tasks, median of ${reps} (Redis ${redis.version}):\n`);
+  for (const [name, xs] of results) {
+    const m = median(xs);
+    total += m;
+    process.stdout.write(`  ${name.padEnd(32)} ${m.toFixed(2)} µs   (runs: ${xs.map((x) => x.toFixed(2)).join(', ')})\n`);
+  }
+  process.stdout.write(`  ${'total'.padEnd(32)} ${total.toFixed(2)} µs\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err instanceof Error ? err.stack : err)}\n`);
+  process.exit(1);
+});
