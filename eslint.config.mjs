@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -20,5 +21,18 @@ export default tseslint.config(
   {
     files: ['src/config/**/*.ts', 'src/main.ts', 'src/cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Tests that cannot silently stop testing: none focused or skipped, no expect that only runs on
+    // some paths, no expect that asserts nothing (a missing matcher, an un-awaited `.resolves`).
+    files: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts'],
+    plugins: { jest },
+    languageOptions: { globals: jest.environments.globals.globals },
+    rules: {
+      'jest/no-focused-tests': 'error',
+      'jest/no-disabled-tests': 'error',
+      'jest/no-conditional-expect': 'error',
+      'jest/valid-expect': 'error',
+    },
   },
 );

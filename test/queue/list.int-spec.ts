@@ -151,8 +151,7 @@ describe('list.lua', () => {
       for (let p = 1; p <= pages; p += 1) {
         const page = await q.repo.list({}, limit, cursor);
         seen += page.tasks.length;
-        if (p < pages) expect(page.next).toBeDefined();
-        else expect(page.next).toBeUndefined();
+        expect(page.next !== undefined).toBe(p < pages);
         cursor = page.next;
       }
       expect(seen).toBe(count);
