@@ -44,7 +44,8 @@ describe('crash recovery and fencing', () => {
   async function submitToDoomedWorker(): Promise<string> {
     doomed = await startService(workerEnv);
     const { body } = await request(api.http).post('/tasks').send({ type: 'slow', max_retry: 2 }).expect(201);
-    await waitFor(async () => ((await get(body.id)).status === 'processing' ? true : undefined), { what: 'processing' });
+    // Its handler has started (started_at is written when it does; a lease alone is not a start).
+    await waitFor(async () => ((await get(body.id)).started_at ? true : undefined), { what: 'the handler to start' });
     // The rescuing pool starts only now, so the doomed process is the one holding the lease.
     rescuer = await createTestApp({ ...workerEnv, APP_ROLE: 'all' });
     return body.id;

@@ -43,7 +43,8 @@ describe('retries with real exponential backoff', () => {
       waits.push({ retries, failedAt: Number(h.updated_at), runAt: Number(h.run_at) });
       const started = await waitFor(
         async () => {
-          const s = await redis.hmget(key, 'attempts', 'started_at');
+          // `started` is the token of the attempt whose handler started (leasing alone is not starting).
+          const s = await redis.hmget(key, 'started', 'started_at');
           return Number(s[0]) === retries + 1 ? Number(s[1]) : undefined;
         },
         { timeoutMs: 12_000, intervalMs: 10, what: `attempt ${retries + 1} to start` },
