@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
@@ -9,10 +9,10 @@ import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { MAX_RETRY_LIMIT, MAX_STALLS } from '../queue/task-limits';
 
 export const LEASE_EXPIRED_ERROR = 'lease expired: worker lost';
-const RECOVER_BATCH = 100;
-const PURGE_BATCH = 500;
+export const RECOVER_BATCH = 100;
+export const PURGE_BATCH = 500;
 /** Batches per tick at most, so one tick never monopolises Redis after a long outage. */
-const MAX_BATCHES_PER_TICK = 20;
+export const MAX_BATCHES_PER_TICK = 20;
 
 /**
  * Two loops every worker process runs; each tick is one script call, safe to run concurrently in
@@ -23,7 +23,7 @@ const MAX_BATCHES_PER_TICK = 20;
  * Both decide by Redis' clock (inside the scripts), so this process's clock plays no part.
  */
 @Injectable()
-export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
+export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdown {
   readonly recoverer: BackgroundLoop;
   readonly retention: BackgroundLoop;
   private readonly delays: number[];
@@ -47,7 +47,8 @@ export class MaintenanceService implements OnModuleInit, OnApplicationShutdown {
     this.retention.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stopped before Redis connections close (a tick in progress ends within the command timeout). */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.recoverer.stop(), this.retention.stop()]);
   }
 
