@@ -15,8 +15,10 @@ export class RedisHealthIndicator {
     try {
       await this.queue.ping();
       return indicator.up({ latency_ms: Date.now() - started });
-    } catch (err) {
-      return indicator.down({ message: err instanceof Error ? err.message : String(err) });
+    } catch {
+      // The cause (with addresses and Redis' own text) is logged by RedisConnections, once per outage;
+      // a public probe only says what is wrong.
+      return indicator.down({ message: 'Redis does not answer' });
     }
   }
 }
