@@ -91,7 +91,7 @@ export class QueueRepository {
     const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base];
     for (const t of tasks) args.push(t.id, t.type, t.payload, t.maxRetry);
     const result = await this.run(() => this.client.enqueue(...args));
-    return checkScriptResult(result as number, tasks[0]?.id ?? '');
+    return Number(checkScriptResult(result as number, tasks[0]?.id ?? ''));
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {

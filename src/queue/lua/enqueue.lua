@@ -27,4 +27,4 @@ for i = 2, #ARGV, 4 do
   index_add(base, id, task_type, 'pending', now)
 end
 redis.call('ZADD', KEYS[2], 0, '0')
-return now
+return tonumber(now)

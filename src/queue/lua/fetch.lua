@@ -17,7 +17,7 @@
 
 local base = ARGV[1]
 local now = redis_now()
-local deadline = now + tonumber(ARGV[2])
+local deadline = ms_string(now + tonumber(ARGV[2]))
 local max_bytes = tonumber(ARGV[4]) or 0
 local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = { -1 }
@@ -46,7 +46,7 @@ for _, id in ipairs(ids) do
 end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if head[2] then
-  local wait = tonumber(head[2]) - now
+  local wait = tonumber(head[2]) - tonumber(now)
   if wait <= 0 then
     out[1] = 0
     -- More is ready than this worker took: wake another idle worker.

@@ -9,7 +9,7 @@
 --- @include "common"
 
 local base = ARGV[1]
-local deadline = redis_now() + tonumber(ARGV[2])
+local deadline = ms_string(redis_now() + tonumber(ARGV[2]))
 local lost = {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]

@@ -11,7 +11,7 @@
 --- @include "common"
 
 local base = ARGV[1]
-local cutoff = redis_now() - tonumber(ARGV[2])
+local cutoff = ms_string(redis_now() - tonumber(ARGV[2]))
 local ids = redis.call('ZRANGE', KEYS[1], '-inf', cutoff, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
   local key = task_key(base, id)

@@ -14,9 +14,16 @@ local ERR_DUPLICATE_ID = -3
 -- Redis' own clock, in epoch ms: the one clock of the whole fleet, so a process whose clock is off moves
 -- no deadline and no timestamp. Safe in a script that writes: scripts replicate their effects (the
 -- default since Redis 5, the only mode in 7), so a replica or the AOF never re-reads the clock.
+-- Returned as a string of digits (Lua turns it into a number for arithmetic by itself): a number
+-- passed to redis.call is formatted anew on every call, which costs more than the call around it.
 local function redis_now()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+end
+
+-- A time computed in Lua (a number), as the digits redis.call gets: formatted once, used many times.
+local function ms_string(ms)
+  return string.format('%d', ms)
 end
 
 local function index_add(base, id, task_type, status, created)
