@@ -70,9 +70,18 @@ describe('chaos (small configuration of npm run chaos)', () => {
     expect(figures.sigterms[0].leftActive).toBe(0);
   });
 
-  it('runs orphaned tasks again within TASK_LEASE_MS + 5 s', () => {
+  it('runs every task a killed worker was running again, and each one finishes', () => {
     const { killRecovery } = figures;
+    // The kills pick workers with tasks in flight, so there is something to recover.
+    expect(killRecovery.running).toBeGreaterThan(0);
+    expect(killRecovery.runningRerunAndFinished).toBe(killRecovery.running);
+    // Everything the killed workers held (also prefetched tasks) ends completed or failed.
     expect(killRecovery.stuck).toBe(0);
-    if (killRecovery.maxMs !== undefined) expect(killRecovery.maxMs).toBeLessThanOrEqual(LEASE_MS + 5000);
+    expect(killRecovery.unfinished).toBe(0);
+  });
+
+  it('runs orphaned tasks again within TASK_LEASE_MS + 5 s', () => {
+    // Not optional: the test above guarantees re-runs, so there is a slowest one to bound.
+    expect(figures.killRecovery.maxMs).toBeLessThanOrEqual(LEASE_MS + 5000);
   });
 });

@@ -23,6 +23,12 @@ export interface RecoveryFigure {
   terminalWithoutRerun: number;
   /** Neither started again nor terminal by the end (counted as lost too, if accepted). */
   stuck: number;
+  /** Not completed or failed at the end of the run. */
+  unfinished: number;
+  /** Orphans the process was running by its log (the rest it held prefetched or while settling). */
+  running: number;
+  /** Of those, started again and completed or failed by the end. */
+  runningRerunAndFinished: number;
   /** The slowest recoveries, for diagnosis. */
   slowest: string[];
 }

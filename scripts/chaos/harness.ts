@@ -47,6 +47,8 @@ interface Orphan {
   attempt: number;
   from: number;
   kind: 'kill' | 'freeze';
+  /** Running by the process's log when the fault hit (else held without a log line: prefetched, settling). */
+  running: boolean;
 }
 
 interface TerminalWrite {
@@ -406,10 +408,11 @@ class ChaosRun {
       .map(([id, r]) => ({ id, attempt: r.attempt }));
   }
 
-  private addOrphans(list: { id: string; attempt: number }[], from: number, kind: Orphan['kind']): void {
+  private addOrphans(list: { id: string; attempt: number }[], from: number, kind: Orphan['kind'], running: { id: string }[]): void {
+    const byLog = new Set(running.map((r) => r.id));
     for (const o of list) {
       this.claimed.add(`${o.id}|${o.attempt}`);
-      this.orphans.push({ ...o, from, kind });
+      this.orphans.push({ id: o.id, attempt: o.attempt, from, kind, running: byLog.has(o.id) });
     }
   }
 
@@ -550,7 +553,7 @@ class ChaosRun {
     const orphans = await this.withUnextended(running, killAt);
     this.killsDone += 1;
     this.inFlight.kills += orphans.length;
-    this.addOrphans(orphans, killAt, 'kill');
+    this.addOrphans(orphans, killAt, 'kill', running);
     this.log(`SIGKILL #${this.killsDone} ${target.name} (pid ${target.proc.pid}): ${orphans.length} task(s) held, ${running.length} of them running`);
     await this.replaceWorker();
   }
@@ -569,7 +572,7 @@ class ChaosRun {
     const running = await this.stillHeld(target.inflight);
     const held = await this.withUnextended(running, frozenAt);
     this.inFlight.freezes += held.length;
-    this.addOrphans(held, frozenAt, 'freeze');
+    this.addOrphans(held, frozenAt, 'freeze', running);
     this.log(`SIGSTOP ${target.name} for ${this.o.freezeMs} ms: ${held.length} task(s) held, ${running.length} of them running`);
     await sleep(Math.max(0, frozenAt + this.o.freezeMs - Date.now()), this.stop.signal);
     target.proc.signal('SIGCONT');
@@ -655,8 +658,11 @@ class ChaosRun {
           const rows = await this.readTasks(open.map((o) => o.id), ['attempts', 'started_at', 'status']);
           open.forEach((o, i) => {
             const [attempts, startedAt, status] = rows[i];
+            // Running again: a later attempt whose handler started after the fault. started_at is the
+            // handler start (builds that set it when leasing: the lease), so a re-lease of a task
+            // that has not started yet is not counted, nor its earlier start.
             if (attempts === null && status === null) this.recovered.set(o, { outcome: 'missing' });
-            else if (Number(attempts) > o.attempt) {
+            else if (Number(attempts) > o.attempt && Number(startedAt) >= o.from) {
               this.recovered.set(o, { outcome: 'rerun', ms: Number(startedAt) - o.from, attempts: Number(attempts) });
             }
             else if (TERMINAL.has(status ?? '')) this.recovered.set(o, { outcome: 'terminal' });
@@ -788,9 +794,12 @@ class ChaosRun {
     }
 
     for (const count of this.lateWriteCounters) count();
+    const orphanRows = await this.readTasks(this.orphans.map((x) => x.id), ['status']);
+    const finished = new Set(this.orphans.filter((_, i) => TERMINAL.has(orphanRows[i][0] ?? '')));
     const recovery = (kind: 'kill' | 'freeze'): RecoveryFigure => {
       const list = this.orphans.filter((x) => x.kind === kind);
       const times = list.map((x) => this.recovered.get(x)).filter((r) => r?.outcome === 'rerun').map((r) => r?.ms ?? 0);
+      const running = list.filter((x) => x.running);
       return {
         orphans: list.length,
         rerun: times.length,
@@ -798,6 +807,9 @@ class ChaosRun {
         maxMs: times.length > 0 ? Math.max(...times) : undefined,
         terminalWithoutRerun: list.filter((x) => this.recovered.get(x)?.outcome === 'terminal').length,
         stuck: list.filter((x) => !this.recovered.has(x) || this.recovered.get(x)?.outcome === 'missing').length,
+        unfinished: list.filter((x) => !finished.has(x)).length,
+        running: running.length,
+        runningRerunAndFinished: running.filter((x) => this.recovered.get(x)?.outcome === 'rerun' && finished.has(x)).length,
         slowest: list
           .filter((x) => this.recovered.get(x)?.outcome === 'rerun')
           .sort((a, b) => (this.recovered.get(b)?.ms ?? 0) - (this.recovered.get(a)?.ms ?? 0))

@@ -737,7 +737,8 @@ export function taskProblem(t: unknown): string | undefined {
   const terminal = task.status === 'completed' || task.status === 'failed';
   if (terminal !== (task.completed_at !== undefined)) return `${String(task.status)} task with completed_at ${String(task.completed_at)}`;
   if ((task.status === 'completed') !== (typeof task.result === 'string')) return `${String(task.status)} task with result ${String(task.result)}`;
-  if (task.status === 'processing' && (task.started_at === undefined || attempts < 1)) return 'processing task never started';
+  // Leased is not started: a prefetched task is processing before its handler starts (no started_at yet).
+  if (task.status === 'processing' && attempts < 1) return 'processing task never leased';
   if (task.status === 'failed' && typeof task.error !== 'string') return 'failed task without error';
   if (task.run_at !== undefined && task.status !== 'pending') return `${String(task.status)} task with run_at`;
   return undefined;
