@@ -23,7 +23,7 @@ function newestSourceMtime(dir: string): number {
 
 export interface EnsureDistOptions {
   root?: string;
-  /** Rebuild when a source file is newer than dist/main.js (the script does; the jest test only builds a missing dist). */
+  /** Rebuild when a source file is newer than dist/main.js (the script and the jest test do). */
   rebuildIfStale?: boolean;
   log?: (line: string) => void;
 }
