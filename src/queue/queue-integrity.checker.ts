@@ -29,6 +29,7 @@ const SCAN_COUNT = 1000;
  * - each task is in exactly the structures its status calls for (pending: queue; processing: active;
  *   completed/failed: done) and in its own status index and status+type index, and no other;
  * - every entry of queue, active, done and the indexes points at a task in the matching state;
+ * - every attempt history (`t:<id>:h`) belongs to a task;
  * - no key under the queue's base is of an unknown kind.
  * It reads everything (SCAN/ZSCAN, never KEYS) and is meant for tests, the chaos and fuzz runs and
  * operators (`npm run check-queue`), not for the request path. Run it on a quiet queue: tasks that
@@ -51,10 +52,13 @@ export class QueueIntegrityChecker {
     const violations: IntegrityViolation[] = [];
     const tasks = new Map<string, { status: string; type: string }>();
     const zsets = new Map<string, Set<string>>();
+    const histories: string[] = [];
 
     for await (const key of this.scanKeys(`${k.base}*`)) {
       const rest = key.slice(k.base.length);
-      if (rest.startsWith('t:')) {
+      if (rest.startsWith('t:') && rest.endsWith(':h')) {
+        histories.push(rest.slice(2, -2));
+      } else if (rest.startsWith('t:')) {
         const [status, type] = await client.hmget(key, 'status', 'type');
         tasks.set(rest.slice(2), { status: status ?? '', type: type ?? '' });
       } else if (['queue', 'active', 'done'].includes(rest) || rest.startsWith('s:') || rest.startsWith('st:')) {
@@ -93,6 +97,9 @@ export class QueueIntegrityChecker {
           violations.push({ kind: 'index-mismatch', id, detail: `in ${name} but task is ${task.status}/${task.type}` });
         }
       }
+    }
+    for (const id of histories) {
+      if (!tasks.has(id)) violations.push({ kind: 'dangling-entry', id, detail: 'attempt history without a task' });
     }
     return { tasks: tasks.size, byStatus, violations: dedupe(violations) };
   }

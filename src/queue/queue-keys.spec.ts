@@ -40,7 +40,9 @@ describe('QueueKeys', () => {
       keys.done,
       keys.marker,
       keys.cancelChannel,
+      keys.eventsChannel,
       keys.task(id),
+      keys.history(id),
       ...TASK_STATUSES.map((s) => keys.byStatus(s)),
       ...TASK_STATUSES.map((s) => keys.byStatusAndType(s, 'sum')),
     ];
@@ -50,6 +52,11 @@ describe('QueueKeys', () => {
       expect(/\{([^}]*)\}/.exec(key)?.[1]).toBe('default');
     }
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it("names a task's attempt history after its hash (the ids are UUIDs: no id ends in ':h')", () => {
+    expect(keys.history(id)).toBe(`taskqueue:{default}:t:${id}:h`);
+    expect(keys.eventsChannel).toBe('taskqueue:{default}:events');
   });
 
   it('keeps per-status and per-status-and-type indexes apart', () => {

@@ -21,6 +21,11 @@ export class QueueKeys {
   readonly marker: string;
   /** Pub/sub channel carrying ids of running tasks that were deleted. */
   readonly cancelChannel: string;
+  /**
+   * Pub/sub channel carrying every state change of a task as `id|event|attempt` (published by the
+   * scripts, lua/lib/common.lua publish_event); API processes fan it out to waiting requests.
+   */
+  readonly eventsChannel: string;
 
   constructor(
     readonly prefix: string,
@@ -32,10 +37,16 @@ export class QueueKeys {
     this.done = `${this.base}done`;
     this.marker = `${this.base}marker`;
     this.cancelChannel = `${this.base}cancel`;
+    this.eventsChannel = `${this.base}events`;
   }
 
   task(id: string): string {
     return `${this.base}t:${id}`;
+  }
+
+  /** The task's last attempts (list, oldest first, capped); lua/lib/common.lua history_key. */
+  history(id: string): string {
+    return `${this.base}t:${id}:h`;
   }
 
   /** Listing index of one status; score = creation time (ms). */

@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/app-config.module';
 import { QueueIntegrityChecker } from './queue-integrity.checker';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
+import { TaskEventBus } from './task-event-bus';
 import { ExponentialBackoffStrategy } from './retry/exponential-backoff.strategy';
 import { RETRY_STRATEGY } from './retry/retry-strategy';
 
@@ -13,6 +14,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
   providers: [
     RedisConnections,
     QueueRepository,
+    TaskEventBus,
     {
       provide: RETRY_STRATEGY,
       inject: [APP_CONFIG],
@@ -20,7 +22,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
         new ExponentialBackoffStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs),
     },
   ],
-  exports: [QueueRepository, RETRY_STRATEGY],
+  exports: [QueueRepository, TaskEventBus, RETRY_STRATEGY],
 })
 export class QueueModule {
   /**

@@ -9,6 +9,7 @@ import {
   QueueUnavailableError,
   TaskNotFoundError,
 } from './queue-errors';
+import { AttemptRecord, parseAttemptEntry, storableWorkerId } from './attempt-history';
 import { QueueKeys } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { LIST_PAGE_MAX_BYTES } from './task-limits';
@@ -44,6 +45,22 @@ export interface Settlement {
   text: string;
   /** For 'retry': how long the task waits, counted from the write. */
   delayMs?: number;
+  /** For 'start': the worker slot running the attempt (`<host>-<pid>/<slot>`), kept in the task's history. */
+  workerId?: string;
+  /**
+   * For 'retry' and 'fail': the handler ran out of time (history outcome 'timeout'). When unset, the
+   * executor's error text (`timeout after N ms`) says so.
+   */
+  timedOut?: boolean;
+}
+
+const TIMEOUT_ERROR = /^timeout after \d+ ms$/;
+
+/** The 6th value of a settle group (settle.lua): the worker id of a start, 'timeout' for a timed-out end. */
+function settleDetail(s: Settlement): string {
+  if (s.mode === 'start') return storableWorkerId(s.workerId);
+  if (s.mode === 'retry' || s.mode === 'fail') return s.timedOut ?? TIMEOUT_ERROR.test(s.text) ? 'timeout' : '';
+  return '';
 }
 
 export type SettleResult = 'applied' | 'not-found' | 'lease-lost';
@@ -94,9 +111,12 @@ export class QueueRepository {
     return Number(checkScriptResult(result as number, tasks[0]?.id ?? ''));
   }
 
+  /** The task with its attempt history (oldest first), read in one snapshot. */
   async get(id: string): Promise<TaskRecord | undefined> {
-    const hash = await this.run(() => this.client.hgetall(this.keys.task(id)));
-    return parseTaskHash(id, hash);
+    const [pairs, entries] = (await this.run(() => this.client.getTask(this.keys.task(id), this.keys.history(id)))) as [string[], string[]];
+    const task = parseTaskHash(id, pairsToObject(pairs));
+    if (task) task.history = parseHistory(entries);
+    return task;
   }
 
   /**
@@ -166,8 +186,8 @@ export class QueueRepository {
   }
 
   /** The attempt's handler starts (started_at = Redis' now); until then an expired lease spends no retry. */
-  async start(lease: Lease): Promise<void> {
-    await this.settleOne({ lease, mode: 'start', text: '' });
+  async start(lease: Lease, workerId?: string): Promise<void> {
+    await this.settleOne({ lease, mode: 'start', text: '', workerId });
   }
 
   async complete(lease: Lease, result: string): Promise<void> {
@@ -197,7 +217,7 @@ export class QueueRepository {
   async settle(settlements: Settlement[]): Promise<SettleResult[]> {
     const k = this.keys;
     const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base];
-    for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0);
+    for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0, settleDetail(s));
     const codes = (await this.run(() => this.client.settle(...args))) as number[];
     return codes.map((code) =>
       code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied',
@@ -315,6 +335,15 @@ export class QueueRepository {
       throw new QueueUnavailableError(err);
     }
   }
+}
+
+function parseHistory(entries: string[]): AttemptRecord[] {
+  const history: AttemptRecord[] = [];
+  for (const entry of entries) {
+    const record = parseAttemptEntry(entry);
+    if (record) history.push(record);
+  }
+  return history;
 }
 
 function pairsToObject(pairs: string[]): Record<string, string> {

@@ -17,11 +17,13 @@ const QUIT_WAIT_MS = 1000;
 
 /**
  * Owns every Redis connection of the process; the rest of the code talks to Redis through
- * QueueRepository only. Three connections, because their traffic must not share a socket:
+ * QueueRepository and TaskEventBus only. Up to four connections, because their traffic must not share a socket:
  * - `commands`: scripts and reads; fails fast (no offline queue) so a request gets 503, not a hang,
  *   and a command that failed is never silently sent later (no ghost task behind a 503);
  * - `blocking`: BZPOPMIN of idle workers, which would stall any other command on its socket;
- * - `subscriber`: the cancel channel (a subscribed connection can issue nothing else).
+ * - `subscriber`: the cancel channel (a subscribed connection can issue nothing else);
+ * - `events`: the task events channel, in API processes while requests wait for tasks (TaskEventBus);
+ *   apart from `subscriber` so that subscribing and unsubscribing it never touches cancel delivery.
  * Closed in onApplicationShutdown, the last phase, after workers have saved their results.
  */
 @Injectable()
@@ -29,6 +31,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly commands: CommandClient;
   private blockingClient?: Redis;
   private subscriberClient?: Redis;
+  private eventsClient?: Redis;
   private readonly outageReporter = new RateLimitedReporter(30_000);
   private failing = false;
   private closing = false;
@@ -95,6 +98,12 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return this.subscriberClient;
   }
 
+  /** Subscriber for task events; like `subscriber`, it waits for Redis however long it is away. */
+  get events(): Redis {
+    this.eventsClient ??= this.create('events', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    return this.eventsClient;
+  }
+
   /** Interrupts a blocked BZPOPMIN (shutdown): the connection is dropped, not reconnected. */
   closeBlocking(): void {
     this.blockingClient?.disconnect(false);
@@ -133,6 +142,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     this.closing = true;
     this.closeBlocking();
     this.subscriberClient?.disconnect(false);
+    this.eventsClient?.disconnect(false);
     if (this.commands.status === 'ready') {
       await settlesWithin(this.commands.quit(), Math.min(QUIT_WAIT_MS, this.config.redis.commandTimeoutMs));
     }

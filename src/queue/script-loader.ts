@@ -11,6 +11,7 @@ export const SCRIPTS = {
   recover: { file: 'recover.lua', keys: 4 },
   delete: { file: 'delete.lua', keys: 4 },
   purgeExpired: { file: 'purge-expired.lua', keys: 1 },
+  getTask: { file: 'get-task.lua', keys: 2 },
   /** Variable number of index keys: the caller passes numkeys first. */
   list: { file: 'list.lua', keys: undefined },
 } as const;

@@ -1,3 +1,5 @@
+import type { AttemptRecord } from './attempt-history';
+
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
@@ -19,6 +21,8 @@ export interface TaskRecord {
   runAt?: number;
   startedAt?: number;
   completedAt?: number;
+  /** The last attempts, oldest first (HISTORY_MAX at most); read by QueueRepository.get only, not by list. */
+  history?: AttemptRecord[];
 }
 
 /** What a worker receives when it leases a task. `token` fences every write about this attempt. */

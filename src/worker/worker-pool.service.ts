@@ -197,7 +197,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     held.controller = controller;
     held.startedAt = this.clock.now();
     // Recorded so that a lease recovered from a task that never started costs no retry.
-    void this.writer.write({ lease: task, mode: 'start', text: '' }).then((written) => {
+    void this.writer.write({ lease: task, mode: 'start', text: '', workerId }).then((written) => {
       if (written === 'not-found') controller.abort('deleted' satisfies AbortReason);
       else if (written === 'lease-lost') controller.abort('lease-lost' satisfies AbortReason);
     });

@@ -146,7 +146,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
 
       const after = await q.hash(t.id);
       expectWithin(after.started_at, window);
-      expect(after).toEqual({ ...before, started_at: after.started_at, started: String(t.token) });
+      expect(after).toEqual({ ...before, started_at: after.started_at, started: String(t.token), worker: '' });
       expect(await q.score(q.keys.active, t.id)).toBe(deadline);
       expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'email', 'processing'));
     });
@@ -182,6 +182,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         max_retry: '2',
         attempts: '1',
         started: '1',
+        worker: '',
         created_at: createdAt,
         started_at: startedAt,
         updated_at: h.completed_at,
@@ -214,6 +215,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         max_retry: '2',
         attempts: '1',
         started: '1',
+        worker: '',
         error: 'boom',
         run_at: String(Number(h.updated_at) + 5000),
         created_at: createdAt,

@@ -7,18 +7,21 @@
   ARGV[2] -> id
   ARGV[3] -> cancel channel
   Returns: 1, or ERR_NOT_FOUND.
+  The attempt history (t:<id>:h) goes with the task, and 'deleted' is published on the events
+  channel so that requests waiting for the task answer 404 at once.
   A running task's worker hears of it on the cancel channel and aborts its handler; were the message
   missed, its next heartbeat or its completion finds the task gone (fencing), so it never comes back.
 ]]
 --- @include "common"
 
 local id = ARGV[2]
-local f = redis.call('HMGET', KEYS[1], 'status', 'type')
+local f = redis.call('HMGET', KEYS[1], 'status', 'type', 'attempts')
 if not f[1] then return ERR_NOT_FOUND end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], history_key(ARGV[1], id))
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZREM', KEYS[3], id)
 redis.call('ZREM', KEYS[4], id)
 index_remove(ARGV[1], id, f[2], f[1])
 if f[1] == 'processing' then redis.call('PUBLISH', ARGV[3], id) end
+publish_event(ARGV[1], id, 'deleted', f[3])
 return 1

@@ -5,6 +5,7 @@
   ARGV[3] -> max number of tasks to remove in this call
   Returns: number of done entries handled (tasks removed, plus stray entries dropped), so a caller
     that gets `limit` back knows more may be due.
+  A task goes with its attempt history (t:<id>:h).
   Only finished (completed/failed) tasks are removed: a done entry whose task is gone or not finished
   is stray and only the entry is dropped; an unfinished task is never deleted by retention.
 ]]
@@ -18,7 +19,7 @@ for _, id in ipairs(ids) do
   local f = redis.call('HMGET', key, 'status', 'type')
   if f[1] == 'completed' or f[1] == 'failed' then
     index_remove(base, id, f[2], f[1])
-    redis.call('DEL', key)
+    redis.call('DEL', key, history_key(base, id))
   end
   redis.call('ZREM', KEYS[1], id)
 end

@@ -15,6 +15,8 @@
   back to pending at once, queued at its creation time, and `stalls` counts it; the stall that would
   exceed the max fails the task ("lease expired <n> times before the task started: worker lost"), so a
   task that kills its worker before it starts cannot loop forever.
+  Every recovered attempt (not a dropped entry) is appended to the task's history as 'lost' (with the
+  start time and worker of a started attempt) and its new state is published (publish_event).
   Returns: flat list of id, outcome ('retry' | 'failed' | 'stalled' | 'dropped'), retries spent after it.
 ]]
 --- @include "common"
@@ -26,7 +28,8 @@ local out = {}
 local wake = false
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
-  local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry', 'attempts', 'started', 'stalls')
+  local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry', 'attempts', 'started', 'stalls',
+    'started_at', 'worker')
   local retries = tonumber(f[4])
   if f[1] ~= 'processing' then
     -- A lease entry without a running task behind it: drop the entry, the task is elsewhere or gone.
@@ -36,21 +39,29 @@ for _, id in ipairs(ids) do
     local stalls = (tonumber(f[8]) or 0) + 1
     redis.call('HSET', key, 'stalls', stalls)
     if stalls > max_stalls then
-      finish(base, key, id, f[2], f[3], 'failed',
-        'lease expired ' .. stalls .. ' times before the task started: worker lost', now, KEYS[1], KEYS[3])
+      local lost = 'lease expired ' .. stalls .. ' times before the task started: worker lost'
+      finish(base, key, id, f[2], f[3], 'failed', lost, now, KEYS[1], KEYS[3])
+      history_add(base, id, f[6], 'lost', nil, now, nil, lost)
+      publish_event(base, id, 'failed', f[6])
       out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
     else
       requeue(base, key, id, f[2], f[3], now, KEYS[2], KEYS[1])
+      history_add(base, id, f[6], 'lost', nil, now, nil, 'lease expired before the task started')
+      publish_event(base, id, 'pending', f[6])
       out[#out + 1] = id; out[#out + 1] = 'stalled'; out[#out + 1] = retries
       wake = true
     end
   elseif retries < tonumber(f[5]) then
     local delay = tonumber(ARGV[5 + retries] or ARGV[#ARGV])
     schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, KEYS[2], KEYS[1])
+    history_add(base, id, f[6], 'lost', f[9], now, f[10], err)
+    publish_event(base, id, 'retrying', f[6])
     out[#out + 1] = id; out[#out + 1] = 'retry'; out[#out + 1] = retries + 1
     wake = true
   else
     finish(base, key, id, f[2], f[3], 'failed', err, now, KEYS[1], KEYS[3])
+    history_add(base, id, f[6], 'lost', f[9], now, f[10], err)
+    publish_event(base, id, 'failed', f[6])
     out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
   end
 end

@@ -4,12 +4,17 @@
   KEYS[3] -> done zset (score = finish time, drives retention)
   KEYS[4] -> wake-up marker zset
   ARGV[1] -> key base of the queue
-  ARGV[2..] -> groups of 5: id, token, mode, text, delay_ms
-    mode 'start':    the handler starts: started_at = now, started = token (the task stays processing)
+  ARGV[2..] -> groups of 6: id, token, mode, text, delay_ms, detail
+    mode 'start':    the handler starts: started_at = now, started = token, worker = detail (the worker
+                     slot running it, kept for the attempt history; the task stays processing)
     mode 'complete': processing -> completed, text = result
     mode 'retry':    processing -> pending until now + delay_ms (run_at), spends a retry, text = error
     mode 'fail':     processing -> failed, text = error
     mode 'requeue':  processing -> pending at once, no retry spent (shutdown, prefetch handed back)
+    detail of 'retry' and 'fail': 'timeout' when the handler ran out of time (history outcome 'timeout').
+  Every mode but a repeated 'start' publishes the task's event (publish_event) and every mode but
+  'start' appends the ended attempt to the task's history (history_add): completed | retry | failed |
+  timeout | requeued.
   Time: Redis' clock (TIME), one reading for the whole call.
   Returns: one code per group, in order: 1 (applied), or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the
     lease was recovered or re-leased: this worker's write is discarded and the task is not touched).
@@ -39,24 +44,37 @@ local base = ARGV[1]
 local now = redis_now()
 local codes = {}
 local wake = false
-for i = 2, #ARGV, 5 do
+for i = 2, #ARGV, 6 do
   local id, token, mode, text = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = task_key(base, id)
-  local rc, task_type, created, started = check_lease(key, token)
+  local rc, task_type, created, started, started_at, worker = check_lease(key, token)
   if rc == 0 then
+    -- The start time and worker of this attempt, for its history entry (none if it never started).
+    if started ~= token then started_at, worker = nil, nil end
     if mode == 'start' then
       -- Idempotent: a repeated start keeps the first start time.
-      if started ~= token then redis.call('HSET', key, 'started_at', now, 'started', token) end
+      if started ~= token then
+        redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5])
+        publish_event(base, id, 'processing', token)
+      end
     elseif mode == 'complete' then
       finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
+      history_add(base, id, token, 'completed', started_at, now, worker, nil)
+      publish_event(base, id, 'completed', token)
     elseif mode == 'retry' then
       -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
       schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), KEYS[2], KEYS[1])
+      history_add(base, id, token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', started_at, now, worker, text)
+      publish_event(base, id, 'retrying', token)
       wake = true
     elseif mode == 'fail' then
       finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3])
+      history_add(base, id, token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', started_at, now, worker, text)
+      publish_event(base, id, 'failed', token)
     else
       requeue(base, key, id, task_type, created, now, KEYS[2], KEYS[1])
+      history_add(base, id, token, 'requeued', started_at, now, worker, nil)
+      publish_event(base, id, 'pending', token)
       wake = true
     end
     rc = 1

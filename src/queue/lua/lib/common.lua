@@ -43,13 +43,14 @@ end
 
 -- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
 -- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
--- Returns 0, the task's type, creation time and `started` (the token of the attempt whose handler
--- started, if any) when the lease is held, else an error code.
+-- Returns 0, the task's type, creation time, `started` (the token of the attempt whose handler
+-- started, if any), `started_at` and `worker` (both of that started attempt) when the lease is held,
+-- else an error code.
 local function check_lease(key, token)
-  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started')
+  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'started_at', 'worker')
   if not f[1] then return ERR_NOT_FOUND end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
-  return 0, f[3], f[4], f[5]
+  return 0, f[3], f[4], f[5], f[6], f[7]
 end
 
 -- processing -> pending, waiting in the queue zset until run_at; spends one retry. The caller sets
@@ -78,4 +79,42 @@ local function requeue(base, key, id, task_type, created, now, queue_key, active
   redis.call('ZREM', active_key, id)
   redis.call('ZADD', queue_key, created, id)
   index_move(base, id, task_type, 'processing', 'pending', created)
+end
+
+-- ---- Task events and attempt history (GET /tasks/{id}?wait, /events, `history`) ----
+
+-- Every state change of a task is published as `id|event|attempt` on the queue's events channel
+-- (QueueKeys.events): event is pending | processing | retrying | completed | failed | deleted. One
+-- PUBLISH per transition, a few dozen bytes; API processes re-read the task to build what they send.
+local function publish_event(base, id, event, attempt)
+  redis.call('PUBLISH', base .. 'events', id .. '|' .. event .. '|' .. (attempt or ''))
+end
+
+-- The last HISTORY_MAX ended attempts of a task, oldest first, in the list `t:<id>:h` (same hash tag;
+-- removed with the task). Error text in an entry is cut at HISTORY_ERROR_MAX bytes.
+local HISTORY_MAX = 10
+local HISTORY_ERROR_MAX = 1024
+
+local function history_key(base, id) return base .. 't:' .. id .. ':h' end
+
+-- The first n bytes of s, cut back to a UTF-8 character boundary (never half a character).
+local function utf8_prefix(s, n)
+  if #s <= n then return s end
+  local cut = n
+  while cut > 0 do
+    local b = string.byte(s, cut + 1)
+    if b < 128 or b >= 192 then break end
+    cut = cut - 1
+  end
+  return string.sub(s, 1, cut)
+end
+
+-- Appends one ended attempt as `attempt|outcome|started_at|ended_at|worker|error`; started_at and
+-- worker are empty when the attempt's handler never started, error is last (it may hold any byte).
+-- outcome: completed | failed | retry | timeout | lost | requeued.
+local function history_add(base, id, attempt, outcome, started_at, ended_at, worker, err)
+  local key = history_key(base, id)
+  local n = redis.call('RPUSH', key, attempt .. '|' .. outcome .. '|' .. (started_at or '') .. '|' .. ended_at
+    .. '|' .. (worker or '') .. '|' .. utf8_prefix(err or '', HISTORY_ERROR_MAX))
+  if n > HISTORY_MAX then redis.call('LTRIM', key, -HISTORY_MAX, -1) end
 end

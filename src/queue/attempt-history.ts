@@ -1,0 +1,61 @@
+/**
+ * How one attempt of a task ended, as kept in its history (lua/lib/common.lua history_add):
+ * - completed: the handler returned; the task is completed.
+ * - retry: the handler failed (threw or was rejected) and a retry was scheduled.
+ * - failed: the handler failed and no retry was left (or it threw NonRetryableError); the task failed.
+ * - timeout: the handler ran past its time limit; retried or failed like any failure (see the task's status).
+ * - lost: the lease expired (the worker died, froze or lost Redis) and the recoverer ended the attempt:
+ *   retried with backoff if the handler had started, back to pending without spending a retry if not.
+ * - requeued: handed back without spending a retry (shutdown, or leased but never started by a stopping worker).
+ */
+export const ATTEMPT_OUTCOMES = ['completed', 'retry', 'failed', 'timeout', 'lost', 'requeued'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** Most attempts a task's history keeps (the newest); mirrors HISTORY_MAX in lua/lib/common.lua. */
+export const HISTORY_MAX = 10;
+/** Most bytes of error text an entry keeps; mirrors HISTORY_ERROR_MAX in lua/lib/common.lua. */
+export const HISTORY_ERROR_MAX_BYTES = 1024;
+
+/** One ended attempt, times in epoch ms (Redis' clock). */
+export interface AttemptRecord {
+  /** The attempt number (the lease token), as in the task's `attempts`. */
+  attempt: number;
+  outcome: AttemptOutcome;
+  /** Undefined when the attempt's handler never started (leased, then handed back or lost). */
+  startedAt?: number;
+  endedAt: number;
+  /** The worker slot that ran it (`<host>-<pid>/<slot>`); undefined when the handler never started. */
+  workerId?: string;
+  error?: string;
+}
+
+/**
+ * Parses one stored entry, `attempt|outcome|started_at|ended_at|worker|error`: the first five fields
+ * hold no `|` (numbers, an outcome name, a worker id from a host name), the error is the rest.
+ */
+export function parseAttemptEntry(entry: string): AttemptRecord | undefined {
+  const fields: string[] = [];
+  let from = 0;
+  for (let i = 0; i < 5; i += 1) {
+    const bar = entry.indexOf('|', from);
+    if (bar < 0) return undefined;
+    fields.push(entry.slice(from, bar));
+    from = bar + 1;
+  }
+  const [attempt, outcome, startedAt, endedAt, workerId] = fields;
+  if (!(ATTEMPT_OUTCOMES as readonly string[]).includes(outcome)) return undefined;
+  const error = entry.slice(from);
+  return {
+    attempt: Number(attempt),
+    outcome: outcome as AttemptOutcome,
+    startedAt: startedAt === '' ? undefined : Number(startedAt),
+    endedAt: Number(endedAt),
+    workerId: workerId === '' ? undefined : workerId,
+    error: error === '' ? undefined : error,
+  };
+}
+
+/** A worker id as stored: `|` separates the fields of an entry, so it may not appear in one. */
+export function storableWorkerId(workerId: string | undefined): string {
+  return (workerId ?? '').replace(/\|/g, '_');
+}

@@ -1,0 +1,268 @@
+import type Redis from 'ioredis';
+import { parseAttemptEntry } from '../../src/queue/attempt-history';
+import { QueueIntegrityChecker } from '../../src/queue/queue-integrity.checker';
+import { LeaseLostError } from '../../src/queue/queue-errors';
+import { LeasedTask } from '../../src/queue/task.model';
+import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
+
+const LOST = 'lease expired: worker lost';
+const WORKER = 'host-a-123/2';
+
+/**
+ * What the scripts publish on the events channel (`id|event|attempt`, one message per transition) and
+ * what they keep in a task's attempt history (`t:<id>:h`), against a real Redis.
+ */
+describe('task events and attempt history (settle, recover, delete, purge-expired)', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  /** A queue and a subscriber to its events channel. */
+  async function setup(): Promise<{ q: QueueFixture; heard: () => Promise<string[]> }> {
+    const q = harness.queue();
+    const sub: Redis = harness.client();
+    const messages: string[] = [];
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === q.keys.eventsChannel) messages.push(message);
+    });
+    await sub.subscribe(q.keys.eventsChannel);
+    // A PING on the subscriber is answered after every message published before it was sent.
+    const heard = async () => {
+      await sub.ping();
+      return messages.splice(0, messages.length);
+    };
+    return { q, heard };
+  }
+
+  async function lease(q: QueueFixture, id: string, maxRetry = 3): Promise<LeasedTask> {
+    await q.repo.enqueue([newTask({ id, type: 'job', maxRetry })]);
+    const [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    expect(t.id).toBe(id);
+    return t;
+  }
+
+  const history = async (q: QueueFixture, id: string) => (await q.history(id)).map((e) => parseAttemptEntry(e));
+
+  it('start publishes processing once and keeps the worker id; complete records a completed attempt', async () => {
+    const { q, heard } = await setup();
+    const t = await lease(q, 'a');
+    expect(await heard()).toEqual([]); // leasing is not a transition clients see
+
+    await q.repo.start(t, WORKER);
+    await q.repo.start(t, WORKER);
+    expect(await heard()).toEqual(['a|processing|1']);
+    const { started_at: startedAt, worker } = await q.hash('a');
+    expect(worker).toBe(WORKER);
+
+    await q.repo.complete(t, 'ok');
+    expect(await heard()).toEqual(['a|completed|1']);
+    const { completed_at: endedAt } = await q.hash('a');
+    expect(await q.history('a')).toEqual([`1|completed|${startedAt}|${endedAt}|${WORKER}|`]);
+    expect((await q.repo.get('a'))?.history).toEqual([
+      { attempt: 1, outcome: 'completed', startedAt: Number(startedAt), endedAt: Number(endedAt), workerId: WORKER, error: undefined },
+    ]);
+  });
+
+  it('retry, then fail: one entry per attempt with its error, worker and times; retrying and failed published', async () => {
+    const { q, heard } = await setup();
+    const first = await lease(q, 'b', 1);
+    await q.repo.start(first, 'w/1');
+    await q.repo.retry(first, 'boom 1', 0);
+    const afterRetry = await q.hash('b');
+    const [second] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(second, 'w/2');
+    await q.repo.fail(second, 'boom 2');
+    const afterFail = await q.hash('b');
+
+    expect(await heard()).toEqual(['b|processing|1', 'b|retrying|1', 'b|processing|2', 'b|failed|2']);
+    expect(await history(q, 'b')).toEqual([
+      { attempt: 1, outcome: 'retry', startedAt: expect.any(Number), endedAt: Number(afterRetry.updated_at), workerId: 'w/1', error: 'boom 1' },
+      { attempt: 2, outcome: 'failed', startedAt: Number(afterFail.started_at), endedAt: Number(afterFail.completed_at), workerId: 'w/2', error: 'boom 2' },
+    ]);
+  });
+
+  it.each([
+    { how: "the executor's error text", text: 'timeout after 300 ms', timedOut: undefined },
+    { how: 'the timedOut flag', text: 'handler gave up', timedOut: true },
+  ])('a timed-out attempt is recorded as timeout (recognised by $how), retried or failed', async ({ text, timedOut }) => {
+    const { q } = await setup();
+    const first = await lease(q, 'c', 1);
+    await q.repo.start(first, 'w/1');
+    await q.repo.settle([{ lease: first, mode: 'retry', text, delayMs: 0, timedOut }]);
+    const [second] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(second, 'w/1');
+    await q.repo.settle([{ lease: second, mode: 'fail', text, timedOut }]);
+
+    expect((await history(q, 'c')).map((e) => [e?.attempt, e?.outcome, e?.error])).toEqual([
+      [1, 'timeout', text],
+      [2, 'timeout', text],
+    ]);
+    expect((await q.hash('c')).status).toBe('failed');
+  });
+
+  it('an error that merely mentions a timeout is a plain failure', async () => {
+    const { q } = await setup();
+    const t = await lease(q, 'd', 0);
+    await q.repo.start(t, 'w/1');
+    await q.repo.fail(t, 'upstream said: timeout after 300 ms, giving up');
+    expect((await history(q, 'd'))[0]?.outcome).toBe('failed');
+  });
+
+  it('requeue of a task that never started: requeued, without start time or worker; pending published', async () => {
+    const { q, heard } = await setup();
+    const t = await lease(q, 'e');
+    await q.repo.requeue(t);
+    const h = await q.hash('e');
+    expect(await heard()).toEqual(['e|pending|1']);
+    expect(await q.history('e')).toEqual([`1|requeued||${h.updated_at}||`]);
+  });
+
+  it('requeue of a started attempt (shutdown) keeps its start time and worker', async () => {
+    const { q } = await setup();
+    const t = await lease(q, 'f');
+    await q.repo.start(t, 'w/3');
+    const { started_at: startedAt } = await q.hash('f');
+    await q.repo.requeue(t);
+    expect(await history(q, 'f')).toEqual([
+      { attempt: 1, outcome: 'requeued', startedAt: Number(startedAt), endedAt: expect.any(Number), workerId: 'w/3', error: undefined },
+    ]);
+  });
+
+  describe('recover.lua writes lost attempts', () => {
+    it('a started attempt whose lease expired: lost with its worker and start time, then retrying published', async () => {
+      const { q, heard } = await setup();
+      const t = await lease(q, 'g', 1);
+      await q.repo.start(t, WORKER);
+      const { started_at: startedAt } = await q.hash('g');
+      await heard();
+      await q.expire('g');
+      expect(await q.repo.recoverExpired(10, LOST, [0], 5)).toEqual([{ id: 'g', outcome: 'retry', retries: 1 }]);
+      const h = await q.hash('g');
+      expect(await heard()).toEqual(['g|retrying|1']);
+      expect(await q.history('g')).toEqual([`1|lost|${startedAt}|${h.updated_at}|${WORKER}|${LOST}`]);
+
+      // Its last retry lost as well: failed.
+      const [again] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+      await q.repo.start(again, 'w/9');
+      await heard();
+      await q.expire('g');
+      expect(await q.repo.recoverExpired(10, LOST, [0], 5)).toEqual([{ id: 'g', outcome: 'failed', retries: 1 }]);
+      expect(await heard()).toEqual(['g|failed|2']);
+      expect((await history(q, 'g')).map((e) => [e?.attempt, e?.outcome, e?.workerId])).toEqual([
+        [1, 'lost', WORKER],
+        [2, 'lost', 'w/9'],
+      ]);
+    });
+
+    it('an attempt that never started (stalled): lost without worker or start time, pending published; too many stalls: failed', async () => {
+      const { q, heard } = await setup();
+      // A started first attempt leaves started_at/worker behind: they must not be taken for the stalled one's.
+      const first = await lease(q, 'h', 1);
+      await q.repo.start(first, 'w/1');
+      await q.repo.retry(first, 'boom', 0);
+      const [stalled] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+      expect(stalled.token).toBe(2);
+      await heard();
+      await q.expire('h');
+      expect(await q.repo.recoverExpired(10, LOST, [0], 1)).toEqual([{ id: 'h', outcome: 'stalled', retries: 1 }]);
+      expect(await heard()).toEqual(['h|pending|2']);
+      const entries = await history(q, 'h');
+      expect(entries[1]).toEqual({
+        attempt: 2,
+        outcome: 'lost',
+        startedAt: undefined,
+        endedAt: expect.any(Number),
+        workerId: undefined,
+        error: 'lease expired before the task started',
+      });
+
+      await q.repo.fetch(1, LEASE_MS);
+      await q.expire('h');
+      expect(await q.repo.recoverExpired(10, LOST, [0], 1)).toEqual([{ id: 'h', outcome: 'failed', retries: 1 }]);
+      expect(await heard()).toEqual(['h|failed|3']);
+      expect((await history(q, 'h'))[2]).toMatchObject({ attempt: 3, outcome: 'lost', error: 'lease expired 2 times before the task started: worker lost' });
+    });
+
+    it('the worker of a recovered attempt cannot add to the history afterwards (fencing)', async () => {
+      const { q, heard } = await setup();
+      const t = await lease(q, 'i', 0);
+      await q.repo.start(t, WORKER);
+      await q.expire('i');
+      await q.repo.recoverExpired(10, LOST, [0], 5);
+      await heard();
+      await expect(q.repo.complete(t, 'late')).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await heard()).toEqual([]);
+      expect((await history(q, 'i')).map((e) => e?.outcome)).toEqual(['lost']);
+    });
+  });
+
+  it('keeps the last 10 attempts, oldest first', async () => {
+    const { q } = await setup();
+    let t = await lease(q, 'j', 25);
+    for (let i = 1; i <= 12; i += 1) {
+      await q.repo.start(t, `w/${i}`);
+      await q.repo.retry(t, `error ${i}`, 0);
+      [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    }
+    const entries = await history(q, 'j');
+    expect(entries.map((e) => e?.attempt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(entries.map((e) => e?.error)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => `error ${n}`));
+  });
+
+  it('cuts a long error at 1 KiB in the history, never inside a UTF-8 character; the task keeps it whole', async () => {
+    const { q } = await setup();
+    const t = await lease(q, 'k', 0);
+    await q.repo.start(t, 'w/1');
+    const error = `x${'€'.repeat(600)}`; // 1 + 1800 bytes: 1024 falls inside a 3-byte character
+    await q.repo.fail(t, error);
+    const [entry] = await history(q, 'k');
+    expect(entry?.error).toBe(`x${'€'.repeat(341)}`); // 1 + 1023 bytes
+    expect((await q.hash('k')).error).toBe(error);
+  });
+
+  it('a repeated settle (its reply was lost) adds no second entry and publishes nothing again', async () => {
+    const { q, heard } = await setup();
+    const t = await lease(q, 'l');
+    await q.repo.start(t, 'w/1');
+    await q.repo.complete(t, 'ok');
+    await heard();
+    expect(await q.repo.settle([{ lease: t, mode: 'complete', text: 'ok' }])).toEqual(['applied']);
+    expect(await heard()).toEqual([]);
+    expect(await q.history('l')).toHaveLength(1);
+  });
+
+  it('delete removes the history with the task and publishes deleted', async () => {
+    const { q, heard } = await setup();
+    const t = await lease(q, 'm');
+    await q.repo.start(t, 'w/1');
+    await q.repo.retry(t, 'boom', 60_000);
+    await heard();
+    await q.repo.delete('m');
+    expect(await heard()).toEqual(['m|deleted|1']);
+    expect(await q.redis.exists(q.keys.history('m'), q.keys.task('m'))).toBe(0);
+    expect((await q.allKeys()).filter((k) => k.startsWith('t:'))).toEqual([]);
+  });
+
+  it('purge-expired removes the history with the finished task', async () => {
+    const { q } = await setup();
+    const t = await lease(q, 'n');
+    await q.repo.start(t, 'w/1');
+    await q.repo.complete(t, 'ok');
+    expect(await q.history('n')).toHaveLength(1);
+    expect(await q.repo.purgeExpired(0, 100)).toBe(1);
+    expect(await q.redis.exists(q.keys.history('n'), q.keys.task('n'))).toBe(0);
+    expect((await q.allKeys()).filter((k) => k.startsWith('t:'))).toEqual([]);
+  });
+
+  it('the integrity checker accepts histories of tasks and names one without a task', async () => {
+    const { q } = await setup();
+    const t = await lease(q, 'o');
+    await q.repo.start(t, 'w/1');
+    await q.repo.complete(t, 'ok');
+    const checker = new QueueIntegrityChecker(harness.connections, q.repo);
+    expect((await checker.check()).violations).toEqual([]);
+
+    await q.redis.rpush(q.keys.history('ghost'), '1|lost||1||');
+    expect((await checker.check()).violations).toEqual([{ kind: 'dangling-entry', id: 'ghost', detail: 'attempt history without a task' }]);
+  });
+});
