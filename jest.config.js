@@ -22,6 +22,7 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/tools/jest/e2e-timeout.js'],
       transform: { '^.+\\.ts$': tsJest },
     },
   ],

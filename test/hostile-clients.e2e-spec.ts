@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
@@ -12,14 +13,22 @@ import { delay } from './support/wait';
  */
 const HEADERS_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 2000;
-/** Node sweeps for expired requests once a second (configureHttpServer), so a cut-off may lag by that much. */
-const SWEEP_MS = 1000;
+/**
+ * How long this suite waits for the server to cut off a connection before it gives up and closes it
+ * itself: far above the server's timeouts (plus Node's once-a-second sweep), so only a server that
+ * never cuts off is caught, however busy the machine. How long the cut-offs took is printed.
+ */
+const GUARD_MS = 10_000;
+/** "Answered, not hung": a bound to stop waiting, not a latency target. */
+const HANG_MS = 10_000;
 
 interface RawResult {
   /** Everything the server sent. */
   text: string;
-  /** ms from connect to the server closing the connection. */
+  /** ms from connect to the connection closing. */
   closedAfterMs: number;
+  /** Whether the server closed the connection, or this suite's guard after GUARD_MS. */
+  closedBy: 'server' | 'guard';
 }
 
 /** Opens a raw connection and resolves once it is closed (by the server, or after `maxMs` by us). */
@@ -28,15 +37,26 @@ function rawConnection(port: number, maxMs: number, onConnect: (s: net.Socket) =
     const started = Date.now();
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
-    const guard = setTimeout(() => socket.destroy(), maxMs);
+    let closedBy: RawResult['closedBy'] = 'server';
+    const guard = setTimeout(() => {
+      closedBy = 'guard';
+      socket.destroy();
+    }, maxMs);
     socket.on('connect', () => onConnect(socket));
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(guard);
-      resolve({ text, closedAfterMs: Date.now() - started, socket });
+      resolve({ text, closedAfterMs: Date.now() - started, closedBy, socket });
     });
   });
+}
+
+const CLK_TCK = 100;
+/** CPU seconds (user + system) a process has used so far, from /proc: work done, whatever the load. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 /**
@@ -44,7 +64,7 @@ function rawConnection(port: number, maxMs: number, onConnect: (s: net.Socket) =
  * `Connection: close`, or are refused). The client does not half-close: Node's server answers a FIN
  * by closing at once, dropping answers still being computed.
  */
-const rawRequest = (port: number, bytes: string | Buffer, maxMs = 5000) => rawConnection(port, maxMs, (s) => s.write(bytes));
+const rawRequest = (port: number, bytes: string | Buffer, maxMs = GUARD_MS) => rawConnection(port, maxMs, (s) => s.write(bytes));
 
 const statusOf = (text: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
 const bodyOf = (text: string): unknown => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
@@ -91,7 +111,7 @@ describe('hostile clients (real process, loopback)', () => {
     expect(svc.child.exitCode).toBeNull();
   };
   const postJson = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(HANG_MS) });
 
   describe('size limits', () => {
     it('a body over BODY_LIMIT gets 413 JSON, declared by Content-Length or streamed chunked', async () => {
@@ -121,13 +141,15 @@ describe('hostile clients (real process, loopback)', () => {
       await expectHealthy();
     });
 
-    it('a gzip bomb (16 kB that inflates to 16 MB) gets 413 quickly; a body that does not decompress gets 400', async () => {
+    it('a gzip bomb (16 kB that inflates to 16 MB) gets 413 (not a hang, not a crash); a body that does not decompress gets 400', async () => {
       const bomb = gzipSync(Buffer.from(`{"type":"echo","payload":"${'0'.repeat(16 * 1024 * 1024)}"}`));
       expect(bomb.length).toBeLessThan(32 * 1024);
+      const cpuBefore = cpuSeconds(svc.child.pid!);
       const [res, ms] = await timed(() => postJson('/tasks', bomb, { 'content-encoding': 'gzip' }));
+      const cpu = cpuSeconds(svc.child.pid!) - cpuBefore;
       expect(res.status).toBe(413);
       expect(await res.json()).toMatchObject({ statusCode: 413 });
-      expect(ms).toBeLessThan(2000);
+      process.stdout.write(`gzip bomb: 413 in ${ms} ms, ${cpu.toFixed(2)} CPU-s of the service\n`);
 
       // Regression (fuzz): zlib errors were a 500.
       for (const encoding of ['gzip', 'deflate', 'br']) {
@@ -158,17 +180,22 @@ describe('hostile clients (real process, loopback)', () => {
       const deepField = await postJson('/tasks', `{"type":"echo","payload":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`);
       expect(deepField.status).toBe(400);
 
-      // 1 MB of keys used to block the event loop for ~5 s (quadratic copy in class-transformer).
+      // 1 MB of keys used to block the event loop for ~5 s (quadratic copy in class-transformer). The
+      // service's CPU time for the request is the measure: it counts the work, not the machine's load.
+      // Linear handling costs a few tenths of a second; the quadratic copy cost seconds.
       const keys = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',');
       for (const body of [`{"type":"echo",${keys(90_000)}}`, `{"type":"echo","payload":{${keys(90_000)}}}`]) {
-        const slow = postJson('/tasks', body);
+        const cpuBefore = cpuSeconds(svc.child.pid!);
+        const sent = Date.now();
+        const slow = postJson('/tasks', body).then((r) => [r, Date.now() - sent] as const);
         await delay(20);
-        const [health, healthMs] = await timed(() => fetch(url('/health/live')));
-        const [res, ms] = await timed(() => slow);
+        const [health, healthMs] = await timed(() => fetch(url('/health/live'), { signal: AbortSignal.timeout(HANG_MS) }));
+        const [res, ms] = await slow;
+        const cpu = cpuSeconds(svc.child.pid!) - cpuBefore;
         expect(res.status).toBe(400);
         expect(health.status).toBe(200);
-        expect(ms).toBeLessThan(1500);
-        expect(healthMs).toBeLessThan(1500);
+        process.stdout.write(`1 MB of keys: 400 in ${ms} ms, ${cpu.toFixed(2)} CPU-s of the service; /health/live meanwhile ${healthMs} ms\n`);
+        expect(cpu).toBeLessThan(2);
       }
 
       // The batch route matches case-insensitively and with a trailing slash: its body check must too.
@@ -188,9 +215,15 @@ describe('hostile clients (real process, loopback)', () => {
     it(`slow-loris: headers sent a byte at a time are cut off after HTTP_HEADERS_TIMEOUT_MS (${HEADERS_TIMEOUT_MS} ms), and other clients are served meanwhile`, async () => {
       const LORIS = 50;
       const trickle = `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(1000)}`;
+      let connected = 0;
+      let closed = 0;
+      let allConnected!: () => void;
+      const whenAllConnected = new Promise<void>((resolve) => (allConnected = resolve));
       const lorises = Array.from({ length: LORIS }, () =>
-        rawConnection(port, 10_000, (s) => {
+        rawConnection(port, GUARD_MS, (s) => {
           open.push(s);
+          if (++connected === LORIS) allConnected();
+          s.on('close', () => (closed += 1));
           let i = 0;
           const timer = setInterval(() => {
             if (s.destroyed || i >= trickle.length) return clearInterval(timer);
@@ -199,22 +232,26 @@ describe('hostile clients (real process, loopback)', () => {
           s.on('close', () => clearInterval(timer));
         }),
       );
-      // While they trickle, a normal client gets answers at once.
+      // While they trickle, a normal client is served: the first answer comes while every one of them
+      // is still connected (the server cuts them off only after HTTP_HEADERS_TIMEOUT_MS).
+      await whenAllConnected;
       const latencies: number[] = [];
+      const openAtAnswer: number[] = [];
       for (let i = 0; i < 10; i++) {
-        const [res, ms] = await timed(() => fetch(url('/health/live')));
+        const [res, ms] = await timed(() => fetch(url('/health/live'), { signal: AbortSignal.timeout(HANG_MS) }));
+        openAtAnswer.push(LORIS - closed);
         expect(res.status).toBe(200);
         latencies.push(ms);
         await delay(100);
       }
+      expect(openAtAnswer[0]).toBe(LORIS);
       const results = await Promise.all(lorises);
       const closedAfter = results.map((r) => r.closedAfterMs);
-      // Cut off by the server (not by our 10 s guard), within the timeout plus one sweep.
-      expect(Math.max(...closedAfter)).toBeLessThan(HEADERS_TIMEOUT_MS + SWEEP_MS + 1000);
+      // Cut off by the server (not by our guard), and not before the timeout.
+      expect(results.filter((r) => r.closedBy === 'guard')).toHaveLength(0);
       expect(Math.min(...closedAfter)).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50);
       // Node answers 408 before closing; nothing from the app (the request never reached it).
       for (const r of results) expect(r.text === '' || statusOf(r.text) === 408).toBe(true);
-      expect(Math.max(...latencies)).toBeLessThan(1000);
       process.stdout.write(
         `slow-loris: ${LORIS} connections closed after ${Math.min(...closedAfter)}..${Math.max(...closedAfter)} ms; ` +
           `health latency meanwhile max ${Math.max(...latencies)} ms\n`,
@@ -224,7 +261,7 @@ describe('hostile clients (real process, loopback)', () => {
 
     it(`a body sent a byte at a time is cut off after HTTP_REQUEST_TIMEOUT_MS (${REQUEST_TIMEOUT_MS} ms)`, async () => {
       const body = '{"type":"echo","payload":"slow"}';
-      const result = await rawConnection(port, 10_000, (s) => {
+      const result = await rawConnection(port, GUARD_MS, (s) => {
         open.push(s);
         s.write(`POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 100}\r\n\r\n`);
         let i = 0;
@@ -235,7 +272,8 @@ describe('hostile clients (real process, loopback)', () => {
         s.on('close', () => clearInterval(timer));
       });
       expect(result.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
-      expect(result.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + SWEEP_MS + 1000);
+      expect(result.closedBy).toBe('server');
+      process.stdout.write(`slow body: closed by the server after ${result.closedAfterMs} ms\n`);
       expect([0, 408]).toContain(statusOf(result.text));
       // Nothing was created from the partial body.
       const list = await fetch(url('/tasks?limit=1000'));
@@ -244,15 +282,16 @@ describe('hostile clients (real process, loopback)', () => {
     }, 15_000);
 
     it('an idle connection that never sends a byte is closed too', async () => {
-      const idle = await rawConnection(port, 10_000, (s) => open.push(s));
-      expect(idle.closedAfterMs).toBeLessThan(HEADERS_TIMEOUT_MS + SWEEP_MS + 1000);
+      const idle = await rawConnection(port, GUARD_MS, (s) => open.push(s));
+      expect(idle.closedBy).toBe('server');
+      process.stdout.write(`idle connection: closed by the server after ${idle.closedAfterMs} ms\n`);
     }, 15_000);
 
     it('300 connections open at once, idle, half-sent or sending real requests, do not take the service down', async () => {
       const N = 300;
       // 100 idle sockets and 100 with half a request, held open while 100 more send real requests.
       const held = Array.from({ length: 200 }, (_, i) =>
-        rawConnection(port, 10_000, (s) => {
+        rawConnection(port, GUARD_MS, (s) => {
           open.push(s);
           if (i % 2 === 1) s.write('POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: appl');
         }),
@@ -277,7 +316,7 @@ describe('hostile clients (real process, loopback)', () => {
       await expectHealthy();
       // The held sockets are closed by the server's timeouts, not left to pile up.
       const closed = await Promise.all(held);
-      expect(Math.max(...closed.map((c) => c.closedAfterMs))).toBeLessThan(HEADERS_TIMEOUT_MS + SWEEP_MS + 1500);
+      expect(closed.filter((c) => c.closedBy === 'guard')).toHaveLength(0);
       process.stdout.write(`connections: ${N} at once; 100 real requests answered in ${ms} ms; held sockets closed by the server\n`);
 
       // And then 300 concurrent keep-alive clients, each with 3 requests.

@@ -10,8 +10,18 @@ describe('graceful shutdown', () => {
   const redis = testRedis();
   const prefix = uniquePrefix('shutdown');
   let service: ServiceProcess | undefined;
+  /** Apps a test created; closed after it even when an assertion failed midway (close is idempotent). */
+  const apps: TestApp[] = [];
+  const app = async (env: Record<string, string>) => {
+    const t = await createTestApp(env);
+    apps.push(t);
+    return t;
+  };
 
-  afterEach(async () => stopService(service));
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((t) => t.close()));
+    await stopService(service);
+  });
   afterAll(async () => {
     await deleteByPrefix(redis, prefix);
     redis.disconnect();
@@ -26,11 +36,11 @@ describe('graceful shutdown', () => {
   }
 
   it('a task in flight finishes and its result is saved before the app closes; readiness is 503 meanwhile', async () => {
-    const t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '1500' });
+    const t = await app({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '1500' });
     const id = await submitAndWaitProcessing(t);
     const closing = t.close();
-    // Readiness turns at once, while the task still runs.
-    await waitFor(() => (t.app.get(ProcessState).shuttingDown ? true : undefined), { timeoutMs: 500, intervalMs: 5 });
+    // Readiness turns first, while the task still runs (the order is the assertion; the wait only stops a hang).
+    await waitFor(() => (t.app.get(ProcessState).shuttingDown ? true : undefined), { intervalMs: 5, what: 'shutdown to begin' });
     await expect(t.app.get(HealthController).ready()).rejects.toMatchObject({ status: 503 });
     expect((await hash(id)).status).toBe('processing');
     await closing;
@@ -38,11 +48,10 @@ describe('graceful shutdown', () => {
   }, 20_000);
 
   it('past SHUTDOWN_TIMEOUT_MS a running task is aborted and put back to pending without spending a retry', async () => {
-    const t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '30000', SHUTDOWN_TIMEOUT_MS: '300' });
+    const t = await app({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '30000', SHUTDOWN_TIMEOUT_MS: '300' });
     const id = await submitAndWaitProcessing(t);
-    const started = Date.now();
+    // close() does not wait for the 30 s task: it is aborted and handed back, so it is pending, not completed.
     await t.close();
-    expect(Date.now() - started).toBeLessThan(5000);
     const h = await hash(id);
     expect(h).toMatchObject({ status: 'pending', retries: '0', attempts: '1' });
     expect(h.run_at).toBeUndefined();
@@ -51,7 +60,7 @@ describe('graceful shutdown', () => {
     expect(await redis.zscore(`${prefix}:{default}:active`, id)).toBeNull();
 
     // And it does run to completion on the next pool.
-    const next = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '100' });
+    const next = await app({ QUEUE_PREFIX: prefix, WORKER_COUNT: '1', SLOW_TASK_MS: '100' });
     await waitFor(async () => ((await hash(id)).status === 'completed' ? true : undefined), { what: 'completion after restart' });
     expect(await hash(id)).toMatchObject({ retries: '0', attempts: '2' });
     await next.close();
@@ -59,7 +68,7 @@ describe('graceful shutdown', () => {
 
   it('prefetched tasks are leased ahead, kept alive, and handed back untouched on shutdown', async () => {
     // Before any task has finished, the prefetch buffer holds one task per slot: 2 run, 2 wait.
-    const t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '1500', TASK_LEASE_MS: '1000' });
+    const t = await app({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '1500', TASK_LEASE_MS: '1000' });
     const ids = (await request(t.http).post('/tasks/batch').send(Array.from({ length: 4 }, () => ({ type: 'slow' }))).expect(201)).body.map(
       (x: { id: string }) => x.id,
     ) as string[];
@@ -90,9 +99,8 @@ describe('graceful shutdown', () => {
     await waitFor(async () => ((await hash(id, own)).status === 'processing' ? true : undefined), { what: 'processing' });
 
     service.child.kill('SIGTERM');
-    // The listener closes at once, long before the task ends.
+    // The listener closes before the task ends (the order is the assertion; the wait only stops a hang).
     await waitFor(async () => ((await fetch(`${service!.url}/health/live`).catch(() => 'refused')) === 'refused' ? true : undefined), {
-      timeoutMs: 1500,
       intervalMs: 20,
       what: 'the listener to close',
     });
