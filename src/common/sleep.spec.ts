@@ -62,7 +62,8 @@ describe('sleep', () => {
     const started = Date.now();
     setTimeout(() => controller.abort(), 10);
     await sleep(10_000, controller.signal);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Ended by the abort, before its own 10 s (an order, not a speed: a busy machine may be slow).
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('removes its abort listener when the time is up', async () => {

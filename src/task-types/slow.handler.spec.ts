@@ -58,7 +58,8 @@ describe('SlowHandler', () => {
     const result = handler.handle('', ctx(controller.signal));
     setTimeout(() => controller.abort(), 10);
     await expect(result).rejects.toBeInstanceOf(TaskAbortedError);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Ended by the abort, before SLOW_TASK_MS (an order, not a speed: a busy machine may be slow).
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('rejects at once when the signal is already aborted', async () => {

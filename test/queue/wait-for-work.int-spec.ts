@@ -6,8 +6,11 @@ import { uniquePrefix } from '../support/redis';
 import { testConfig } from '../support/test-app';
 import { delay } from '../support/wait';
 
-/** Only loose bounds: the point is "promptly" versus "after the timeout", not milliseconds. */
-const PROMPT_MS = 2000;
+/**
+ * No speed limits: a wait that should be woken is given a timeout far longer than the test needs, so
+ * "it returned before WAIT_MS" proves that something woke it, however slow the machine.
+ */
+const WAIT_MS = 20_000;
 const TRIGGER_AFTER_MS = 300;
 
 async function timed(run: () => Promise<void>): Promise<number> {
@@ -32,7 +35,7 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
     await q.repo.enqueue([newTask()]);
     expect(await q.markerSet()).toBe(true);
 
-    expect(await timed(() => q.repo.waitForWork(4000, never()))).toBeLessThan(PROMPT_MS);
+    expect(await timed(() => q.repo.waitForWork(WAIT_MS, never()))).toBeLessThan(WAIT_MS);
     expect(await q.markerSet()).toBe(false);
   });
 
@@ -64,7 +67,7 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
     const trigger = await arrange(q);
     await q.clearMarker();
 
-    const waited = q.repo.waitForWork(4000, never());
+    const waited = q.repo.waitForWork(WAIT_MS, never());
     const elapsed = await timed(async () => {
       await delay(TRIGGER_AFTER_MS);
       await trigger();
@@ -72,16 +75,15 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
     });
 
     expect(elapsed).toBeGreaterThanOrEqual(TRIGGER_AFTER_MS - 50);
-    expect(elapsed).toBeLessThan(TRIGGER_AFTER_MS + PROMPT_MS);
+    expect(elapsed).toBeLessThan(WAIT_MS);
     // It woke because it took the marker, not for another reason.
     expect(await q.markerSet()).toBe(false);
-  }, 15_000);
+  }, 30_000);
 
-  it('returns after roughly the timeout when nothing happens', async () => {
+  it('returns after the timeout when nothing happens (not before; a hang fails the test timeout)', async () => {
     await q.clearMarker();
     const elapsed = await timed(() => q.repo.waitForWork(700, never()));
     expect(elapsed).toBeGreaterThanOrEqual(500);
-    expect(elapsed).toBeLessThan(4000);
   }, 15_000);
 
   it('returns at once, without consuming the marker, when the stop signal has already aborted', async () => {
@@ -89,31 +91,31 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
     const stop = new AbortController();
     stop.abort();
 
-    expect(await timed(() => q.repo.waitForWork(4000, stop.signal))).toBeLessThan(500);
+    expect(await timed(() => q.repo.waitForWork(WAIT_MS, stop.signal))).toBeLessThan(WAIT_MS);
     expect(await q.markerSet()).toBe(true);
   });
 
   it('returns promptly when the stop signal aborts during the wait, and the next wait still works', async () => {
     await q.clearMarker();
     const stop = new AbortController();
-    const waited = q.repo.waitForWork(4000, stop.signal);
+    const waited = q.repo.waitForWork(WAIT_MS, stop.signal);
 
     const elapsed = await timed(async () => {
       await delay(TRIGGER_AFTER_MS);
       stop.abort();
       await expect(waited).resolves.toBeUndefined();
     });
-    expect(elapsed).toBeLessThan(TRIGGER_AFTER_MS + PROMPT_MS);
+    expect(elapsed).toBeLessThan(WAIT_MS);
 
     // The interrupted connection was dropped; the next wait opens a new one and still wakes up.
-    const next = q.repo.waitForWork(4000, never());
+    const next = q.repo.waitForWork(WAIT_MS, never());
     const again = await timed(async () => {
       await delay(TRIGGER_AFTER_MS);
       await q.repo.enqueue([newTask()]);
       await next;
     });
-    expect(again).toBeLessThan(TRIGGER_AFTER_MS + PROMPT_MS);
-  }, 15_000);
+    expect(again).toBeLessThan(WAIT_MS);
+  }, 60_000);
 
   it('accepts an unbounded timeout (empty queue) and blocks until stopped', async () => {
     await q.clearMarker();
@@ -125,7 +127,6 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
       await waited;
     });
     expect(elapsed).toBeGreaterThanOrEqual(TRIGGER_AFTER_MS - 50);
-    expect(elapsed).toBeLessThan(TRIGGER_AFTER_MS + PROMPT_MS);
   }, 15_000);
 
   it('blocks on a brand-new connection instead of failing at once (first wait of a process)', async () => {
@@ -136,7 +137,6 @@ describe('waitForWork (BZPOPMIN on the wake-up marker)', () => {
       const repo = new QueueRepository(fresh, config);
       const elapsed = await timed(() => repo.waitForWork(600, never()));
       expect(elapsed).toBeGreaterThanOrEqual(400);
-      expect(elapsed).toBeLessThan(4000);
     } finally {
       await fresh.onApplicationShutdown();
     }
