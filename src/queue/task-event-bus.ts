@@ -52,6 +52,10 @@ export class TaskEventBus implements OnApplicationShutdown {
   /** Settles once subscribed; undefined while not subscribed (nor subscribing). */
   private subscription?: Promise<void>;
   private idleTimer?: NodeJS.Timeout;
+  /** A subscription was confirmed on the current connection: a later `ready` is a reconnect. */
+  private confirmed = false;
+  /** UNSUBSCRIBE_AFTER_MS; specs shorten it. */
+  unsubscribeAfterMs = UNSUBSCRIBE_AFTER_MS;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -111,7 +115,9 @@ export class TaskEventBus implements OnApplicationShutdown {
     if (this.subscription) return this.subscription;
     const sub = this.connect();
     const subscription = sub.subscribe(this.channel).then(
-      () => undefined,
+      () => {
+        this.confirmed = true;
+      },
       // Only a closed connection (shutdown) rejects: ioredis queues SUBSCRIBE while Redis is away.
       () => {
         if (this.subscription === subscription) this.subscription = undefined;
@@ -129,15 +135,10 @@ export class TaskEventBus implements OnApplicationShutdown {
       if (channel === this.channel) this.dispatch(message);
     });
     // After a reconnect ioredis subscribes again on its own, but what was published in between is
-    // lost: once subscribed again, every listener re-reads its task. The first connection is not a
-    // reconnect: its SUBSCRIBE was queued and `ready` covers it.
-    let connectedBefore = false;
+    // lost: once subscribed again, every listener re-reads its task. A first connection is no
+    // reconnect: its SUBSCRIBE was queued, and the watches' `ready` covers it.
     sub.on('ready', () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
-      if (this.subscription) sub.subscribe(this.channel).then(() => this.resyncAll(), noop);
+      if (this.subscription && this.confirmed) sub.subscribe(this.channel).then(() => this.resyncAll(), noop);
     });
     this.connection = sub;
     return sub;
@@ -169,7 +170,7 @@ export class TaskEventBus implements OnApplicationShutdown {
       if (this.listeners.size > 0 || !this.subscription) return;
       this.subscription = undefined;
       this.connection?.unsubscribe(this.channel).catch(noop);
-    }, UNSUBSCRIBE_AFTER_MS);
+    }, this.unsubscribeAfterMs);
     this.idleTimer.unref();
   }
 

@@ -1,4 +1,16 @@
+import { AttemptOutcome, AttemptRecord } from '../queue/attempt-history';
 import { TaskRecord, TaskStatus } from '../queue/task.model';
+
+/** One ended attempt as the API returns it (GET /tasks/{id} only). */
+export interface AttemptResponse {
+  attempt: number;
+  /** null when the handler never started (leased, then handed back or lost). */
+  worker_id: string | null;
+  started_at: string | null;
+  ended_at: string;
+  outcome: AttemptOutcome;
+  error?: string;
+}
 
 /** The task as the API returns it: snake_case, ISO-8601 UTC times, field names of the original service. */
 export interface TaskResponse {
@@ -16,6 +28,8 @@ export interface TaskResponse {
   run_at?: string;
   started_at?: string;
   completed_at?: string;
+  /** The last attempts, oldest first: in GET /tasks/{id} (and its wait and events forms), never in listings. */
+  history?: AttemptResponse[];
 }
 
 // A batch or a page shares a handful of timestamps: remember the last one formatted.
@@ -46,5 +60,17 @@ export function toTaskResponse(t: TaskRecord): TaskResponse {
     run_at: t.status === 'pending' ? iso(t.runAt) : undefined,
     started_at: iso(t.startedAt),
     completed_at: iso(t.completedAt),
+    history: t.history?.map(toAttemptResponse),
+  };
+}
+
+function toAttemptResponse(a: AttemptRecord): AttemptResponse {
+  return {
+    attempt: a.attempt,
+    worker_id: a.workerId ?? null,
+    started_at: a.startedAt === undefined ? null : new Date(a.startedAt).toISOString(),
+    ended_at: new Date(a.endedAt).toISOString(),
+    outcome: a.outcome,
+    error: a.error,
   };
 }

@@ -5,16 +5,49 @@ import { ListTasksQuery } from './dto/list-tasks.query';
 import { encodeCursor } from './list-cursor';
 import { TaskBatchPipe } from './task-batch.pipe';
 import { TaskIdPipe } from './task-id.pipe';
+import { TaskEventStream } from './task-event-stream';
 import { TaskResponse, toTaskResponse } from './task-response';
+import { TaskWaiter, WaitResult } from './task-waiter';
 import { TasksService } from './tasks.service';
+import { WaitSecondsPipe } from './wait-seconds.pipe';
+
+/** Says whether a `wait` ended because the task finished (`done`) or because time ran out (`timeout`). */
+export const WAIT_HEADER = 'X-Task-Wait';
+
+/** Aborts when the client goes away before its answer was sent. */
+function clientGone(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
+
+/** The waited-for task with its header, or nothing when the client left (there is no one to answer). */
+function waitAnswer(res: Response, result: WaitResult | undefined): TaskResponse | undefined {
+  if (!result) return undefined;
+  res.setHeader(WAIT_HEADER, result.outcome);
+  return toTaskResponse(result.task);
+}
 
 @Controller('tasks')
 export class TasksController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly waiter: TaskWaiter,
+    private readonly eventStream: TaskEventStream,
+  ) {}
 
+  /** `?wait=N`: creates, then answers once the task finished or after N seconds (see WAIT_HEADER). */
   @Post()
-  async create(@Body() dto: CreateTaskDto): Promise<TaskResponse> {
-    return toTaskResponse(await this.tasks.create(dto));
+  async create(
+    @Body() dto: CreateTaskDto,
+    @Query('wait', WaitSecondsPipe) wait: number | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskResponse | undefined> {
+    const task = await this.tasks.create(dto);
+    if (wait === undefined) return toTaskResponse(task);
+    return waitAnswer(res, await this.waiter.wait(task.id, wait, clientGone(res), task));
   }
 
   /** Up to 1000 tasks in one request, validated like single ones, stored all or none. */
@@ -42,9 +75,21 @@ export class TasksController {
     return page.tasks.map(toTaskResponse);
   }
 
+  /** With its attempt history. `?wait=N`: answers once the task finished or after N seconds (see WAIT_HEADER). */
   @Get(':id')
-  async get(@Param('id', TaskIdPipe) id: string): Promise<TaskResponse> {
-    return toTaskResponse(await this.tasks.get(id));
+  async get(
+    @Param('id', TaskIdPipe) id: string,
+    @Query('wait', WaitSecondsPipe) wait: number | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskResponse | undefined> {
+    if (wait === undefined) return toTaskResponse(await this.tasks.get(id));
+    return waitAnswer(res, await this.waiter.wait(id, wait, clientGone(res)));
+  }
+
+  /** Server-Sent Events of the task's state changes, ending after it finished (TaskEventStream). */
+  @Get(':id/events')
+  async events(@Param('id', TaskIdPipe) id: string, @Res() res: Response): Promise<void> {
+    await this.eventStream.serve(id, res);
   }
 
   @Delete(':id')

@@ -2,12 +2,14 @@ import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/c
 import { TaskTypesModule } from '../task-types/task-types.module';
 import { RequireJsonBatchMiddleware, RequireJsonMiddleware } from './require-json.middleware';
 import { TasksController } from './tasks.controller';
+import { TaskEventStream } from './task-event-stream';
+import { TaskWaiter } from './task-waiter';
 import { TasksService } from './tasks.service';
 
 @Module({
   imports: [TaskTypesModule],
   controllers: [TasksController],
-  providers: [TasksService],
+  providers: [TasksService, TaskWaiter, TaskEventStream],
 })
 export class TasksModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
