@@ -50,8 +50,9 @@ describe('Redis faults, seen from a client', () => {
   it('Redis down: 503 (not a hang), live stays 200, one log line, no hot loop, resumes by itself', async () => {
     service = await startService({ REDIS_URL: redis.url, QUEUE_PREFIX: 'down', WORKER_COUNT: '3', REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) });
     const url = service.url;
-    await redis.kill();
+    // Taken before the kill: the outage line may be written (and reach us) before kill() resolves.
     const outageStart = service.output().length;
+    await redis.kill();
 
     const took: number[] = [];
     for (let i = 0; i < 5; i += 1) {

@@ -8,8 +8,9 @@ import {
   PayloadTooLargeException,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { ReplyError } from 'ioredis';
 import type { PinoLogger } from 'nestjs-pino';
-import { DuplicateTaskIdError, LeaseLostError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
+import { DuplicateTaskIdError, LeaseLostError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
 import { InvalidCursorError, InvalidTaskError } from '../tasks/task-errors';
 import { HttpErrorFilter, toHttpError } from './http-error.filter';
 
@@ -31,10 +32,15 @@ describe('toHttpError', () => {
       expect(toHttpError(err)).toEqual({ status: 400, message: err.message });
     });
 
-    it('maps QueueUnavailableError to 503 without leaking the Redis error', () => {
+    it('maps QueueUnavailableError to 503 with Retry-After, without leaking the Redis error', () => {
       const result = toHttpError(new QueueUnavailableError(new Error('connect ECONNREFUSED 10.0.0.5:6379')));
-      expect(result).toEqual({ status: 503, message: 'queue store (Redis) is unavailable; try again' });
+      expect(result).toEqual({ status: 503, message: 'queue store (Redis) is unavailable; try again', headers: { 'Retry-After': '1' } });
       expect(result.message).not.toContain('ECONNREFUSED');
+    });
+
+    it('maps QueueServerError to a generic 500, never echoing the Redis reply', () => {
+      const result = toHttpError(new QueueServerError(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')));
+      expect(result).toEqual({ status: 500, message: 'internal error' });
     });
 
     it('maps DuplicateTaskIdError to 409', () => {
@@ -167,13 +173,20 @@ describe('HttpErrorFilter', () => {
     headersSent: boolean;
     statusCode?: number;
     body?: unknown;
+    headers: Record<string, string>;
     status(code: number): FakeResponse;
+    setHeader(name: string, value: string): FakeResponse;
     json(body: unknown): FakeResponse;
   }
 
   function setup(headersSent = false): { filter: HttpErrorFilter; res: FakeResponse; logError: jest.Mock; host: ArgumentsHost } {
     const res: FakeResponse = {
       headersSent,
+      headers: {},
+      setHeader(name, value) {
+        res.headers[name] = value;
+        return res;
+      },
       status(code) {
         res.statusCode = code;
         return res;
@@ -210,8 +223,32 @@ describe('HttpErrorFilter', () => {
     const { filter, res, host, logError } = setup();
     filter.catch(new QueueUnavailableError(new Error('timeout')), host);
     expect(res.statusCode).toBe(503);
+    expect(res.headers).toEqual({ 'Retry-After': '1' });
     expect(res.body).toEqual(expect.objectContaining({ statusCode: 503, error: 'Service Unavailable' }));
     expect(logError).not.toHaveBeenCalled();
+  });
+
+  it('answers a Redis server error with a generic 500 and logs one line with the reply and the command', () => {
+    const { filter, res, host, logError } = setup();
+    const reply = Object.assign(new ReplyError('NOPERM this user has no permissions to access one of the keys used as arguments'), {
+      command: { name: 'evalsha', args: ['sha', '1', 'key', 'secret payload'] },
+    });
+    filter.catch(new QueueServerError(reply), host);
+    expect(res.statusCode).toBe(500);
+    expect(res.headers).toEqual({});
+    expect(res.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+    expect(logError).toHaveBeenCalledTimes(1);
+    const [fields, msg] = logError.mock.calls[0] as [Record<string, unknown>, string];
+    expect(msg).toBe('request failed');
+    expect(fields).toEqual(
+      expect.objectContaining({
+        status: 500,
+        redis_reply: 'NOPERM this user has no permissions to access one of the keys used as arguments',
+        redis_command: 'evalsha',
+      }),
+    );
+    // The command's arguments (task payloads) are never logged.
+    expect(JSON.stringify(fields)).not.toContain('secret payload');
   });
 
   it('sends a Terminus report as it is, without logging it as an error', () => {

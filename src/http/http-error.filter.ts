@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/co
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { DuplicateTaskIdError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
+import { DuplicateTaskIdError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
 import { InvalidCursorError, InvalidTaskError } from '../tasks/task-errors';
 
 interface HttpError {
@@ -10,7 +10,14 @@ interface HttpError {
   message: string;
   /** A body to send as it is (Terminus health reports). */
   body?: object;
+  headers?: Record<string, string>;
 }
+
+/**
+ * Seconds a client should wait before retrying a 503. Short: most unavailability (a failover, a
+ * restart, a busy script) lasts seconds, and clients back off on their own when it lasts longer.
+ */
+const RETRY_AFTER_S = 1;
 
 /** Errors raised by Express' body parser before Nest sees the request. */
 interface BodyParserError {
@@ -42,8 +49,10 @@ export function toHttpError(exception: unknown): HttpError {
     return { status: 400, message: exception.message };
   }
   if (exception instanceof QueueUnavailableError) {
-    return { status: 503, message: 'queue store (Redis) is unavailable; try again' };
+    return { status: 503, message: 'queue store (Redis) is unavailable; try again', headers: { 'Retry-After': String(RETRY_AFTER_S) } };
   }
+  // Redis' reply may name keys or data: it goes to the log (HttpErrorFilter), never to the client.
+  if (exception instanceof QueueServerError) return { status: 500, message: 'internal error' };
   if (exception instanceof DuplicateTaskIdError) return { status: 409, message: exception.message };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -83,9 +92,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     // Unexpected errors only: a 503 for a Redis outage is reported once by RedisConnections.
     if (error.status >= 500 && error.status !== 503 && !error.body) {
       const err = exception instanceof Error ? { message: exception.message, stack: exception.stack } : { message: String(exception) };
-      this.logger.error({ err, status: error.status }, 'request failed');
+      const redis = exception instanceof QueueServerError ? { redis_reply: exception.reply, redis_command: exception.command } : {};
+      this.logger.error({ err, status: error.status, ...redis }, 'request failed');
     }
     if (res.headersSent) return;
+    for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
     res
       .status(error.status)
       .json(error.body ?? { statusCode: error.status, error: STATUS_CODES[error.status] ?? 'Error', message: error.message });

@@ -27,11 +27,30 @@ export class DuplicateTaskIdError extends Error {
   }
 }
 
-/** Redis did not answer (down, unreachable, timed out). Maps to HTTP 503. */
+/** Redis did not answer (down, unreachable, timed out) or answered that it cannot serve now (BUSY, LOADING...). Maps to HTTP 503. */
 export class QueueUnavailableError extends Error {
   constructor(cause: unknown) {
     super(`queue store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'QueueUnavailableError';
+  }
+}
+
+/**
+ * Redis refused a command for a reason that retrying does not cure (WRONGTYPE, NOPERM, OOM, a script
+ * error...). Maps to HTTP 500; `reply` is Redis' own text, for the log only (never sent to clients).
+ */
+export class QueueServerError extends Error {
+  readonly reply: string;
+  /** The command ioredis sent (e.g. "evalsha", "hgetall"), when it says; never its arguments. */
+  readonly command?: string;
+
+  constructor(cause: unknown) {
+    const reply = cause instanceof Error ? cause.message : String(cause);
+    super(`queue store error: ${reply}`, { cause });
+    this.name = 'QueueServerError';
+    this.reply = reply;
+    const command = (cause as { command?: { name?: unknown } } | null)?.command?.name;
+    if (typeof command === 'string') this.command = command;
   }
 }
 

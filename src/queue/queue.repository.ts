@@ -12,6 +12,7 @@ import {
 import { AttemptRecord, parseAttemptEntry, storableWorkerId } from './attempt-history';
 import { QueueKeys } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
+import { toQueueError } from './redis-error-classifier';
 import { LIST_PAGE_MAX_BYTES } from './task-limits';
 import {
   LeasedTask,
@@ -324,6 +325,10 @@ export class QueueRepository {
     if (result === 'lease-lost') throw new LeaseLostError(settlement.lease.id);
   }
 
+  /**
+   * Every failure is classified once (toQueueError): QueueUnavailableError (503, and part of the outage
+   * report) or QueueServerError (500; its caller logs it with the reply).
+   */
   private async run<T>(command: () => Promise<T>): Promise<T> {
     try {
       const result = await command();
@@ -331,8 +336,9 @@ export class QueueRepository {
       return result;
     } catch (err) {
       if (DOMAIN_ERRORS.some((E) => err instanceof E)) throw err;
-      this.redis.reportFailure(err);
-      throw new QueueUnavailableError(err);
+      const error = toQueueError(err);
+      if (error instanceof QueueUnavailableError) this.redis.reportFailure(err);
+      throw error;
     }
   }
 }

@@ -1,10 +1,11 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { settlesWithin } from '../common/deadline';
-import { RateLimitedReporter } from '../common/rate-limited-logger';
+import { Clock, CLOCK, systemClock } from '../common/clock';
+import { RedisOutageReporter } from './redis-outage-reporter';
 import { defineScripts, ScriptCommands } from './script-loader';
 
 export type CommandClient = Redis & ScriptCommands;
@@ -32,14 +33,26 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private blockingClient?: Redis;
   private subscriberClient?: Redis;
   private eventsClient?: Redis;
-  private readonly outageReporter = new RateLimitedReporter(30_000);
-  private failing = false;
+  private readonly outage: RedisOutageReporter;
   private closing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger(RedisConnections.name) private readonly logger: PinoLogger,
+    // Optional: the check-queue CLI and tests build connections without the common module.
+    @Optional() @Inject(CLOCK) clock: Clock = systemClock,
   ) {
+    this.outage = new RedisOutageReporter(
+      {
+        unavailable: (err, suppressed) =>
+          this.logger.error(
+            { redis: this.describeTarget(), err, suppressed },
+            'Redis is unavailable: requests answer 503, workers retry until it answers again',
+          ),
+        answersAgain: () => this.logger.info({ redis: this.describeTarget() }, 'Redis answers again'),
+      },
+      () => clock.now(),
+    );
     this.commands = this.create('commands', {
       commandTimeout: config.redis.commandTimeoutMs,
       // Commands issued in the same tick (concurrent requests, a worker's fetch and settle) share
@@ -111,26 +124,19 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The one voice of a Redis outage: connection errors and failed commands of every part of the
-   * process (requests, fetch loop, heartbeat, recoverer) land here, and one line per 30 s says so.
+   * The one voice of a Redis outage: connection errors and commands that found Redis unavailable, from
+   * every part of the process (requests, fetch loop, heartbeat, recoverer), land here, and one line per
+   * 30 s says so. Errors Redis answers for good (WRONGTYPE, OOM...) are not an outage and not reported here.
    */
   reportFailure(err: unknown): void {
     // Connections being closed on purpose (shutdown) are not an outage.
     if (this.closing) return;
-    this.failing = true;
-    this.outageReporter.report((suppressed) =>
-      this.logger.error(
-        { redis: this.describeTarget(), err: err instanceof Error ? err.message : String(err), suppressed },
-        'Redis is unavailable: requests answer 503, workers retry until it answers again',
-      ),
-    );
+    this.outage.failure(err);
   }
 
-  /** Called after every successful command; logs the end of an outage once. */
+  /** Called after every successful command; logs the end of an outage once it has been quiet for a while. */
   reportSuccess(): void {
-    if (!this.failing) return;
-    this.failing = false;
-    if (this.outageReporter.reset()) this.logger.info({ redis: this.describeTarget() }, 'Redis answers again');
+    this.outage.success();
   }
 
   /**
