@@ -19,8 +19,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**/*.ts', 'src/main.ts', 'src/cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: ['src/config/**/*.ts', 'src/main.ts', 'src/cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // CommonJS files jest loads itself (reporter, setup): Node and jest globals.
+    files: ['tools/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', jest: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off', 'no-restricted-syntax': 'off' },
   },
   {
     // Tests that cannot silently stop testing: none focused or skipped, no expect that only runs on

@@ -1,4 +1,4 @@
-import { FsyncMode } from './processes';
+import { FsyncMode } from './options';
 
 export interface RedisRestartFigure {
   crashAt: number;

@@ -8,7 +8,8 @@ import { QueueKeys } from '../../src/queue/queue-keys';
 import { PROJECT_ROOT, snapshotDist } from './build';
 import { ChaosFigures, RecoveryFigure, RedisRestartFigure } from './figures';
 import { ChaosOptions, resolveOptions } from './options';
-import { ManagedProcess, ProcessRegistry, RedisServer } from './processes';
+import { ChildHandle, ProcessSet } from '../../tools/dev/child-process';
+import { RedisServer } from '../../tools/dev/redis-server';
 import { ChaosAborted, chunks, freePort, percentile, seededRandom, sleep, within } from './util';
 
 const QUEUE_PREFIX = 'chaos';
@@ -18,7 +19,7 @@ const INSTANT_TYPES = ['echo', 'sum', 'reverse'] as const;
 interface Service {
   name: string;
   role: 'api' | 'worker';
-  proc: ManagedProcess;
+  proc: ChildHandle;
   url: string;
   ready: boolean;
   readyAt?: Promise<boolean>;
@@ -157,7 +158,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
 class ChaosRun {
   private readonly rnd: () => number;
   private readonly dir: string;
-  private readonly registry = new ProcessRegistry();
+  private readonly registry = new ProcessSet();
   private readonly keys = new QueueKeys(QUEUE_PREFIX);
   private readonly ledger = new LogLedger();
   private readonly t0 = Date.now();
@@ -227,8 +228,13 @@ class ChaosRun {
     this.distDir = snapshotDist(PROJECT_ROOT, this.dir, this.o.distDir);
     mkdirSync(join(this.dir, 'logs'));
     mkdirSync(join(this.dir, 'redis'));
-    this.redis = new RedisServer(this.registry, await freePort(), join(this.dir, 'redis'), o.fsync);
-    await this.redis.start();
+    this.redis = await RedisServer.start({
+      persistence: o.fsync,
+      port: await freePort(),
+      dir: join(this.dir, 'redis'),
+      logFile: join(this.dir, 'redis', 'redis.log'),
+      processes: this.registry,
+    });
     this.monitor = new Redis(this.redis.url, {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
@@ -636,11 +642,11 @@ class ChaosRun {
       await sleep(20, this.stop.signal);
     }
     const crashAt = Date.now();
-    await this.redis.crash();
+    await this.redis.kill();
     this.log(`SIGKILL redis-server (${activeAtCrash} active)`);
     await sleep(this.o.redisDownMs, this.stop.signal);
     this.checkAborted();
-    await this.redis.start();
+    await this.redis.restart();
     const downMs = Date.now() - crashAt;
     this.inFlight.redis += Math.max(0, activeAtCrash);
     this.restarts.push({ crashAt, downMs, activeAtCrash, ackedInWindow: 0, lostInWindow: 0 });

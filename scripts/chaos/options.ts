@@ -1,4 +1,5 @@
-import { FsyncMode } from './processes';
+/** appendfsync of the run's redis-server (its AOF is what survives a Redis crash). */
+export type FsyncMode = 'everysec' | 'always';
 
 export interface ChaosOptions {
   /** Tasks to submit (distinct tasks; a 503 is retried with a new POST). */

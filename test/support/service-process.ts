@@ -1,21 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { spawnChild } from '../../tools/dev/child-process';
+import { freePort } from '../../tools/dev/ports';
 import { TEST_REDIS_URL } from './redis';
 import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort };
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -31,33 +23,41 @@ export interface ServiceProcess {
  */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')], {
+  const handle = spawnChild('service', {
+    command: process.execPath,
+    args: ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')],
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       REDIS_URL: TEST_REDIS_URL,
       LOG_LEVEL: 'info',
+      // No readiness delay before the listener closes on SIGTERM unless the test sets one.
+      SHUTDOWN_READY_DELAY_MS: '0',
       ...env,
       SERVER_PORT: String(port),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // All of it: tests take `output().length` as a position and read what came after it.
+    keepOutput: Infinity,
   });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
+  const { child } = handle;
+  const out = () => handle.output();
+  const exited = handle.exited.then(({ code, signal }) => code ?? signal ?? 'unknown');
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`service exited early:\n${out}`);
-      const res = await fetch(`${url}/health/ready`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 100, what: 'service readiness' },
-  );
-  return { child, url, output: () => out, exited };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`service exited early:\n${out()}`);
+        const res = await fetch(`${url}/health/ready`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'service readiness' },
+    );
+  } catch (err) {
+    // The caller gets no handle to stop it with: a service that never got ready ends here.
+    await handle.kill();
+    throw err;
+  }
+  return { child, url, output: out, exited };
 }
 
 export async function stopService(service: ServiceProcess | undefined): Promise<void> {

@@ -1,7 +1,8 @@
 /**
- * `npm run fuzz [-- --runs N] [-- --seed S]`: the hostile-HTTP property of test/fuzz/http-api.property.ts
- * at scale, against the whole app in this process (API and 2 workers, its own QUEUE_PREFIX on the
- * Redis of TEST_REDIS_URL, default redis://127.0.0.1:6379). FUZZ_RUNS / FUZZ_SEED work too.
+ * `npm run fuzz [-- --runs N] [-- --seed S]`: the hostile-HTTP property of http-api.property.ts at
+ * scale, against the whole app in this process (API and 2 workers, its own QUEUE_PREFIX on the Redis
+ * of TEST_REDIS_URL, default redis://127.0.0.1:6379). FUZZ_RUNS / FUZZ_SEED work too. It runs the
+ * test's property with the test's helpers, so it lives beside them.
  *
  * Prints a summary (cases, requests, statuses, kinds of traffic, time), then waits for the queue to
  * drain and runs the checks after the run, QueueIntegrityChecker included. Exit code 0 when every
@@ -10,8 +11,8 @@
  */
 import 'reflect-metadata';
 import fc from 'fast-check';
-import { prototypeSnapshot, startFuzzApp, verifyAfterRun } from '../test/fuzz/http-api.property';
-import { deleteByPrefix, testRedis, uniquePrefix } from '../test/support/redis';
+import { prototypeSnapshot, startFuzzApp, verifyAfterRun } from './http-api.property';
+import { deleteByPrefix, testRedis, uniquePrefix } from '../support/redis';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
