@@ -141,7 +141,8 @@ export class BenchContext {
     const child = spawnNode('our-api', join(this.code.dir, this.code.ts ? 'main.ts' : 'main.js'), {
       tsNode: this.code.ts,
       nodeArgs: this.profArgs('our-api'),
-      env: { REDIS_URL: this.redis.url, APP_ROLE: 'api', LOG_LEVEL: 'warn', SERVER_PORT: String(port), WORKER_COUNT: '0' },
+      // Stopped with SIGTERM: no readiness delay before the listener closes (SHUTDOWN_READY_DELAY_MS).
+      env: { REDIS_URL: this.redis.url, APP_ROLE: 'api', LOG_LEVEL: 'warn', SERVER_PORT: String(port), WORKER_COUNT: '0', SHUTDOWN_READY_DELAY_MS: '0' },
     });
     const url = `http://127.0.0.1:${port}`;
     await whenHttpReady(child, `${url}/health/ready`);

@@ -292,6 +292,8 @@ class ChaosRun {
       TASK_LEASE_MS: String(o.leaseMs),
       SLOW_TASK_MS: String(o.slowTaskMs),
       SHUTDOWN_TIMEOUT_MS: String(o.shutdownTimeoutMs),
+      // No readiness delay on SIGTERM: nothing routes by readiness here, and it would only slow exits.
+      SHUTDOWN_READY_DELAY_MS: '0',
       RETRY_BASE_DELAY_MS: String(o.retryBaseDelayMs),
       RETRY_MAX_DELAY_MS: String(Math.max(o.retryBaseDelayMs, 2000)),
       TASK_RETENTION_S: '86400',

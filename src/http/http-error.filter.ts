@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DuplicateTaskIdError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
-import { InvalidCursorError, InvalidTaskError } from '../tasks/task-errors';
+import { InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from '../tasks/task-errors';
 
 interface HttpError {
   status: number;
@@ -48,6 +48,7 @@ export function toHttpError(exception: unknown): HttpError {
   if (exception instanceof InvalidTaskError || exception instanceof InvalidCursorError) {
     return { status: 400, message: exception.message };
   }
+  if (exception instanceof PayloadTooLargeError) return { status: 413, message: exception.message };
   if (exception instanceof QueueUnavailableError) {
     return { status: 503, message: 'queue store (Redis) is unavailable; try again', headers: { 'Retry-After': String(RETRY_AFTER_S) } };
   }

@@ -6,11 +6,10 @@ import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
-import { InvalidPayloadError } from '../task-types/task-handler';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { decodeCursor } from './list-cursor';
-import { InvalidCursorError, InvalidTaskError } from './task-errors';
+import { InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from './task-errors';
 import { LIST_LIMIT_DEFAULT } from '../queue/task-limits';
 
 @Injectable()
@@ -27,18 +26,24 @@ export class TasksService {
     return task;
   }
 
-  /** All or none: every task is checked against its handler first, then all are stored in one script call. */
+  /**
+   * All or none: every task is checked first (payload size, then its type's validation), then all are
+   * stored in one script call. Payloads over MAX_PAYLOAD_BYTES are reported first (413), the rest 400.
+   */
   async createMany(dtos: CreateTaskDto[]): Promise<TaskRecord[]> {
+    const tooLarge: string[] = [];
     const problems: string[] = [];
+    const element = (i: number, problem: string) => (dtos.length === 1 ? problem : `[${i}] ${problem}`);
     const tasks: NewTask[] = dtos.map((dto, i) => {
       const payload = dto.payload ?? '';
-      const problem = this.checkAgainstHandler(dto.type, payload);
-      if (problem) problems.push(dtos.length === 1 ? problem : `[${i}] ${problem}`);
+      const size = this.payloadSizeProblem(payload);
+      const problem = size ? undefined : this.checkAgainstHandler(dto.type, payload);
+      if (size) tooLarge.push(element(i, size));
+      else if (problem) problems.push(element(i, problem));
       return { id: randomUUID(), type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
     });
-    if (problems.length > 0) {
-      throw new InvalidTaskError(dtos.length === 1 ? problems[0] : `no task was created: ${problems.slice(0, 20).join('; ')}`);
-    }
+    if (tooLarge.length > 0) throw new PayloadTooLargeError(summary(dtos.length, tooLarge));
+    if (problems.length > 0) throw new InvalidTaskError(summary(dtos.length, problems));
     // Stamped by Redis' clock: the answer carries the creation time that is stored.
     const createdAt = await this.queue.enqueue(tasks);
     return tasks.map((t) => ({
@@ -55,14 +60,23 @@ export class TasksService {
     }));
   }
 
+  /** Measured in UTF-8 bytes, as stored. A UTF-16 code unit is at most 3 bytes: short payloads skip the count. */
+  private payloadSizeProblem(payload: string): string | undefined {
+    const max = this.config.limits.maxPayloadBytes;
+    if (payload.length * 3 <= max) return undefined;
+    const bytes = Buffer.byteLength(payload, 'utf8');
+    return bytes > max ? `payload is ${bytes} bytes; the limit is ${max} bytes (MAX_PAYLOAD_BYTES)` : undefined;
+  }
+
   private checkAgainstHandler(type: string, payload: string): string | undefined {
     const handler = this.handlers.get(type);
     if (!handler) return `unknown task type "${type}"; known types: ${this.handlers.types().join(', ')}`;
     try {
       handler.validatePayload?.(payload);
     } catch (err) {
-      if (err instanceof InvalidPayloadError) return `payload: ${err.message}`;
-      throw err;
+      // Whatever a validator throws (InvalidPayloadError, a TypeError of its own, a string) is about
+      // this payload: a 400 naming it, never a 500.
+      return `payload: ${err instanceof Error ? err.message : String(err)}`;
     }
     return undefined;
   }
@@ -82,4 +96,9 @@ export class TasksService {
   delete(id: string): Promise<void> {
     return this.queue.delete(id);
   }
+}
+
+/** One problem as it is; several as one line naming each element, at most 20 of them. */
+function summary(count: number, problems: string[]): string {
+  return count === 1 ? problems[0] : `no task was created: ${problems.slice(0, 20).join('; ')}`;
 }

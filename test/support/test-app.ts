@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Provider } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
@@ -16,15 +16,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Config as main.ts builds it, from an environment; tests pass only what they change. */
+/**
+ * Config as main.ts builds it, from an environment; tests pass only what they change. Readiness does
+ * not wait before the listener closes (SHUTDOWN_READY_DELAY_MS=0) unless a test sets it.
+ */
 export function testConfig(env: Record<string, string>): AppConfig {
-  return loadAppConfig({ REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  return loadAppConfig({ REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SHUTDOWN_READY_DELAY_MS: '0', ...env });
+}
+
+export interface TestAppOptions {
+  /** Extra providers of the testing module, e.g. a test-only @TaskType handler (the registry finds it). */
+  providers?: Provider[];
 }
 
 /** The whole application, as main.ts builds it, on the given environment. */
-export async function createTestApp(env: Record<string, string>): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], providers: options.providers ?? [] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
   configureApp(app, config);
   await app.init();
