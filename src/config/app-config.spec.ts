@@ -46,8 +46,8 @@ describe('loadAppConfig', () => {
       expect(config.role).toBe('all');
     });
 
-    it('uses the "taskqueue" prefix and one day of retention', () => {
-      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400 });
+    it('uses the "taskqueue" prefix, one day of retention and idempotency keys kept one day', () => {
+      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400, idempotencyTtlS: 86_400 });
     });
 
     it('runs 3 workers, prefetching at most 100, with a 30 s lease, a 30 s shutdown timeout and a 30 min task timeout', () => {
@@ -115,6 +115,7 @@ describe('loadAppConfig', () => {
       RETRY_MAX_DELAY_MS: '10000',
       DEFAULT_MAX_RETRY: '5',
       TASK_RETENTION_S: '3600',
+      IDEMPOTENCY_TTL_S: '600',
       SHUTDOWN_TIMEOUT_MS: '0',
       SHUTDOWN_READY_DELAY_MS: '250',
       TASK_TIMEOUT_MS: '120000',
@@ -146,7 +147,7 @@ describe('loadAppConfig', () => {
         db: 2,
         commandTimeoutMs: 2500,
       },
-      queue: { prefix: 'my-app.v2', retentionS: 3600 },
+      queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600 },
       worker: { concurrency: 8, prefetch: 100, leaseMs: 60_000, shutdownTimeoutMs: 0, taskTimeoutMs: 120_000 },
       limits: { maxPayloadBytes: 100_000, maxResultBytes: 2_000_000 },
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
@@ -224,6 +225,9 @@ describe('loadAppConfig', () => {
       ['RETRY_BASE_DELAY_MS', '0'],
       ['DEFAULT_MAX_RETRY', '26'],
       ['TASK_RETENTION_S', '0'],
+      ['IDEMPOTENCY_TTL_S', '0'],
+      ['IDEMPOTENCY_TTL_S', '31536001'],
+      ['IDEMPOTENCY_TTL_S', '1d'],
       ['SHUTDOWN_TIMEOUT_MS', '-5'],
       ['SLOW_TASK_MS', '3600001'],
       ['TASK_TIMEOUT_MS', '0'],

@@ -23,7 +23,8 @@ export interface AppConfig {
     db: number;
     commandTimeoutMs: number;
   };
-  queue: { prefix: string; retentionS: number };
+  /** idempotencyTtlS: how long an Idempotency-Key remembers the task it created. */
+  queue: { prefix: string; retentionS: number; idempotencyTtlS: number };
   worker: {
     concurrency: number;
     prefetch: number;
@@ -130,7 +131,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       db: env.REDIS_DB,
       commandTimeoutMs,
     },
-    queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S },
+    queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S, idempotencyTtlS: env.IDEMPOTENCY_TTL_S },
     worker: {
       concurrency: env.WORKER_COUNT,
       prefetch: env.WORKER_PREFETCH,

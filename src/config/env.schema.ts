@@ -131,6 +131,13 @@ export class EnvironmentVariables {
   @Max(365 * 86400)
   TASK_RETENTION_S = 86400;
 
+  /** Seconds an Idempotency-Key remembers the task it created (from the first request). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(365 * 86400)
+  IDEMPOTENCY_TTL_S = 86400;
+
   @Transform(toInteger)
   @IsInt()
   @Min(0)

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { QueueKeys } from './queue-keys';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
+import { TASK_PRIORITIES } from './task-options';
 import { TASK_STATUSES, TaskStatus } from './task.model';
 
 export interface IntegrityViolation {
@@ -26,9 +27,13 @@ const SCAN_COUNT = 1000;
 
 /**
  * Scans one queue and reports every broken invariant of the data model:
- * - each task is in exactly the structures its status calls for (pending: queue; processing: active;
- *   completed/failed: done) and in its own status index and status+type index, and no other;
- * - every entry of queue, active, done and the indexes points at a task in the matching state;
+ * - each task is in exactly the structures its status calls for (pending: the queue of its priority
+ *   level, `queue`, `queue:high` or `queue:low`; processing: active; completed/failed: done), in its own
+ *   status index and status+type index, and, when its priority is high or low, in that priority's
+ *   index (`p:high`, `p:low`), and in no other;
+ * - every entry of the queues, active, done and the indexes points at a task in the matching state;
+ * - a task's priority, when stored, is high or low (normal is stored as no field);
+ * - idempotency keys (`idem:<key>`) are known keys; the task one names may be gone (deleted, retention);
  * - every attempt history (`t:<id>:h`) belongs to a task;
  * - no key under the queue's base is of an unknown kind.
  * It reads everything (SCAN/ZSCAN, never KEYS) and is meant for tests, the chaos and fuzz runs and
@@ -50,7 +55,7 @@ export class QueueIntegrityChecker {
     const k = this.keys;
     const client = this.redis.commands;
     const violations: IntegrityViolation[] = [];
-    const tasks = new Map<string, { status: string; type: string }>();
+    const tasks = new Map<string, { status: string; type: string; priority: string | null }>();
     const zsets = new Map<string, Set<string>>();
     const histories: string[] = [];
 
@@ -59,11 +64,15 @@ export class QueueIntegrityChecker {
       if (rest.startsWith('t:') && rest.endsWith(':h')) {
         histories.push(rest.slice(2, -2));
       } else if (rest.startsWith('t:')) {
-        const [status, type] = await client.hmget(key, 'status', 'type');
-        tasks.set(rest.slice(2), { status: status ?? '', type: type ?? '' });
-      } else if (['queue', 'active', 'done'].includes(rest) || rest.startsWith('s:') || rest.startsWith('st:')) {
+        const [status, type, priority] = await client.hmget(key, 'status', 'type', 'priority');
+        tasks.set(rest.slice(2), { status: status ?? '', type: type ?? '', priority });
+      } else if (
+        ['queue', 'queue:high', 'queue:low', 'active', 'done', 'p:high', 'p:low'].includes(rest) ||
+        rest.startsWith('s:') ||
+        rest.startsWith('st:')
+      ) {
         zsets.set(rest, await this.zmembers(key));
-      } else if (rest !== 'marker') {
+      } else if (rest !== 'marker' && !rest.startsWith('idem:')) {
         violations.push({ kind: 'foreign-key', id: '', detail: `unexpected key ${key}` });
       }
     }
@@ -72,13 +81,19 @@ export class QueueIntegrityChecker {
     const member = (name: string, id: string) => zsets.get(name)?.has(id) ?? false;
     const home: Record<TaskStatus, string> = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' };
 
-    for (const [id, { status, type }] of tasks) {
+    for (const [id, { status, type, priority }] of tasks) {
       if (!TASK_STATUSES.includes(status as TaskStatus) || !type) {
         violations.push({ kind: 'bad-status', id, detail: `status "${status}", type "${type}"` });
         continue;
       }
+      if (priority !== null && (priority === 'normal' || !(TASK_PRIORITIES as readonly string[]).includes(priority))) {
+        violations.push({ kind: 'bad-status', id, detail: `priority "${priority}"` });
+        continue;
+      }
       byStatus[status as TaskStatus] += 1;
-      const expected = new Set([home[status as TaskStatus], `s:${status}`, `st:${status}:${type}`]);
+      const stage = status === 'pending' && priority ? `queue:${priority}` : home[status as TaskStatus];
+      const expected = new Set([stage, `s:${status}`, `st:${status}:${type}`]);
+      if (priority) expected.add(`p:${priority}`);
       for (const name of expected) {
         if (!member(name, id)) violations.push({ kind: 'missing-from-structure', id, detail: `${status} task not in ${name}` });
       }
@@ -95,6 +110,8 @@ export class QueueIntegrityChecker {
         if (!task) violations.push({ kind: 'dangling-entry', id, detail: `${name} entry without a task` });
         else if (name.startsWith('st:') && name !== `st:${task.status}:${task.type}`) {
           violations.push({ kind: 'index-mismatch', id, detail: `in ${name} but task is ${task.status}/${task.type}` });
+        } else if (name.startsWith('p:') && name !== `p:${task.priority}`) {
+          violations.push({ kind: 'index-mismatch', id, detail: `in ${name} but task is ${task.priority ?? 'normal'}` });
         }
       }
     }

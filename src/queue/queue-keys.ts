@@ -1,3 +1,4 @@
+import { TaskPriority } from './task-options';
 import { TaskStatus } from './task.model';
 
 /**
@@ -11,7 +12,10 @@ import { TaskStatus } from './task.model';
 export class QueueKeys {
   /** Prefix shared by every key of this queue, ending in ':'. */
   readonly base: string;
-  /** Ready and waiting task ids; score = time the task may run (ms). Due ids have score <= now. */
+  /**
+   * Ready and waiting task ids of the normal priority level; score = time the task may run (ms). Due ids
+   * have score <= now. The other levels are `queue:high` and `queue:low` (queueFor).
+   */
   readonly queue: string;
   /** Running task ids; score = lease deadline (ms). */
   readonly active: string;
@@ -42,6 +46,21 @@ export class QueueKeys {
 
   task(id: string): string {
     return `${this.base}t:${id}`;
+  }
+
+  /** The ready/waiting zset of a priority level (lua/lib/task-options.lua level_queue). */
+  queueFor(priority: TaskPriority = 'normal'): string {
+    return priority === 'normal' ? this.queue : `${this.queue}:${priority}`;
+  }
+
+  /** Listing index of the tasks of a non-normal priority level; score = creation time (ms). */
+  byPriority(priority: Exclude<TaskPriority, 'normal'>): string {
+    return `${this.base}p:${priority}`;
+  }
+
+  /** What an idempotency key remembers (`<id>|<request hash>`, with a TTL). */
+  idempotency(key: string): string {
+    return `${this.base}idem:${key}`;
   }
 
   /** The task's last attempts (list, oldest first, capped); lua/lib/common.lua history_key. */

@@ -13,7 +13,8 @@ import { AttemptRecord, parseAttemptEntry, storableWorkerId } from './attempt-hi
 import { QueueKeys } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { toQueueError } from './redis-error-classifier';
-import { LIST_PAGE_MAX_BYTES } from './task-limits';
+import { LIST_FILTER_SCAN_MAX, LIST_PAGE_MAX_BYTES } from './task-limits';
+import { decodeBackoff, encodeBackoff, TaskPriority } from './task-options';
 import {
   LeasedTask,
   ListCursor,
@@ -76,6 +77,55 @@ export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'stall
 export interface ListFilter {
   status?: TaskStatus;
   type?: string;
+  priority?: TaskPriority;
+}
+
+/**
+ * What submitting one task came to (see submit): created; the same task as an earlier element of the
+ * call (`index`, 0-based: its idempotency key came twice with the same request); a replay of the task an
+ * earlier request with the same idempotency key created; or rejected: the key was used with another
+ * request ('conflict'), or its task no longer exists ('gone').
+ */
+export type SubmitOutcome =
+  | { kind: 'created' }
+  | { kind: 'same-as'; index: number }
+  | { kind: 'replayed'; task: TaskRecord }
+  | { kind: 'conflict' }
+  | { kind: 'gone' };
+
+export interface SubmitResult {
+  /** created_at (Redis time, ms) of the tasks created by this call. */
+  createdAt: number;
+  /** Per task, in order. */
+  outcomes: SubmitOutcome[];
+  /** Some outcome is a conflict or gone: nothing was stored. */
+  rejected: boolean;
+}
+
+/** enqueue.lua's first reply value when an idempotency key was rejected; lua/lib/task-options.lua ERR_IDEMPOTENCY. */
+const ENQUEUE_IDEMPOTENCY_REJECTED = -4;
+
+/** The 5th value of a task's group in enqueue.lua (and the 7 that follow when it is not 0). */
+function pushTaskArgs(args: (string | number)[], t: NewTask): void {
+  args.push(t.id, t.type, t.payload, t.maxRetry);
+  const priority = t.priority === 'normal' ? undefined : t.priority;
+  if (t.delayMs === undefined && t.runAt === undefined && !priority && t.timeoutMs === undefined && !t.backoff && t.idempotencyKey === undefined) {
+    args.push(0);
+    return;
+  }
+  args.push(7, t.delayMs ?? '', t.runAt ?? '', priority ?? '', t.timeoutMs ?? '', t.backoff ? encodeBackoff(t.backoff) : '');
+  args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''));
+}
+
+function submitOutcome(entry: unknown): SubmitOutcome {
+  if (entry === 'conflict' || entry === 'gone') return { kind: entry };
+  if (Array.isArray(entry)) {
+    const [id, pairs] = entry as [string, string[]];
+    const task = parseTaskHash(id, pairsToObject(pairs));
+    if (task) return { kind: 'replayed', task };
+  }
+  const earlier = Number(entry);
+  return earlier > 0 ? { kind: 'same-as', index: earlier - 1 } : { kind: 'created' };
 }
 
 const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
@@ -90,11 +140,14 @@ const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
 export class QueueRepository {
   readonly keys: QueueKeys;
 
+  private readonly idempotencyTtlMs: number;
+
   constructor(
     private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.keys = new QueueKeys(config.queue.prefix);
+    this.idempotencyTtlMs = config.queue.idempotencyTtlS * 1000;
   }
 
   private get client() {
@@ -106,10 +159,29 @@ export class QueueRepository {
    * to their created_at (Redis time, ms), the same for all of them.
    */
   async enqueue(tasks: NewTask[]): Promise<number> {
-    const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base];
-    for (const t of tasks) args.push(t.id, t.type, t.payload, t.maxRetry);
-    const result = await this.run(() => this.client.enqueue(...args));
-    return Number(checkScriptResult(result as number, tasks[0]?.id ?? ''));
+    const result = await this.submit(tasks);
+    if (result.rejected) throw new Error('an idempotency key was rejected; use submit to see which');
+    return result.createdAt;
+  }
+
+  /**
+   * Stores the tasks, all or none, honouring idempotency keys (remembered for IDEMPOTENCY_TTL_S): a task
+   * whose key was used before with the same request hash is not created but answered with the task that
+   * request created. Nothing is stored when any key conflicts or names a task that is gone (`rejected`).
+   */
+  async submit(tasks: NewTask[]): Promise<SubmitResult> {
+    const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base, this.idempotencyTtlMs];
+    for (const t of tasks) pushTaskArgs(args, t);
+    const reply = (await this.run(() => this.client.enqueue(...args))) as number | unknown[];
+    const firstId = tasks[0]?.id ?? '';
+    if (!Array.isArray(reply)) {
+      const createdAt = Number(checkScriptResult(reply, firstId));
+      return { createdAt, outcomes: tasks.map(() => ({ kind: 'created' })), rejected: false };
+    }
+    const code = Number(reply[0]);
+    if (code !== ENQUEUE_IDEMPOTENCY_REJECTED) checkScriptResult(code, firstId);
+    const outcomes = reply.slice(1).map(submitOutcome);
+    return { createdAt: code, outcomes, rejected: code === ENQUEUE_IDEMPOTENCY_REJECTED };
   }
 
   /** The task with its attempt history (oldest first), read in one snapshot. */
@@ -125,9 +197,19 @@ export class QueueRepository {
    * `maxBytes` (at least one task is always returned); `next` is set whenever the page was cut short.
    */
   async list(filter: ListFilter, limit: number, cursor?: ListCursor, maxBytes = LIST_PAGE_MAX_BYTES): Promise<TaskPage> {
-    const indexes = this.indexesFor(filter);
+    const { indexes, conditions } = this.listPlan(filter);
     const reply = (await this.run(() =>
-      this.client.list(indexes.length, ...indexes, this.keys.base, limit, cursor ? cursor.score : '', cursor?.id ?? '', maxBytes),
+      this.client.list(
+        indexes.length,
+        ...indexes,
+        this.keys.base,
+        limit,
+        cursor ? cursor.score : '',
+        cursor?.id ?? '',
+        maxBytes,
+        LIST_FILTER_SCAN_MAX,
+        ...conditions,
+      ),
     )) as [number, ...unknown[]];
     const tasks: TaskRecord[] = [];
     let last: ListCursor | undefined;
@@ -151,7 +233,8 @@ export class QueueRepository {
   }
 
   /**
-   * Leases up to `max` due tasks for `leaseMs` (from Redis' now), oldest first; stops early once the
+   * Leases up to `max` due tasks for `leaseMs` (from Redis' now): every due high task, then normal,
+   * then low, oldest due first within a level; stops early once the
    * payloads leased reach `maxBytes` (the first task always is leased). Leasing is not starting: call
    * settle 'start' when a handler starts, or an expired lease is recovered without spending a retry.
    */
@@ -161,15 +244,20 @@ export class QueueRepository {
       this.client.fetch(k.queue, k.active, k.marker, k.base, leaseMs, max, maxBytes),
     )) as (string | number)[];
     const tasks: LeasedTask[] = [];
-    for (let i = 1; i < reply.length; i += 6) {
-      tasks.push({
+    for (let i = 1; i < reply.length; i += 8) {
+      const task: LeasedTask = {
         id: reply[i] as string,
         token: Number(reply[i + 1]),
         type: reply[i + 2] as string,
         payload: reply[i + 3] as string,
         retries: Number(reply[i + 4]),
         maxRetry: Number(reply[i + 5]),
-      });
+      };
+      // Set only when the task has its own: most tasks use the worker's defaults.
+      if (reply[i + 6] !== '') task.timeoutMs = Number(reply[i + 6]);
+      const backoff = reply[i + 7] === '' ? undefined : decodeBackoff(reply[i + 7] as string);
+      if (backoff) task.backoff = backoff;
+      tasks.push(task);
     }
     const nextRunInMs = Number(reply[0]);
     return { tasks, nextRunInMs: nextRunInMs >= 0 ? nextRunInMs : undefined };
@@ -314,9 +402,24 @@ export class QueueRepository {
     }
   }
 
-  private indexesFor(filter: ListFilter): string[] {
-    const statuses = filter.status ? [filter.status] : TASK_STATUSES;
-    return statuses.map((s) => (filter.type ? this.keys.byStatusAndType(s, filter.type) : this.keys.byStatus(s)));
+  /**
+   * The indexes a listing reads and the field conditions list.lua checks per task. High and low tasks
+   * have an index of their own, filtered by status and type when those are asked for too; normal tasks
+   * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
+   */
+  private listPlan(filter: ListFilter): { indexes: string[]; conditions: string[] } {
+    const { status, type, priority } = filter;
+    if (priority === 'high' || priority === 'low') {
+      const conditions: string[] = [];
+      if (status) conditions.push('status', status);
+      if (type) conditions.push('type', type);
+      return { indexes: [this.keys.byPriority(priority)], conditions };
+    }
+    const statuses = status ? [status] : TASK_STATUSES;
+    return {
+      indexes: statuses.map((s) => (type ? this.keys.byStatusAndType(s, type) : this.keys.byStatus(s))),
+      conditions: priority === 'normal' ? ['priority', ''] : [],
+    };
   }
 
   private async settleOne(settlement: Settlement): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AttemptRecord } from './attempt-history';
+import { BackoffPolicy, decodeBackoff, TASK_PRIORITIES, TaskPriority } from './task-options';
 
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -21,6 +22,12 @@ export interface TaskRecord {
   runAt?: number;
   startedAt?: number;
   completedAt?: number;
+  /** Absent for normal tasks (nothing is stored for the default level). */
+  priority?: TaskPriority;
+  /** The task's own limit on one attempt, overriding TASK_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** The task's own backoff policy (resolved at submit), overriding the retry strategy's default. */
+  backoff?: BackoffPolicy;
   /** The last attempts, oldest first (HISTORY_MAX at most); read by QueueRepository.get only, not by list. */
   history?: AttemptRecord[];
 }
@@ -33,6 +40,10 @@ export interface LeasedTask {
   payload: string;
   retries: number;
   maxRetry: number;
+  /** The task's own limit on one attempt; TASK_TIMEOUT_MS when absent. */
+  timeoutMs?: number;
+  /** The task's own backoff policy; the retry strategy's default when absent. */
+  backoff?: BackoffPolicy;
 }
 
 export interface NewTask {
@@ -40,6 +51,18 @@ export interface NewTask {
   type: string;
   payload: string;
   maxRetry: number;
+  /** Runs this long after its creation (by Redis' clock); wins over runAt. */
+  delayMs?: number;
+  /** Runs at this time (epoch ms, by Redis' clock); a time not after the creation means at once. */
+  runAt?: number;
+  /** Absent or 'normal': the normal level. */
+  priority?: TaskPriority;
+  timeoutMs?: number;
+  backoff?: BackoffPolicy;
+  /** Remembered for the idempotency lifetime with requestHash: a repeat is answered with this task. */
+  idempotencyKey?: string;
+  /** Hash of the canonical request that created the task; a repeat of the key with another hash is a conflict. */
+  requestHash?: string;
 }
 
 /** Position in a listing: the creation score and id of the last task returned. */
@@ -72,5 +95,8 @@ export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord
     runAt: optionalNumber(h.run_at),
     startedAt: optionalNumber(h.started_at),
     completedAt: optionalNumber(h.completed_at),
+    priority: (TASK_PRIORITIES as readonly string[]).includes(h.priority) ? (h.priority as TaskPriority) : undefined,
+    timeoutMs: optionalNumber(h.timeout_ms),
+    backoff: decodeBackoff(h.backoff),
   };
 }

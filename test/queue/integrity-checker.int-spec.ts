@@ -20,16 +20,20 @@ type State = 'pending' | 'delayed' | 'processing' | 'completed' | 'failed';
  * checks, not the current script signatures; that the scripts leave a clean queue is shown by the
  * fuzz and chaos runs, which end with this checker.
  */
-async function arrange(q: QueueFixture, id: string, state: State, type: string): Promise<void> {
+async function arrange(q: QueueFixture, id: string, state: State, type: string, priority?: 'high' | 'low'): Promise<void> {
   const status = state === 'delayed' ? 'pending' : state;
   const fields: Record<string, string | number> = {
     type, payload: `{"id":"${id}"}`, status, retries: 0, max_retry: 3, attempts: 0, created_at: T0, updated_at: T0,
   };
   const r = q.redis.multi();
-  if (state === 'pending') r.zadd(q.keys.queue, T0, id);
+  if (priority) {
+    fields.priority = priority;
+    r.zadd(q.keys.byPriority(priority), T0, id);
+  }
+  if (state === 'pending') r.zadd(q.keys.queueFor(priority), T0, id);
   if (state === 'delayed') {
     Object.assign(fields, { retries: 1, attempts: 1, error: 'boom', run_at: T0 + 60_000, started_at: T0 });
-    r.zadd(q.keys.queue, T0 + 60_000, id);
+    r.zadd(q.keys.queueFor(priority), T0 + 60_000, id);
   }
   if (state === 'processing') {
     Object.assign(fields, { attempts: 1, started_at: T0 });
@@ -48,15 +52,19 @@ async function arrange(q: QueueFixture, id: string, state: State, type: string):
 }
 
 /**
- * The victim 'v' (type 'job') in `state`, among one healthy task of type 'other' in every state the
- * service produces.
+ * The victim 'v' (type 'job', of `priority`) in `state`, among one healthy task of type 'other' in every
+ * state the service produces, a high one waiting, a low one completed, and two idempotency keys (one
+ * naming a task, one naming a task that was deleted).
  */
-async function build(q: QueueFixture, state?: State): Promise<void> {
-  const tasks: Array<[string, State, string]> = (['delayed', 'processing', 'completed', 'failed', 'pending'] as const).map(
+async function build(q: QueueFixture, state?: State, priority?: 'high' | 'low'): Promise<void> {
+  const tasks: Array<[string, State, string, ('high' | 'low')?]> = (['delayed', 'processing', 'completed', 'failed', 'pending'] as const).map(
     (s) => [`ok-${s}`, s, 'other'],
   );
-  if (state) tasks.push(['v', state, 'job']);
-  for (const [id, s, type] of tasks) await arrange(q, id, s, type);
+  tasks.push(['ok-high', 'delayed', 'other', 'high'], ['ok-low', 'completed', 'other', 'low']);
+  if (state) tasks.push(['v', state, 'job', priority]);
+  for (const [id, s, type, p] of tasks) await arrange(q, id, s, type, p);
+  await q.redis.set(q.keys.idempotency('order-1'), 'ok-high|hash', 'EX', 3600);
+  await q.redis.set(q.keys.idempotency('order-2'), 'deleted-task|hash', 'EX', 3600);
 }
 
 const v = (kind: IntegrityViolation['kind'], id: string, detail: string): IntegrityViolation => ({ kind, id, detail });
@@ -67,6 +75,8 @@ interface Plant {
   name: string;
   /** The victim's state before the fault is planted. */
   state: State;
+  /** The victim's priority level (normal when absent). */
+  priority?: 'high' | 'low';
   /** Breaks one invariant of task 'v' (type 'job') with raw commands on the queue's keys. */
   plant: (q: QueueFixture) => Promise<unknown>;
   /** Everything the checker must report, and nothing else (a function where the detail names a full key). */
@@ -256,6 +266,42 @@ const PLANTS: Plant[] = [
       v('index-mismatch', 'v', 'in st:pending:job but task is pending/'),
     ],
   },
+  // Priority levels.
+  {
+    name: 'a high task waiting in the normal queue',
+    state: 'delayed',
+    priority: 'high',
+    plant: async (q) => {
+      await q.redis.zrem(q.keys.queueFor('high'), 'v');
+      await q.redis.zadd(q.keys.queue, T0, 'v');
+    },
+    expected: [v('missing-from-structure', 'v', 'pending task not in queue:high'), v('in-wrong-structure', 'v', 'pending task also in queue')],
+  },
+  {
+    name: 'a low task without its priority index entry',
+    state: 'failed',
+    priority: 'low',
+    plant: (q) => q.redis.zrem(q.keys.byPriority('low'), 'v'),
+    expected: [v('missing-from-structure', 'v', 'failed task not in p:low')],
+  },
+  {
+    name: 'a normal task in a priority index',
+    state: 'pending',
+    plant: (q) => q.redis.zadd(q.keys.byPriority('low'), T0, 'v'),
+    expected: [v('in-wrong-structure', 'v', 'pending task also in p:low'), v('index-mismatch', 'v', 'in p:low but task is normal')],
+  },
+  {
+    name: 'a priority index entry without a task',
+    state: 'pending',
+    plant: (q) => q.redis.zadd(q.keys.byPriority('high'), T0, 'ghost'),
+    expected: [v('dangling-entry', 'ghost', 'p:high entry without a task')],
+  },
+  {
+    name: 'a task with a priority the model does not have',
+    state: 'completed',
+    plant: (q) => q.redis.hset(q.keys.task('v'), 'priority', 'urgent'),
+    expected: [v('bad-status', 'v', 'priority "urgent"')],
+  },
   // Keys of no known kind under the queue base.
   {
     name: 'a key of unknown kind under the queue base',
@@ -280,8 +326,8 @@ describe('QueueIntegrityChecker on planted violations (real Redis)', () => {
     const report = await check(q);
 
     expect(report.violations).toEqual([]);
-    expect(report.tasks).toBe(6);
-    expect(report.byStatus).toEqual({ pending: 3, processing: 1, completed: 1, failed: 1 });
+    expect(report.tasks).toBe(8);
+    expect(report.byStatus).toEqual({ pending: 4, processing: 1, completed: 2, failed: 1 });
   });
 
   it('finds nothing wrong in an empty queue', async () => {
@@ -289,9 +335,9 @@ describe('QueueIntegrityChecker on planted violations (real Redis)', () => {
     expect(report).toEqual({ tasks: 0, byStatus: { pending: 0, processing: 0, completed: 0, failed: 0 }, violations: [] });
   });
 
-  it.each(PLANTS)('names $name', async ({ state, plant, expected }) => {
+  it.each(PLANTS)('names $name', async ({ state, priority, plant, expected }) => {
     const q = harness.queue();
-    await build(q, state);
+    await build(q, state, priority);
     expect((await check(q)).violations).toEqual([]);
 
     await plant(q);
@@ -352,8 +398,8 @@ describe('check-queue exit codes', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toEqual({
       queue_prefix: q.prefix,
-      tasks: 5,
-      byStatus: { pending: 2, processing: 1, completed: 1, failed: 1 },
+      tasks: 7,
+      byStatus: { pending: 3, processing: 1, completed: 2, failed: 1 },
       violations: [],
     });
   }, 60_000);

@@ -1,6 +1,6 @@
 --[[ delete: remove a task from every structure, whatever its state.
   KEYS[1] -> task hash
-  KEYS[2] -> queue zset
+  KEYS[2] -> queue zset of the normal level (a task of another priority waits in level_queue)
   KEYS[3] -> active zset
   KEYS[4] -> done zset
   ARGV[1] -> key base of the queue
@@ -13,12 +13,14 @@
   missed, its next heartbeat or its completion finds the task gone (fencing), so it never comes back.
 ]]
 --- @include "common"
+--- @include "task-options"
 
 local id = ARGV[2]
-local f = redis.call('HMGET', KEYS[1], 'status', 'type', 'attempts')
+local f = redis.call('HMGET', KEYS[1], 'status', 'type', 'attempts', 'priority')
 if not f[1] then return ERR_NOT_FOUND end
 redis.call('DEL', KEYS[1], history_key(ARGV[1], id))
-redis.call('ZREM', KEYS[2], id)
+redis.call('ZREM', level_queue(KEYS[2], f[4]), id)
+if f[4] then redis.call('ZREM', priority_key(ARGV[1], f[4]), id) end
 redis.call('ZREM', KEYS[3], id)
 redis.call('ZREM', KEYS[4], id)
 index_remove(ARGV[1], id, f[2], f[1])

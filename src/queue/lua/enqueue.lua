@@ -1,30 +1,132 @@
---[[ enqueue: store one or more new tasks and make them ready, all or nothing.
-  KEYS[1] -> queue zset (score = time the task may run)
+--[[ enqueue: store one or more new tasks and make them ready (or scheduled), all or nothing.
+  KEYS[1] -> queue zset of the normal level (score = time the task may run); the other levels are
+             derived from it (level_queue: `queue:high`, `queue:low`, same hash tag)
   KEYS[2] -> wake-up marker zset
   ARGV[1] -> key base of the queue
-  ARGV[2..] -> groups of 4: id, type, payload, max_retry
+  ARGV[2] -> idempotency key lifetime (ms)
+  ARGV[3..] -> per task: id, type, payload, max_retry, n, then n option values; n is 0 (a plain task)
+    or 7: delay_ms, run_at (epoch ms), priority ('' = normal), timeout_ms, backoff (task-options.ts
+    encoding), idempotency key, request hash ('' when unset). delay_ms wins over run_at; a task whose
+    time is not after now is due at once and gets no run_at.
   Time: Redis' clock (TIME); every task of the call gets the same created_at.
-  Returns: created_at (ms) of the tasks stored, or ERR_DUPLICATE_ID (nothing stored) if any id exists
-    already or appears twice in the batch.
+  Idempotency: an element with a key that is remembered (idem:<key>, '<id>|<hash>') is not created: with
+  the same request hash it is a replay of that task, with another hash a conflict; a replay whose task
+  no longer exists is 'gone'. A key given twice in one call: the second element is a replay of the
+  first (same hash) or a conflict. New keys are remembered for the lifetime, set when their task is.
+  Returns:
+    - without any idempotency key in the call: created_at (ms), or ERR_DUPLICATE_ID (nothing stored) if
+      any id exists already or appears twice;
+    - with one: ERR_DUPLICATE_ID, or { created_at | ERR_IDEMPOTENCY, one entry per element }, an entry being
+      0 (created), k > 0 (the same task as element k of this call), { id, { field, value, ... } } (a
+      replay of a stored task), 'conflict' or 'gone'. ERR_IDEMPOTENCY: some entry is a conflict or gone,
+      and nothing was stored.
 ]]
 --- @include "common"
+--- @include "task-options"
 
-local base = ARGV[1]
+local base, key_ttl = ARGV[1], ARGV[2]
 local seen = {}
-for i = 2, #ARGV, 4 do
-  local id = ARGV[i]
+local keyed = false
+local entries = {}
+local keys_seen = {}
+local failed = false
+local element = 0
+local i = 3
+while i <= #ARGV do
+  element = element + 1
+  local id, n = ARGV[i], tonumber(ARGV[i + 4])
   if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
   seen[id] = true
+  entries[element] = 0
+  local ikey = n > 0 and ARGV[i + 10] or ''
+  if ikey ~= '' then
+    keyed = true
+    local hash = ARGV[i + 11]
+    local earlier = keys_seen[ikey]
+    if earlier then
+      if earlier[2] == hash then entries[element] = earlier[1] else entries[element] = 'conflict' end
+    else
+      local stored = redis.call('GET', idempotency_key(base, ikey))
+      if stored then
+        local old_id, old_hash = string.match(stored, '^(.-)|(.*)$')
+        if old_hash ~= hash then
+          entries[element] = 'conflict'
+        else
+          local h = redis.call('HGETALL', task_key(base, old_id))
+          if #h == 0 then entries[element] = 'gone' else entries[element] = { old_id, h } end
+        end
+      else
+        keys_seen[ikey] = { element, hash }
+      end
+    end
+    if entries[element] == 'conflict' or entries[element] == 'gone' then failed = true end
+  end
+  i = i + 5 + n
 end
+if failed then
+  local out = { ERR_IDEMPOTENCY }
+  for k = 1, element do out[k + 1] = entries[k] end
+  return out
+end
+
 local now = redis_now()
-for i = 2, #ARGV, 4 do
-  local id, task_type = ARGV[i], ARGV[i + 1]
-  redis.call('HSET', task_key(base, id),
-    'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
-    'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
-    'created_at', now, 'updated_at', now)
-  redis.call('ZADD', KEYS[1], now, id)
-  index_add(base, id, task_type, 'pending', now)
+local created = false
+i = 3
+element = 0
+while i <= #ARGV do
+  element = element + 1
+  local id, task_type, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 4])
+  local key = task_key(base, id)
+  if n == 0 then
+    redis.call('HSET', key,
+      'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
+      'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
+      'created_at', now, 'updated_at', now)
+    redis.call('ZADD', KEYS[1], now, id)
+    index_add(base, id, task_type, 'pending', now)
+    created = true
+  elseif entries[element] == 0 then
+    local delay, at, priority = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+    local timeout, backoff, ikey = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+    local fields = {
+      'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
+      'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
+      'created_at', now, 'updated_at', now }
+    local score = now
+    local run_at = false
+    if delay ~= '' then run_at = tonumber(now) + tonumber(delay) elseif at ~= '' then run_at = tonumber(at) end
+    if run_at and run_at > tonumber(now) then
+      score = ms_string(run_at)
+      fields[#fields + 1] = 'run_at'
+      fields[#fields + 1] = score
+    end
+    if priority == '' then
+      priority = false
+    else
+      fields[#fields + 1] = 'priority'
+      fields[#fields + 1] = priority
+      redis.call('ZADD', priority_key(base, priority), now, id)
+    end
+    if timeout ~= '' then
+      fields[#fields + 1] = 'timeout_ms'
+      fields[#fields + 1] = timeout
+    end
+    if backoff ~= '' then
+      fields[#fields + 1] = 'backoff'
+      fields[#fields + 1] = backoff
+    end
+    redis.call('HSET', key, unpack(fields))
+    redis.call('ZADD', level_queue(KEYS[1], priority), score, id)
+    index_add(base, id, task_type, 'pending', now)
+    if ikey ~= '' then
+      redis.call('SET', idempotency_key(base, ikey), id .. '|' .. ARGV[i + 11], 'PX', key_ttl)
+    end
+    created = true
+  end
+  i = i + 5 + n
 end
-redis.call('ZADD', KEYS[2], 0, '0')
-return tonumber(now)
+if created then redis.call('ZADD', KEYS[2], 0, '0') end
+if not keyed then return tonumber(now) end
+local out = { tonumber(now) }
+for k = 1, element do out[k + 1] = entries[k] end
+return out

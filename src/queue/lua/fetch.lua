@@ -1,5 +1,6 @@
---[[ fetch: lease up to N due tasks (pending -> processing).
-  KEYS[1] -> queue zset (score = time the task may run)
+--[[ fetch: lease up to N due tasks (pending -> processing), higher priority levels first.
+  KEYS[1] -> queue zset of the normal level (score = time the task may run); `queue:high` and
+             `queue:low` are derived from it (level_queues)
   KEYS[2] -> active zset (score = lease deadline)
   KEYS[3] -> wake-up marker zset
   ARGV[1] -> key base of the queue
@@ -7,46 +8,66 @@
   ARGV[3] -> max number of tasks to lease
   ARGV[4] -> byte budget: no further task is leased once the payloads leased by this call reach it
              (the first always is); 0 = none
+  Order: every due task of `queue:high`, then of `queue`, then of `queue:low`; by score (due time)
+  within a level. Strict: a lower level waits while a higher one has due tasks.
   Time: Redis' clock (TIME). Leasing is not starting: started_at is written by settle 'start' when a
   handler actually starts, so an expired lease whose task never started costs no retry (recover.lua).
-  Returns: { next_run_in_ms, then per leased task: id, token, type, payload, retries, max_retry }
-    next_run_in_ms = ms until the earliest task still queued after this call may run (0 when it is
-    due now), or -1 when none is queued.
+  Returns: { next_run_in_ms, then per leased task: id, token, type, payload, retries, max_retry,
+    timeout_ms, backoff } (the last two '' when the task has none)
+    next_run_in_ms = ms until the earliest task still queued at any level after this call may run (0
+    when one is due now), or -1 when none is queued.
 ]]
 --- @include "common"
+--- @include "task-options"
 
 local base = ARGV[1]
 local now = redis_now()
 local deadline = ms_string(now + tonumber(ARGV[2]))
+local max = tonumber(ARGV[3])
 local max_bytes = tonumber(ARGV[4]) or 0
-local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+local levels = level_queues(KEYS[1])
 local out = { -1 }
 local bytes = 0
-for _, id in ipairs(ids) do
-  if max_bytes > 0 and bytes >= max_bytes then break end
-  redis.call('ZREM', KEYS[1], id)
-  local key = task_key(base, id)
-  local f = redis.call('HMGET', key, 'type', 'payload', 'retries', 'max_retry', 'created_at', 'status')
-  -- A queue entry whose task is gone or not pending is stale; dropping it is the repair.
-  if f[1] and f[6] == 'pending' then
-    local token = redis.call('HINCRBY', key, 'attempts', 1)
-    redis.call('HSET', key, 'status', 'processing', 'updated_at', now)
-    -- Only a task waiting for a retry has a run_at.
-    if f[3] ~= '0' then redis.call('HDEL', key, 'run_at') end
-    redis.call('ZADD', KEYS[2], deadline, id)
-    index_move(base, id, f[1], 'pending', 'processing', f[5])
-    bytes = bytes + #f[2]
-    out[#out + 1] = id
-    out[#out + 1] = token
-    out[#out + 1] = f[1]
-    out[#out + 1] = f[2]
-    out[#out + 1] = f[3]
-    out[#out + 1] = f[4]
+local taken = 0
+for _, level in ipairs(levels) do
+  if taken >= max or (max_bytes > 0 and bytes >= max_bytes) then break end
+  local ids = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken)
+  for _, id in ipairs(ids) do
+    if max_bytes > 0 and bytes >= max_bytes then break end
+    taken = taken + 1
+    redis.call('ZREM', level, id)
+    local key = task_key(base, id)
+    local f = redis.call('HMGET', key, 'type', 'payload', 'retries', 'max_retry', 'created_at', 'status', 'run_at',
+      'timeout_ms', 'backoff')
+    -- A queue entry whose task is gone or not pending is stale; dropping it is the repair.
+    if f[1] and f[6] == 'pending' then
+      local token = redis.call('HINCRBY', key, 'attempts', 1)
+      redis.call('HSET', key, 'status', 'processing', 'updated_at', now)
+      -- Only a task that waited (for a retry or its scheduled time) has a run_at.
+      if f[7] then redis.call('HDEL', key, 'run_at') end
+      redis.call('ZADD', KEYS[2], deadline, id)
+      index_move(base, id, f[1], 'pending', 'processing', f[5])
+      bytes = bytes + #f[2]
+      out[#out + 1] = id
+      out[#out + 1] = token
+      out[#out + 1] = f[1]
+      out[#out + 1] = f[2]
+      out[#out + 1] = f[3]
+      out[#out + 1] = f[4]
+      out[#out + 1] = f[8] or ''
+      out[#out + 1] = f[9] or ''
+    end
   end
 end
-local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if head[2] then
-  local wait = tonumber(head[2]) - tonumber(now)
+local wait = false
+for _, level in ipairs(levels) do
+  local head = redis.call('ZRANGE', level, 0, 0, 'WITHSCORES')
+  if head[2] then
+    local w = tonumber(head[2]) - tonumber(now)
+    if not wait or w < wait then wait = w end
+  end
+end
+if wait then
   if wait <= 0 then
     out[1] = 0
     -- More is ready than this worker took: wake another idle worker.

@@ -10,15 +10,17 @@
   is stray and only the entry is dropped; an unfinished task is never deleted by retention.
 ]]
 --- @include "common"
+--- @include "task-options"
 
 local base = ARGV[1]
 local cutoff = ms_string(redis_now() - tonumber(ARGV[2]))
 local ids = redis.call('ZRANGE', KEYS[1], '-inf', cutoff, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
-  local f = redis.call('HMGET', key, 'status', 'type')
+  local f = redis.call('HMGET', key, 'status', 'type', 'priority')
   if f[1] == 'completed' or f[1] == 'failed' then
     index_remove(base, id, f[2], f[1])
+    if f[3] then redis.call('ZREM', priority_key(base, f[3]), id) end
     redis.call('DEL', key, history_key(base, id))
   end
   redis.call('ZREM', KEYS[1], id)

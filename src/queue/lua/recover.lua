@@ -1,13 +1,15 @@
 --[[ recover: end attempts whose lease expired (the worker died, froze or lost Redis).
   KEYS[1] -> active zset (score = lease deadline)
-  KEYS[2] -> queue zset
+  KEYS[2] -> queue zset of the normal level; a task of another priority goes back to its own level
+             (level_queue: `queue:high` / `queue:low`)
   KEYS[3] -> done zset
   KEYS[4] -> wake-up marker zset
   ARGV[1] -> key base of the queue
   ARGV[2] -> max number of leases to recover in this call
   ARGV[3] -> error message recorded on a task whose attempt is counted as failed
   ARGV[4] -> max stalls: leases that may expire before the task's handler ever started
-  ARGV[5..] -> backoff delay (ms) before retry n+1, for n = 0, 1, 2, ... retries already spent
+  ARGV[5..] -> backoff delay (ms) before retry n+1, for n = 0, 1, 2, ... retries already spent; a task
+               with its own backoff policy (field `backoff`) waits by that policy instead, without jitter
   Time: Redis' clock (TIME): a lease is expired when its deadline <= now.
   An attempt whose handler started (settle 'start': started = attempts) counts as a failed attempt:
   retry with backoff, or failed when its retries are spent. One that never started (leased, then the
@@ -20,6 +22,7 @@
   Returns: flat list of id, outcome ('retry' | 'failed' | 'stalled' | 'dropped'), retries spent after it.
 ]]
 --- @include "common"
+--- @include "task-options"
 
 local base, err, max_stalls = ARGV[1], ARGV[3], tonumber(ARGV[4])
 local now = redis_now()
@@ -29,7 +32,7 @@ local wake = false
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry', 'attempts', 'started', 'stalls',
-    'started_at', 'worker')
+    'started_at', 'worker', 'priority', 'backoff')
   local retries = tonumber(f[4])
   if f[1] ~= 'processing' then
     -- A lease entry without a running task behind it: drop the entry, the task is elsewhere or gone.
@@ -45,15 +48,15 @@ for _, id in ipairs(ids) do
       publish_event(base, id, 'failed', f[6])
       out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
     else
-      requeue(base, key, id, f[2], f[3], now, KEYS[2], KEYS[1])
+      requeue(base, key, id, f[2], f[3], now, level_queue(KEYS[2], f[11]), KEYS[1])
       history_add(base, id, f[6], 'lost', nil, now, nil, 'lease expired before the task started')
       publish_event(base, id, 'pending', f[6])
       out[#out + 1] = id; out[#out + 1] = 'stalled'; out[#out + 1] = retries
       wake = true
     end
   elseif retries < tonumber(f[5]) then
-    local delay = tonumber(ARGV[5 + retries] or ARGV[#ARGV])
-    schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, KEYS[2], KEYS[1])
+    local delay = f[12] and backoff_delay(f[12], retries) or tonumber(ARGV[5 + retries] or ARGV[#ARGV])
+    schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, level_queue(KEYS[2], f[11]), KEYS[1])
     history_add(base, id, f[6], 'lost', f[9], now, f[10], err)
     publish_event(base, id, 'retrying', f[6])
     out[#out + 1] = id; out[#out + 1] = 'retry'; out[#out + 1] = retries + 1

@@ -1,6 +1,7 @@
 --[[ settle: record how attempts go, each fenced by its lease token (a worker's writes, batched).
   KEYS[1] -> active zset
-  KEYS[2] -> queue zset
+  KEYS[2] -> queue zset of the normal level; a task of another priority goes back to its own level
+             (level_queue: `queue:high` / `queue:low`)
   KEYS[3] -> done zset (score = finish time, drives retention)
   KEYS[4] -> wake-up marker zset
   ARGV[1] -> key base of the queue
@@ -25,6 +26,7 @@
     recoverer writes its own error text, so its work is not taken for ours.
 ]]
 --- @include "common"
+--- @include "task-options"
 
 -- Whether the task already shows this attempt's write of `mode` (called only when the lease check
 -- fails; a repeated 'start' passes the lease check and is handled there).
@@ -63,7 +65,8 @@ for i = 2, #ARGV, 6 do
       publish_event(base, id, 'completed', token)
     elseif mode == 'retry' then
       -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
-      schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), KEYS[2], KEYS[1])
+      local level = level_queue(KEYS[2], redis.call('HGET', key, 'priority'))
+      schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), level, KEYS[1])
       history_add(base, id, token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', started_at, now, worker, text)
       publish_event(base, id, 'retrying', token)
       wake = true
@@ -72,7 +75,7 @@ for i = 2, #ARGV, 6 do
       history_add(base, id, token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', started_at, now, worker, text)
       publish_event(base, id, 'failed', token)
     else
-      requeue(base, key, id, task_type, created, now, KEYS[2], KEYS[1])
+      requeue(base, key, id, task_type, created, now, level_queue(KEYS[2], redis.call('HGET', key, 'priority')), KEYS[1])
       history_add(base, id, token, 'requeued', started_at, now, worker, nil)
       publish_event(base, id, 'pending', token)
       wake = true

@@ -1,0 +1,108 @@
+import { ListFilter } from '../../src/queue/queue.repository';
+import { LIST_FILTER_SCAN_MAX } from '../../src/queue/task-limits';
+import { TaskPriority } from '../../src/queue/task-options';
+import { ListCursor, TaskRecord, TaskStatus } from '../../src/queue/task.model';
+import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
+
+interface Seeded {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  priority: TaskPriority;
+  created: number;
+}
+
+/** Every page of a listing, in order; pages of a filtered listing may be short or empty. */
+async function pages(q: QueueFixture, filter: ListFilter, limit: number): Promise<TaskRecord[][]> {
+  const out: TaskRecord[][] = [];
+  let cursor: ListCursor | undefined;
+  for (let page = 0; page < 1000; page += 1) {
+    const got = await q.repo.list(filter, limit, cursor);
+    expect(got.tasks.length).toBeLessThanOrEqual(limit);
+    out.push(got.tasks);
+    if (!got.next) return out;
+    cursor = got.next;
+  }
+  throw new Error('pagination did not end');
+}
+
+function expectedIds(seeded: Seeded[], filter: ListFilter): string[] {
+  return seeded
+    .filter((s) => (!filter.status || s.status === filter.status) && (!filter.type || s.type === filter.type))
+    .filter((s) => !filter.priority || s.priority === filter.priority)
+    .sort((a, b) => (a.created !== b.created ? b.created - a.created : a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .map((s) => s.id);
+}
+
+/** list.lua with a priority filter: the p:<level> index for high and low, a field condition for normal. */
+describe('listing by priority', () => {
+  const harness = new QueueHarness();
+  beforeAll(() => harness.start());
+  afterAll(() => harness.close());
+
+  /** 24 tasks, every combination of priority, type and status (completed, failed, pending) several times. */
+  async function seedMix(q: QueueFixture): Promise<Seeded[]> {
+    const seeded: Seeded[] = [];
+    const priorities: TaskPriority[] = ['high', 'normal', 'low'];
+    const statuses: TaskStatus[] = ['completed', 'pending', 'failed'];
+    for (let i = 0; i < 24; i += 1) {
+      const priority = priorities[i % 3];
+      const type = i % 2 ? 'odd' : 'even';
+      const status = statuses[Math.floor(i / 3) % 3];
+      const id = `t${String(i).padStart(2, '0')}`;
+      const created = await q.repo.enqueue([newTask({ id, type, priority })]);
+      if (status !== 'pending') {
+        const [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+        expect(lease.id).toBe(id);
+        if (status === 'completed') await q.repo.complete(lease, 'ok');
+        else await q.repo.fail(lease, 'boom');
+      } else {
+        // Kept pending but out of the way of the next fetches.
+        await q.redis.zadd(q.keys.queueFor(priority), 'XX', 9e15, id);
+      }
+      seeded.push({ id, type, status, priority, created });
+    }
+    return seeded;
+  }
+
+  it.each<[string, ListFilter]>([
+    ['high', { priority: 'high' }],
+    ['low', { priority: 'low' }],
+    ['normal', { priority: 'normal' }],
+    ['high and completed', { priority: 'high', status: 'completed' }],
+    ['low and type odd', { priority: 'low', type: 'odd' }],
+    ['normal, pending, even', { priority: 'normal', status: 'pending', type: 'even' }],
+  ])('%s: every matching task once, newest first, across pages of 3', async (_what, filter) => {
+    const q = harness.queue();
+    const seeded = await seedMix(q);
+
+    const got = (await pages(q, filter, 3)).flat();
+
+    expect(got.map((t) => t.id)).toEqual(expectedIds(seeded, filter));
+    expect(got.length).toBeGreaterThan(0);
+    for (const t of got) expect(t.priority ?? 'normal').toBe(filter.priority);
+  });
+
+  it('high and low listings read their own index: full pages', async () => {
+    const q = harness.queue();
+    await seedMix(q);
+
+    const got = await pages(q, { priority: 'high' }, 3);
+
+    expect(got.map((p) => p.length)).toEqual([3, 3, 2]);
+  });
+
+  it('a page filtered without an index examines at most LIST_FILTER_SCAN_MAX entries: short or empty pages, still complete', async () => {
+    const q = harness.queue();
+    // 5 normal tasks, then more high ones than one page examines: the normal ones are the oldest.
+    await q.repo.enqueue(Array.from({ length: 5 }, (_, i) => newTask({ id: `n${i}`, type: 'job' })));
+    const highs = LIST_FILTER_SCAN_MAX + 100;
+    await q.repo.enqueue(Array.from({ length: highs }, (_, i) => newTask({ id: `h${String(i).padStart(5, '0')}`, type: 'job', priority: 'high' })));
+
+    const got = await pages(q, { priority: 'normal', status: 'pending' }, 10);
+
+    // The first page examined LIST_FILTER_SCAN_MAX high tasks and found none; the next one found all five.
+    expect(got.map((p) => p.length)).toEqual([0, 5]);
+    expect(got.flat().map((t) => t.id)).toEqual(['n4', 'n3', 'n2', 'n1', 'n0']);
+  });
+});
