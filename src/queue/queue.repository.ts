@@ -354,7 +354,8 @@ export class QueueRepository {
     const interrupt = () => this.redis.closeBlocking();
     stop.addEventListener('abort', interrupt, { once: true });
     try {
-      await this.run(() => this.redis.blocking.bzpopmin(this.keys.marker, (ms / 1000).toFixed(3)));
+      // Interrupted by a stop is not a failure of Redis: nothing to report.
+      await this.run(() => this.redis.blocking.bzpopmin(this.keys.marker, (ms / 1000).toFixed(3)), () => stop.aborted);
     } catch (err) {
       if (!stop.aborted) throw err;
     } finally {
@@ -430,9 +431,10 @@ export class QueueRepository {
 
   /**
    * Every failure is classified once (toQueueError): QueueUnavailableError (503, and part of the outage
-   * report) or QueueServerError (500; its caller logs it with the reply).
+   * report) or QueueServerError (500; its caller logs it with the reply). `expected`: an unavailability
+   * for which it returns true is the caller's doing (a stop), not Redis': not reported.
    */
-  private async run<T>(command: () => Promise<T>): Promise<T> {
+  private async run<T>(command: () => Promise<T>, expected: () => boolean = () => false): Promise<T> {
     try {
       const result = await command();
       this.redis.reportSuccess();
@@ -440,7 +442,7 @@ export class QueueRepository {
     } catch (err) {
       if (DOMAIN_ERRORS.some((E) => err instanceof E)) throw err;
       const error = toQueueError(err);
-      if (error instanceof QueueUnavailableError) this.redis.reportFailure(err);
+      if (error instanceof QueueUnavailableError && !expected()) this.redis.reportFailure(err);
       throw error;
     }
   }
