@@ -5,7 +5,8 @@ import { QueueIntegrityChecker } from './queue-integrity.checker';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
 import { TaskEventBus } from './task-event-bus';
-import { ExponentialBackoffStrategy } from './retry/exponential-backoff.strategy';
+import { RANDOM, RandomSource } from '../common/random';
+import { BackoffRetryStrategy } from './retry/backoff-retry.strategy';
 import { RETRY_STRATEGY } from './retry/retry-strategy';
 
 /** The only module that talks to Redis. Also provides the retry policy. */
@@ -17,9 +18,10 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
     TaskEventBus,
     {
       provide: RETRY_STRATEGY,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new ExponentialBackoffStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs),
+      // RANDOM is optional: the check-queue CLI builds this module without CommonModule.
+      inject: [APP_CONFIG, { token: RANDOM, optional: true }],
+      useFactory: (config: AppConfig, random?: RandomSource) =>
+        new BackoffRetryStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs, random),
     },
   ],
   exports: [QueueRepository, TaskEventBus, RETRY_STRATEGY],

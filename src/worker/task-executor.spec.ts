@@ -91,6 +91,39 @@ describe('TaskExecutor', () => {
         text: 'timeout after 10 ms',
       });
     });
+
+    it("a task's own timeout_ms replaces TASK_TIMEOUT_MS when shorter", async () => {
+      const handler = new ManualHandler();
+      const { executor } = executorWith(handler, { TASK_TIMEOUT_MS: '60000' });
+      const outcome = await executor.run(leased('a', 1, { timeoutMs: 20 }), 'w/1', new AbortController().signal);
+      expect(outcome).toEqual({ mode: 'retry', text: 'timeout after 20 ms', delayMs: 100 });
+      expect(handler.attempts[0].context.signal.reason).toBe('timeout');
+    });
+
+    it("a task's own timeout_ms replaces TASK_TIMEOUT_MS when longer", async () => {
+      const handler = new ManualHandler();
+      const { executor } = executorWith(handler, { TASK_TIMEOUT_MS: '10' });
+      const running = executor.run(leased('a', 1, { timeoutMs: 60_000 }), 'w/1', new AbortController().signal);
+      const [attempt] = await handler.started(1);
+      // Well past TASK_TIMEOUT_MS: still running.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(attempt.context.signal.aborted).toBe(false);
+      attempt.resolve('in time');
+      await expect(running).resolves.toEqual({ mode: 'complete', text: 'in time' });
+    });
+  });
+
+  it("hands the task's own backoff policy to the retry strategy", async () => {
+    const config = loadAppConfig({});
+    const calls: unknown[][] = [];
+    const strategy = { delayMs: (...args: unknown[]) => (calls.push(args), 4242) };
+    const executor = new TaskExecutor(registryOf({ fake: throwing(new Error('nope')) }), strategy, config, new RecordingLogger() as unknown as PinoLogger);
+    const backoff = { type: 'fixed' as const, delayMs: 300, maxDelayMs: 300, jitter: false };
+
+    const outcome = await executor.run(leased('a', 1, { retries: 2, maxRetry: 5, backoff }), 'w/1', new AbortController().signal);
+
+    expect(outcome).toEqual({ mode: 'retry', text: 'nope', delayMs: 4242 });
+    expect(calls).toEqual([[2, backoff]]);
   });
 
   describe('aborted by the pool', () => {

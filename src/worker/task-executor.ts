@@ -33,12 +33,13 @@ export class TaskExecutor {
 
   /**
    * Never rejects. The attempt ends when the handler settles, when `signal` aborts (deleted, lease
-   * lost, shutdown), or at TASK_TIMEOUT_MS, whichever comes first: a handler that ignores its signal
+   * lost, shutdown), or at the task's timeout_ms (TASK_TIMEOUT_MS when it has none), whichever comes first: a handler that ignores its signal
    * does not hold the slot, and whatever it returns later is dropped (its lease token is stale by then).
    */
   async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
     this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
-    const timeoutMs = this.config.worker.taskTimeoutMs;
+    // The task's own timeout_ms, else TASK_TIMEOUT_MS.
+    const timeoutMs = task.timeoutMs ?? this.config.worker.taskTimeoutMs;
     const attempt = new AbortController();
     const forward = () => attempt.abort(signal.reason);
     if (signal.aborted) forward();
@@ -100,7 +101,7 @@ export class TaskExecutor {
 
   private failure(task: LeasedTask, error: string, final: boolean): TaskOutcome {
     if (!final && task.retries < task.maxRetry) {
-      return { mode: 'retry', text: error, delayMs: this.retryStrategy.delayMs(task.retries) };
+      return { mode: 'retry', text: error, delayMs: this.retryStrategy.delayMs(task.retries, task.backoff) };
     }
     return { mode: 'fail', text: error };
   }

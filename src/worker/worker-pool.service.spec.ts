@@ -190,6 +190,17 @@ describe('WorkerPoolService', () => {
       expect(t.state.workerStatus()).toMatchObject({ healthy: false, details: { stuck: 1 } });
     });
 
+    it("judges a task with its own timeout_ms by that timeout, not by TASK_TIMEOUT_MS", async () => {
+      t = makePool({ WORKER_COUNT: '1', TASK_TIMEOUT_MS: '60000' });
+      t.state.markBooted();
+      t.queue.push(leased('long', 1, { timeoutMs: 3_600_000 }));
+      await t.handler.started(1);
+      t.clock.advance(60_000 + t.config.worker.leaseMs + 1);
+      expect(t.state.workerStatus()).toMatchObject({ healthy: true, details: { stuck: 0 } });
+      t.clock.advance(3_600_000 - 60_000);
+      expect(t.state.workerStatus()).toMatchObject({ healthy: false, details: { stuck: 1 } });
+    });
+
     it('is unhealthy once shutdown has begun', async () => {
       t = makePool();
       t.state.markBooted();

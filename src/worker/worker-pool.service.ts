@@ -240,15 +240,20 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   /**
    * Unhealthy until fetching starts, once it stops (shutdown), and when every slot has been busy for longer
-   * than a handler may run (TASK_TIMEOUT_MS frees slots, so only a blocked event loop gets there).
+   * than its handler may run (the task's timeout_ms or TASK_TIMEOUT_MS frees slots, so only a blocked
+   * event loop gets there).
    */
   private probe(): { healthy: boolean; details: Record<string, unknown> } {
     const details = { running: this.runningCount, held: this.table.size, concurrency: this.concurrency, process_id: this.processId };
     if (this.concurrency === 0) return { healthy: true, details };
     if (!this.started) return { healthy: false, details: { ...details, reason: 'not started' } };
-    const stuckBefore = this.clock.now() - this.config.worker.taskTimeoutMs - this.config.worker.leaseMs;
+    const now = this.clock.now();
     let stuck = 0;
-    for (const held of this.table.values()) if (held.startedAt !== undefined && held.startedAt < stuckBefore) stuck += 1;
+    for (const held of this.table.values()) {
+      // An attempt may run for its task's own timeout_ms, else TASK_TIMEOUT_MS.
+      const limitMs = (held.task.timeoutMs ?? this.config.worker.taskTimeoutMs) + this.config.worker.leaseMs;
+      if (held.startedAt !== undefined && now - held.startedAt > limitMs) stuck += 1;
+    }
     const healthy = this.fetcher.running && stuck < this.concurrency;
     return { healthy, details: { ...details, stuck } };
   }

@@ -1,4 +1,4 @@
-import { ExponentialBackoffStrategy } from '../../src/queue/retry/exponential-backoff.strategy';
+import { BackoffRetryStrategy } from '../../src/queue/retry/backoff-retry.strategy';
 import { MaintenanceService } from '../../src/worker/maintenance.service';
 import { newTask, QueueFixture, QueueHarness, silentLogger } from '../support/queue-harness';
 import { testConfig } from '../support/test-app';
@@ -10,7 +10,7 @@ const LEASE_MS = 2000;
 /** A recoverer / retention process of the fleet, configured like the service. */
 function maintenance(q: QueueFixture, env: Record<string, string> = {}): MaintenanceService {
   const config = testConfig({ QUEUE_PREFIX: q.prefix, ...env });
-  return new MaintenanceService(q.repo, new ExponentialBackoffStrategy(1000, 60_000), config, silentLogger);
+  return new MaintenanceService(q.repo, new BackoffRetryStrategy(1000, 60_000), config, silentLogger);
 }
 
 /**
