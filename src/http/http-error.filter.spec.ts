@@ -11,7 +11,7 @@ import {
 import { ReplyError } from 'ioredis';
 import type { PinoLogger } from 'nestjs-pino';
 import { DuplicateTaskIdError, LeaseLostError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
-import { InvalidCursorError, InvalidTaskError } from '../tasks/task-errors';
+import { IdempotencyConflictError, IdempotencyGoneError, InvalidCursorError, InvalidTaskError } from '../tasks/task-errors';
 import { HttpErrorFilter, toHttpError } from './http-error.filter';
 
 describe('toHttpError', () => {
@@ -41,6 +41,14 @@ describe('toHttpError', () => {
     it('maps QueueServerError to a generic 500, never echoing the Redis reply', () => {
       const result = toHttpError(new QueueServerError(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')));
       expect(result).toEqual({ status: 500, message: 'internal error' });
+    });
+
+    it('maps IdempotencyConflictError to 422 and IdempotencyGoneError to 410, with their messages', () => {
+      expect(toHttpError(new IdempotencyConflictError('Idempotency-Key "k" was already used'))).toEqual({
+        status: 422,
+        message: 'Idempotency-Key "k" was already used',
+      });
+      expect(toHttpError(new IdempotencyGoneError('gone'))).toEqual({ status: 410, message: 'gone' });
     });
 
     it('maps DuplicateTaskIdError to 409', () => {

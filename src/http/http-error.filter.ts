@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DuplicateTaskIdError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
-import { InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from '../tasks/task-errors';
+import { IdempotencyConflictError, IdempotencyGoneError, InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from '../tasks/task-errors';
 
 interface HttpError {
   status: number;
@@ -49,6 +49,8 @@ export function toHttpError(exception: unknown): HttpError {
     return { status: 400, message: exception.message };
   }
   if (exception instanceof PayloadTooLargeError) return { status: 413, message: exception.message };
+  if (exception instanceof IdempotencyConflictError) return { status: 422, message: exception.message };
+  if (exception instanceof IdempotencyGoneError) return { status: 410, message: exception.message };
   if (exception instanceof QueueUnavailableError) {
     return { status: 503, message: 'queue store (Redis) is unavailable; try again', headers: { 'Retry-After': String(RETRY_AFTER_S) } };
   }

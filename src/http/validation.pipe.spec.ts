@@ -23,9 +23,14 @@ describe('createValidationPipe', () => {
   );
 
   it('names such a field together with the other bad fields', async () => {
-    expect(await messageOf({ type: 5, toString: 'x', priority: 1 }, CreateTaskDto)).toBe(
-      'property toString should not exist; property priority should not exist; type must be a string',
+    expect(await messageOf({ type: 5, toString: 'x', urgency: 1 }, CreateTaskDto)).toBe(
+      'property toString should not exist; property urgency should not exist; type must be a string',
     );
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'valueOf'])('rejects %s inside a nested object (backoff), named by its path', async (key) => {
+    const body = JSON.parse(`{"type":"echo","backoff":{"type":"fixed",${JSON.stringify(key)}:1}}`) as unknown;
+    expect(await messageOf(body, CreateTaskDto)).toBe(`property backoff.${key} should not exist`);
   });
 
   it('rejects such a query parameter too', async () => {

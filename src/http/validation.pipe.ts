@@ -13,11 +13,16 @@ function describe(errors: ValidationError[], parent = ''): string[] {
 /**
  * Own keys the transform drops without a word, so `forbidNonWhitelisted` never sees them: Nest
  * deletes `__proto__`, `prototype` and `constructor`, and class-transformer skips names of
- * inherited methods (`toString`, `hasOwnProperty`, ...). They are unknown fields like any other.
+ * inherited methods (`toString`, `hasOwnProperty`, ...). They are unknown fields like any other, also
+ * inside a nested object (a task's `backoff`), named by their path (`backoff.toString`).
  */
-function silentlyDroppedKeys(value: unknown): string[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
-  return Object.keys(value).filter((key) => key === 'prototype' || key in Object.prototype);
+function silentlyDroppedKeys(value: unknown, path = '', depth = 0): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || depth > 4) return [];
+  return Object.keys(value).flatMap((key) =>
+    key === 'prototype' || key in Object.prototype
+      ? [`${path}${key}`]
+      : silentlyDroppedKeys((value as Record<string, unknown>)[key], `${path}${key}.`, depth + 1),
+  );
 }
 
 class StrictValidationPipe extends ValidationPipe {

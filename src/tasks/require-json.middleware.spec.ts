@@ -33,7 +33,7 @@ describe('RequireJsonMiddleware (POST /tasks)', () => {
   it(`rejects an object with more than ${TASK_MAX_PROPERTIES} properties before field validation`, () => {
     const wide = Object.fromEntries(Array.from({ length: TASK_MAX_PROPERTIES + 1 }, (_, i) => [`k${i}`, i]));
     expect(messageOf(() => use(jsonRequest(wide)))).toBe(
-      `body has ${TASK_MAX_PROPERTIES + 1} properties; a task has only type, payload and max_retry`,
+      `body has ${TASK_MAX_PROPERTIES + 1} properties; a task has only type, payload, max_retry, delay_ms, run_at, priority, timeout_ms and backoff (and idempotency_key in a batch)`,
     );
     const justEnough = Object.fromEntries(Array.from({ length: TASK_MAX_PROPERTIES }, (_, i) => [`k${i}`, i]));
     expect(() => use(jsonRequest(justEnough))).not.toThrow();

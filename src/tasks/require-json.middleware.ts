@@ -11,7 +11,9 @@ function assertTaskObject(value: unknown, where: string): void {
   }
   const count = Object.keys(value).length;
   if (count > TASK_MAX_PROPERTIES) {
-    throw new BadRequestException(`${where} has ${count} properties; a task has only type, payload and max_retry`);
+    throw new BadRequestException(
+      `${where} has ${count} properties; a task has only type, payload, max_retry, delay_ms, run_at, priority, timeout_ms and backoff (and idempotency_key in a batch)`,
+    );
   }
   for (const key of FORBIDDEN_KEYS) {
     if (Object.prototype.hasOwnProperty.call(value, key)) {

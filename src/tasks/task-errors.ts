@@ -6,6 +6,22 @@ export class InvalidTaskError extends Error {
   }
 }
 
+/** An idempotency key used before with a different request (body). Maps to 422. */
+export class IdempotencyConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** An idempotency key whose task no longer exists (deleted, or removed by retention). Maps to 410. */
+export class IdempotencyGoneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IdempotencyGoneError';
+  }
+}
+
 /** A malformed listing cursor. Maps to 400. */
 export class InvalidCursorError extends Error {
   constructor() {

@@ -1,4 +1,5 @@
 import { AttemptOutcome, AttemptRecord } from '../queue/attempt-history';
+import { BackoffType, TaskPriority } from '../queue/task-options';
 import { TaskRecord, TaskStatus } from '../queue/task.model';
 
 /** One ended attempt as the API returns it (GET /tasks/{id} only). */
@@ -28,6 +29,12 @@ export interface TaskResponse {
   run_at?: string;
   started_at?: string;
   completed_at?: string;
+  /** When not normal. */
+  priority?: TaskPriority;
+  /** When the task has its own (else TASK_TIMEOUT_MS applies). */
+  timeout_ms?: number;
+  /** When the task has its own policy: as resolved at submit (every field set). */
+  backoff?: { type: BackoffType; delay_ms: number; max_delay_ms: number; jitter: boolean };
   /** The last attempts, oldest first: in GET /tasks/{id} (and its wait and events forms), never in listings. */
   history?: AttemptResponse[];
 }
@@ -60,6 +67,9 @@ export function toTaskResponse(t: TaskRecord): TaskResponse {
     run_at: t.status === 'pending' ? iso(t.runAt) : undefined,
     started_at: iso(t.startedAt),
     completed_at: iso(t.completedAt),
+    priority: t.priority,
+    timeout_ms: t.timeoutMs,
+    backoff: t.backoff && { type: t.backoff.type, delay_ms: t.backoff.delayMs, max_delay_ms: t.backoff.maxDelayMs, jitter: t.backoff.jitter },
     history: t.history?.map(toAttemptResponse),
   };
 }

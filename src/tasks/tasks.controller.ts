@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { CreateBatchTaskDto } from './dto/create-batch-task.dto';
 import { CreateTaskDto } from './dto/create-task.dto';
+import { IdempotencyKey } from './idempotency-key.decorator';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { encodeCursor } from './list-cursor';
 import { TaskBatchPipe } from './task-batch.pipe';
@@ -13,6 +15,12 @@ import { WaitSecondsPipe } from './wait-seconds.pipe';
 
 /** Says whether a `wait` ended because the task finished (`done`) or because time ran out (`timeout`). */
 export const WAIT_HEADER = 'X-Task-Wait';
+
+/**
+ * On a request answered with the task an earlier request with the same idempotency key created:
+ * `true` on POST /tasks; on POST /tasks/batch the 0-based indexes of such elements, comma-separated.
+ */
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /** Aborts when the client goes away before its answer was sent. */
 function clientGone(res: Response): AbortSignal {
@@ -38,22 +46,34 @@ export class TasksController {
     private readonly eventStream: TaskEventStream,
   ) {}
 
-  /** `?wait=N`: creates, then answers once the task finished or after N seconds (see WAIT_HEADER). */
+  /**
+   * `?wait=N`: creates, then answers once the task finished or after N seconds (see WAIT_HEADER).
+   * With an Idempotency-Key that an earlier request used with the same body: 200 with that request's task.
+   */
   @Post()
   async create(
     @Body() dto: CreateTaskDto,
     @Query('wait', WaitSecondsPipe) wait: number | undefined,
     @Res({ passthrough: true }) res: Response,
+    @IdempotencyKey() idempotencyKey: string | undefined,
   ): Promise<TaskResponse | undefined> {
-    const task = await this.tasks.create(dto);
+    const { task, replayed } = await this.tasks.submit(dto, idempotencyKey);
+    if (replayed) res.status(200).setHeader(REPLAYED_HEADER, 'true');
     if (wait === undefined) return toTaskResponse(task);
     return waitAnswer(res, await this.waiter.wait(task.id, wait, clientGone(res), task));
   }
 
-  /** Up to 1000 tasks in one request, validated like single ones, stored all or none. */
+  /**
+   * Up to 1000 tasks in one request, validated like single ones, stored all or none. Elements whose
+   * idempotency_key repeats an earlier request are answered with its task (REPLAYED_HEADER names them);
+   * 200 when every element was such a repeat, else 201.
+   */
   @Post('batch')
-  async createBatch(@Body(TaskBatchPipe) dtos: CreateTaskDto[]): Promise<TaskResponse[]> {
-    return (await this.tasks.createMany(dtos)).map(toTaskResponse);
+  async createBatch(@Body(TaskBatchPipe) dtos: CreateBatchTaskDto[], @Res({ passthrough: true }) res: Response): Promise<TaskResponse[]> {
+    const { tasks, replayed } = await this.tasks.submitMany(dtos);
+    if (replayed.length > 0) res.setHeader(REPLAYED_HEADER, replayed.join(','));
+    if (replayed.length === tasks.length) res.status(200);
+    return tasks.map(toTaskResponse);
   }
 
   /** Newest first. A next page is announced in `Link: <...>; rel="next"` (RFC 8288). */
@@ -68,6 +88,7 @@ export class TasksController {
       const params = new URLSearchParams();
       if (query.status) params.set('status', query.status);
       if (query.type) params.set('type', query.type);
+      if (query.priority) params.set('priority', query.priority);
       if (query.limit) params.set('limit', String(query.limit));
       params.set('cursor', encodeCursor(page.next));
       res.setHeader('Link', `<${req.baseUrl}${req.path}?${params.toString()}>; rel="next"`);

@@ -3,14 +3,31 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { TaskNotFoundError } from '../queue/queue-errors';
-import { QueueRepository } from '../queue/queue.repository';
+import { QueueRepository, SubmitOutcome } from '../queue/queue.repository';
+import { BackoffPolicy } from '../queue/task-options';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
+import { BackoffDto } from './dto/backoff.dto';
+import { CreateBatchTaskDto } from './dto/create-batch-task.dto';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
+import { parseRunAt } from './dto/run-at';
 import { decodeCursor } from './list-cursor';
-import { InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from './task-errors';
+import { requestHash } from './request-hash';
+import { IdempotencyConflictError, IdempotencyGoneError, InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from './task-errors';
 import { LIST_LIMIT_DEFAULT } from '../queue/task-limits';
+
+/** A submitted task, and whether it is the one an earlier request with the same idempotency key created. */
+export interface Submitted {
+  task: TaskRecord;
+  replayed: boolean;
+}
+
+/** The tasks of a batch in order; `replayed`: the 0-based indexes answered with an earlier request's task. */
+export interface SubmittedBatch {
+  tasks: TaskRecord[];
+  replayed: number[];
+}
 
 @Injectable()
 export class TasksService {
@@ -22,15 +39,34 @@ export class TasksService {
 
   /** Validates against the handler of the type, then stores; the task is durable when this resolves. */
   async create(dto: CreateTaskDto): Promise<TaskRecord> {
-    const [task] = await this.createMany([dto]);
-    return task;
+    return (await this.submit(dto)).task;
+  }
+
+  /**
+   * As create, honouring an Idempotency-Key: a repeat of an earlier request with the same key and body
+   * answers that request's task and creates nothing; with another body it is an IdempotencyConflictError,
+   * and once that task is gone an IdempotencyGoneError.
+   */
+  async submit(dto: CreateTaskDto, idempotencyKey?: string): Promise<Submitted> {
+    const { tasks, replayed } = await this.submitAll([dto], [idempotencyKey], false);
+    return { task: tasks[0], replayed: replayed.length > 0 };
   }
 
   /**
    * All or none: every task is checked first (payload size, then its type's validation), then all are
    * stored in one script call. Payloads over MAX_PAYLOAD_BYTES are reported first (413), the rest 400.
    */
-  async createMany(dtos: CreateTaskDto[]): Promise<TaskRecord[]> {
+  async createMany(dtos: CreateBatchTaskDto[]): Promise<TaskRecord[]> {
+    return (await this.submitMany(dtos)).tasks;
+  }
+
+  /** As createMany, each element with its own idempotency_key (the rules of submit; see README). */
+  async submitMany(dtos: CreateBatchTaskDto[]): Promise<SubmittedBatch> {
+    return this.submitAll(dtos, dtos.map((d) => d.idempotency_key), true);
+  }
+
+  /** `keys`: each task's idempotency key, from the header (`batch` false) or the element's idempotency_key. */
+  private async submitAll(dtos: CreateTaskDto[], keys: Array<string | undefined>, batch: boolean): Promise<SubmittedBatch> {
     const tooLarge: string[] = [];
     const problems: string[] = [];
     const element = (i: number, problem: string) => (dtos.length === 1 ? problem : `[${i}] ${problem}`);
@@ -40,24 +76,46 @@ export class TasksService {
       const problem = size ? undefined : this.checkAgainstHandler(dto.type, payload);
       if (size) tooLarge.push(element(i, size));
       else if (problem) problems.push(element(i, problem));
-      return { id: randomUUID(), type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
+      return this.newTask(dto, payload, keys[i]);
     });
     if (tooLarge.length > 0) throw new PayloadTooLargeError(summary(dtos.length, tooLarge));
     if (problems.length > 0) throw new InvalidTaskError(summary(dtos.length, problems));
     // Stamped by Redis' clock: the answer carries the creation time that is stored.
-    const createdAt = await this.queue.enqueue(tasks);
-    return tasks.map((t) => ({
-      id: t.id,
-      type: t.type,
-      payload: t.payload,
-      maxRetry: t.maxRetry,
-      status: 'pending',
-      retries: 0,
-      attempts: 0,
-      stalls: 0,
-      createdAt,
-      updatedAt: createdAt,
-    }));
+    const { createdAt, outcomes, rejected } = await this.queue.submit(tasks);
+    if (rejected) throw idempotencyError(outcomes, keys, batch);
+    const records = tasks.map((t) => createdRecord(t, createdAt));
+    const replayed: number[] = [];
+    const answered = outcomes.map((o, i) => {
+      if (o.kind === 'created') return records[i];
+      replayed.push(i);
+      // 'same-as': the key came earlier in this call, with the same request.
+      return o.kind === 'replayed' ? o.task : records[o.kind === 'same-as' ? o.index : i];
+    });
+    return { tasks: answered, replayed };
+  }
+
+  private newTask(dto: CreateTaskDto, payload: string, idempotencyKey: string | undefined): NewTask {
+    const task: NewTask = { id: randomUUID(), type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
+    if (dto.delay_ms !== undefined) task.delayMs = dto.delay_ms;
+    if (dto.run_at !== undefined) task.runAt = parseRunAt(dto.run_at);
+    if (dto.priority !== undefined && dto.priority !== 'normal') task.priority = dto.priority;
+    if (dto.timeout_ms !== undefined) task.timeoutMs = dto.timeout_ms;
+    if (dto.backoff !== undefined) task.backoff = this.resolveBackoff(dto.backoff);
+    if (idempotencyKey !== undefined) {
+      task.idempotencyKey = idempotencyKey;
+      task.requestHash = requestHash(dto);
+    }
+    return task;
+  }
+
+  /** The policy a task is stored with: what it gave, each field it left out at today's default. */
+  private resolveBackoff(given: BackoffDto): BackoffPolicy {
+    return {
+      type: given.type ?? 'exponential',
+      delayMs: given.delay_ms ?? this.config.retry.baseDelayMs,
+      maxDelayMs: given.max_delay_ms ?? this.config.retry.maxDelayMs,
+      jitter: given.jitter ?? false,
+    };
   }
 
   /** Measured in UTF-8 bytes, as stored. A UTF-16 code unit is at most 3 bytes: short payloads skip the count. */
@@ -90,7 +148,7 @@ export class TasksService {
   list(query: ListTasksQuery): Promise<TaskPage> {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !cursor) throw new InvalidCursorError();
-    return this.queue.list({ status: query.status, type: query.type }, query.limit ?? LIST_LIMIT_DEFAULT, cursor);
+    return this.queue.list({ status: query.status, type: query.type, priority: query.priority }, query.limit ?? LIST_LIMIT_DEFAULT, cursor);
   }
 
   delete(id: string): Promise<void> {
@@ -101,4 +159,40 @@ export class TasksService {
 /** One problem as it is; several as one line naming each element, at most 20 of them. */
 function summary(count: number, problems: string[]): string {
   return count === 1 ? problems[0] : `no task was created: ${problems.slice(0, 20).join('; ')}`;
+}
+
+/** The record of a task this call created, as it was stored (no need to read it back). */
+function createdRecord(t: NewTask, createdAt: number): TaskRecord {
+  const record: TaskRecord = {
+    id: t.id,
+    type: t.type,
+    payload: t.payload,
+    maxRetry: t.maxRetry,
+    status: 'pending',
+    retries: 0,
+    attempts: 0,
+    stalls: 0,
+    createdAt,
+    updatedAt: createdAt,
+  };
+  // As enqueue.lua decides: delay_ms wins over run_at, and a time not after the creation is due at once.
+  const runAt = t.delayMs !== undefined ? createdAt + t.delayMs : t.runAt;
+  if (runAt !== undefined && runAt > createdAt) record.runAt = runAt;
+  if (t.priority !== undefined) record.priority = t.priority;
+  if (t.timeoutMs !== undefined) record.timeoutMs = t.timeoutMs;
+  if (t.backoff !== undefined) record.backoff = t.backoff;
+  return record;
+}
+
+/** The 422 (a key was used with another request) or 410 (a key's task is gone) of a rejected submit. */
+function idempotencyError(outcomes: SubmitOutcome[], keys: Array<string | undefined>, batch: boolean): Error {
+  const conflict = outcomes.some((o) => o.kind === 'conflict');
+  const problems: string[] = [];
+  outcomes.forEach((o, i) => {
+    const key = JSON.stringify(keys[i]);
+    const name = !batch ? `Idempotency-Key ${key}` : outcomes.length > 1 ? `[${i}] idempotency_key ${key}` : `idempotency_key ${key}`;
+    if (o.kind === 'conflict') problems.push(`${name} was already used with a different request body`);
+    else if (o.kind === 'gone' && !conflict) problems.push(`the task created with ${name} no longer exists (deleted, or removed after TASK_RETENTION_S)`);
+  });
+  return conflict ? new IdempotencyConflictError(summary(outcomes.length, problems)) : new IdempotencyGoneError(summary(outcomes.length, problems));
 }

@@ -110,9 +110,13 @@ describe('CreateTaskDto validation', () => {
 
   describe('unknown fields', () => {
     it('rejects an unknown field and names it', async () => {
-      const message = await rejection({ type: 'echo', priority: 5 });
-      expect(message).toContain('priority');
-      expect(message).toMatch(/priority.*should not exist/);
+      const message = await rejection({ type: 'echo', urgency: 5 });
+      expect(message).toContain('urgency');
+      expect(message).toMatch(/urgency.*should not exist/);
+    });
+
+    it('rejects idempotency_key in a POST /tasks body (it is a header there; a field of batch elements only)', async () => {
+      expect(await rejection({ type: 'echo', idempotency_key: 'k' })).toBe('property idempotency_key should not exist');
     });
 
     it('names every unknown field', async () => {
@@ -124,6 +128,123 @@ describe('CreateTaskDto validation', () => {
     it('rejects camelCase maxRetry (the API field is max_retry)', async () => {
       const message = await rejection({ type: 'echo', maxRetry: 3 });
       expect(message).toContain('maxRetry');
+    });
+  });
+
+  describe('delay_ms', () => {
+    it.each([[0], [1], [31_536_000_000]])('accepts %p', async (delay) => {
+      await expect(validate({ type: 'echo', delay_ms: delay })).resolves.toMatchObject({ delay_ms: delay });
+    });
+
+    it.each([[-1], [31_536_000_001]])('rejects %p as out of range (0 .. 365 days)', async (delay) => {
+      expect(await rejection({ type: 'echo', delay_ms: delay })).toBe('delay_ms must be between 0 and 31536000000 (365 days)');
+    });
+
+    it.each([[1.5], ['100'], [null], [true]])('rejects %p as not an integer', async (delay) => {
+      expect(await rejection({ type: 'echo', delay_ms: delay })).toBe('delay_ms must be an integer');
+    });
+  });
+
+  describe('run_at', () => {
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+
+    it.each([
+      [inAnHour],
+      ['2030-01-31T12:00:00Z'.replace('2030', String(new Date().getUTCFullYear() - 1))],
+      ['2001-02-03T04:05:06.789+01:00'],
+      ['2001-02-03T04:05-05:30'],
+      ['2001-02-03t04:05:06,5z'],
+      ['2000-02-29T00:00:00Z'],
+    ])('accepts %p (a past time means now)', async (runAt) => {
+      await expect(validate({ type: 'echo', run_at: runAt })).resolves.toMatchObject({ run_at: runAt });
+    });
+
+    it.each([
+      ['2030-01-31'],
+      ['2030-01-31T12:00:00'],
+      ['2030-01-31 12:00:00Z'],
+      ['2030-02-30T00:00:00Z'],
+      ['2001-02-29T00:00:00Z'],
+      ['2030-01-31T24:00:00Z'],
+      ['2030-01-31T12:60:00Z'],
+      ['2030-01-31T12:00:60Z'],
+      ['2030-13-01T00:00:00Z'],
+      ['2030-01-31T12:00:00+24:00'],
+      ['2030-01-31T12:00:00+0100'],
+      ['1800000000000'],
+      ['tomorrow'],
+      [''],
+    ])('rejects %p as not an ISO 8601 date-time with an offset', async (runAt) => {
+      expect(await rejection({ type: 'echo', run_at: runAt })).toBe(
+        'run_at must be an ISO 8601 date-time with a UTC offset, e.g. 2030-01-31T12:00:00Z',
+      );
+    });
+
+    it('rejects a time more than 365 days ahead', async () => {
+      const far = new Date(Date.now() + 365 * 86_400_000 + 60_000).toISOString();
+      expect(await rejection({ type: 'echo', run_at: far })).toBe('run_at must not be more than 365 days ahead');
+    });
+
+    it.each([[1_800_000_000_000], [null], [{}]])('rejects the non-string %p', async (runAt) => {
+      expect(await rejection({ type: 'echo', run_at: runAt })).toBe('run_at must be a string');
+    });
+
+    it('rejects delay_ms and run_at together', async () => {
+      expect(await rejection({ type: 'echo', delay_ms: 10, run_at: inAnHour })).toBe('give either delay_ms or run_at, not both');
+    });
+  });
+
+  describe('priority', () => {
+    it.each([['high'], ['normal'], ['low']])('accepts %p', async (priority) => {
+      await expect(validate({ type: 'echo', priority })).resolves.toMatchObject({ priority });
+    });
+
+    it.each([['HIGH'], ['urgent'], [''], [1], [null]])('rejects %p', async (priority) => {
+      expect(await rejection({ type: 'echo', priority })).toBe('priority must be one of: high, normal, low');
+    });
+  });
+
+  describe('timeout_ms', () => {
+    it.each([[1], [86_400_000]])('accepts %p', async (timeout) => {
+      await expect(validate({ type: 'echo', timeout_ms: timeout })).resolves.toMatchObject({ timeout_ms: timeout });
+    });
+
+    it.each([[0], [86_400_001]])('rejects %p as out of range (1 ms .. 24 h)', async (timeout) => {
+      expect(await rejection({ type: 'echo', timeout_ms: timeout })).toBe('timeout_ms must be between 1 and 86400000 (24 h)');
+    });
+
+    it.each([[2.5], ['1000'], [null]])('rejects %p as not an integer', async (timeout) => {
+      expect(await rejection({ type: 'echo', timeout_ms: timeout })).toBe('timeout_ms must be an integer');
+    });
+  });
+
+  describe('backoff', () => {
+    it.each([
+      [{}],
+      [{ type: 'fixed' }],
+      [{ type: 'exponential', delay_ms: 1, max_delay_ms: 604_800_000, jitter: true }],
+      [{ delay_ms: 3_600_000, max_delay_ms: 3_600_000 }],
+      [{ max_delay_ms: 5 }],
+    ])('accepts %p', async (backoff) => {
+      await expect(validate({ type: 'echo', backoff })).resolves.toMatchObject({ backoff });
+    });
+
+    it.each<[unknown, string]>([
+      ['fixed', 'backoff must be an object'],
+      [null, 'backoff must be an object'],
+      [[{ type: 'fixed' }], 'backoff must be an object'],
+      [{ type: 'linear' }, 'backoff.type must be one of: exponential, fixed'],
+      [{ delay_ms: 0 }, 'backoff.delay_ms must be between 1 and 3600000'],
+      [{ delay_ms: 3_600_001 }, 'backoff.delay_ms must be between 1 and 3600000'],
+      [{ delay_ms: '5' }, 'backoff.delay_ms must be an integer'],
+      [{ max_delay_ms: 604_800_001 }, 'backoff.max_delay_ms must be between 1 and 604800000'],
+      [{ max_delay_ms: 1.5 }, 'backoff.max_delay_ms must be an integer'],
+      [{ delay_ms: 500, max_delay_ms: 499 }, 'backoff.max_delay_ms must not be smaller than backoff.delay_ms'],
+      [{ jitter: 'yes' }, 'backoff.jitter must be a boolean'],
+      [{ jitter: 1 }, 'backoff.jitter must be a boolean'],
+      [{ type: 'fixed', extra: 1 }, 'property backoff.extra should not exist'],
+    ])('rejects %p: %s', async (backoff, message) => {
+      expect(await rejection({ type: 'echo', backoff })).toBe(message);
     });
   });
 

@@ -1,10 +1,15 @@
-import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { MAX_RETRY_LIMIT, TYPE_MAX_LENGTH } from '../../queue/task-limits';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsObject, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { MAX_RETRY_LIMIT, SCHEDULE_MAX_AHEAD_MS, TASK_TIMEOUT_MAX_MS, TYPE_MAX_LENGTH } from '../../queue/task-limits';
+import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
+import { BackoffDto } from './backoff.dto';
+import { runAtProblem } from './run-at';
 
 /**
  * Body of POST /tasks. Absent `payload` is "" and absent `max_retry` is DEFAULT_MAX_RETRY, as in the
- * original service; an explicit null is a wrong type, not an absence. Unknown fields are rejected by
- * the global ValidationPipe (forbidNonWhitelisted).
+ * original service; an explicit null is a wrong type, not an absence. Every other field is optional
+ * too (issue 8: scheduling, priority, timeout, backoff). Unknown fields are rejected by the global
+ * ValidationPipe (forbidNonWhitelisted). create-task.prevalidate.ts must accept no more than this.
  */
 export class CreateTaskDto {
   // class-validator checks decorators bottom-up and stops at the first error: the type check goes last.
@@ -22,4 +27,40 @@ export class CreateTaskDto {
   @Min(0, { message: `max_retry must be between 0 and ${MAX_RETRY_LIMIT}` })
   @IsInt({ message: 'max_retry must be an integer' })
   max_retry?: number;
+
+  /** Runs this many ms after it is created (0 = at once). */
+  @ValidateIf((o: CreateTaskDto) => o.delay_ms !== undefined)
+  @Max(SCHEDULE_MAX_AHEAD_MS, { message: `delay_ms must be between 0 and ${SCHEDULE_MAX_AHEAD_MS} (365 days)` })
+  @Min(0, { message: `delay_ms must be between 0 and ${SCHEDULE_MAX_AHEAD_MS} (365 days)` })
+  @IsInt({ message: 'delay_ms must be an integer' })
+  delay_ms?: number;
+
+  /** Runs at this time (ISO 8601 with an offset, at most 365 days ahead; a past time means at once). */
+  @ValidateIf((o: CreateTaskDto) => o.run_at !== undefined)
+  @ValidateBy({
+    name: 'isRunAt',
+    validator: {
+      validate: (value: unknown, args) => typeof value === 'string' && runAtProblem(value, (args?.object as CreateTaskDto).delay_ms) === undefined,
+      defaultMessage: (args) => runAtProblem(args?.value as string, (args?.object as CreateTaskDto).delay_ms) ?? 'run_at is not valid',
+    },
+  })
+  @IsString({ message: 'run_at must be a string' })
+  run_at?: string;
+
+  @ValidateIf((o: CreateTaskDto) => o.priority !== undefined)
+  @IsIn(TASK_PRIORITIES, { message: `priority must be one of: ${TASK_PRIORITIES.join(', ')}` })
+  priority?: TaskPriority;
+
+  /** Longest one attempt may run, instead of TASK_TIMEOUT_MS. */
+  @ValidateIf((o: CreateTaskDto) => o.timeout_ms !== undefined)
+  @Max(TASK_TIMEOUT_MAX_MS, { message: `timeout_ms must be between 1 and ${TASK_TIMEOUT_MAX_MS} (24 h)` })
+  @Min(1, { message: `timeout_ms must be between 1 and ${TASK_TIMEOUT_MAX_MS} (24 h)` })
+  @IsInt({ message: 'timeout_ms must be an integer' })
+  timeout_ms?: number;
+
+  @ValidateIf((o: CreateTaskDto) => o.backoff !== undefined)
+  @ValidateNested()
+  @IsObject({ message: 'backoff must be an object' })
+  @Type(() => BackoffDto)
+  backoff?: BackoffDto;
 }

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
 import { TASK_STATUSES, TaskStatus } from '../../queue/task.model';
 import { LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../../queue/task-limits';
 
@@ -12,6 +13,11 @@ export class ListTasksQuery {
   @IsOptional()
   @IsIn(TASK_STATUSES, { message: `status must be one of: ${TASK_STATUSES.join(', ')}` })
   status?: TaskStatus;
+
+  /** Tasks of one priority level (see README: a filtered page may be short). */
+  @IsOptional()
+  @IsIn(TASK_PRIORITIES, { message: `priority must be one of: ${TASK_PRIORITIES.join(', ')}` })
+  priority?: TaskPriority;
 
   // Checked bottom-up, stopping at the first error: the type check goes last.
   @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'type may only contain letters, digits and _ . : -' })

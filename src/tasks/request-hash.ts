@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { parseRunAt } from './dto/run-at';
+
+/**
+ * What an idempotency key is compared by: a hash of the request's canonical form, the task fields in a
+ * fixed order (absent ones as null), so key order and whitespace do not matter, and run_at as the
+ * instant it names (`12:00Z` and `13:00+01:00` are the same request). A batch element's own
+ * idempotency_key is not part of it.
+ */
+export function requestHash(body: CreateTaskDto): string {
+  const runAt = body.run_at === undefined ? null : (parseRunAt(body.run_at) ?? body.run_at);
+  const b = body.backoff;
+  const canonical = [
+    body.type,
+    body.payload ?? null,
+    body.max_retry ?? null,
+    body.delay_ms ?? null,
+    runAt,
+    body.priority ?? null,
+    body.timeout_ms ?? null,
+    b === undefined ? null : [b.type ?? null, b.delay_ms ?? null, b.max_delay_ms ?? null, b.jitter ?? null],
+  ];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+}
