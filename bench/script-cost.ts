@@ -3,9 +3,12 @@
  * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
  * EVALSHA time from `INFO commandstats` after each phase.
  *
- *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3]
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0]
  *
  * Prints µs of script time per task for every phase and in total (median of the repetitions).
+ * Starts carry a worker id, as the pool's do (kept for the attempt history). `--subscribers=N` keeps N
+ * clients subscribed to the queue's events channel during the run, as N API processes with waiting
+ * requests would be: the one PUBLISH of each script call is then delivered N times.
  */
 import { BenchRedis } from './lib/redis-server';
 import { newTasks, OurQueue, SRC_CODE } from './lib/ours';
@@ -37,8 +40,11 @@ async function main(): Promise<void> {
   const n = arg('tasks', 20_000);
   const fetchBatch = arg('fetch', 50);
   const reps = arg('reps', 3);
+  const subscriberCount = arg('subscribers', 0);
   const redis = await BenchRedis.start();
   const q = await OurQueue.open(redis.url, SRC_CODE);
+  const subscribers = Array.from({ length: subscriberCount }, (_, i) => redis.client(`bench-events-${i}`));
+  for (const sub of subscribers) await sub.subscribe(`${q.keys.base}events`);
   const leased: Array<{ id: string; token: number }> = [];
   const phases: Phase[] = [
     {
@@ -61,7 +67,7 @@ async function main(): Promise<void> {
       name: `settle start (${fetchBatch} per call)`,
       run: async (queue, _count, batch) => {
         for (let i = 0; i < leased.length; i += batch) {
-          await queue.repo.settle(leased.slice(i, i + batch).map((lease) => ({ lease, mode: 'start', text: '' })));
+          await queue.repo.settle(leased.slice(i, i + batch).map((lease) => ({ lease, mode: 'start', text: '', workerId: 'bench-host-12345/1' })));
         }
       },
     },
@@ -88,12 +94,13 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    for (const sub of subscribers) sub.disconnect();
     await q.close();
     await redis.stop();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   let total = 0;
-  process.stdout.write(`script time per task, ${n} tasks, median of ${reps} (Redis ${redis.version}):\n`);
+  process.stdout.write(`script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers (Redis ${redis.version}):\n`);
   for (const [name, xs] of results) {
     const m = median(xs);
     total += m;

@@ -11,7 +11,11 @@
 export const ATTEMPT_OUTCOMES = ['completed', 'retry', 'failed', 'timeout', 'lost', 'requeued'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
-/** Most attempts a task's history keeps (the newest); mirrors HISTORY_MAX in lua/lib/common.lua. */
+/**
+ * Most attempts a task's history keeps (the newest); mirrors HISTORY_MAX in lua/lib/common.lua. The
+ * last ended attempt is kept in the task hash (`h_*` fields, no extra write for a task that runs
+ * once); earlier ones in the list `t:<id>:h`.
+ */
 export const HISTORY_MAX = 10;
 /** Most bytes of error text an entry keeps; mirrors HISTORY_ERROR_MAX in lua/lib/common.lua. */
 export const HISTORY_ERROR_MAX_BYTES = 1024;
@@ -53,6 +57,35 @@ export function parseAttemptEntry(entry: string): AttemptRecord | undefined {
     workerId: workerId === '' ? undefined : workerId,
     error: error === '' ? undefined : error,
   };
+}
+
+/**
+ * The last ended attempt, from the task hash: h_attempt, h_outcome, h_started_at, h_ended_at, h_worker,
+ * h_error ('=' for the task's own error field, written by the same transition).
+ */
+export function lastAttemptFromHash(h: Record<string, string>): AttemptRecord | undefined {
+  if (!h.h_attempt || !(ATTEMPT_OUTCOMES as readonly string[]).includes(h.h_outcome)) return undefined;
+  const error = h.h_error === '=' ? utf8Prefix(h.error ?? '', HISTORY_ERROR_MAX_BYTES) : h.h_error;
+  return {
+    attempt: Number(h.h_attempt),
+    outcome: h.h_outcome as AttemptOutcome,
+    startedAt: h.h_started_at ? Number(h.h_started_at) : undefined,
+    endedAt: Number(h.h_ended_at),
+    workerId: h.h_worker || undefined,
+    error: error || undefined,
+  };
+}
+
+/** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes that ends on a whole character. */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  // A string of n UTF-16 units has at most 3n UTF-8 bytes.
+  if (text.length * 3 <= maxBytes) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let cut = maxBytes;
+  // Back over continuation bytes (10xxxxxx) so the cut falls before a character's first byte.
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut -= 1;
+  return bytes.subarray(0, cut).toString('utf8');
 }
 
 /** A worker id as stored: `|` separates the fields of an entry, so it may not appear in one. */

@@ -9,7 +9,7 @@ import {
   QueueUnavailableError,
   TaskNotFoundError,
 } from './queue-errors';
-import { AttemptRecord, parseAttemptEntry, storableWorkerId } from './attempt-history';
+import { AttemptRecord, lastAttemptFromHash, parseAttemptEntry, storableWorkerId } from './attempt-history';
 import { QueueKeys } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { toQueueError } from './redis-error-classifier';
@@ -187,8 +187,9 @@ export class QueueRepository {
   /** The task with its attempt history (oldest first), read in one snapshot. */
   async get(id: string): Promise<TaskRecord | undefined> {
     const [pairs, entries] = (await this.run(() => this.client.getTask(this.keys.task(id), this.keys.history(id)))) as [string[], string[]];
-    const task = parseTaskHash(id, pairsToObject(pairs));
-    if (task) task.history = parseHistory(entries);
+    const hash = pairsToObject(pairs);
+    const task = parseTaskHash(id, hash);
+    if (task) task.history = parseHistory(entries, hash);
     return task;
   }
 
@@ -448,12 +449,15 @@ export class QueueRepository {
   }
 }
 
-function parseHistory(entries: string[]): AttemptRecord[] {
+/** The archived attempts (list), then the last ended one (task hash). */
+function parseHistory(entries: string[], hash: Record<string, string>): AttemptRecord[] {
   const history: AttemptRecord[] = [];
   for (const entry of entries) {
     const record = parseAttemptEntry(entry);
     if (record) history.push(record);
   }
+  const last = lastAttemptFromHash(hash);
+  if (last) history.push(last);
   return history;
 }
 

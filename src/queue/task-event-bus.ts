@@ -132,7 +132,14 @@ export class TaskEventBus implements OnApplicationShutdown {
     if (this.connection) return this.connection;
     const sub = this.redis.events;
     sub.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) this.dispatch(message);
+      if (channel !== this.channel) return;
+      // One message per script call, one line per transition.
+      let from = 0;
+      for (let nl = message.indexOf('\n'); nl >= 0; nl = message.indexOf('\n', from)) {
+        this.dispatch(message.slice(from, nl));
+        from = nl + 1;
+      }
+      this.dispatch(message.slice(from));
     });
     // After a reconnect ioredis subscribes again on its own, but what was published in between is
     // lost: once subscribed again, every listener re-reads its task. A first connection is no

@@ -40,6 +40,7 @@ describe('enqueue.lua', () => {
       stalls: 0,
       createdAt,
       updatedAt: createdAt,
+      history: [],
     });
   });
 

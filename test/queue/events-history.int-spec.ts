@@ -9,8 +9,9 @@ const LOST = 'lease expired: worker lost';
 const WORKER = 'host-a-123/2';
 
 /**
- * What the scripts publish on the events channel (`id|event|attempt`, one message per transition) and
- * what they keep in a task's attempt history (`t:<id>:h`), against a real Redis.
+ * What the scripts publish on the events channel (`id|event|attempt` lines, one message per script
+ * call) and what they keep as a task's attempt history (the last ended attempt in the task hash,
+ * earlier ones in `t:<id>:h`), against a real Redis.
  */
 describe('task events and attempt history (settle, recover, delete, purge-expired)', () => {
   const harness = new QueueHarness();
@@ -18,20 +19,22 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
   afterAll(() => harness.close());
 
   /** A queue and a subscriber to its events channel. */
-  async function setup(): Promise<{ q: QueueFixture; heard: () => Promise<string[]> }> {
+  async function setup(): Promise<{ q: QueueFixture; heard: () => Promise<string[]>; messages: () => Promise<string[]> }> {
     const q = harness.queue();
     const sub: Redis = harness.client();
-    const messages: string[] = [];
+    const received: string[] = [];
     sub.on('message', (channel: string, message: string) => {
-      if (channel === q.keys.eventsChannel) messages.push(message);
+      if (channel === q.keys.eventsChannel) received.push(message);
     });
     await sub.subscribe(q.keys.eventsChannel);
     // A PING on the subscriber is answered after every message published before it was sent.
-    const heard = async () => {
+    const messages = async () => {
       await sub.ping();
-      return messages.splice(0, messages.length);
+      return received.splice(0, received.length);
     };
-    return { q, heard };
+    /** The events heard since the last call, one per line of the messages. */
+    const heard = async () => (await messages()).flatMap((m) => m.split('\n'));
+    return { q, heard, messages };
   }
 
   async function lease(q: QueueFixture, id: string, maxRetry = 3): Promise<LeasedTask> {
@@ -41,7 +44,7 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     return t;
   }
 
-  const history = async (q: QueueFixture, id: string) => (await q.history(id)).map((e) => parseAttemptEntry(e));
+  const history = async (q: QueueFixture, id: string) => (await q.repo.get(id))?.history ?? [];
 
   it('start publishes processing once and keeps the worker id; complete records a completed attempt', async () => {
     const { q, heard } = await setup();
@@ -56,11 +59,27 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
 
     await q.repo.complete(t, 'ok');
     expect(await heard()).toEqual(['a|completed|1']);
-    const { completed_at: endedAt } = await q.hash('a');
-    expect(await q.history('a')).toEqual([`1|completed|${startedAt}|${endedAt}|${WORKER}|`]);
-    expect((await q.repo.get('a'))?.history).toEqual([
-      { attempt: 1, outcome: 'completed', startedAt: Number(startedAt), endedAt: Number(endedAt), workerId: WORKER, error: undefined },
+    const h = await q.hash('a');
+    expect(await history(q, 'a')).toEqual([
+      { attempt: 1, outcome: 'completed', startedAt: Number(startedAt), endedAt: Number(h.completed_at), workerId: WORKER, error: undefined },
     ]);
+    // A task that ran once keeps its attempt in its hash: no list key, no extra write.
+    expect(h).toMatchObject({ h_attempt: '1', h_outcome: 'completed', h_started_at: startedAt, h_ended_at: h.completed_at, h_worker: WORKER, h_error: '' });
+    expect(await q.redis.exists(q.keys.history('a'))).toBe(0);
+  });
+
+  it('one script call publishes one message holding every transition it made, in order', async () => {
+    const { q, messages } = await setup();
+    await q.repo.enqueue([newTask({ id: 'x1', type: 'job' }), newTask({ id: 'x2', type: 'job' })]);
+    const leased = (await q.repo.fetch(2, LEASE_MS)).tasks;
+    await messages();
+    await q.repo.settle([
+      ...leased.map((lease) => ({ lease, mode: 'start' as const, text: '', workerId: 'w/1' })),
+      { lease: leased[0], mode: 'complete', text: 'ok' },
+      { lease: leased[1], mode: 'retry', text: 'boom', delayMs: 0 },
+    ]);
+    const [a, b] = leased.map((l) => l.id);
+    expect(await messages()).toEqual([[`${a}|processing|1`, `${b}|processing|1`, `${a}|completed|1`, `${b}|retrying|1`].join('\n')]);
   });
 
   it('retry, then fail: one entry per attempt with its error, worker and times; retrying and failed published', async () => {
@@ -114,7 +133,9 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     await q.repo.requeue(t);
     const h = await q.hash('e');
     expect(await heard()).toEqual(['e|pending|1']);
-    expect(await q.history('e')).toEqual([`1|requeued||${h.updated_at}||`]);
+    expect(await history(q, 'e')).toEqual([
+      { attempt: 1, outcome: 'requeued', startedAt: undefined, endedAt: Number(h.updated_at), workerId: undefined, error: undefined },
+    ]);
   });
 
   it('requeue of a started attempt (shutdown) keeps its start time and worker', async () => {
@@ -139,7 +160,9 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
       expect(await q.repo.recoverExpired(10, LOST, [0], 5)).toEqual([{ id: 'g', outcome: 'retry', retries: 1 }]);
       const h = await q.hash('g');
       expect(await heard()).toEqual(['g|retrying|1']);
-      expect(await q.history('g')).toEqual([`1|lost|${startedAt}|${h.updated_at}|${WORKER}|${LOST}`]);
+      expect(await history(q, 'g')).toEqual([
+        { attempt: 1, outcome: 'lost', startedAt: Number(startedAt), endedAt: Number(h.updated_at), workerId: WORKER, error: LOST },
+      ]);
 
       // Its last retry lost as well: failed.
       const [again] = (await q.repo.fetch(1, LEASE_MS)).tasks;
@@ -207,16 +230,26 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     const entries = await history(q, 'j');
     expect(entries.map((e) => e?.attempt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(entries.map((e) => e?.error)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => `error ${n}`));
+    expect(entries.map((e) => e?.workerId)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => `w/${n}`));
+    // Nine in the list (raw entries), the last in the hash.
+    expect((await q.history('j')).map((e) => parseAttemptEntry(e)?.attempt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await q.hash('j')).h_attempt).toBe('12');
   });
 
   it('cuts a long error at 1 KiB in the history, never inside a UTF-8 character; the task keeps it whole', async () => {
     const { q } = await setup();
-    const t = await lease(q, 'k', 0);
+    const t = await lease(q, 'k', 1);
     await q.repo.start(t, 'w/1');
     const error = `x${'€'.repeat(600)}`; // 1 + 1800 bytes: 1024 falls inside a 3-byte character
-    await q.repo.fail(t, error);
-    const [entry] = await history(q, 'k');
-    expect(entry?.error).toBe(`x${'€'.repeat(341)}`); // 1 + 1023 bytes
+    await q.repo.retry(t, error, 0);
+    const cut = `x${'€'.repeat(341)}`; // 1 + 1023 bytes
+    // The last attempt's error, read from the task's error field, is cut the same way.
+    expect((await history(q, 'k'))[0]?.error).toBe(cut);
+    const [again] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(again, 'w/1');
+    await q.repo.complete(again, 'ok');
+    expect((await q.history('k')).map((e) => parseAttemptEntry(e)?.error)).toEqual([cut]);
+    expect((await history(q, 'k')).map((e) => e.error)).toEqual([cut, undefined]);
     expect((await q.hash('k')).error).toBe(error);
   });
 
@@ -226,19 +259,24 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     await q.repo.start(t, 'w/1');
     await q.repo.complete(t, 'ok');
     await heard();
+    const before = await q.dump();
     expect(await q.repo.settle([{ lease: t, mode: 'complete', text: 'ok' }])).toEqual(['applied']);
     expect(await heard()).toEqual([]);
-    expect(await q.history('l')).toHaveLength(1);
+    expect(await q.dump()).toEqual(before);
   });
 
   it('delete removes the history with the task and publishes deleted', async () => {
     const { q, heard } = await setup();
     const t = await lease(q, 'm');
     await q.repo.start(t, 'w/1');
-    await q.repo.retry(t, 'boom', 60_000);
+    await q.repo.retry(t, 'boom', 0);
+    const [again] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(again, 'w/1');
+    await q.repo.retry(again, 'boom', 60_000);
+    expect(await q.history('m')).toHaveLength(1);
     await heard();
     await q.repo.delete('m');
-    expect(await heard()).toEqual(['m|deleted|1']);
+    expect(await heard()).toEqual(['m|deleted|2']);
     expect(await q.redis.exists(q.keys.history('m'), q.keys.task('m'))).toBe(0);
     expect((await q.allKeys()).filter((k) => k.startsWith('t:'))).toEqual([]);
   });
@@ -247,7 +285,10 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     const { q } = await setup();
     const t = await lease(q, 'n');
     await q.repo.start(t, 'w/1');
-    await q.repo.complete(t, 'ok');
+    await q.repo.retry(t, 'boom', 0);
+    const [again] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(again, 'w/1');
+    await q.repo.complete(again, 'ok');
     expect(await q.history('n')).toHaveLength(1);
     expect(await q.repo.purgeExpired(0, 100)).toBe(1);
     expect(await q.redis.exists(q.keys.history('n'), q.keys.task('n'))).toBe(0);
@@ -258,7 +299,11 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     const { q } = await setup();
     const t = await lease(q, 'o');
     await q.repo.start(t, 'w/1');
-    await q.repo.complete(t, 'ok');
+    await q.repo.retry(t, 'boom', 0);
+    const [again] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(again, 'w/1');
+    await q.repo.complete(again, 'ok');
+    expect(await q.history('o')).toHaveLength(1);
     const checker = new QueueIntegrityChecker(harness.connections, q.repo);
     expect((await checker.check()).violations).toEqual([]);
 

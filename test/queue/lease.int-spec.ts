@@ -188,6 +188,13 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         updated_at: h.completed_at,
         completed_at: expect.any(String),
         result: '{"sent":true}',
+        // The ended attempt, for the history.
+        h_attempt: '1',
+        h_outcome: 'completed',
+        h_started_at: startedAt,
+        h_ended_at: h.completed_at,
+        h_worker: '',
+        h_error: '',
       });
       expectWithin(h.completed_at, window);
       expect(await q.score(q.keys.done, t.id)).toBe(Number(h.completed_at));
@@ -221,6 +228,13 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         created_at: createdAt,
         started_at: startedAt,
         updated_at: expect.any(String),
+        // The ended attempt, for the history; its error is the task's error field.
+        h_attempt: '1',
+        h_outcome: 'retry',
+        h_started_at: startedAt,
+        h_ended_at: h.updated_at,
+        h_worker: '',
+        h_error: '=',
       });
       expectWithin(h.updated_at, window);
       expect(await q.score(q.keys.queue, t.id)).toBe(Number(h.run_at));

@@ -29,16 +29,17 @@ describe('TaskEventBus', () => {
     expect(bus.listenerCount).toBe(3);
 
     await harness.redis.publish(channel, 'a|processing|1');
-    await harness.redis.publish(channel, 'b|completed|4');
-    await harness.redis.publish(channel, 'c|failed|1');
-    await harness.redis.publish(channel, 'a|bogus|1');
-    await harness.redis.publish(channel, 'garbage');
-    await waitFor(() => (a.length === 2 && b.length === 1 ? true : undefined));
+    // A script publishes every transition of its call as lines of one message.
+    await harness.redis.publish(channel, 'b|processing|4\nc|failed|1\na|bogus|1\ngarbage\nb|completed|4');
+    await waitFor(() => (a.length === 2 && b.length === 2 ? true : undefined));
     expect(a).toEqual([
       { id: 'a', name: 'processing', attempt: 1 },
       { id: 'a', name: 'processing', attempt: 1 },
     ]);
-    expect(b).toEqual([{ id: 'b', name: 'completed', attempt: 4 }]);
+    expect(b).toEqual([
+      { id: 'b', name: 'processing', attempt: 4 },
+      { id: 'b', name: 'completed', attempt: 4 },
+    ]);
 
     wa.stop();
     wa.stop();

@@ -25,5 +25,6 @@ redis.call('ZREM', KEYS[3], id)
 redis.call('ZREM', KEYS[4], id)
 index_remove(ARGV[1], id, f[2], f[1])
 if f[1] == 'processing' then redis.call('PUBLISH', ARGV[3], id) end
-publish_event(ARGV[1], id, 'deleted', f[3])
+publish_event(id, 'deleted', f[3])
+flush_events(ARGV[1])
 return 1

@@ -13,9 +13,9 @@
     mode 'fail':     processing -> failed, text = error
     mode 'requeue':  processing -> pending at once, no retry spent (shutdown, prefetch handed back)
     detail of 'retry' and 'fail': 'timeout' when the handler ran out of time (history outcome 'timeout').
-  Every mode but a repeated 'start' publishes the task's event (publish_event) and every mode but
-  'start' appends the ended attempt to the task's history (history_add): completed | retry | failed |
-  timeout | requeued.
+  Every mode but a repeated 'start' publishes the task's event (publish_event, one PUBLISH per call)
+  and every mode but 'start' records the ended attempt in the task's history (history_fields,
+  history_archive): completed | retry | failed | timeout | requeued.
   Time: Redis' clock (TIME), one reading for the whole call.
   Returns: one code per group, in order: 1 (applied), or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the
     lease was recovered or re-leased: this worker's write is discarded and the task is not touched).
@@ -49,7 +49,7 @@ local wake = false
 for i = 2, #ARGV, 6 do
   local id, token, mode, text = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = task_key(base, id)
-  local rc, task_type, created, started, started_at, worker = check_lease(key, token)
+  local rc, task_type, created, started, started_at, worker, ended = check_lease(key, token)
   if rc == 0 then
     -- The start time and worker of this attempt, for its history entry (none if it never started).
     if started ~= token then started_at, worker = nil, nil end
@@ -57,28 +57,31 @@ for i = 2, #ARGV, 6 do
       -- Idempotent: a repeated start keeps the first start time.
       if started ~= token then
         redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5])
-        publish_event(base, id, 'processing', token)
+        publish_event(id, 'processing', token)
       end
-    elseif mode == 'complete' then
-      finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
-      history_add(base, id, token, 'completed', started_at, now, worker, nil)
-      publish_event(base, id, 'completed', token)
-    elseif mode == 'retry' then
-      -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
-      local level = level_queue(KEYS[2], redis.call('HGET', key, 'priority'))
-      schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), level, KEYS[1])
-      history_add(base, id, token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', started_at, now, worker, text)
-      publish_event(base, id, 'retrying', token)
-      wake = true
-    elseif mode == 'fail' then
-      finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3])
-      history_add(base, id, token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', started_at, now, worker, text)
-      publish_event(base, id, 'failed', token)
     else
-      requeue(base, key, id, task_type, created, now, level_queue(KEYS[2], redis.call('HGET', key, 'priority')), KEYS[1])
-      history_add(base, id, token, 'requeued', started_at, now, worker, nil)
-      publish_event(base, id, 'pending', token)
-      wake = true
+      history_archive(base, key, id, ended)
+      if mode == 'complete' then
+        finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3],
+          history_fields(token, 'completed', started_at, now, worker, ''))
+        publish_event(id, 'completed', token)
+      elseif mode == 'retry' then
+        -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
+        local level = level_queue(KEYS[2], redis.call('HGET', key, 'priority'))
+        schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), level, KEYS[1],
+          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', started_at, now, worker, '='))
+        publish_event(id, 'retrying', token)
+        wake = true
+      elseif mode == 'fail' then
+        finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3],
+          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', started_at, now, worker, '='))
+        publish_event(id, 'failed', token)
+      else
+        requeue(base, key, id, task_type, created, now, level_queue(KEYS[2], redis.call('HGET', key, 'priority')), KEYS[1],
+          history_fields(token, 'requeued', started_at, now, worker, ''))
+        publish_event(id, 'pending', token)
+        wake = true
+      end
     end
     rc = 1
   elseif rc == ERR_LEASE_LOST and applied_before(key, token, mode, text) then
@@ -87,4 +90,5 @@ for i = 2, #ARGV, 6 do
   codes[#codes + 1] = rc
 end
 if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+flush_events(base)
 return codes

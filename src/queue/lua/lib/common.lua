@@ -44,29 +44,33 @@ end
 -- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
 -- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
 -- Returns 0, the task's type, creation time, `started` (the token of the attempt whose handler
--- started, if any), `started_at` and `worker` (both of that started attempt) when the lease is held,
--- else an error code.
+-- started, if any), `started_at` and `worker` (both of that started attempt) and `h_attempt` (the
+-- last ended attempt in the hash, see history_archive) when the lease is held, else an error code.
 local function check_lease(key, token)
-  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'started_at', 'worker')
+  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'started_at', 'worker', 'h_attempt')
   if not f[1] then return ERR_NOT_FOUND end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
-  return 0, f[3], f[4], f[5], f[6], f[7]
+  return 0, f[3], f[4], f[5], f[6], f[7], f[8]
 end
+
+-- The transitions below take `fields`: more field, value pairs written by the same HSET (the ended
+-- attempt, see history_fields), or nil.
+local NO_FIELDS = {}
 
 -- processing -> pending, waiting in the queue zset until run_at; spends one retry. The caller sets
 -- the wake-up marker once, so an idle worker recomputes how long to block.
-local function schedule_retry(base, key, id, task_type, created, err, now, run_at, queue_key, active_key)
+local function schedule_retry(base, key, id, task_type, created, err, now, run_at, queue_key, active_key, fields)
   redis.call('HINCRBY', key, 'retries', 1)
-  redis.call('HSET', key, 'status', 'pending', 'error', err, 'run_at', run_at, 'updated_at', now)
+  redis.call('HSET', key, 'status', 'pending', 'error', err, 'run_at', run_at, 'updated_at', now, unpack(fields or NO_FIELDS))
   redis.call('ZREM', active_key, id)
   redis.call('ZADD', queue_key, run_at, id)
   index_move(base, id, task_type, 'processing', 'pending', created)
 end
 
 -- processing -> completed (text = result) or failed (text = error): terminal, kept until retention.
-local function finish(base, key, id, task_type, created, status, text, now, active_key, done_key)
+local function finish(base, key, id, task_type, created, status, text, now, active_key, done_key, fields)
   local field = status == 'completed' and 'result' or 'error'
-  redis.call('HSET', key, 'status', status, field, text, 'completed_at', now, 'updated_at', now)
+  redis.call('HSET', key, 'status', status, field, text, 'completed_at', now, 'updated_at', now, unpack(fields or NO_FIELDS))
   redis.call('ZREM', active_key, id)
   index_move(base, id, task_type, 'processing', status, created)
   redis.call('ZADD', done_key, now, id)
@@ -74,8 +78,8 @@ end
 
 -- processing -> pending at once, without spending a retry (graceful shutdown, prefetched tasks handed
 -- back). Queued at its creation time so it goes ahead of tasks that arrived after it.
-local function requeue(base, key, id, task_type, created, now, queue_key, active_key)
-  redis.call('HSET', key, 'status', 'pending', 'updated_at', now)
+local function requeue(base, key, id, task_type, created, now, queue_key, active_key, fields)
+  redis.call('HSET', key, 'status', 'pending', 'updated_at', now, unpack(fields or NO_FIELDS))
   redis.call('ZREM', active_key, id)
   redis.call('ZADD', queue_key, created, id)
   index_move(base, id, task_type, 'processing', 'pending', created)
@@ -83,15 +87,29 @@ end
 
 -- ---- Task events and attempt history (GET /tasks/{id}?wait, /events, `history`) ----
 
--- Every state change of a task is published as `id|event|attempt` on the queue's events channel
--- (QueueKeys.events): event is pending | processing | retrying | completed | failed | deleted. One
--- PUBLISH per transition, a few dozen bytes; API processes re-read the task to build what they send.
-local function publish_event(base, id, event, attempt)
-  redis.call('PUBLISH', base .. 'events', id .. '|' .. event .. '|' .. (attempt or ''))
+-- Every state change of a task is an event `id|event|attempt` (event: pending | processing |
+-- retrying | completed | failed | deleted). A script collects its events and publishes them once, as
+-- lines of one message, on the queue's events channel (QueueKeys.eventsChannel): one PUBLISH per
+-- script call, not per task. API processes re-read the task to build what they send.
+local events = {}
+
+local function publish_event(id, event, attempt)
+  events[#events + 1] = id .. '|' .. event .. '|' .. (attempt or '')
 end
 
--- The last HISTORY_MAX ended attempts of a task, oldest first, in the list `t:<id>:h` (same hash tag;
--- removed with the task). Error text in an entry is cut at HISTORY_ERROR_MAX bytes.
+-- Call once, before the script returns.
+local function flush_events(base)
+  if #events > 0 then redis.call('PUBLISH', base .. 'events', table.concat(events, '\n')) end
+end
+
+-- Attempt history. The last ended attempt lives in the task hash (h_attempt, h_outcome,
+-- h_started_at, h_ended_at, h_worker, h_error), written by the HSET of the transition that ends it,
+-- so a task that runs once costs no extra write. When a later attempt ends, the previous one moves
+-- to the list `t:<id>:h` (oldest first, at most HISTORY_MAX - 1 entries, removed with the task), as
+-- `attempt|outcome|started_at|ended_at|worker|error`. started_at and worker are empty when the
+-- handler never started. h_error '=' means "the task's error field" (written by the same
+-- transition); the list holds the text itself, cut at HISTORY_ERROR_MAX bytes.
+-- outcome: completed | failed | retry | timeout | lost | requeued.
 local HISTORY_MAX = 10
 local HISTORY_ERROR_MAX = 1024
 
@@ -109,12 +127,21 @@ local function utf8_prefix(s, n)
   return string.sub(s, 1, cut)
 end
 
--- Appends one ended attempt as `attempt|outcome|started_at|ended_at|worker|error`; started_at and
--- worker are empty when the attempt's handler never started, error is last (it may hold any byte).
--- outcome: completed | failed | retry | timeout | lost | requeued.
-local function history_add(base, id, attempt, outcome, started_at, ended_at, worker, err)
-  local key = history_key(base, id)
-  local n = redis.call('RPUSH', key, attempt .. '|' .. outcome .. '|' .. (started_at or '') .. '|' .. ended_at
-    .. '|' .. (worker or '') .. '|' .. utf8_prefix(err or '', HISTORY_ERROR_MAX))
-  if n > HISTORY_MAX then redis.call('LTRIM', key, -HISTORY_MAX, -1) end
+-- Moves the previous ended attempt (if the hash holds one: `previous` = its h_attempt) to the
+-- list. Call before the transition that ends the next attempt overwrites the hash.
+local function history_archive(base, key, id, previous)
+  if not previous then return end
+  local p = redis.call('HMGET', key, 'h_outcome', 'h_started_at', 'h_ended_at', 'h_worker', 'h_error', 'error')
+  local err = p[5] == '=' and (p[6] or '') or (p[5] or '')
+  local list = history_key(base, id)
+  local n = redis.call('RPUSH', list, previous .. '|' .. (p[1] or '') .. '|' .. (p[2] or '') .. '|' .. (p[3] or '')
+    .. '|' .. (p[4] or '') .. '|' .. utf8_prefix(err, HISTORY_ERROR_MAX))
+  if n >= HISTORY_MAX then redis.call('LTRIM', list, 1 - HISTORY_MAX, -1) end
+end
+
+-- The hash fields of an attempt that ends now, for the transition's HSET. err: '=' when the
+-- transition writes this attempt's error to the error field, '' for none, else the text.
+local function history_fields(attempt, outcome, started_at, now, worker, err)
+  return { 'h_attempt', attempt, 'h_outcome', outcome, 'h_started_at', started_at or '', 'h_ended_at', now,
+    'h_worker', worker or '', 'h_error', err }
 end

@@ -1,0 +1,61 @@
+import { lastAttemptFromHash, parseAttemptEntry, storableWorkerId, utf8Prefix } from './attempt-history';
+
+describe('attempt history entries', () => {
+  it('parses a stored entry; the error is everything after the fifth bar, bars included', () => {
+    expect(parseAttemptEntry('3|retry|100|200|host-1/2|boom | with | bars')).toEqual({
+      attempt: 3,
+      outcome: 'retry',
+      startedAt: 100,
+      endedAt: 200,
+      workerId: 'host-1/2',
+      error: 'boom | with | bars',
+    });
+  });
+
+  it('empty fields are absent: an attempt that never started, without error', () => {
+    expect(parseAttemptEntry('1|requeued||200||')).toEqual({
+      attempt: 1,
+      outcome: 'requeued',
+      startedAt: undefined,
+      endedAt: 200,
+      workerId: undefined,
+      error: undefined,
+    });
+  });
+
+  it.each(['', '1|completed|1|2', '1|exploded|1|2|w|'])('rejects %j', (entry) => {
+    expect(parseAttemptEntry(entry)).toBeUndefined();
+  });
+
+  it("reads the last ended attempt from the task hash; '=' stands for the task's error, cut at 1 KiB", () => {
+    const base = { h_attempt: '2', h_started_at: '10', h_ended_at: '20', h_worker: 'w/1' };
+    expect(lastAttemptFromHash({ ...base, h_outcome: 'failed', h_error: '=', error: 'x'.repeat(2000) })).toEqual({
+      attempt: 2,
+      outcome: 'failed',
+      startedAt: 10,
+      endedAt: 20,
+      workerId: 'w/1',
+      error: 'x'.repeat(1024),
+    });
+    expect(lastAttemptFromHash({ ...base, h_outcome: 'completed', h_error: '', error: 'an earlier error' })?.error).toBeUndefined();
+    expect(lastAttemptFromHash({ ...base, h_outcome: 'lost', h_started_at: '', h_worker: '', h_error: 'lease expired before the task started' })).toMatchObject({
+      startedAt: undefined,
+      workerId: undefined,
+      error: 'lease expired before the task started',
+    });
+    expect(lastAttemptFromHash({ status: 'pending' })).toBeUndefined();
+  });
+
+  it('cuts UTF-8 text at a byte budget without splitting a character', () => {
+    expect(utf8Prefix('abc', 2)).toBe('ab');
+    expect(utf8Prefix('a€', 3)).toBe('a'); // '€' is 3 bytes
+    expect(utf8Prefix('a€', 4)).toBe('a€');
+    expect(utf8Prefix('😀😀', 5)).toBe('😀');
+    expect(utf8Prefix('short', 1024)).toBe('short');
+  });
+
+  it('keeps the field separator out of worker ids', () => {
+    expect(storableWorkerId('a|b/1')).toBe('a_b/1');
+    expect(storableWorkerId(undefined)).toBe('');
+  });
+});
