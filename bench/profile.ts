@@ -2,18 +2,19 @@
  * CPU profiles of our processes under load, summarised (self time by package and function, inclusive
  * time of our own functions):
  * - worker: one worker process (WORKER_COUNT=concurrency) draining N queued no-op tasks;
- * - api: one API process under POST /tasks from autocannon (50 connections).
+ * - api: one API process under POST /tasks (50 connections; wrk or autocannon in its own process).
  *
  *   ts-node --transpile-only bench/profile.ts [--tasks=50000] [--concurrency=50] [--seconds=10] [--only=worker|api] [--out=DIR]
  *
- * Uses a private build of src/ and a private redis-server, like bench/run.ts. The .cpuprofile files
+ * Uses a private build of src/ (our processes run it with plain node) and a private redis-server,
+ * like bench/run.ts. The .cpuprofile files
  * stay in DIR (default /tmp/taskqueue-profiles) for Chrome DevTools or speedscope.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildPrivateCopy, removePrivateCopy } from './lib/build';
 import { BenchContext, FULL } from './lib/context';
-import { cannon, fillOurs, TASK_BODY } from './lib/measure';
+import { fillOurs, TASK_BODY } from './lib/measure';
 import { OurQueue } from './lib/ours';
 import { installSignalCleanup, killAllChildren, stopAll } from './lib/processes';
 import { BenchRedis } from './lib/redis-server';
@@ -29,11 +30,11 @@ async function main(): Promise<void> {
   const out = resolve(arg('out') ?? `/tmp/taskqueue-profiles/${Date.now()}`);
   mkdirSync(out, { recursive: true });
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const code = buildPrivateCopy(log);
+  const build = await buildPrivateCopy(log);
   const redis = await BenchRedis.start();
-  installSignalCleanup(() => removePrivateCopy(code));
-  const ctx = new BenchContext(redis, FULL, code, log, out);
-  const q = await OurQueue.open(redis.url, code);
+  installSignalCleanup(() => removePrivateCopy(build));
+  const ctx = new BenchContext(redis, FULL, build, log, out);
+  const q = await OurQueue.open(redis.url, build.code);
   try {
     if (!only || only === 'worker') {
       await fillOurs(q, tasks);
@@ -46,16 +47,16 @@ async function main(): Promise<void> {
     }
     if (!only || only === 'api') {
       const api = await ctx.ourApi();
-      await cannon({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: 2 });
-      const r = await cannon({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds });
-      log(`api: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (profile includes boot and a 2 s warm-up)`);
+      await ctx.load.run({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: 2 });
+      const r = await ctx.load.run({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds });
+      log(`api: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.generator} (profile includes boot and a 2 s warm-up)`);
       await stopAll([api.child]);
     }
   } finally {
     await q.close();
     await redis.stop();
     killAllChildren();
-    removePrivateCopy(code);
+    removePrivateCopy(build);
   }
   for (const f of readdirSync(out).filter((n) => n.endsWith('.cpuprofile'))) {
     process.stdout.write(`== ${join(out, f)}\n${summarize(JSON.parse(readFileSync(join(out, f), 'utf8')), 30)}\n\n`);

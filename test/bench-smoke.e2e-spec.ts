@@ -3,7 +3,6 @@ import { bullKey, openBullQueue } from '../bench/lib/bull';
 import { BenchContext, QUICK } from '../bench/lib/context';
 import {
   bullEnqueueCall,
-  cannon,
   closedLoop,
   drainBull,
   drainOurs,
@@ -14,8 +13,8 @@ import {
   sequentialLatency,
   TASK_BODY,
 } from '../bench/lib/measure';
-import { buildPrivateCopy, removePrivateCopy } from '../bench/lib/build';
-import { OurCode, OurQueue } from '../bench/lib/ours';
+import { BenchBuild, buildPrivateCopy, removePrivateCopy } from '../bench/lib/build';
+import { OurQueue } from '../bench/lib/ours';
 import { Child, killAllChildren, stopAll } from '../bench/lib/processes';
 import { BenchRedis } from '../bench/lib/redis-server';
 import { Table } from '../bench/lib/report';
@@ -23,24 +22,26 @@ import { Sample } from '../bench/lib/stats';
 
 /**
  * Proves the benchmark harness (bench/lib) works, on tiny sizes against its own private redis-server:
- * counts are asserted, speed never is. Our code runs from a private build of src/, as in bench/run.ts.
+ * counts are asserted, speed never is. Every process it starts runs compiled JavaScript with plain
+ * node (a private build of src/ and of bench/, as in bench/run.ts).
  */
 describe('benchmark harness (smoke)', () => {
   let redis: BenchRedis;
   let ctx: BenchContext;
   let ours: OurQueue;
   let bull: Queue;
-  let code: OurCode | undefined;
+  let build: BenchBuild | undefined;
   const children: Child[] = [];
 
   beforeAll(async () => {
-    code = buildPrivateCopy(() => undefined);
+    build = await buildPrivateCopy(() => undefined);
     redis = await BenchRedis.start();
-    ctx = new BenchContext(redis, QUICK, code, () => undefined);
-    ours = await OurQueue.open(redis.url, code);
+    // autocannon in its own process: the smoke test neither needs nor installs wrk.
+    ctx = new BenchContext(redis, QUICK, build, () => undefined, undefined, 'autocannon');
+    ours = await OurQueue.open(redis.url, build.code);
     bull = openBullQueue(redis.host, redis.port);
     await bull.waitUntilReady();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await stopAll(children);
@@ -48,7 +49,7 @@ describe('benchmark harness (smoke)', () => {
     await bull?.close();
     await redis?.stop();
     killAllChildren();
-    if (code) removePrivateCopy(code);
+    if (build) removePrivateCopy(build);
   });
 
   it('enqueues at library level, ours and BullMQ, single and bulk', async () => {
@@ -77,9 +78,18 @@ describe('benchmark harness (smoke)', () => {
     expect(await redis.admin.zcard(bullKey('completed'))).toBe(200);
   }, 60_000);
 
+  it('runs the cross-check script (bench/crosscheck/bullmq-drain.mjs), which cleans up its queue', async () => {
+    await redis.flush();
+    const x = await ctx.runCrosscheck(200, 10);
+    expect(x).toMatchObject({ n: 200, concurrency: 10, completed: 200, failed: 0 });
+    expect(x.perSec).toBeGreaterThan(0);
+    expect(await redis.admin.dbsize()).toBe(0);
+    expect([...ctx.commandLines].some((c) => c.startsWith('node bench/crosscheck/bullmq-drain.mjs --redis='))).toBe(true);
+  }, 60_000);
+
   it('measures pickup latency through the pickup handler of our worker process', async () => {
     await redis.flush();
-    const worker = await ctx.ourWorker(4);
+    const worker = await ctx.ourPickupWorker(4);
     children.push(worker);
     const ids = await probeIdle(ourProbe(ours), 20, 2);
     const lat = await readLatencies(redis.admin, ids.map((id) => ours.keys.task(id)), 'result', () => redis.admin.zcard(ours.keys.done), 20);
@@ -92,12 +102,12 @@ describe('benchmark harness (smoke)', () => {
     await redis.flush();
     const [api, constant, nestBull] = await Promise.all([ctx.ourApi(), ctx.referenceApp('constant'), ctx.referenceApp('bullmq')]);
     children.push(api.child, constant.child, nestBull.child);
-    const r = await cannon({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 200 });
-    expect(r).toMatchObject({ ok: 200, errors: 0, non2xx: 0 });
+    const r = await ctx.load.run({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 200 });
+    expect(r).toMatchObject({ ok: 200, errors: 0, non2xx: 0, generator: 'autocannon' });
     expect(await redis.admin.zcard(ours.keys.queue)).toBe(200);
-    const c = await cannon({ url: `${constant.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 200 });
+    const c = await ctx.load.run({ url: `${constant.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 200 });
     expect(c).toMatchObject({ ok: 200, errors: 0, non2xx: 0 });
-    const nb = await cannon({ url: `${nestBull.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 100 });
+    const nb = await ctx.load.run({ url: `${nestBull.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 5, amount: 100 });
     expect(nb).toMatchObject({ ok: 100, errors: 0, non2xx: 0 });
     expect(await bull.getWaitingCount()).toBe(100);
     const list = await sequentialLatency(api.url, ['/tasks?limit=100'], 10);

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { BULL_PREFIX } from './bull';
+import { BenchBuild, compiled } from './build';
+import { GeneratorChoice, LoadGenerator } from './load';
 import { OurCode } from './ours';
-import { Child, spawnNode, whenHttpReady, whenReady } from './processes';
+import { Child, commandLine, runToEnd, spawnNode, spawnWrapped, whenHttpReady, whenReady } from './processes';
 import { BenchRedis } from './redis-server';
-import { freePort } from './util';
+import { freePort, ROOT } from './util';
 
 /** Sizes of one benchmark run; `FULL` for `npm run bench`, `QUICK` for `npm run bench:quick`. */
 export interface BenchSizes {
@@ -83,22 +85,55 @@ export interface HttpApp {
   url: string;
 }
 
-/** Shared state of a benchmark run: the private Redis, the options, and how to start each process. */
+/** What bench/crosscheck/bullmq-drain.mjs prints with --json (one line per run). */
+export interface CrosscheckResult {
+  bullmq: string;
+  n: number;
+  concurrency: number;
+  completed: number;
+  failed: number;
+  ms: number;
+  perSec: number;
+  wallMs: number;
+  cpuUsPerJob: number;
+}
+
+export const CROSSCHECK_SCRIPT = join('bench', 'crosscheck', 'bullmq-drain.mjs');
+
+/**
+ * Shared state of a benchmark run: the private Redis, the build, the sizes, and how to start each
+ * measured process. Every measured process is plain `node` on compiled JavaScript; every command line
+ * is kept (`commandLines`) for the report. Ports are fixed per role for the run, so a role's command
+ * line is the same every time it starts.
+ */
 export class BenchContext {
   /** Drain throughput medians at concurrency 50 (tasks/s), used to set the 50% load of the pickup section. */
   readonly capacity: { ours?: number; bull?: number } = {};
   /** Redis bytes per task from the drain runs at concurrency 50. */
   readonly memory: { ours?: MemorySamples; bull?: MemorySamples } = {};
+  /** The drain section's cross-check of its BullMQ figure against bench/crosscheck/bullmq-drain.mjs. */
+  crosscheckVerdict?: { ok: boolean; text: string };
+  /** Command lines of the measured processes, in the order first started. */
+  readonly commandLines = new Set<string>();
+  readonly load: LoadGenerator;
   private profSeq = 0;
+  private readonly ports = new Map<string, number>();
 
   constructor(
     readonly redis: BenchRedis,
     readonly sizes: BenchSizes,
-    readonly code: OurCode,
+    readonly build: BenchBuild,
     readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
     /** Write CPU profiles of our processes (worker and API) into this directory. */
     readonly cpuProfDir?: string,
-  ) {}
+    generator: GeneratorChoice = 'auto',
+  ) {
+    this.load = new LoadGenerator(build, log, generator);
+  }
+
+  get code(): OurCode {
+    return this.build.code;
+  }
 
   private profArgs(name: string): string[] {
     if (!this.cpuProfDir) return [];
@@ -106,59 +141,109 @@ export class BenchContext {
     return ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`, `--cpu-prof-name=${name}-${this.profSeq}-${process.pid}.cpuprofile`];
   }
 
-  /** One worker process of ours (bench/procs/our-worker.ts) at WORKER_COUNT=concurrency; resolves when started. */
-  async ourWorker(concurrency: number, env: Record<string, string> = {}): Promise<Child> {
-    const child = spawnNode(`our-worker(c=${concurrency})`, join('bench', 'procs', 'our-worker.ts'), {
-      tsNode: true,
-      ipc: true,
-      nodeArgs: this.profArgs(`our-worker-c${concurrency}`),
-      env: {
+  private async port(role: string): Promise<number> {
+    let port = this.ports.get(role);
+    if (port === undefined) {
+      port = await freePort();
+      this.ports.set(role, port);
+    }
+    return port;
+  }
+
+  private started(child: Child): Child {
+    this.commandLines.add(child.commandLine);
+    return child;
+  }
+
+  /**
+   * One worker process of ours as users run it: `node main.js` of the measured build with
+   * APP_ROLE=worker, WORKER_COUNT=concurrency, LOG_LEVEL=warn; resolves when /health/ready answers.
+   * `index` tells apart processes running at the same time (each has its own port).
+   */
+  async ourWorker(concurrency: number, index = 0): Promise<Child> {
+    const port = await this.port(`our-worker-${index}`);
+    const child = this.started(
+      await spawnWrapped(`our-worker(c=${concurrency})`, process.execPath, [...this.profArgs(`our-worker-c${concurrency}`), join(this.code.dir, 'main.js')], {
         REDIS_URL: this.redis.url,
+        APP_ROLE: 'worker',
         WORKER_COUNT: String(concurrency),
         LOG_LEVEL: 'warn',
-        BENCH_CODE_DIR: this.code.dir,
-        ...env,
-      },
-    });
+        SERVER_PORT: String(port),
+      }),
+    );
+    await whenHttpReady(child, `http://127.0.0.1:${port}/health/ready`);
+    return child;
+  }
+
+  /**
+   * Our worker for the pickup section: bench/procs/our-pickup-worker.ts (compiled) = the same
+   * AppModule with APP_ROLE=worker in a Nest application context, plus a `pickup` handler that
+   * returns its own pickup latency. Resolves when started.
+   */
+  async ourPickupWorker(concurrency: number): Promise<Child> {
+    const child = this.started(
+      spawnNode(`our-pickup-worker(c=${concurrency})`, compiled(this.build, 'bench/procs/our-pickup-worker.ts'), {
+        nodeArgs: this.profArgs(`our-pickup-worker-c${concurrency}`),
+        env: { REDIS_URL: this.redis.url, WORKER_COUNT: String(concurrency), LOG_LEVEL: 'warn', BENCH_CODE_DIR: this.code.dir },
+      }),
+    );
     await whenReady(child);
     return child;
   }
 
-  /** One BullMQ Worker process at the given concurrency; resolves when connected. */
+  /** One BullMQ Worker process (bench/procs/bullmq-worker.ts, compiled; default options) at the given concurrency. */
   async bullWorker(concurrency: number): Promise<Child> {
-    const child = spawnNode(`bullmq-worker(c=${concurrency})`, join('bench', 'procs', 'bullmq-worker.ts'), {
-      tsNode: true,
-      ipc: true,
-      env: { BENCH_REDIS_PORT: String(this.redis.port), BENCH_CONCURRENCY: String(concurrency) },
-    });
+    const child = this.started(
+      spawnNode(`bullmq-worker(c=${concurrency})`, compiled(this.build, 'bench/procs/bullmq-worker.ts'), {
+        env: { BENCH_REDIS_PORT: String(this.redis.port), BENCH_CONCURRENCY: String(concurrency) },
+      }),
+    );
     await whenReady(child);
     return child;
   }
 
-  /** Our service as an API process (main.js of the measured build, APP_ROLE=api, LOG_LEVEL=warn). */
+  /** Our service as an API process: `node main.js` of the measured build, APP_ROLE=api, LOG_LEVEL=warn. */
   async ourApi(): Promise<HttpApp> {
-    const port = await freePort();
-    const child = spawnNode('our-api', join(this.code.dir, this.code.ts ? 'main.ts' : 'main.js'), {
-      tsNode: this.code.ts,
-      nodeArgs: this.profArgs('our-api'),
-      // Stopped with SIGTERM: no readiness delay before the listener closes (SHUTDOWN_READY_DELAY_MS).
-      env: { REDIS_URL: this.redis.url, APP_ROLE: 'api', LOG_LEVEL: 'warn', SERVER_PORT: String(port), WORKER_COUNT: '0', SHUTDOWN_READY_DELAY_MS: '0' },
-    });
+    const port = await this.port('our-api');
+    const child = this.started(
+      await spawnWrapped('our-api', process.execPath, [...this.profArgs('our-api'), join(this.code.dir, 'main.js')], {
+        REDIS_URL: this.redis.url,
+        APP_ROLE: 'api',
+        LOG_LEVEL: 'warn',
+        // Stopped with SIGTERM: no readiness delay before the listener closes.
+        SHUTDOWN_READY_DELAY_MS: '0',
+        SERVER_PORT: String(port),
+        WORKER_COUNT: '0',
+      }),
+    );
     const url = `http://127.0.0.1:${port}`;
     await whenHttpReady(child, `${url}/health/ready`);
     return { name: 'ours', child, url };
   }
 
-  /** The reference NestJS app: `bullmq` (POST /tasks -> queue.add) or `constant`. */
+  /** The reference NestJS app (bench/reference-app, compiled): `bullmq` (POST /tasks -> queue.add) or `constant`. */
   async referenceApp(kind: 'bullmq' | 'constant'): Promise<HttpApp> {
-    const port = await freePort();
-    const child = spawnNode(`reference-${kind}`, join('bench', 'reference-app', 'main.ts'), {
-      tsNode: true,
-      ipc: true,
-      args: [kind],
-      env: { PORT: String(port), BENCH_REDIS_PORT: String(this.redis.port), BULL_PREFIX },
-    });
+    const port = await this.port(`reference-${kind}`);
+    const child = this.started(
+      spawnNode(`reference-${kind}`, compiled(this.build, 'bench/reference-app/main.ts'), {
+        args: [kind],
+        env: { PORT: String(port), BENCH_REDIS_PORT: String(this.redis.port), BULL_PREFIX },
+      }),
+    );
     await whenReady(child);
     return { name: kind === 'bullmq' ? 'Nest+BullMQ' : 'Nest constant', child, url: `http://127.0.0.1:${port}` };
+  }
+
+  /** Runs bench/crosscheck/bullmq-drain.mjs once against the benchmark's Redis and returns its figure. */
+  async runCrosscheck(n: number, concurrency: number): Promise<CrosscheckResult> {
+    const args = [join(ROOT, CROSSCHECK_SCRIPT), `--redis=${this.redis.url}`, `--n=${n}`, `--concurrency=${concurrency}`, '--json'];
+    this.commandLines.add(commandLine({}, 'node', args));
+    const stdout = await runToEnd('crosscheck', process.execPath, args, {});
+    const line = stdout.trim().split('\n').pop() ?? '';
+    try {
+      return JSON.parse(line) as CrosscheckResult;
+    } catch {
+      throw new Error(`crosscheck printed no result:\n${stdout}`);
+    }
   }
 }

@@ -25,7 +25,8 @@ function cpuModel(): string {
   return /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
 }
 
-function nproc(): number {
+/** Number of CPUs of the machine (processor lines of /proc/cpuinfo). */
+export function cpuCount(): number {
   const info = read('/proc/cpuinfo');
   const n = info ? (info.match(/^processor\s*:/gm) ?? []).length : 0;
   return n || cpus().length;
@@ -73,7 +74,7 @@ export function srcHash(): string {
 
 export function describeEnvironment(redisVersion: string): Environment {
   return {
-    machine: `${nproc()} CPUs (nproc), ${cpuModel()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}`,
+    machine: `${cpuCount()} CPUs (nproc), ${cpuModel()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}`,
     node: process.version,
     versions: `Redis ${redisVersion} (private redis-server, --save '' --appendonly no, maxmemory-policy noeviction), bullmq ${pkgVersion('bullmq')}, @nestjs/bullmq ${pkgVersion('@nestjs/bullmq')}, @nestjs/core ${pkgVersion('@nestjs/core')}, ioredis ${pkgVersion('ioredis')}, autocannon ${pkgVersion('autocannon')}`,
     commit: headCommit(),

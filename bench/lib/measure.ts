@@ -2,7 +2,6 @@
  * The measurements themselves, each returning raw counts and times (no tables): bench/run.ts repeats
  * and tabulates them; test/bench-smoke.e2e-spec.ts runs them on tiny sizes and checks the counts.
  */
-import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import http from 'node:http';
@@ -11,6 +10,7 @@ import { BenchContext } from './context';
 import { newTask, newTasks, OurQueue, PAYLOAD, TASK_TYPE } from './ours';
 import { Child, stopAll } from './processes';
 import { percentile } from './stats';
+import { LoadGenerator, LoadResult } from './load';
 import { hrNow, processCpuMs, sleep, waitFor } from './util';
 
 // ---------------------------------------------------------------------------------------------
@@ -87,21 +87,6 @@ export async function fillBull(queue: Queue, n: number): Promise<string[]> {
   return ids;
 }
 
-/** HMGET of two fields on many hashes, pipelined in chunks. */
-async function hmgetMany(redis: Redis, keys: string[], f1: string, f2: string): Promise<[string | null, string | null][]> {
-  const out: [string | null, string | null][] = [];
-  for (let i = 0; i < keys.length; i += 5000) {
-    const pipe = redis.pipeline();
-    for (const k of keys.slice(i, i + 5000)) pipe.hmget(k, f1, f2);
-    const res = (await pipe.exec()) ?? [];
-    for (const [err, v] of res) {
-      if (err) throw err;
-      out.push(v as [string | null, string | null]);
-    }
-  }
-  return out;
-}
-
 export interface DrainResult extends RateResult {
   completed: number;
   failed: number;
@@ -113,25 +98,40 @@ export interface DrainResult extends RateResult {
   /** Of which the task's own hash (MEMORY USAGE, averaged over a sample of tasks). */
   pendingHashBytes: number;
   completedHashBytes: number;
-  /** CPU time per 1000 tasks (ms) of the worker process(es) and of Redis, from workers ready to all finished. */
-  workerCpuPer1k: number;
-  redisCpuPer1k: number;
+  /** CPU time per task (µs) of the worker process(es) and of Redis, over the tasks that finished while sampled. */
+  workerCpuUsPerTask: number;
+  redisCpuUsPerTask: number;
 }
 
 /** CPU time (ms) used so far by these child processes together. */
 export function childrenCpuMs(children: Child[]): number {
-  return children.reduce((sum, c) => sum + processCpuMs(c.proc.pid), 0);
+  return children.reduce((sum, c) => sum + processCpuMs(c.pid), 0);
+}
+
+/** When each task started and finished (epoch ms, NaN when absent), and how the tasks ended. */
+export interface TaskTimes {
+  start: number[];
+  end: number[];
+  completed: number;
+  failed: number;
+  problem?: string;
 }
 
 interface DrainSide {
   fill(n: number): Promise<string[]>;
   /** The hash key of a task / job. */
   hashKey(id: string): string;
-  spawn(): Promise<Child>;
+  /** Starts worker process number `index` (0-based); resolves when it is ready. */
+  spawn(index: number): Promise<Child>;
   finishedCount(): Promise<number>;
-  counts(ids: string[]): Promise<{ completed: number; failed: number; problem?: string }>;
-  /** First start and last finish (ms) over the given task ids. */
-  span(ids: string[]): Promise<{ start: number; end: number }>;
+  /** The tasks' own timestamps and final states, read from Redis. */
+  times(ids: string[]): Promise<TaskTimes>;
+}
+
+interface CpuSample {
+  t: number;
+  workers: number;
+  redis: number;
 }
 
 async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: number): Promise<DrainResult> {
@@ -144,38 +144,53 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
   const pendingHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
   // Workers start on a full queue; the time counted is from the first task started to the last one
   // finished (read from Redis), so process boot is not part of it.
-  const workers = await Promise.all(Array.from({ length: processes }, () => side.spawn()));
-  const cpu0 = { workers: childrenCpuMs(workers), redis: await redis.cpuMs() };
-  let cpu1 = cpu0;
+  const workers = await Promise.all(Array.from({ length: processes }, (_, i) => side.spawn(i)));
+  // CPU of the workers and of Redis, sampled from 'ready' until all are finished; the CPU per task is
+  // taken over the tasks that finished between the first and the last sample (boot is not counted,
+  // and neither is the stop).
+  const samples: CpuSample[] = [];
+  const sample = async () => {
+    const t = Date.now();
+    samples.push({ t, workers: childrenCpuMs(workers), redis: await redis.cpuMs() });
+  };
   try {
+    await sample();
     await waitFor(
-      async () => ((await side.finishedCount()) >= n ? true : undefined),
+      async () => {
+        const finished = await side.finishedCount();
+        if (finished < n) return undefined;
+        await sample();
+        return true;
+      },
       `${n} tasks finished`,
       30_000 + n * 2,
       10,
     );
-    cpu1 = { workers: childrenCpuMs(workers), redis: await redis.cpuMs() };
   } finally {
     await stopAll(workers);
   }
-  const { completed, failed, problem } = await side.counts(ids);
-  const { start, end } = await side.span(ids);
+  const times = await side.times(ids);
   const afterDrain = await redis.usedMemory();
   const completedHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
+  const start = Math.min(...times.start.filter(Number.isFinite));
+  const end = Math.max(...times.end.filter(Number.isFinite));
   const ms = end - start;
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const inWindow = times.end.filter((e) => e > first.t && e <= last.t).length;
   return {
     tasks: n,
     ms,
     perSec: (n / ms) * 1000,
-    completed,
-    failed,
-    problem,
+    completed: times.completed,
+    failed: times.failed,
+    problem: times.problem,
     pendingBytes: (afterFill - base) / n,
     completedBytes: (afterDrain - base) / n,
     pendingHashBytes,
     completedHashBytes,
-    workerCpuPer1k: ((cpu1.workers - cpu0.workers) / n) * 1000,
-    redisCpuPer1k: ((cpu1.redis - cpu0.redis) / n) * 1000,
+    workerCpuUsPerTask: ((last.workers - first.workers) * 1000) / inWindow,
+    redisCpuUsPerTask: ((last.redis - first.redis) * 1000) / inWindow,
   };
 }
 
@@ -188,16 +203,28 @@ async function hashBytes(redis: Redis, keys: string[]): Promise<number> {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function spanOf(rows: [string | null, string | null][]): { start: number; end: number } {
-  let start = Infinity;
-  let end = -Infinity;
-  for (const [s, e] of rows) {
-    if (s !== null && Number(s) < start) start = Number(s);
-    if (e !== null && Number(e) > end) end = Number(e);
+/** HMGET of fields on many hashes, pipelined in chunks. */
+async function hmgetMany(redis: Redis, keys: string[], fields: string[]): Promise<(string | null)[][]> {
+  const out: (string | null)[][] = [];
+  for (let i = 0; i < keys.length; i += 5000) {
+    const pipe = redis.pipeline();
+    for (const k of keys.slice(i, i + 5000)) pipe.hmget(k, ...fields);
+    const res = (await pipe.exec()) ?? [];
+    for (const [err, v] of res) {
+      if (err) throw err;
+      out.push(v as (string | null)[]);
+    }
   }
-  return { start, end };
+  return out;
 }
 
+const num = (v: string | number | null | undefined) => (v === null || v === undefined || v === '' ? NaN : Number(v));
+
+/**
+ * Our drain: `node main.js` worker process(es) (APP_ROLE=worker). Times are the tasks' own
+ * started_at (written when the handler starts, through the batched 'start' settle) and
+ * completed_at, decoded by the measured code's parseTaskHash.
+ */
 export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency: number, processes = 1): Promise<DrainResult> {
   const k = q.keys;
   const redis = ctx.redis.admin;
@@ -206,42 +233,42 @@ export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency
     {
       fill: (count) => fillOurs(q, count),
       hashKey: (id) => k.task(id),
-      spawn: () => ctx.ourWorker(concurrency),
+      spawn: (index) => ctx.ourWorker(concurrency, index),
       finishedCount: () => redis.zcard(k.done),
-      counts: async (ids) => {
-        // From the task hashes; the listing index must agree.
-        const rows = await hmgetMany(redis, ids.map((id) => k.task(id)), 'status', 'status');
-        const completed = rows.filter(([s]) => s === 'completed').length;
-        const failed = rows.filter(([s]) => s === 'failed').length;
+      times: async (ids) => {
+        const tasks = await q.readTasks(ids);
+        const completed = tasks.filter((t) => t?.status === 'completed').length;
+        const failed = tasks.filter((t) => t?.status === 'failed').length;
+        // The listing index must agree with the hashes.
         const indexed = await redis.zcard(k.byStatus('completed'));
         const problem = indexed === completed ? undefined : `index ${k.byStatus('completed')} holds ${indexed} ids, but ${completed} task hashes say completed`;
-        return { completed, failed, problem };
+        return { start: tasks.map((t) => num(t?.startedAt)), end: tasks.map((t) => num(t?.completedAt)), completed, failed, problem };
       },
-      span: async (ids) => spanOf(await hmgetMany(redis, ids.map((id) => k.task(id)), 'started_at', 'completed_at')),
     },
     n,
     processes,
   );
 }
 
+/** BullMQ's drain: bench/procs/bullmq-worker.js process(es); times are the jobs' processedOn and finishedOn. */
 export function drainBull(ctx: BenchContext, queue: Queue, n: number, concurrency: number, processes = 1): Promise<DrainResult> {
   const redis = ctx.redis.admin;
-  const counts = async () => ({
-    completed: await redis.zcard(bullKey('completed')),
-    failed: await redis.zcard(bullKey('failed')),
-  });
   return drain(
     ctx,
     {
       fill: (count) => fillBull(queue, count),
       hashKey: (id) => bullKey(id),
       spawn: () => ctx.bullWorker(concurrency),
-      finishedCount: async () => {
-        const c = await counts();
-        return c.completed + c.failed;
+      finishedCount: async () => (await redis.zcard(bullKey('completed'))) + (await redis.zcard(bullKey('failed'))),
+      times: async (ids) => {
+        const rows = await hmgetMany(redis, ids.map((id) => bullKey(id)), ['processedOn', 'finishedOn']);
+        return {
+          start: rows.map(([s]) => num(s)),
+          end: rows.map(([, e]) => num(e)),
+          completed: await redis.zcard(bullKey('completed')),
+          failed: await redis.zcard(bullKey('failed')),
+        };
       },
-      counts,
-      span: async (ids) => spanOf(await hmgetMany(redis, ids.map((id) => bullKey(id)), 'processedOn', 'finishedOn')),
     },
     n,
     processes,
@@ -249,75 +276,9 @@ export function drainBull(ctx: BenchContext, queue: Queue, n: number, concurrenc
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3, 4, 7. HTTP load with autocannon
+// 3, 4, 6, 7. HTTP load: a generator in its own process (bench/lib/load.ts)
 
-export interface CannonResult {
-  /** Requests per second (2xx and others), averaged over the run. */
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  ok: number;
-  seconds: number;
-}
-
-export interface CannonOptions {
-  url: string;
-  method?: 'GET' | 'POST';
-  body?: string;
-  connections: number;
-  seconds?: number;
-  /** Stop after this many requests instead of after `seconds`. */
-  amount?: number;
-  /** Paths to rotate through at random (GET by id). */
-  paths?: string[];
-}
-
-export async function cannon(o: CannonOptions): Promise<CannonResult> {
-  const paths = o.paths;
-  let answered = 0;
-  let lastAnswerAt = 0;
-  const started = performance.now();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: o.url,
-        method: o.method ?? 'GET',
-        body: o.body,
-        headers: o.body ? { 'content-type': 'application/json' } : undefined,
-        connections: o.connections,
-        duration: o.seconds ?? 10,
-        amount: o.amount,
-        // autocannon notices the end of a run only at a sample tick: keep ticks short for `amount` runs.
-        sampleInt: o.amount ? 50 : 1000,
-        timeout: 10,
-        requests: paths
-          ? [{ setupRequest: (req) => ({ ...req, path: paths[Math.floor(Math.random() * paths.length)] }) }]
-          : undefined,
-      },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    );
-    instance.on('response', () => {
-      answered += 1;
-      lastAnswerAt = performance.now();
-    });
-  });
-  const ok = (result as unknown as Record<string, number>)['2xx'] ?? 0;
-  // For `amount` runs, the rate is taken up to the last answer (autocannon's duration includes the tick).
-  const seconds = o.amount ? (lastAnswerAt - started) / 1000 : result.duration;
-  return {
-    rps: o.amount ? answered / seconds : result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    ok,
-    seconds,
-  };
-}
+export type { LoadResult };
 
 export const TASK_BODY = JSON.stringify({ type: TASK_TYPE, payload: PAYLOAD, max_retry: 3 });
 
@@ -466,11 +427,14 @@ export interface EndToEndResult extends RateResult {
   non2xx: number;
 }
 
-/** Submits `n` tasks over HTTP (POST /tasks, `connections` at once) and waits until all have finished. */
-export async function endToEnd(url: string, n: number, connections: number, finished: () => Promise<number>): Promise<EndToEndResult> {
+/**
+ * Submits `n` tasks over HTTP (POST /tasks, `connections` at once, autocannon in its own process) and
+ * waits until all have finished.
+ */
+export async function endToEnd(load: LoadGenerator, url: string, n: number, connections: number, finished: () => Promise<number>): Promise<EndToEndResult> {
   const start = performance.now();
-  let submitted: CannonResult | undefined;
-  const submitting = cannon({ url: `${url}/tasks`, method: 'POST', body: TASK_BODY, connections, amount: n, seconds: 600 }).then(
+  let submitted: LoadResult | undefined;
+  const submitting = load.run({ url: `${url}/tasks`, method: 'POST', body: TASK_BODY, connections, amount: n, seconds: 600 }).then(
     (r) => (submitted = r),
   );
   // Completion is polled while submitting; when some submissions failed, all accepted ones must finish.
@@ -483,8 +447,10 @@ export async function endToEnd(url: string, n: number, connections: number, fini
     60_000 + n * 2,
     5,
   );
-  const ms = performance.now() - start;
+  const doneAt = Date.now();
   const r = await submitting;
+  // From the generator's first request (its process start-up is not counted) to all finished.
+  const ms = r.startedAt !== undefined ? doneAt - r.startedAt : performance.now() - start;
   return { tasks: r.ok, ms, perSec: (r.ok / ms) * 1000, submitRps: r.rps, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 

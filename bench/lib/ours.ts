@@ -5,7 +5,7 @@ import type { AppConfig } from '../../src/config/app-config';
 import type { QueueKeys } from '../../src/queue/queue-keys';
 import type { QueueRepository } from '../../src/queue/queue.repository';
 import type { RedisConnections } from '../../src/queue/redis-connections';
-import type { NewTask } from '../../src/queue/task.model';
+import type { NewTask, TaskRecord } from '../../src/queue/task.model';
 import { ROOT } from './util';
 
 /**
@@ -39,17 +39,19 @@ export class OurQueue {
   private constructor(
     readonly repo: QueueRepository,
     private readonly connections: RedisConnections,
+    private readonly parseTaskHash: typeof import('../../src/queue/task.model').parseTaskHash,
   ) {}
 
   static async open(redisUrl: string, code: OurCode): Promise<OurQueue> {
     const { loadAppConfig } = await load<typeof import('../../src/config/app-config')>(code, 'config/app-config');
     const { RedisConnections } = await load<typeof import('../../src/queue/redis-connections')>(code, 'queue/redis-connections');
     const { QueueRepository } = await load<typeof import('../../src/queue/queue.repository')>(code, 'queue/queue.repository');
+    const { parseTaskHash } = await load<typeof import('../../src/queue/task.model')>(code, 'queue/task.model');
     const config: AppConfig = loadAppConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX, LOG_LEVEL: 'silent' });
     const connections = new RedisConnections(config, silentLogger);
     await connections.onModuleInit();
     if (connections.commands.status !== 'ready') throw new Error(`our queue cannot reach Redis at ${redisUrl}`);
-    return new OurQueue(new QueueRepository(connections, config), connections);
+    return new OurQueue(new QueueRepository(connections, config), connections, parseTaskHash);
   }
 
   get keys(): QueueKeys {
@@ -59,6 +61,25 @@ export class OurQueue {
   /** Resolves to the tasks' created_at (Redis time). */
   enqueue(tasks: NewTask[]): Promise<number> {
     return this.repo.enqueue(tasks);
+  }
+
+  /**
+   * The stored tasks (undefined where missing), decoded by the measured code's own parseTaskHash, so
+   * the benchmark does not depend on how the hash spells its fields. HGETALL pipelined, 2000 at a time.
+   */
+  async readTasks(ids: string[]): Promise<(TaskRecord | undefined)[]> {
+    const out: (TaskRecord | undefined)[] = [];
+    for (let i = 0; i < ids.length; i += 2000) {
+      const chunk = ids.slice(i, i + 2000);
+      const pipe = this.connections.commands.pipeline();
+      for (const id of chunk) pipe.hgetall(this.keys.task(id));
+      const res = (await pipe.exec()) ?? [];
+      res.forEach(([err, h], j) => {
+        if (err) throw err;
+        out.push(this.parseTaskHash(chunk[j], h as Record<string, string>));
+      });
+    }
+    return out;
   }
 
   async close(): Promise<void> {

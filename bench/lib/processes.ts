@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ROOT, waitFor } from './util';
 
 /**
@@ -13,7 +13,12 @@ let cleanupInstalled = false;
 
 export interface Child {
   name: string;
+  /** The process the benchmark spawned: the measured process itself, or its run-with-parent.js wrapper. */
   proc: ChildProcess;
+  /** Pid of the measured process (its CPU time is read from /proc/<pid>/stat). */
+  pid: number | undefined;
+  /** The measured process's command line as a shell would run it (environment set for it, then the command). */
+  commandLine: string;
   /** The last 64 KiB of stdout and stderr, for error messages. */
   output(): string;
   /** Resolves with the exit code or signal name once the process has exited. */
@@ -24,31 +29,58 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Node options placed before the script (e.g. --cpu-prof). */
   nodeArgs?: string[];
-  /** Run a .ts file through ts-node (transpile only). */
-  tsNode?: boolean;
-  /** Open an IPC channel (the child reports readiness with process.send). Always on for Node children. */
-  ipc?: boolean;
-  /** Preload bench/procs/exit-with-parent.js (default true; the redis-server wrapper handles it itself). */
-  exitWithParent?: boolean;
   args?: string[];
 }
 
 const TAIL = 64 * 1024;
 
-const EXIT_WITH_PARENT = join(ROOT, 'bench', 'procs', 'exit-with-parent.js');
+const RUN_WITH_PARENT = join(ROOT, 'bench', 'procs', 'run-with-parent.js');
 
+/**
+ * `node [nodeArgs] script [args]`, with an IPC channel: the script reports readiness with
+ * process.send and exits on 'disconnect' itself (every script of bench/procs and bench/reference-app
+ * does), so nothing is preloaded into it.
+ */
 export function spawnNode(name: string, script: string, opts: SpawnOptions): Child {
-  const nodeArgs = [
-    ...(opts.nodeArgs ?? []),
-    ...(opts.exitWithParent === false ? [] : ['-r', EXIT_WITH_PARENT]),
-    ...(opts.tsNode ? ['-r', 'ts-node/register/transpile-only'] : []),
-  ];
-  const child = spawnProcess(name, process.execPath, [...nodeArgs, script, ...(opts.args ?? [])], opts.env, true);
-  if (opts.exitWithParent === false) wrappers.add(child.proc);
-  return child;
+  const args = [...(opts.nodeArgs ?? []), script, ...(opts.args ?? [])];
+  const child = spawnProcess(name, process.execPath, args, opts.env, true);
+  return { ...child, commandLine: commandLine(opts.env, 'node', args) };
 }
 
-export function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, ipc = false): Child {
+/**
+ * A command we cannot change (our service's main.js, redis-server) run through
+ * bench/procs/run-with-parent.js, which ends it with the benchmark however the benchmark ends: the
+ * measured process is exactly `command args`, with no IPC channel and nothing preloaded. Resolves once
+ * the wrapper has reported the pid of the command.
+ */
+export async function spawnWrapped(name: string, command: string, args: string[], env: Record<string, string>): Promise<Child> {
+  const wrapper = spawnProcess(name, process.execPath, [RUN_WITH_PARENT, command, ...args], env, true);
+  wrappers.add(wrapper.proc);
+  const pid = await new Promise<number>((resolve, reject) => {
+    const onMessage = (msg: unknown) => {
+      const m = msg as { type?: string; pid?: number } | undefined;
+      if (m?.type === 'pid' && typeof m.pid === 'number') {
+        wrapper.proc.off('exit', onExit);
+        resolve(m.pid);
+      }
+    };
+    const onExit = () => reject(new Error(`${name} exited at once:\n${wrapper.output()}`));
+    wrapper.proc.once('message', onMessage);
+    wrapper.proc.once('exit', onExit);
+  });
+  const shown = command === process.execPath ? 'node' : command;
+  return { ...wrapper, pid, commandLine: commandLine(env, shown, args) };
+}
+
+/** `A=1 B=2 command args`, paths inside the repository shown relative to it (the working directory). */
+export function commandLine(env: Record<string, string>, command: string, args: string[]): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const rel = (s: string) => (s.startsWith(`${ROOT}/`) ? relative(ROOT, s) : s);
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
+  return [...vars, command, ...args.map((a) => quote(rel(a)))].join(' ');
+}
+
+function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, ipc = false): Omit<Child, 'commandLine'> {
   installCleanup();
   const proc = spawn(command, args, {
     cwd: ROOT,
@@ -69,7 +101,17 @@ export function spawnProcess(name: string, command: string, args: string[], env:
       resolve(code ?? signal ?? 'unknown');
     }),
   );
-  return { name, proc, output: () => out.slice(-TAIL), exited };
+  return { name, proc, pid: proc.pid, output: () => out.slice(-TAIL), exited };
+}
+
+/** Runs a command to its end; resolves with its stdout (fails on a non-zero exit, with its output). */
+export async function runToEnd(name: string, command: string, args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawnProcess(name, command, args, env);
+  let stdout = '';
+  child.proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${child.output()}`);
+  return stdout;
 }
 
 /** Waits for the child's `{ type: 'ready' }` IPC message (or fails when it exits first). */
@@ -117,11 +159,20 @@ export async function whenHttpReady(child: Child, url: string, timeoutMs = 60_00
   });
 }
 
-/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+/** SIGTERM, then SIGKILL (of the measured process too, when wrapped) if it has not exited after `graceMs`. */
 export async function stopChild(child: Child | undefined, graceMs = 15_000): Promise<void> {
   if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
   child.proc.kill('SIGTERM');
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined && child.pid !== child.proc.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    child.proc.kill('SIGKILL');
+  }, graceMs);
   await child.exited;
   clearTimeout(timer);
 }

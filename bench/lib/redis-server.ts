@@ -2,8 +2,8 @@ import Redis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Child, spawnNode, stopChild } from './processes';
-import { freePort, ROOT, waitFor } from './util';
+import { Child, spawnWrapped, stopChild } from './processes';
+import { freePort, waitFor } from './util';
 
 /**
  * The benchmark's own redis-server on a free loopback port: no persistence (`--save ''`,
@@ -22,14 +22,10 @@ export class BenchRedis {
   static async start(): Promise<BenchRedis> {
     const server = new BenchRedis(await freePort());
     // Through a small Node wrapper that kills redis-server when the benchmark dies, however it dies.
-    server.child = spawnNode('redis-server', join(ROOT, 'bench', 'procs', 'run-with-parent.js'), {
-      env: {},
-      exitWithParent: false,
-      args: [
-        'redis-server', '--port', String(server.port), '--bind', '127.0.0.1', '--dir', server.dir,
-        '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
-      ],
-    });
+    server.child = await spawnWrapped('redis-server', 'redis-server', [
+      '--port', String(server.port), '--bind', '127.0.0.1', '--dir', server.dir,
+      '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
+    ], {});
     await waitFor(async () => {
       if (server.child?.proc.exitCode !== null) throw new Error(`redis-server exited:\n${server.child?.output()}`);
       const probe = new Redis(server.port, server.host, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -46,6 +42,11 @@ export class BenchRedis {
     const info = await server.admin.info('server');
     server.version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
     return server;
+  }
+
+  /** The redis-server command line (for the report). */
+  get commandLine(): string | undefined {
+    return this.child?.commandLine;
   }
 
   get url(): string {

@@ -9,8 +9,6 @@ import {
   batchBody,
   bullEnqueueCall,
   bullProbe,
-  cannon,
-  CannonResult,
   closedLoop,
   drainBull,
   drainOurs,
@@ -27,6 +25,8 @@ import {
   sequentialLatency,
   TASK_BODY,
 } from './measure';
+import { cpuCount } from './environment';
+import { LoadResult } from './load';
 import { OurQueue } from './ours';
 import { Child, stopAll } from './processes';
 import { medianRatio, Table, verdict } from './report';
@@ -50,16 +50,15 @@ export async function closeClients(c: Clients): Promise<void> {
   await c.bull.close();
 }
 
-/** Runs `a` and `b` in alternating order `reps` times. */
+/** Runs `a` and `b` in alternating order `reps` times (even repetitions `a` first). */
 async function alternate(reps: number, a: (rep: number) => Promise<void>, b: (rep: number) => Promise<void>): Promise<void> {
+  await rotate(reps, [a, b]);
+}
+
+/** Runs every side once per repetition, `reps` times; repetition r starts with side r (mod the number of sides). */
+async function rotate(reps: number, sides: ((rep: number) => Promise<void>)[]): Promise<void> {
   for (let rep = 0; rep < reps; rep += 1) {
-    if (rep % 2 === 0) {
-      await a(rep);
-      await b(rep);
-    } else {
-      await b(rep);
-      await a(rep);
-    }
+    for (let k = 0; k < sides.length; k += 1) await sides[(rep + k) % sides.length](rep);
   }
 }
 
@@ -139,7 +138,7 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
     target: c === 1 ? 2 : c === 50 ? 3 : undefined,
   }));
   cases.push({ name: '2 worker processes, concurrency 50 each', c: 50, processes: 2 });
-  const cpuTable = new Table('2b. Drain: CPU time per 1000 tasks (ms), worker process(es) and Redis', [
+  const cpuTable = new Table('2b. Drain: CPU time per task (µs), worker process(es) and Redis', [
     'case', 'ours worker', 'BullMQ worker', 'ours/BullMQ', 'ours Redis', 'BullMQ Redis', 'ours/BullMQ',
   ]);
   const mem: { ours: MemorySamples; bull: MemorySamples } = {
@@ -151,58 +150,85 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
     const ours = new Sample('tasks/s');
     const bull = new Sample('tasks/s');
     const cpu = {
-      oursWorker: new Sample('ms', 1), bullWorker: new Sample('ms', 1), oursRedis: new Sample('ms', 1), bullRedis: new Sample('ms', 1),
+      oursWorker: new Sample('µs', 1), bullWorker: new Sample('µs', 1), oursRedis: new Sample('µs', 1), bullRedis: new Sample('µs', 1),
     };
-    await alternate(
-      sizes.reps,
-      async (rep) => {
+    const headline = c.c === 50 && c.processes === 1;
+    const sides = [
+      async (rep: number) => {
         const r = await drainOurs(ctx, clients.ours, n, c.c, c.processes);
         ours.add(r.perSec);
-        cpu.oursWorker.add(r.workerCpuPer1k);
-        cpu.oursRedis.add(r.redisCpuPer1k);
+        cpu.oursWorker.add(r.workerCpuUsPerTask);
+        cpu.oursRedis.add(r.redisCpuUsPerTask);
         if (r.completed !== n) problems.push(`ours, ${c.name}: ${r.completed} completed, ${r.failed} failed of ${n}`);
         if (r.problem) problems.push(`ours, ${c.name}: ${r.problem}`);
-        if (c.c === 50 && c.processes === 1) {
+        if (headline) {
           mem.ours.pending.push(r.pendingBytes);
           mem.ours.completed.push(r.completedBytes);
           mem.ours.pendingHash.push(r.pendingHashBytes);
           mem.ours.completedHash.push(r.completedHashBytes);
         }
-        ctx.log(`[drain] ${c.name} rep ${rep + 1} ours: ${fmtNumber(r.perSec)} tasks/s (${fmtNumber(r.ms)} ms)`);
+        ctx.log(`[drain] ${c.name} rep ${rep + 1} ours: ${fmtNumber(r.perSec)} tasks/s (${fmtNumber(r.ms)} ms; ${r.workerCpuUsPerTask.toFixed(1)} µs worker, ${r.redisCpuUsPerTask.toFixed(1)} µs Redis per task)`);
       },
-      async (rep) => {
+      async (rep: number) => {
         const r = await drainBull(ctx, clients.bull, n, c.c, c.processes);
         bull.add(r.perSec);
-        cpu.bullWorker.add(r.workerCpuPer1k);
-        cpu.bullRedis.add(r.redisCpuPer1k);
+        cpu.bullWorker.add(r.workerCpuUsPerTask);
+        cpu.bullRedis.add(r.redisCpuUsPerTask);
         if (r.completed !== n) problems.push(`BullMQ, ${c.name}: ${r.completed} completed, ${r.failed} failed of ${n}`);
-        if (c.c === 50 && c.processes === 1) {
+        if (headline) {
           mem.bull.pending.push(r.pendingBytes);
           mem.bull.completed.push(r.completedBytes);
           mem.bull.pendingHash.push(r.pendingHashBytes);
           mem.bull.completedHash.push(r.completedHashBytes);
         }
-        ctx.log(`[drain] ${c.name} rep ${rep + 1} BullMQ: ${fmtNumber(r.perSec)} jobs/s (${fmtNumber(r.ms)} ms)`);
+        ctx.log(`[drain] ${c.name} rep ${rep + 1} BullMQ: ${fmtNumber(r.perSec)} jobs/s (${fmtNumber(r.ms)} ms; ${r.workerCpuUsPerTask.toFixed(1)} µs worker, ${r.redisCpuUsPerTask.toFixed(1)} µs Redis per job)`);
       },
-    );
-    if (c.c === 50 && c.processes === 1) {
+    ];
+    // The headline case also runs bench/crosscheck/bullmq-drain.mjs, a third side in the rotation.
+    const check = new Sample('jobs/s');
+    if (headline) {
+      sides.push(async (rep: number) => {
+        await ctx.redis.flush();
+        const r = await ctx.runCrosscheck(n, c.c);
+        check.add(r.perSec);
+        if (r.completed !== n) problems.push(`cross-check: ${r.completed} completed, ${r.failed} failed of ${n}`);
+        ctx.log(`[drain] ${c.name} rep ${rep + 1} cross-check script: ${fmtNumber(r.perSec)} jobs/s (${fmtNumber(r.ms)} ms)`);
+      });
+    }
+    await rotate(sizes.reps, sides);
+    if (headline) {
       ctx.capacity.ours = ours.median;
       ctx.capacity.bull = bull.median;
+      ctx.crosscheckVerdict = crosscheckVerdict(bull, check);
+      table.note(ctx.crosscheckVerdict.text);
     }
     table.row(c.name, ours.format(), bull.format(), medianRatio(ours, bull), c.target ? `≥ ${c.target}×` : '', c.target ? verdict(atLeast(ours, bull, c.target)) : '');
     cpuTable.row(c.name, cpu.oursWorker.format(), cpu.bullWorker.format(), medianRatio(cpu.oursWorker, cpu.bullWorker),
       cpu.oursRedis.format(), cpu.bullRedis.format(), medianRatio(cpu.oursRedis, cpu.bullRedis));
   }
-  cpuTable.note('Same runs as table 2. Worker: user+system CPU of the worker process(es) from /proc (10 ms ticks), from \'ready\' to all finished (work done before the ready message is not counted, on both sides). Redis: INFO cpu used_cpu_user+used_cpu_sys over the same window (includes the benchmark\'s ZCARD polling every 10 ms). Lower is better.');
+  cpuTable.note(
+    "Same runs as table 2. Worker: user+system CPU of the worker process(es) from /proc/<pid>/stat (10 ms ticks); Redis: INFO cpu used_cpu_user+used_cpu_sys. Both are sampled every 10 ms from the worker's 'ready' until all tasks are finished, and divided by the tasks whose own finish time falls between the first and the last sample, so start-up and shutdown are not counted, on both sides. Redis includes the benchmark's polling (ZCARD and INFO every 10 ms). Lower is better; this is the figure that holds on a busy machine.",
+  );
   ctx.memory.ours = mem.ours;
   ctx.memory.bull = mem.bull;
   await ctx.redis.flush();
   table.note(
-    'Tasks are queued first (ours: enqueue 1000/call; BullMQ: addBulk 1000), then the worker process(es) start; the time counted runs from the first task started to the last one finished, from the tasks\' own timestamps in Redis (ours started_at/completed_at, BullMQ processedOn/finishedOn), so process boot is excluded.',
+    "Tasks are queued first (ours: enqueue 1000/call; BullMQ: addBulk 1000), then the worker process(es) start on the full queue; the time counted runs from the first task started to the last one finished, from the tasks' own timestamps in Redis (ours: started_at, written when the handler starts through the batched 'start' settle, and completed_at; BullMQ: processedOn and finishedOn), so process boot is excluded. Rate = N / that time.",
   );
-  table.note('Ours: bench/procs/our-worker.ts = the real AppModule with APP_ROLE=worker, WORKER_COUNT=concurrency, LOG_LEVEL=warn (no per-task log lines; the code measured is named in the header). BullMQ: one `Worker` per process, default options, removeOnComplete false (finished jobs kept, like our retention).');
+  table.note(
+    `Order within each repetition rotates (rep 1: ours first; rep 2: BullMQ first${sizes.reps > 2 ? '; rep 3: the cross-check first' : ''}); ${sizes.reps} repetition(s); medians (min–max). Ours: \`node main.js\` of the measured build with APP_ROLE=worker, WORKER_COUNT=concurrency, LOG_LEVEL=warn (at the default LOG_LEVEL=info our worker writes two log lines per task). BullMQ: bench/procs/bullmq-worker.js, one \`new Worker(...)\` per process, default options; jobs kept when finished (removeOnComplete false, BullMQ's default), like our retention. Exact command lines: see "Processes" at the end.`,
+  );
   for (const p of new Set(problems)) table.note(`PROBLEM: ${p}`);
   return [table, cpuTable];
+}
+
+/** The harness's BullMQ drain figure against the cross-check script's, same run: within 15% or not. */
+function crosscheckVerdict(harness: Sample, script: Sample): { ok: boolean; text: string } {
+  const h = harness.median;
+  const x = script.median;
+  const ok = Number.isFinite(h) && Number.isFinite(x) && Math.abs(h / x - 1) <= 0.15;
+  const figures = `harness BullMQ ${harness.format()} jobs/s vs bench/crosscheck/bullmq-drain.mjs ${script.format()} jobs/s, ${(((h / x) - 1) * 100).toFixed(1)}%`;
+  return { ok, text: ok ? `cross-check: ok (${figures}; limit ±15%)` : `cross-check: FAILED (${figures}; limit ±15%)` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,24 +237,27 @@ interface HttpSamples {
   rps: Sample;
   p50: Sample;
   p99: Sample;
-  /** CPU ms per 1000 requests of the server process and of Redis. */
+  /** CPU µs per request of the server process and of Redis. */
   appCpu: Sample;
   redisCpu: Sample;
+  /** CPU of the load generator process, % of one core. */
+  generator: Sample;
   errors: number;
   non2xx: number;
 }
 
 function httpSamples(): HttpSamples {
   return {
-    rps: new Sample('req/s'), p50: new Sample('ms', 1), p99: new Sample('ms', 1),
-    appCpu: new Sample('ms', 0), redisCpu: new Sample('ms', 0), errors: 0, non2xx: 0,
+    rps: new Sample('req/s'), p50: new Sample('ms', 2), p99: new Sample('ms', 2),
+    appCpu: new Sample('µs', 0), redisCpu: new Sample('µs', 0), generator: new Sample('%', 0), errors: 0, non2xx: 0,
   };
 }
 
-function addHttp(s: HttpSamples, r: CannonResult, cpu?: { app: number; redis: number }): void {
+function addHttp(s: HttpSamples, r: LoadResult, cpu?: { app: number; redis: number }): void {
   s.rps.add(r.rps);
   s.p50.add(r.p50);
   s.p99.add(r.p99);
+  s.generator.add(r.generatorCores * 100);
   const requests = r.rps * r.seconds;
   if (cpu && requests > 0) {
     s.appCpu.add((cpu.app / requests) * 1000);
@@ -240,10 +269,10 @@ function addHttp(s: HttpSamples, r: CannonResult, cpu?: { app: number; redis: nu
 
 /** Runs `load` and measures the CPU the app process and Redis used meanwhile (ms). */
 async function withCpu<T>(ctx: BenchContext, app: HttpApp, load: () => Promise<T>): Promise<[T, { app: number; redis: number }]> {
-  const a0 = processCpuMs(app.child.proc.pid);
+  const a0 = processCpuMs(app.child.pid);
   const r0 = await ctx.redis.cpuMs();
   const result = await load();
-  const a1 = processCpuMs(app.child.proc.pid);
+  const a1 = processCpuMs(app.child.pid);
   const r1 = await ctx.redis.cpuMs();
   return [result, { app: a1 - a0, redis: r1 - r0 }];
 }
@@ -252,28 +281,37 @@ async function startHttpApps(ctx: BenchContext): Promise<HttpApp[]> {
   return Promise.all([ctx.ourApi(), ctx.referenceApp('bullmq'), ctx.referenceApp('constant')]);
 }
 
+/** Which generator ran the section's loads, and what it cost, for a table note. */
+function generatorNote(ctx: BenchContext, samples: HttpSamples[]): string {
+  const all = new Sample('%', 0);
+  for (const s of samples) for (const v of s.generator.values) all.add(v);
+  return `Load generator: ${ctx.load.wrkNote || 'autocannon in its own process'}; a separate process on the same ${cpuCount()} cores as the server and Redis, one thread. Its CPU during the runs: ${all.format()} % of one core (median, min–max over all runs of the table), i.e. ${(all.median / cpuCount()).toFixed(0)} % of the machine.`;
+}
+
 export async function httpSection(ctx: BenchContext): Promise<Table[]> {
   const { sizes, redis } = ctx;
-  const table = new Table('3. HTTP POST /tasks (autocannon)', [
+  const table = new Table('3. HTTP POST /tasks', [
     'case', 'ours', 'Nest+BullMQ', 'Nest constant', 'ours/BullMQ', 'ours/constant', 'target', 'met',
   ]);
   const apps = await startHttpApps(ctx);
+  const all: HttpSamples[] = [];
   try {
     for (const app of apps) {
-      await cannon({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: Math.max(1, Math.min(2, sizes.httpSeconds / 3)) });
+      await ctx.load.run({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: Math.max(1, Math.min(2, sizes.httpSeconds / 3)) });
     }
     for (const connections of sizes.httpConnections) {
       const s = apps.map(() => httpSamples());
+      all.push(...s);
       for (let rep = 0; rep < sizes.httpReps; rep += 1) {
         // Rotate the order: ours first, then BullMQ first, then the constant app first.
         for (let k = 0; k < apps.length; k += 1) {
           const i = (k + rep) % apps.length;
           await redis.flush();
           const [r, cpu] = await withCpu(ctx, apps[i], () =>
-            cannon({ url: `${apps[i].url}/tasks`, method: 'POST', body: TASK_BODY, connections, seconds: sizes.httpSeconds }),
+            ctx.load.run({ url: `${apps[i].url}/tasks`, method: 'POST', body: TASK_BODY, connections, seconds: sizes.httpSeconds }),
           );
           addHttp(s[i], r, cpu);
-          ctx.log(`[http] ${connections} conn rep ${rep + 1} ${apps[i].name}: ${fmtNumber(r.rps)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors} non2xx ${r.non2xx}`);
+          ctx.log(`[http] ${connections} conn rep ${rep + 1} ${apps[i].name}: ${fmtNumber(r.rps)} req/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors} non2xx ${r.non2xx}; ${r.generator} CPU ${(r.generatorCores * 100).toFixed(0)} % of a core`);
         }
       }
       const [ours, bull, constant] = s;
@@ -283,10 +321,11 @@ export async function httpSection(ctx: BenchContext): Promise<Table[]> {
         medianRatio(ours.p50, bull.p50), medianRatio(ours.p50, constant.p50), '', '');
       table.row(`p99 latency ms, ${connections} connections`, ours.p99.format(), bull.p99.format(), constant.p99.format(),
         medianRatio(ours.p99, bull.p99), medianRatio(ours.p99, constant.p99), '', '');
-      table.row(`server process CPU ms / 1000 requests, ${connections} connections`, ours.appCpu.format(), bull.appCpu.format(), constant.appCpu.format(),
+      table.row(`server process CPU µs / request, ${connections} connections`, ours.appCpu.format(), bull.appCpu.format(), constant.appCpu.format(),
         medianRatio(ours.appCpu, bull.appCpu), medianRatio(ours.appCpu, constant.appCpu), '', '');
-      table.row(`Redis CPU ms / 1000 requests, ${connections} connections`, ours.redisCpu.format(), bull.redisCpu.format(), constant.redisCpu.format(),
+      table.row(`Redis CPU µs / request, ${connections} connections`, ours.redisCpu.format(), bull.redisCpu.format(), constant.redisCpu.format(),
         medianRatio(ours.redisCpu, bull.redisCpu), '', '', '');
+      table.row(`load generator CPU, % of one core, ${connections} connections`, ours.generator.format(), bull.generator.format(), constant.generator.format(), '', '', '', '');
       table.row(`errors + timeouts / non-2xx, ${connections} connections`, `${ours.errors} / ${ours.non2xx}`, `${bull.errors} / ${bull.non2xx}`,
         `${constant.errors} / ${constant.non2xx}`, '', '', '0 / 0', verdict(s.every((x) => x.errors === 0 && x.non2xx === 0)));
     }
@@ -294,10 +333,10 @@ export async function httpSection(ctx: BenchContext): Promise<Table[]> {
     await stopAll(apps.map((a) => a.child));
     await redis.flush();
   }
-  table.note(`${sizes.httpSeconds} s per run, ${sizes.httpReps} run(s) per app and connection count, the three apps in rotating order, FLUSHALL before each run; one warm-up run per app first. Body: ${TASK_BODY}.`);
-  table.note('Ours: `node main.js` of the measured build with APP_ROLE=api, LOG_LEVEL=warn, so no per-request log lines are written (request logging at info level would otherwise dominate). Reference apps: bench/reference-app (NestJS 11 on Express, default JSON body parser, no request logging); Nest+BullMQ calls `queue.add` through @nestjs/bullmq.');
+  table.note(`${sizes.httpSeconds} s per run, ${sizes.httpReps} run(s) per app and connection count, the three apps in rotating order within each repetition (rep 1 ours first, rep 2 Nest+BullMQ first, rep 3 the constant app first), FLUSHALL before each run; one warm-up run per app first. Medians (min–max). Body: ${TASK_BODY}.`);
+  table.note(generatorNote(ctx, all));
+  table.note('Ours: `node main.js` of the measured build with APP_ROLE=api, LOG_LEVEL=warn, so no per-request log lines are written (request logging at the default info level would otherwise dominate). Reference apps: bench/reference-app compiled, plain node (NestJS 11 on Express, default JSON body parser, no request logging); Nest+BullMQ calls `queue.add` through @nestjs/bullmq with default options; the constant app is the framework\'s ceiling.');
   table.note('CPU rows: user+system CPU of the server process (/proc, 10 ms ticks) and of Redis (INFO cpu) during each run, divided by the requests answered; they show where the time goes whatever the load generator manages.');
-  table.note('autocannon runs in the benchmark process on the same 2 cores as the server and Redis, so absolute figures are lower than with a separate load generator; the ratios are what matters.');
   return [table];
 }
 
@@ -309,16 +348,18 @@ export async function batchSection(ctx: BenchContext): Promise<Table[]> {
   const body = batchBody(size);
   const table = new Table(`4. HTTP POST /tasks/batch, ${size} tasks per request`, ['case', 'ours', 'Nest+BullMQ (addBulk)', 'ours/BullMQ', 'target', 'met']);
   const apps = await Promise.all([ctx.ourApi(), ctx.referenceApp('bullmq')]);
+  const all: HttpSamples[] = [];
   try {
-    for (const app of apps) await cannon({ url: `${app.url}/tasks/batch`, method: 'POST', body, connections: sizes.batchConnections, seconds: Math.min(1, sizes.batchSeconds / 2) });
+    for (const app of apps) await ctx.load.run({ url: `${app.url}/tasks/batch`, method: 'POST', body, connections: sizes.batchConnections, seconds: Math.min(1, sizes.batchSeconds / 2) });
     const s = apps.map(() => httpSamples());
+    all.push(...s);
     const tasks = apps.map(() => new Sample('tasks/s'));
     for (let rep = 0; rep < sizes.reps; rep += 1) {
       for (let k = 0; k < apps.length; k += 1) {
         const i = (k + rep) % apps.length;
         await redis.flush();
         const [r, cpu] = await withCpu(ctx, apps[i], () =>
-          cannon({ url: `${apps[i].url}/tasks/batch`, method: 'POST', body, connections: sizes.batchConnections, seconds: sizes.batchSeconds }),
+          ctx.load.run({ url: `${apps[i].url}/tasks/batch`, method: 'POST', body, connections: sizes.batchConnections, seconds: sizes.batchSeconds }),
         );
         addHttp(s[i], r, { app: cpu.app / size, redis: cpu.redis / size });
         tasks[i].add((r.ok / r.seconds) * size);
@@ -327,15 +368,16 @@ export async function batchSection(ctx: BenchContext): Promise<Table[]> {
     }
     table.row('tasks accepted/s', tasks[0].format(), tasks[1].format(), medianRatio(tasks[0], tasks[1]), '≥ 50,000/s', verdict(tasks[0].median >= 50_000));
     table.row('requests/s', s[0].rps.format(), s[1].rps.format(), medianRatio(s[0].rps, s[1].rps), '', '');
-    table.row('server process CPU ms / 1000 tasks', s[0].appCpu.format(), s[1].appCpu.format(), medianRatio(s[0].appCpu, s[1].appCpu), '', '');
-    table.row('Redis CPU ms / 1000 tasks', s[0].redisCpu.format(), s[1].redisCpu.format(), medianRatio(s[0].redisCpu, s[1].redisCpu), '', '');
+    table.row('server process CPU µs / task', s[0].appCpu.format(), s[1].appCpu.format(), medianRatio(s[0].appCpu, s[1].appCpu), '', '');
+    table.row('Redis CPU µs / task', s[0].redisCpu.format(), s[1].redisCpu.format(), medianRatio(s[0].redisCpu, s[1].redisCpu), '', '');
     table.row('p50 / p99 latency ms', `${s[0].p50.format()} / ${s[0].p99.format()}`, `${s[1].p50.format()} / ${s[1].p99.format()}`, '', '', '');
     table.row('errors + timeouts / non-2xx', `${s[0].errors} / ${s[0].non2xx}`, `${s[1].errors} / ${s[1].non2xx}`, '', '0 / 0', verdict(s.every((x) => x.errors === 0 && x.non2xx === 0)));
   } finally {
     await stopAll(apps.map((a) => a.child));
     await redis.flush();
   }
-  table.note(`${sizes.batchConnections} connections, ${sizes.batchSeconds} s per run, ${sizes.reps} runs per app (alternating), FLUSHALL before each run. Tasks accepted = 2xx responses × ${size} / duration.`);
+  table.note(`${sizes.batchConnections} connections, ${sizes.batchSeconds} s per run, ${sizes.reps} runs per app (alternating), FLUSHALL before each run. Tasks accepted = 2xx responses × ${size} / duration. Medians (min–max).`);
+  table.note(generatorNote(ctx, all));
   return [table];
 }
 
@@ -373,7 +415,7 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
   };
   const workers: Child[] = [];
   try {
-    workers.push(await ctx.ourWorker(concurrency), await ctx.bullWorker(concurrency));
+    workers.push(await ctx.ourPickupWorker(concurrency), await ctx.bullWorker(concurrency));
     await sleep(500);
     // Warm-up, not recorded.
     await run('ours', (p) => probeIdle(p, 20, sizes.pickupGapMs));
@@ -413,7 +455,7 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
     await redis.flush();
   }
   table.note(`Idle: ${sizes.pickupProbes} probes per run, enqueued one at a time ${sizes.pickupGapMs} ms apart (single-task enqueue / Queue.add from the benchmark process). 50% load: each side at half its own median drain rate at concurrency 50 from section 2, for ${sizes.pickupLoadMs} ms, every task enqueued on its own; every task is a probe.`);
-  table.note('Latency = handler start (high-resolution clock in the worker process) minus the time just before the enqueue call, carried in the payload; the handler returns it as its result. Both worker processes run for the whole section; one measures while the other idles.');
+  table.note('Latency = handler start (high-resolution clock in the worker process) minus the time just before the enqueue call, carried in the payload; the handler returns it as its result. Both worker processes run for the whole section; one measures while the other idles. Ours: bench/procs/our-pickup-worker.js = the AppModule with APP_ROLE=worker plus a `pickup` handler, compiled, plain node.');
   return [table];
 }
 
@@ -441,7 +483,7 @@ export async function endToEndSection(ctx: BenchContext, clients: Clients): Prom
           name === 'ours'
             ? () => redis.admin.zcard(keys.done)
             : async () => (await redis.admin.zcard(bullKey('completed'))) + (await redis.admin.zcard(bullKey('failed')));
-        const r = await endToEnd(apps[name === 'ours' ? 0 : 1].url, n, connections, finished);
+        const r = await endToEnd(ctx.load, apps[name === 'ours' ? 0 : 1].url, n, connections, finished);
         tasks[name].add(r.perSec);
         submit[name].add(r.submitRps);
         if (r.errors || r.non2xx || r.tasks !== n) problems.push(`${name}: ${r.tasks} of ${n} accepted, ${r.errors} errors, ${r.non2xx} non-2xx`);
@@ -457,7 +499,7 @@ export async function endToEndSection(ctx: BenchContext, clients: Clients): Prom
     await stopAll(apps.map((a) => a.child));
     await redis.flush();
   }
-  table.note(`One API process (ours: main.js with APP_ROLE=api; reference: Nest+BullMQ app) and one worker process at concurrency ${concurrency}, started before the run; time from the first request to the moment all tasks are finished (polled every 5 ms).`);
+  table.note(`One API process (ours: main.js with APP_ROLE=api; reference: Nest+BullMQ app) and one worker process at concurrency ${concurrency} (ours: main.js with APP_ROLE=worker), started before the run; requests from autocannon in its own process (a fixed number of requests, which wrk cannot do); time from the generator's first request to the moment all tasks are finished (polled every 5 ms).`);
   for (const p of problems) table.note(`PROBLEM: ${p}`);
   return [table];
 }
@@ -492,12 +534,12 @@ export async function scaleSection(ctx: BenchContext, clients: Clients): Promise
         getP50: new Sample('ms', 2), getP99: new Sample('ms', 2), getRps: new Sample('req/s'),
       };
       const getPaths = sample.map((id) => `/tasks/${id}`);
-      await cannon({ url: `${app.url}/tasks?limit=100`, connections, seconds: Math.min(1, sizes.scaleSeconds) });
+      await ctx.load.run({ url: `${app.url}/tasks?limit=100`, connections, seconds: Math.min(1, sizes.scaleSeconds) });
       for (let rep = 0; rep < sizes.reps; rep += 1) {
         const listLat = await sequentialLatency(app.url, ['/tasks?limit=100'], sequential);
         const getLat = await sequentialLatency(app.url, getPaths, sequential);
-        const list = await cannon({ url: `${app.url}/tasks?limit=100`, connections, seconds: sizes.scaleSeconds });
-        const get = await cannon({ url: app.url, connections, seconds: sizes.scaleSeconds, paths: getPaths });
+        const list = await ctx.load.run({ url: `${app.url}/tasks?limit=100`, connections, seconds: sizes.scaleSeconds });
+        const get = await ctx.load.run({ url: app.url, connections, seconds: sizes.scaleSeconds, paths: getPaths });
         if (list.non2xx || list.errors || get.non2xx || get.errors) {
           throw new Error(`scale: errors at N=${level}: list ${list.errors}/${list.non2xx}, get ${get.errors}/${get.non2xx}`);
         }
@@ -536,7 +578,7 @@ export async function scaleSection(ctx: BenchContext, clients: Clients): Promise
     latency.row(name, ...samples.map((x) => x.format()), f.text, judged ? '≤ 1.5×' : '', judged ? verdict(f.ok) : '');
   }
   latency.note(
-    `Filled with our bulk enqueue (1000 tasks/call) from the benchmark process. Latency: ${sequential} requests one after another on one keep-alive connection (high-resolution timer); throughput: autocannon, ${connections} connections, ${sizes.scaleSeconds} s; ${sizes.reps} run(s) per level. GET by id picks from 1000 ids sampled uniformly from all stored tasks. Our API: main.js with APP_ROLE=api, LOG_LEVEL=warn.`,
+    `Filled with our bulk enqueue (1000 tasks/call) from the benchmark process. Latency: ${sequential} requests one after another on one keep-alive connection (high-resolution timer); throughput: ${ctx.load.wrkNote || 'autocannon in its own process'}, ${connections} connections, ${Math.max(1, Math.round(sizes.scaleSeconds))} s; ${sizes.reps} run(s) per level. GET by id picks from 1000 ids sampled uniformly from all stored tasks. Our API: main.js with APP_ROLE=api, LOG_LEVEL=warn.`,
   );
   latency.note('Flatness is judged on the p50 rows; the p99 of 1000 sequential requests is shown but not judged: it is the 10th-worst request, and on this shared machine it moves by 2-3× between repetitions of the same level (see the min–max).');
 

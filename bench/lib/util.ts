@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor as waitUntil } from '../../test/support/wait';
 
-/** Repository root (bench/lib -> ..). */
-export const ROOT = join(__dirname, '..', '..');
+/**
+ * Repository root: bench/lib -> ../.., also when this file runs compiled from a benchmark build
+ * (bench/.build/<pid>/js/bench/lib), where the root is the directory holding bench/.build.
+ */
+export const ROOT = /^(.*)[\\/]bench[\\/]\.build[\\/]/.exec(__dirname)?.[1] ?? join(__dirname, '..', '..');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -28,17 +31,23 @@ export function waitFor<T>(
 
 let clockTicks: number | undefined;
 
+/** Clock ticks per second of the CPU times in /proc/<pid>/stat (getconf CLK_TCK, normally 100). */
+export function clockTicksPerSecond(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  return clockTicks;
+}
+
 /** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; NaN when unknown. */
 export function processCpuMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
-    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    const ticks = clockTicksPerSecond();
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start at field 3 (state).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / clockTicks;
+    return ((utime + stime) * 1000) / ticks;
   } catch {
     return NaN;
   }

@@ -1,8 +1,11 @@
 /**
- * One BullMQ Worker process: the reference for the drain, pickup and end-to-end figures. Default
- * worker options (lock 30 s, stalled check 30 s, drainDelay 5 s), concurrency from
- * BENCH_CONCURRENCY. Jobs named `pickup` return their pickup latency (processor start minus the
- * enqueue time in `data.t`, high-resolution ms); every other job returns `echo: <payload>`.
+ * One BullMQ Worker process: the reference for the drain, pickup, end-to-end and idle figures.
+ * `new Worker(queue, processor, { connection, prefix, concurrency })`: default worker options (lock
+ * 30 s, stalled check 30 s, drainDelay 5 s), BullMQ's default prefix, concurrency from
+ * BENCH_CONCURRENCY. Runs compiled, with plain node, like bench/crosscheck/bullmq-drain.mjs (whose
+ * figure the drain section checks this process against). Jobs named `pickup` return their pickup
+ * latency (processor start minus the enqueue time in `data.t`, high-resolution ms); every other job
+ * returns `echo: <payload>`, as in the cross-check.
  */
 import { Worker } from 'bullmq';
 import { BULL_PREFIX, BULL_QUEUE } from '../lib/bull';

@@ -1,9 +1,10 @@
 /**
  * Reference apps for the HTTP sections: `bullmq` (NestJS + @nestjs/bullmq, POST /tasks -> queue.add)
  * or `constant` (NestJS returning a constant: the framework's ceiling). Both are plain NestJS 11 on
- * Express with its default JSON body parser and no request logging.
+ * Express with its default JSON body parser and no request logging. The benchmark runs it compiled,
+ * with plain node (bench/lib/build.ts):
  *
- *   BENCH_REDIS_PORT=6390 PORT=3001 node -r ts-node/register/transpile-only bench/reference-app/main.ts bullmq
+ *   BENCH_REDIS_PORT=6390 PORT=3001 BULL_PREFIX=bull node bench/.build/<pid>/js/bench/reference-app/main.js bullmq
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
