@@ -189,10 +189,10 @@ function idempotencyError(outcomes: SubmitOutcome[], keys: Array<string | undefi
   const conflict = outcomes.some((o) => o.kind === 'conflict');
   const problems: string[] = [];
   outcomes.forEach((o, i) => {
-    const key = JSON.stringify(keys[i]);
-    const name = !batch ? `Idempotency-Key ${key}` : outcomes.length > 1 ? `[${i}] idempotency_key ${key}` : `idempotency_key ${key}`;
-    if (o.kind === 'conflict') problems.push(`${name} was already used with a different request body`);
-    else if (o.kind === 'gone' && !conflict) problems.push(`the task created with ${name} no longer exists (deleted, or removed after TASK_RETENTION_S)`);
+    const element = batch && outcomes.length > 1 ? `[${i}] ` : '';
+    const name = `${batch ? 'idempotency_key' : 'Idempotency-Key'} ${JSON.stringify(keys[i])}`;
+    if (o.kind === 'conflict') problems.push(`${element}${name} was already used with a different request body`);
+    else if (o.kind === 'gone' && !conflict) problems.push(`${element}the task created with ${name} no longer exists (deleted, or removed after TASK_RETENTION_S)`);
   });
   return conflict ? new IdempotencyConflictError(summary(outcomes.length, problems)) : new IdempotencyGoneError(summary(outcomes.length, problems));
 }
