@@ -17,6 +17,8 @@
  *                       concurrent builds or edits cannot change what is measured)
  *   --generator=G       HTTP load generator: auto (wrk, installed with apt-get when missing, else
  *                       autocannon in its own process), wrk, or autocannon
+ *   --reps=N            repetitions of every case (default 3; quick: 1-2)
+ *   --drain-concurrency=a,b   concurrencies of the one-process drain cases (default 1,10,50,200)
  *   --out=FILE          where to write the report
  *   --cpu-prof=DIR      write CPU profiles of our worker and API processes into DIR
  */
@@ -52,6 +54,10 @@ type SectionName = (typeof SECTIONS)[number];
 interface Args {
   quick: boolean;
   only?: SectionName[];
+  /** Repetitions of every case (default: 3 full, fewer quick). */
+  reps?: number;
+  /** Concurrencies of the one-process drain cases (default: 1, 10, 50, 200 full; 1, 50 quick). */
+  drainConcurrency?: number[];
   source: 'build' | 'dist';
   generator: GeneratorChoice;
   out: string;
@@ -60,7 +66,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const known = ['--quick', '--no-build', '--only=', '--out=', '--cpu-prof=', '--generator='];
+  const known = ['--quick', '--no-build', '--only=', '--out=', '--cpu-prof=', '--generator=', '--reps=', '--drain-concurrency='];
   for (const a of argv) {
     if (!known.some((k) => (k.endsWith('=') ? a.startsWith(k) : a === k))) throw new Error(`unknown option ${a}`);
   }
@@ -72,9 +78,15 @@ function parseArgs(argv: string[]): Args {
   const cpuProf = value('cpu-prof');
   const generator = (value('generator') ?? 'auto') as GeneratorChoice;
   if (!['auto', 'wrk', 'autocannon'].includes(generator)) throw new Error(`unknown generator ${generator}; known: auto, wrk, autocannon`);
+  const reps = value('reps') === undefined ? undefined : Number(value('reps'));
+  if (reps !== undefined && !(Number.isInteger(reps) && reps > 0)) throw new Error('--reps must be a positive integer');
+  const drainConcurrency = value('drain-concurrency')?.split(',').map(Number);
+  if (drainConcurrency?.some((c) => !(Number.isInteger(c) && c > 0))) throw new Error('--drain-concurrency must be positive integers, comma-separated');
   return {
     quick,
     only,
+    reps,
+    drainConcurrency,
     source: argv.includes('--no-build') ? 'dist' : 'build',
     generator,
     out: resolve(value('out') ?? join(ROOT, 'bench', defaultOut)),
@@ -143,7 +155,12 @@ async function main(): Promise<void> {
   const started = new Date(process.env.BENCH_STARTED ?? Date.now());
   const loadAtStart = loadavg();
   const command = process.env.BENCH_COMMAND ?? commandLine();
-  const sizes = args.quick ? QUICK : FULL;
+  const base = args.quick ? QUICK : FULL;
+  const sizes = {
+    ...base,
+    ...(args.reps ? { reps: args.reps, enqueueReps: args.reps, httpReps: args.reps } : {}),
+    ...(args.drainConcurrency ? { drainConcurrency: args.drainConcurrency } : {}),
+  };
   const hashBefore = process.env.BENCH_SRC_HASH_BEFORE_BUILD ?? srcHash();
   const code = build.code;
   const builtAt = new Date();

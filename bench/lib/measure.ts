@@ -172,25 +172,29 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
   const times = await side.times(ids);
   const afterDrain = await redis.usedMemory();
   const completedHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
-  const start = Math.min(...times.start.filter(Number.isFinite));
-  const end = Math.max(...times.end.filter(Number.isFinite));
+  const starts = times.start.filter(Number.isFinite);
+  const ends = times.end.filter(Number.isFinite);
+  // reduce, not Math.min(...array): 50,000 arguments can overflow the stack.
+  const start = starts.reduce((a, b) => Math.min(a, b), Infinity);
+  const end = ends.reduce((a, b) => Math.max(a, b), -Infinity);
   const ms = end - start;
+  const missing = starts.length < n || ends.length < n ? `${n - starts.length} tasks without a start time, ${n - ends.length} without a finish time` : undefined;
   const first = samples[0];
   const last = samples[samples.length - 1];
   const inWindow = times.end.filter((e) => e > first.t && e <= last.t).length;
   return {
     tasks: n,
     ms,
-    perSec: (n / ms) * 1000,
+    perSec: ms > 0 ? (n / ms) * 1000 : NaN,
     completed: times.completed,
     failed: times.failed,
-    problem: times.problem,
+    problem: [times.problem, missing].filter(Boolean).join('; ') || undefined,
     pendingBytes: (afterFill - base) / n,
     completedBytes: (afterDrain - base) / n,
     pendingHashBytes,
     completedHashBytes,
-    workerCpuUsPerTask: ((last.workers - first.workers) * 1000) / inWindow,
-    redisCpuUsPerTask: ((last.redis - first.redis) * 1000) / inWindow,
+    workerCpuUsPerTask: inWindow > 0 ? ((last.workers - first.workers) * 1000) / inWindow : NaN,
+    redisCpuUsPerTask: inWindow > 0 ? ((last.redis - first.redis) * 1000) / inWindow : NaN,
   };
 }
 

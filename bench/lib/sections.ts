@@ -175,6 +175,7 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
         cpu.bullWorker.add(r.workerCpuUsPerTask);
         cpu.bullRedis.add(r.redisCpuUsPerTask);
         if (r.completed !== n) problems.push(`BullMQ, ${c.name}: ${r.completed} completed, ${r.failed} failed of ${n}`);
+        if (r.problem) problems.push(`BullMQ, ${c.name}: ${r.problem}`);
         if (headline) {
           mem.bull.pending.push(r.pendingBytes);
           mem.bull.completed.push(r.completedBytes);
@@ -328,6 +329,9 @@ export async function httpSection(ctx: BenchContext): Promise<Table[]> {
       table.row(`load generator CPU, % of one core, ${connections} connections`, ours.generator.format(), bull.generator.format(), constant.generator.format(), '', '', '', '');
       table.row(`errors + timeouts / non-2xx, ${connections} connections`, `${ours.errors} / ${ours.non2xx}`, `${bull.errors} / ${bull.non2xx}`,
         `${constant.errors} / ${constant.non2xx}`, '', '', '0 / 0', verdict(s.every((x) => x.errors === 0 && x.non2xx === 0)));
+      if (constant.rps.median < Math.max(ours.rps.median, bull.rps.median)) {
+        table.note(`WARNING (${connections} connections): the constant app, which does least, was not the fastest; the figures are limited by something else than the servers (the machine or the generator).`);
+      }
     }
   } finally {
     await stopAll(apps.map((a) => a.child));
