@@ -169,12 +169,43 @@ const maxRetryText = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('"3"', 'null', 'true', '[]', '{}', '[3]', '"0x10"', '"Infinity"') },
 );
 
+/**
+ * The per-task options (issue 8), valid and invalid. Valid ones never keep a task from draining: no
+ * delay or run_at more than 20 ms ahead, no backoff longer than RETRY_MAX_DELAY_MS of the fuzz app.
+ */
+const taskOption: fc.Arbitrary<[string, string]> = fc.oneof(
+  fc.tuple(fc.constant('priority'), fc.constantFrom('"high"', '"normal"', '"low"', '"HIGH"', '""', '1', 'null', '["high"]')),
+  fc.tuple(fc.constant('timeout_ms'), fc.constantFrom('1', '50', '86400000', '0', '86400001', '1.5', '"100"', 'null', '1e400')),
+  fc.tuple(fc.constant('delay_ms'), fc.constantFrom('0', '1', '20', '-1', '1.5', '31536000001', '"5"', 'null', '1e400', '-0')),
+  fc.tuple(
+    fc.constant('run_at'),
+    fc.oneof(
+      fc.constantFrom('"2001-02-03T04:05:06Z"', '"2001-02-03T04:05:06.5+05:30"', '"1999-12-31t23:59z"', '"2030-02-30T00:00:00Z"'),
+      fc.constantFrom('"2030-01-01T00:00:00"', '"2999-01-01T00:00:00Z"', '"tomorrow"', '""', '1800000000000', 'null', '{}'),
+      fc.integer({ min: -1000, max: 20 }).map((ms) => jstr(new Date(Date.now() + ms).toISOString())),
+    ),
+  ),
+  fc.tuple(
+    fc.constant('backoff'),
+    fc.constantFrom(
+      '{}', '{"type":"fixed","delay_ms":1}', '{"type":"exponential","delay_ms":5,"max_delay_ms":20,"jitter":true}', '{"max_delay_ms":3}',
+      '{"type":"linear"}', '{"delay_ms":0}', '{"delay_ms":9,"max_delay_ms":8}', '{"jitter":"yes"}', '{"extra":1}', '{"toString":1}',
+      '{"__proto__":{"polluted":"yes"}}', '{"constructor":{"prototype":{"polluted":1}}}', '[]', 'null', '"fixed"', '{"type":"fixed","type":"nope"}',
+    ),
+  ),
+  fc.tuple(fc.constant('idempotency_key'), fc.oneof(fc.constantFrom('"k1"', '"k2"', '"k3"', '""', '5', 'null', jstr('x'.repeat(256)), '"caf\u00e9"'), nastyString(10).map(jstr))),
+);
+
 /** An object that is often a valid task, with fields dropped, mutated, repeated or polluted. */
 const taskObjectText = fc
   .record({
     type: fc.option(typeText, { freq: 10, nil: undefined }),
     payload: fc.option(payloadText, { freq: 2, nil: undefined }),
     maxRetry: fc.option(maxRetryText, { freq: 2, nil: undefined }),
+    options: fc.oneof(
+      { weight: 3, arbitrary: fc.constant<Array<[string, string]>>([]) },
+      { weight: 2, arbitrary: fc.array(taskOption, { minLength: 1, maxLength: 3 }) },
+    ),
     extra: fc.oneof(
       { weight: 6, arbitrary: fc.constant<Array<[string, string]>>([]) },
       { weight: 2, arbitrary: fc.array(fc.tuple(pollutingKey, pollutionValue), { minLength: 1, maxLength: 2 }) },
@@ -182,11 +213,12 @@ const taskObjectText = fc
     ),
     reversed: fc.boolean(),
   })
-  .map(({ type, payload, maxRetry, extra, reversed }) => {
+  .map(({ type, payload, maxRetry, options, extra, reversed }) => {
     const entries: string[] = [];
     if (type !== undefined) entries.push(`"type":${type}`);
     if (payload !== undefined) entries.push(`"payload":${payload}`);
     if (maxRetry !== undefined) entries.push(`"max_retry":${maxRetry}`);
+    for (const [k, v] of options) entries.push(`${jstr(k)}:${v}`);
     for (const [k, v] of extra) entries.push(`${jstr(k)}:${v}`);
     if (reversed) entries.reverse();
     return `{${entries.join(',')}}`;
@@ -348,8 +380,16 @@ const contentEncoding = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-bogus', 'gzip, gzip', 'GZIP') },
 );
 
+/** Idempotency-Key values: a small pool (so repeats, replays and conflicts happen), and bad ones. */
+const idempotencyHeader = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('k1', 'k2', 'k3', 'order {1}', ' spaced ') },
+  { weight: 1, arbitrary: fc.constantFrom('', 'x'.repeat(256), 'caf\u00e9', '\u00ff') },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 30 }) },
+);
+
 const extraHeaders = fc.oneof(
   { weight: 6, arbitrary: fc.constant<Record<string, string>>({}) },
+  { weight: 2, arbitrary: idempotencyHeader.map((key) => ({ 'idempotency-key': key })) },
   {
     weight: 1,
     arbitrary: fc
@@ -693,12 +733,12 @@ export interface FuzzStats {
   /** Ids of tasks answered with 201, in order. */
   created: string[];
   /** What the 201 said about each created task, to compare with what is stored at the end. */
-  accepted: Map<string, { type: string; payload: string; max_retry: number }>;
+  accepted: Map<string, TaskShape>;
   /** Ids named by DELETEs answered 204. */
   deleted: Set<string>;
 }
 
-type TaskShape = { id: string; type: string; payload: string; max_retry: number };
+type TaskShape = { id: string; type: string; payload: string; max_retry: number; priority?: string; timeout_ms?: number };
 
 /** Lone surrogates cannot be stored as UTF-8; Redis keeps U+FFFD instead, so such payloads are not compared. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -741,6 +781,16 @@ export function taskProblem(t: unknown): string | undefined {
   if (task.status === 'processing' && attempts < 1) return 'processing task never leased';
   if (task.status === 'failed' && typeof task.error !== 'string') return 'failed task without error';
   if (task.run_at !== undefined && task.status !== 'pending') return `${String(task.status)} task with run_at`;
+  // Per-task options: present only when set, never the defaults' names (normal is no field).
+  if (task.priority !== undefined && task.priority !== 'high' && task.priority !== 'low') return `priority ${String(task.priority)}`;
+  if (task.timeout_ms !== undefined && !(Number.isSafeInteger(task.timeout_ms) && (task.timeout_ms as number) >= 1 && (task.timeout_ms as number) <= 86_400_000)) {
+    return `timeout_ms ${String(task.timeout_ms)}`;
+  }
+  if (task.backoff !== undefined) {
+    const b = task.backoff as Record<string, unknown>;
+    if (typeof b !== 'object' || b === null || (b.type !== 'exponential' && b.type !== 'fixed') || typeof b.jitter !== 'boolean') return `backoff ${JSON.stringify(b)}`;
+    if (!Number.isSafeInteger(b.delay_ms) || !Number.isSafeInteger(b.max_delay_ms) || (b.delay_ms as number) < 1) return `backoff ${JSON.stringify(b)}`;
+  }
   return undefined;
 }
 
@@ -852,13 +902,19 @@ export class HttpFuzzer {
       const problem = taskProblem(t);
       if (problem) fail(`impossible task in response: ${problem}`, res);
     }
+    // Batch elements answered with the task an earlier request with their idempotency_key created.
+    const replayed = new Set(String(res.headers['idempotent-replayed'] ?? '').split(',').filter((x) => /^\d+$/.test(x)).map(Number));
     if (res.status === 201) {
       if (r.method !== 'POST' || tasks.length === 0) fail('201 without created tasks', res);
-      for (const t of tasks as Array<{ id: string; status: string; retries: number; attempts: number }>) {
+      if (res.headers['idempotent-replayed'] === 'true') fail('201 for a replayed request', res);
+      for (const [i, t] of (tasks as Array<{ id: string; status: string; retries: number; attempts: number }>).entries()) {
+        if (replayed.has(i)) continue;
         if (t.status !== 'pending' || t.retries !== 0 || t.attempts !== 0) fail('a new task is not fresh and pending', res);
         this.noteCreated(t as unknown as TaskShape);
       }
     }
+    // A POST answered 200 repeats an earlier request: it created nothing.
+    if (res.status === 200 && r.method === 'POST' && res.headers['idempotent-replayed'] === undefined) fail('POST answered 200 without Idempotent-Replayed', res);
     const link = res.headers.link;
     // The link repeats the path as the client wrote it (`/TASKS/` routes to the listing too).
     if (link !== undefined && !/^<\/tasks\/?\?[^>\s]*cursor=[A-Za-z0-9_-]+>; rel="next"$/i.test(String(link))) fail(`malformed Link header ${String(link)}`, res);
@@ -1003,7 +1059,7 @@ export class HttpFuzzer {
 
   private noteCreated(t: TaskShape): void {
     this.stats.created.push(t.id);
-    this.stats.accepted.set(t.id, { type: t.type, payload: t.payload, max_retry: t.max_retry });
+    this.stats.accepted.set(t.id, { id: t.id, type: t.type, payload: t.payload, max_retry: t.max_retry, priority: t.priority, timeout_ms: t.timeout_ms });
   }
 
   /** A DELETE answered 204 removed the task its path names (`/tasks/<id>`, `/tasks/<ID>/`, ...). */
@@ -1182,10 +1238,12 @@ export async function verifyAfterRun(
     if (res.status !== 200) problems.push(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
   }
 
-  // The checker needs a quiet queue: nothing pending (retries wait at most RETRY_MAX_DELAY_MS) or running.
+  // The checker needs a quiet queue: nothing pending at any priority level (retries wait at most
+  // RETRY_MAX_DELAY_MS, scheduled tasks at most 20 ms) or running.
   const quietStart = Date.now();
+  const stages = [keys.queueFor('high'), keys.queue, keys.queueFor('low'), keys.active];
   await waitFor(
-    async () => ((await redis.zcard(keys.queue)) === 0 && (await redis.zcard(keys.active)) === 0 ? true : undefined),
+    async () => ((await Promise.all(stages.map((k) => redis.zcard(k)))).every((n) => n === 0) ? true : undefined),
     { timeoutMs: quietTimeoutMs, intervalMs: 20, what: 'the queue to drain (no pending or processing task)' },
   ).catch((err: unknown) => problems.push(String(err)));
   const quietAfterMs = Date.now() - quietStart;
@@ -1228,7 +1286,8 @@ export async function verifyAfterRun(
     // Stored exactly as accepted: NUL, emoji, quotes and 40 kB payloads survive Redis and the scripts.
     const sent = fuzzer.stats.accepted.get(id);
     const got = res.body as Partial<TaskShape>;
-    if (sent && res.status === 200 && (got.type !== sent.type || got.max_retry !== sent.max_retry || (!LONE_SURROGATE.test(sent.payload) && got.payload !== sent.payload))) {
+    const optionsDiffer = got.priority !== sent?.priority || got.timeout_ms !== sent?.timeout_ms;
+    if (sent && res.status === 200 && (optionsDiffer || got.type !== sent.type || got.max_retry !== sent.max_retry || (!LONE_SURROGATE.test(sent.payload) && got.payload !== sent.payload))) {
       problems.push(`task ${id} is stored differently from its 201: ${JSON.stringify(sent).slice(0, 200)} vs ${JSON.stringify(got).slice(0, 200)}`);
     }
     if (problems.length > 50) break;
