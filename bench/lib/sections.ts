@@ -69,7 +69,7 @@ const atLeast = (s: Sample, ref: Sample, factor: number) => median(s.values) >= 
 export async function enqueueSection(ctx: BenchContext, clients: Clients): Promise<Table[]> {
   const { sizes, redis } = ctx;
   const table = new Table('1. Enqueue, library level (tasks/s)', ['case', 'ours', 'BullMQ', 'ours/BullMQ', 'target', 'met']);
-  const cpuTable = new Table('1b. Enqueue: CPU time per 1000 tasks (ms), client (the benchmark process) and Redis', [
+  const cpuTable = new Table('1b. Enqueue: CPU time per task (µs), client (the measuring process) and Redis', [
     'case', 'ours client', 'BullMQ client', 'ours/BullMQ', 'ours Redis', 'BullMQ Redis', 'ours/BullMQ',
   ]);
   /** Runs one closed loop and measures the CPU of this process (the client library) and of Redis. */
@@ -79,7 +79,7 @@ export async function enqueueSection(ctx: BenchContext, clients: Clients): Promi
     const r = await closedLoop(call, callers, sizes.enqueueMs);
     const c = process.cpuUsage(c0);
     const redisMs = (await redis.cpuMs()) - r0;
-    return { ...r, clientPer1k: ((c.user + c.system) / 1000 / r.tasks) * 1000, redisPer1k: (redisMs / r.tasks) * 1000 };
+    return { ...r, clientUs: (c.user + c.system) / r.tasks, redisUs: (redisMs * 1000) / r.tasks };
   };
   const cases = [
     { name: 'QueueRepository.enqueue (1 task) vs Queue.add, 1 caller', callers: 1, batch: 1, target: 2 },
@@ -94,23 +94,23 @@ export async function enqueueSection(ctx: BenchContext, clients: Clients): Promi
   for (const c of cases) {
     const ours = new Sample('tasks/s');
     const bull = new Sample('tasks/s');
-    const cpu = { oursClient: new Sample('ms', 1), bullClient: new Sample('ms', 1), oursRedis: new Sample('ms', 1), bullRedis: new Sample('ms', 1) };
+    const cpu = { oursClient: new Sample('µs', 1), bullClient: new Sample('µs', 1), oursRedis: new Sample('µs', 1), bullRedis: new Sample('µs', 1) };
     await alternate(
       sizes.enqueueReps,
       async (rep) => {
         await redis.flush();
         const r = await measured(ourEnqueueCall(clients.ours, c.batch), c.callers);
         ours.add(r.perSec);
-        cpu.oursClient.add(r.clientPer1k);
-        cpu.oursRedis.add(r.redisPer1k);
+        cpu.oursClient.add(r.clientUs);
+        cpu.oursRedis.add(r.redisUs);
         ctx.log(`[enqueue] ${c.name} rep ${rep + 1} ours: ${fmtNumber(r.perSec)} tasks/s (${r.tasks} tasks)`);
       },
       async (rep) => {
         await redis.flush();
         const r = await measured(bullEnqueueCall(clients.bull, c.batch), c.callers);
         bull.add(r.perSec);
-        cpu.bullClient.add(r.clientPer1k);
-        cpu.bullRedis.add(r.redisPer1k);
+        cpu.bullClient.add(r.clientUs);
+        cpu.bullRedis.add(r.redisUs);
         ctx.log(`[enqueue] ${c.name} rep ${rep + 1} BullMQ: ${fmtNumber(r.perSec)} jobs/s (${r.tasks} jobs)`);
       },
     );
@@ -118,9 +118,9 @@ export async function enqueueSection(ctx: BenchContext, clients: Clients): Promi
     cpuTable.row(c.name, cpu.oursClient.format(), cpu.bullClient.format(), medianRatio(cpu.oursClient, cpu.bullClient),
       cpu.oursRedis.format(), cpu.bullRedis.format(), medianRatio(cpu.oursRedis, cpu.bullRedis));
   }
-  cpuTable.note('Same runs as table 1. Client: process.cpuUsage() of the benchmark process (the enqueue loops and the client library: ioredis, our repository / BullMQ\'s Queue). Redis: INFO cpu. Lower is better; with one caller both sides mostly pay for a round trip per call (syscalls and wake-ups).');
+  cpuTable.note('Same runs as table 1. Client: process.cpuUsage() of the measuring process (compiled, plain node: the enqueue loops and the client library: ioredis, our repository / BullMQ\'s Queue). Redis: INFO cpu. Lower is better; with one caller both sides mostly pay for a round trip per call (syscalls and wake-ups).');
   await redis.flush();
-  table.note(`${sizes.enqueueMs} ms per run, ${sizes.enqueueReps} runs each, empty Redis (FLUSHALL) before each run; callers are async loops in the benchmark process.`);
+  table.note(`${sizes.enqueueMs} ms per run, ${sizes.enqueueReps} runs each, empty Redis (FLUSHALL) before each run; callers are async loops in the measuring process (the benchmark compiled, plain node; see the header).`);
   table.note('Tasks: type "echo", payload "hello world", max_retry 3; BullMQ jobs carry the same promise: attempts 4, exponential backoff from 1 s.');
   return [table, cpuTable];
 }
@@ -380,7 +380,7 @@ export async function batchSection(ctx: BenchContext): Promise<Table[]> {
     await stopAll(apps.map((a) => a.child));
     await redis.flush();
   }
-  table.note(`${sizes.batchConnections} connections, ${sizes.batchSeconds} s per run, ${sizes.reps} runs per app (alternating), FLUSHALL before each run. Tasks accepted = 2xx responses × ${size} / duration. Medians (min–max).`);
+  table.note(`${sizes.batchConnections} connections, ${sizes.batchSeconds} s per run, ${sizes.reps} run(s) per app (alternating), FLUSHALL before each run. Tasks accepted = 2xx responses × ${size} / duration. Medians (min–max).`);
   table.note(generatorNote(ctx, all));
   return [table];
 }
