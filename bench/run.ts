@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   const processes = [
     '### Processes',
     '',
-    'Exact command lines of the processes measured in this run (environment set for the process, then the command; paths relative to the repository; `bench/.build/<pid>` is the private build of this run, removed at the end). `main.js` and redis-server run under `bench/procs/run-with-parent.js`, a separate process that only ends them with the benchmark. The wrk Lua scripts set the method, body and Content-Type (or pick a random path of the list for GET by id) and print the summary with wrk\'s own CPU time in done(); the autocannon process is `bench/procs/http-load.ts` compiled.',
+    'Exact command lines of the processes measured in this run (environment set for the process, then the command; paths relative to the repository; `bench/.build/<pid>` is the private build of this run, removed at the end). `main.js` and redis-server run under a small wrapper process (`diesWithParent` of `tools/dev/child-process.ts`) that only ends them with the benchmark. The wrk Lua scripts set the method, body and Content-Type (or pick a random path of the list for GET by id) and print the summary with wrk\'s own CPU time in done(); the autocannon process is `bench/procs/http-load.ts` compiled.',
     '',
     ...[redis.commandLine, ...ctx.commandLines, ...ctx.load.commandLines].filter((c): c is string => Boolean(c)).map((c) => `- \`${c}\``),
   ];

@@ -1,19 +1,18 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join, relative } from 'node:path';
+import { ChildProcess } from 'node:child_process';
+import { relative } from 'node:path';
+import { ChildHandle, ProcessSet } from '../../tools/dev/child-process';
 import { ROOT, waitFor } from './util';
 
 /**
- * Child processes of the benchmark: every one is registered here and killed when the benchmark
- * exits, however it exits (normal end, error, Ctrl-C).
+ * Child processes of the benchmark (the shared helper, tools/dev/child-process): every one is
+ * registered here and killed when the benchmark exits, however it exits (normal end, error, Ctrl-C).
  */
-const live = new Set<ChildProcess>();
-/** Wrappers (run-with-parent.js) get SIGTERM, which they pass on; SIGKILL would orphan what they run. */
-const wrappers = new WeakSet<ChildProcess>();
+export const benchChildren = new ProcessSet();
 let cleanupInstalled = false;
 
 export interface Child {
   name: string;
-  /** The process the benchmark spawned: the measured process itself, or its run-with-parent.js wrapper. */
+  /** The process the benchmark spawned: the measured process itself, or the wrapper that ends it with the benchmark. */
   proc: ChildProcess;
   /** Pid of the measured process (its CPU time is read from /proc/<pid>/stat). */
   pid: number | undefined;
@@ -32,10 +31,6 @@ export interface SpawnOptions {
   args?: string[];
 }
 
-const TAIL = 64 * 1024;
-
-const RUN_WITH_PARENT = join(ROOT, 'bench', 'procs', 'run-with-parent.js');
-
 /**
  * `node [nodeArgs] script [args]`, with an IPC channel: the script reports readiness with
  * process.send and exits on 'disconnect' itself (every script of bench/procs and bench/reference-app
@@ -48,28 +43,17 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions): Chi
 }
 
 /**
- * A command we cannot change (our service's main.js, redis-server) run through
- * bench/procs/run-with-parent.js, which ends it with the benchmark however the benchmark ends: the
+ * A command we cannot change (our service's main.js, redis-server) run under the shared helper's
+ * wrapper (`diesWithParent`), which ends it with the benchmark however the benchmark ends: the
  * measured process is exactly `command args`, with no IPC channel and nothing preloaded. Resolves once
  * the wrapper has reported the pid of the command.
  */
 export async function spawnWrapped(name: string, command: string, args: string[], env: Record<string, string>): Promise<Child> {
-  const wrapper = spawnProcess(name, process.execPath, [RUN_WITH_PARENT, command, ...args], env, true);
-  wrappers.add(wrapper.proc);
-  const pid = await new Promise<number>((resolve, reject) => {
-    const onMessage = (msg: unknown) => {
-      const m = msg as { type?: string; pid?: number } | undefined;
-      if (m?.type === 'pid' && typeof m.pid === 'number') {
-        wrapper.proc.off('exit', onExit);
-        resolve(m.pid);
-      }
-    };
-    const onExit = () => reject(new Error(`${name} exited at once:\n${wrapper.output()}`));
-    wrapper.proc.once('message', onMessage);
-    wrapper.proc.once('exit', onExit);
-  });
+  const handle = spawnHandle(name, command, args, env, { diesWithParent: true });
+  const pid = await handle.commandPid;
+  if (pid === undefined) throw new Error(`${name} exited at once:\n${handle.output()}`);
   const shown = command === process.execPath ? 'node' : command;
-  return { ...wrapper, pid, commandLine: commandLine(env, shown, args) };
+  return { ...asChild(handle), pid, commandLine: commandLine(env, shown, args) };
 }
 
 /** `A=1 B=2 command args`, paths inside the repository shown relative to it (the working directory). */
@@ -80,28 +64,31 @@ export function commandLine(env: Record<string, string>, command: string, args: 
   return [...vars, command, ...args.map((a) => quote(rel(a)))].join(' ');
 }
 
-function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, ipc = false): Omit<Child, 'commandLine'> {
+function spawnHandle(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  opts: { ipc?: boolean; diesWithParent?: boolean } = {},
+): ChildHandle {
   installCleanup();
-  const proc = spawn(command, args, {
+  return benchChildren.spawn(name, {
+    command,
+    args,
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    ...opts,
   });
-  live.add(proc);
-  let out = '';
-  const append = (d: Buffer) => {
-    out += d.toString();
-    if (out.length > TAIL * 2) out = out.slice(-TAIL);
-  };
-  proc.stdout?.on('data', append);
-  proc.stderr?.on('data', append);
-  const exited = new Promise<number | string>((resolve) =>
-    proc.on('exit', (code, signal) => {
-      live.delete(proc);
-      resolve(code ?? signal ?? 'unknown');
-    }),
-  );
-  return { name, proc, pid: proc.pid, output: () => out.slice(-TAIL), exited };
+}
+
+/** The benchmark's view of a child: the process, the last 64 KiB of its output, its exit. */
+function asChild(handle: ChildHandle): Omit<Child, 'commandLine'> {
+  const exited = handle.exited.then(({ code, signal }) => code ?? signal ?? 'unknown');
+  return { name: handle.name, proc: handle.child, pid: handle.pid, output: () => handle.output(), exited };
+}
+
+function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, ipc = false): Omit<Child, 'commandLine'> {
+  return asChild(spawnHandle(name, command, args, env, { ipc }));
 }
 
 /** Runs a command to its end; resolves with its stdout (fails on a non-zero exit, with its output). */
@@ -182,14 +169,8 @@ export async function stopAll(children: (Child | undefined)[]): Promise<void> {
 }
 
 export function killAllChildren(): void {
-  for (const proc of live) {
-    try {
-      proc.kill(wrappers.has(proc) ? 'SIGTERM' : 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  live.clear();
+  // Wrapped commands get SIGTERM (the wrapper passes it on and exits with them); the others SIGKILL.
+  for (const child of benchChildren.live()) child.signal(child.wrapped ? 'SIGTERM' : 'SIGKILL');
 }
 
 function installCleanup(): void {

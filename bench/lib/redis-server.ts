@@ -1,52 +1,37 @@
 import Redis from 'ioredis';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Child, spawnWrapped, stopChild } from './processes';
-import { freePort, waitFor } from './util';
+import { RedisServer } from '../../tools/dev/redis-server';
+import { benchChildren, commandLine } from './processes';
 
 /**
- * The benchmark's own redis-server on a free loopback port: no persistence (`--save ''`,
- * `--appendonly no`), `noeviction`, so the shared Redis on 6379 is never touched and every run starts
- * from an empty server (FLUSHALL is safe here: nobody else uses it).
+ * The benchmark's own redis-server (the shared launcher, tools/dev/redis-server) on a free loopback
+ * port: no persistence (`--save ''`, `--appendonly no`), `noeviction`, so the shared Redis on 6379 is
+ * never touched and every run starts from an empty server (FLUSHALL is safe here: nobody else uses
+ * it). Plus the admin connection and the INFO figures the benchmark reads.
  */
 export class BenchRedis {
   readonly host = '127.0.0.1';
   admin!: Redis;
   version = '';
-  private child?: Child;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'taskqueue-bench-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(private readonly server: RedisServer) {}
 
   static async start(): Promise<BenchRedis> {
-    const server = new BenchRedis(await freePort());
-    // Through a small Node wrapper that kills redis-server when the benchmark dies, however it dies.
-    server.child = await spawnWrapped('redis-server', 'redis-server', [
-      '--port', String(server.port), '--bind', '127.0.0.1', '--dir', server.dir,
-      '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
-    ], {});
-    await waitFor(async () => {
-      if (server.child?.proc.exitCode !== null) throw new Error(`redis-server exited:\n${server.child?.output()}`);
-      const probe = new Redis(server.port, server.host, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG' ? true : undefined;
-      } finally {
-        probe.disconnect();
-      }
-    }, `redis-server on port ${server.port}`, 10_000, 50);
-    server.admin = new Redis(server.port, server.host, { connectionName: 'bench-admin' });
-    server.admin.on('error', () => undefined);
-    const info = await server.admin.info('server');
-    server.version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-    return server;
+    // Under a small wrapper that kills redis-server when the benchmark dies, however it dies.
+    const bench = new BenchRedis(await RedisServer.start({ persistence: 'none', diesWithParent: true, processes: benchChildren }));
+    bench.admin = new Redis(bench.port, bench.host, { connectionName: 'bench-admin' });
+    bench.admin.on('error', () => undefined);
+    const info = await bench.admin.info('server');
+    bench.version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    return bench;
+  }
+
+  get port(): number {
+    return this.server.port;
   }
 
   /** The redis-server command line (for the report). */
-  get commandLine(): string | undefined {
-    return this.child?.commandLine;
+  get commandLine(): string {
+    return commandLine({}, 'redis-server', this.server.args);
   }
 
   get url(): string {
@@ -95,7 +80,6 @@ export class BenchRedis {
 
   async stop(): Promise<void> {
     this.admin?.disconnect();
-    await stopChild(this.child, 5000);
-    rmSync(this.dir, { recursive: true, force: true });
+    await this.server.stop(5000);
   }
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor as waitUntil } from '../../test/support/wait';
+import { waitFor as waitUntil } from '../../tools/dev/wait';
 
 /**
  * Repository root: bench/lib -> ../.., also when this file runs compiled from a benchmark build
@@ -17,7 +17,7 @@ export function hrNow(): number {
 }
 
 /** A free TCP port on the loopback interface. */
-export { freePort } from '../../test/support/service-process';
+export { freePort } from '../../tools/dev/ports';
 
 /** Polls `probe` until it returns something other than undefined; fails after `timeoutMs`. */
 export function waitFor<T>(

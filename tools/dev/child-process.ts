@@ -28,9 +28,29 @@ export interface SpawnSpec {
   keepOutput?: number;
   /** Opens an IPC channel (the child can `process.send`). */
   ipc?: boolean;
+  /**
+   * Runs the command under a small Node wrapper that kills it when this process goes away, however
+   * (even by SIGKILL: the wrapper's IPC channel closes). The command itself runs exactly as given, with
+   * no IPC channel and nothing preloaded; SIGTERM and SIGINT reach it through the wrapper, SIGKILL,
+   * SIGSTOP and SIGCONT are sent to it directly. `commandPid` is its pid.
+   */
+  diesWithParent?: boolean;
 }
 
 const DEFAULT_KEEP = 64 * 1024;
+
+/** The wrapper of `diesWithParent`, run with `node -e` (no file to find, also from a compiled copy). */
+const WITH_PARENT = `
+const { spawn } = require('node:child_process');
+const [command, ...args] = process.argv.slice(1);
+const child = spawn(command, args, { stdio: 'inherit' });
+process.send({ type: 'pid', pid: child.pid });
+process.on('disconnect', () => { child.kill('SIGKILL'); process.exit(1); });
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+process.on('SIGINT', () => child.kill('SIGTERM'));
+child.on('error', () => process.exit(127));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+`;
 /** After the exit, how long the last output may take to be read before `closed` resolves anyway. */
 const DRAIN_MS = 2000;
 
@@ -43,6 +63,11 @@ export class ChildHandle {
   exit?: ExitInfo;
   /** Set by freeze/resume (and by callers that send SIGSTOP/SIGCONT themselves). */
   frozen = false;
+  /** The pid of the command itself: the child's, or with `diesWithParent` the one its wrapper reports (undefined if it never started). */
+  readonly commandPid: Promise<number | undefined>;
+  /** Runs under the `diesWithParent` wrapper (`child` is the wrapper). */
+  readonly wrapped: boolean;
+  private wrappedPid?: number;
   private out = '';
   private readonly keep: number;
 
@@ -51,10 +76,12 @@ export class ChildHandle {
     spec: SpawnSpec,
   ) {
     this.keep = spec.keepOutput ?? DEFAULT_KEEP;
-    this.child = spawn(spec.command, spec.args, {
+    this.wrapped = spec.diesWithParent === true;
+    const [command, args] = this.wrapped ? [process.execPath, ['-e', WITH_PARENT, '--', spec.command, ...spec.args]] : [spec.command, spec.args];
+    this.child = spawn(command, args, {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: spec.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      stdio: spec.ipc || this.wrapped ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     const log = spec.logFile ? createWriteStream(spec.logFile, { flags: 'a' }) : undefined;
     const streamsDone: Promise<void>[] = [];
@@ -92,6 +119,19 @@ export class ChildHandle {
       this.child.once('close', (code, signal) => finish({ code, signal }));
       this.child.once('error', () => finish({ code: -1, signal: null }));
     });
+    this.commandPid = !this.wrapped
+      ? Promise.resolve(this.child.pid)
+      : new Promise((resolve) => {
+          const onMessage = (msg: unknown) => {
+            const m = msg as { type?: string; pid?: number } | undefined;
+            if (m?.type !== 'pid' || typeof m.pid !== 'number') return;
+            this.wrappedPid = m.pid;
+            this.child.off('message', onMessage);
+            resolve(m.pid);
+          };
+          this.child.on('message', onMessage);
+          void this.exited.then(() => resolve(this.wrappedPid));
+        });
   }
 
   get pid(): number | undefined {
@@ -112,6 +152,12 @@ export class ChildHandle {
   signal(sig: NodeJS.Signals): boolean {
     if (!this.alive) return false;
     try {
+      // A wrapper passes SIGTERM/SIGINT on; the others must reach the command itself (a SIGKILLed
+      // wrapper could no longer kill it).
+      if (this.wrapped && this.wrappedPid !== undefined && sig !== 'SIGTERM' && sig !== 'SIGINT') {
+        process.kill(this.wrappedPid, sig);
+        if (sig !== 'SIGKILL') return true;
+      }
       return this.child.kill(sig);
     } catch {
       return false;
@@ -177,16 +223,11 @@ export class ProcessSet {
     await Promise.all(this.live().map((c) => c.kill(timeoutMs)));
   }
 
-  /** Last resort for process 'exit' handlers: synchronous, by pid, only our own children. */
+  /** Last resort for process 'exit' handlers: synchronous, only our own children. */
   killAllSync(): void {
     for (const c of this.live()) {
-      if (c.pid === undefined) continue;
-      try {
-        if (c.frozen) process.kill(c.pid, 'SIGCONT');
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      if (c.frozen) c.signal('SIGCONT');
+      c.signal('SIGKILL');
     }
   }
 

@@ -19,6 +19,8 @@ export interface RedisServerOptions {
   logFile?: string;
   /** The set that owns the process (its cleanup ends it). Default: one that ends it when this process exits. */
   processes?: ProcessSet;
+  /** Runs redis-server under a wrapper that kills it when this process dies, even by SIGKILL (see SpawnSpec). */
+  diesWithParent?: boolean;
 }
 
 const HOST = '127.0.0.1';
@@ -65,29 +67,35 @@ export class RedisServer {
     return this.proc?.alive ?? false;
   }
 
-  /** Starts redis-server (again, after `kill`: same port, same directory, same AOF) and waits until it answers. */
-  async restart(timeoutMs = 20_000): Promise<void> {
-    if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
-    this.generation += 1;
+  /** The arguments redis-server runs with (for reports). */
+  get args(): string[] {
     const persistence =
       this.options.persistence === 'none'
         ? ['--appendonly', 'no']
         : ['--appendonly', 'yes', '--appendfsync', this.options.persistence];
+    return [
+      '--port', String(this.port),
+      '--bind', HOST,
+      '--protected-mode', 'yes',
+      '--dir', this.dir,
+      '--save', '',
+      ...persistence,
+      '--maxmemory-policy', 'noeviction',
+      '--daemonize', 'no',
+    ];
+  }
+
+  /** Starts redis-server (again, after `kill`: same port, same directory, same AOF) and waits until it answers. */
+  async restart(timeoutMs = 20_000): Promise<void> {
+    if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
+    this.generation += 1;
     const proc = (this.options.processes ?? defaultProcesses).spawn(`redis-${this.port}-${this.generation}`, {
       command: 'redis-server',
-      args: [
-        '--port', String(this.port),
-        '--bind', HOST,
-        '--protected-mode', 'yes',
-        '--dir', this.dir,
-        '--save', '',
-        ...persistence,
-        '--maxmemory-policy', 'noeviction',
-        '--daemonize', 'no',
-      ],
+      args: this.args,
       cwd: this.dir,
       env: { PATH: process.env.PATH ?? '' },
       logFile: this.options.logFile,
+      diesWithParent: this.options.diesWithParent,
     });
     this.proc = proc;
     const deadline = Date.now() + timeoutMs;
@@ -123,6 +131,16 @@ export class RedisServer {
   /** Kills the server and removes its directory when this launcher made it. */
   async destroy(): Promise<void> {
     await this.kill();
+    this.removeDir();
+  }
+
+  /** A clean shutdown (SIGTERM, SIGKILL after `graceMs`), then removes its directory when this launcher made it. */
+  async stop(graceMs = 5000): Promise<void> {
+    await this.proc?.stop(graceMs);
+    this.removeDir();
+  }
+
+  private removeDir(): void {
     if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
