@@ -28,7 +28,8 @@ describe('attempt history entries', () => {
   });
 
   it("reads the last ended attempt from the task hash; '=' stands for the task's error, cut at 1 KiB", () => {
-    const base = { h_attempt: '2', h_started_at: '10', h_ended_at: '20', h_worker: 'w/1' };
+    // Its start time and worker are the task's when `started` is that attempt.
+    const base = { h_attempt: '2', h_ended_at: '20', started: '2', started_at: '10', worker: 'w/1' };
     expect(lastAttemptFromHash({ ...base, h_outcome: 'failed', h_error: '=', error: 'x'.repeat(2000) })).toEqual({
       attempt: 2,
       outcome: 'failed',
@@ -38,12 +39,15 @@ describe('attempt history entries', () => {
       error: 'x'.repeat(1024),
     });
     expect(lastAttemptFromHash({ ...base, h_outcome: 'completed', h_error: '', error: 'an earlier error' })?.error).toBeUndefined();
-    expect(lastAttemptFromHash({ ...base, h_outcome: 'lost', h_started_at: '', h_worker: '', h_error: 'lease expired before the task started' })).toMatchObject({
+    // An attempt that never started: `started` names an earlier one.
+    expect(lastAttemptFromHash({ ...base, started: '1', h_outcome: 'lost', h_error: 'lease expired before the task started' })).toMatchObject({
       startedAt: undefined,
       workerId: undefined,
       error: 'lease expired before the task started',
     });
     expect(lastAttemptFromHash({ status: 'pending' })).toBeUndefined();
+    // Archived to the list when the next attempt started.
+    expect(lastAttemptFromHash({ ...base, h_attempt: '', h_outcome: 'retry' })).toBeUndefined();
   });
 
   it('cuts UTF-8 text at a byte budget without splitting a character', () => {

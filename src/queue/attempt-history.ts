@@ -60,18 +60,20 @@ export function parseAttemptEntry(entry: string): AttemptRecord | undefined {
 }
 
 /**
- * The last ended attempt, from the task hash: h_attempt, h_outcome, h_started_at, h_ended_at, h_worker,
- * h_error ('=' for the task's own error field, written by the same transition).
+ * The last ended attempt, from the task hash: h_attempt ('' = none), h_outcome, h_ended_at, h_error
+ * ('=' for the task's own error field, written by the same transition); its start time and worker
+ * are the task's started_at and worker when `started` is that attempt (lua/lib/common.lua).
  */
 export function lastAttemptFromHash(h: Record<string, string>): AttemptRecord | undefined {
   if (!h.h_attempt || !(ATTEMPT_OUTCOMES as readonly string[]).includes(h.h_outcome)) return undefined;
   const error = h.h_error === '=' ? utf8Prefix(h.error ?? '', HISTORY_ERROR_MAX_BYTES) : h.h_error;
+  const ran = h.started === h.h_attempt;
   return {
     attempt: Number(h.h_attempt),
     outcome: h.h_outcome as AttemptOutcome,
-    startedAt: h.h_started_at ? Number(h.h_started_at) : undefined,
+    startedAt: ran && h.started_at ? Number(h.started_at) : undefined,
     endedAt: Number(h.h_ended_at),
-    workerId: h.h_worker || undefined,
+    workerId: (ran && h.worker) || undefined,
     error: error || undefined,
   };
 }

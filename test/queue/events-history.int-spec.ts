@@ -64,7 +64,7 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
       { attempt: 1, outcome: 'completed', startedAt: Number(startedAt), endedAt: Number(h.completed_at), workerId: WORKER, error: undefined },
     ]);
     // A task that ran once keeps its attempt in its hash: no list key, no extra write.
-    expect(h).toMatchObject({ h_attempt: '1', h_outcome: 'completed', h_started_at: startedAt, h_ended_at: h.completed_at, h_worker: WORKER, h_error: '' });
+    expect(h).toMatchObject({ h_attempt: '1', h_outcome: 'completed', h_ended_at: h.completed_at, h_error: '', started: '1', started_at: startedAt, worker: WORKER });
     expect(await q.redis.exists(q.keys.history('a'))).toBe(0);
   });
 
@@ -222,8 +222,10 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
   it('keeps the last 10 attempts, oldest first', async () => {
     const { q } = await setup();
     let t = await lease(q, 'j', 25);
+    const startedAt: number[] = [];
     for (let i = 1; i <= 12; i += 1) {
       await q.repo.start(t, `w/${i}`);
+      startedAt[i] = Number((await q.hash('j')).started_at);
       await q.repo.retry(t, `error ${i}`, 0);
       [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
     }
@@ -231,6 +233,8 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     expect(entries.map((e) => e?.attempt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(entries.map((e) => e?.error)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => `error ${n}`));
     expect(entries.map((e) => e?.workerId)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => `w/${n}`));
+    // Each kept its own start time (archived before the next start overwrote the task's).
+    expect(entries.map((e) => e?.startedAt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => startedAt[n]));
     // Nine in the list (raw entries), the last in the hash.
     expect((await q.history('j')).map((e) => parseAttemptEntry(e)?.attempt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect((await q.hash('j')).h_attempt).toBe('12');

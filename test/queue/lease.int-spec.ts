@@ -191,9 +191,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         // The ended attempt, for the history.
         h_attempt: '1',
         h_outcome: 'completed',
-        h_started_at: startedAt,
         h_ended_at: h.completed_at,
-        h_worker: '',
         h_error: '',
       });
       expectWithin(h.completed_at, window);
@@ -231,9 +229,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         // The ended attempt, for the history; its error is the task's error field.
         h_attempt: '1',
         h_outcome: 'retry',
-        h_started_at: startedAt,
         h_ended_at: h.updated_at,
-        h_worker: '',
         h_error: '=',
       });
       expectWithin(h.updated_at, window);

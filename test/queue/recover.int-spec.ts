@@ -116,7 +116,7 @@ describe('recover.lua', () => {
       expect(run.outcomes).toEqual([{ id: 'a', outcome: 'stalled', retries: retriesSpent }]);
       const h = await q.hash('a');
       // The lost attempt is the task's last ended one (attempt history): no start, no worker.
-      const lost = { h_attempt: String(lease.token), h_outcome: 'lost', h_started_at: '', h_ended_at: h.updated_at, h_worker: '', h_error: 'lease expired before the task started' };
+      const lost = { h_attempt: String(lease.token), h_outcome: 'lost', h_ended_at: h.updated_at, h_error: 'lease expired before the task started' };
       expect(h).toEqual({ ...before, status: 'pending', stalls: '1', updated_at: h.updated_at, ...lost });
       expect(h.attempts).toBe(String(lease.token));
       expectWithin(h.updated_at, run);

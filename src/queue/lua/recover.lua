@@ -33,7 +33,7 @@ local wake = false
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry', 'attempts', 'started', 'stalls',
-    'started_at', 'worker', 'priority', 'backoff', 'h_attempt')
+    'priority', 'backoff', 'h_attempt')
   local retries = tonumber(f[4])
   if f[1] ~= 'processing' then
     -- A lease entry without a running task behind it: drop the entry, the task is elsewhere or gone.
@@ -42,30 +42,30 @@ for _, id in ipairs(ids) do
   elseif f[7] ~= f[6] then
     local stalls = (tonumber(f[8]) or 0) + 1
     redis.call('HSET', key, 'stalls', stalls)
-    history_archive(base, key, id, f[13])
+    history_archive(base, key, id, f[11])
     if stalls > max_stalls then
       local lost = 'lease expired ' .. stalls .. ' times before the task started: worker lost'
-      finish(base, key, id, f[2], f[3], 'failed', lost, now, KEYS[1], KEYS[3], history_fields(f[6], 'lost', nil, now, nil, '='))
+      finish(base, key, id, f[2], f[3], 'failed', lost, now, KEYS[1], KEYS[3], history_fields(f[6], 'lost', now, '='))
       publish_event(id, 'failed', f[6])
       out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
     else
-      requeue(base, key, id, f[2], f[3], now, level_queue(KEYS[2], f[11]), KEYS[1],
-        history_fields(f[6], 'lost', nil, now, nil, 'lease expired before the task started'))
+      requeue(base, key, id, f[2], f[3], now, level_queue(KEYS[2], f[9]), KEYS[1],
+        history_fields(f[6], 'lost', now, 'lease expired before the task started'))
       publish_event(id, 'pending', f[6])
       out[#out + 1] = id; out[#out + 1] = 'stalled'; out[#out + 1] = retries
       wake = true
     end
   elseif retries < tonumber(f[5]) then
-    local delay = f[12] and backoff_delay(f[12], retries) or tonumber(ARGV[5 + retries] or ARGV[#ARGV])
-    history_archive(base, key, id, f[13])
-    schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, level_queue(KEYS[2], f[11]), KEYS[1],
-      history_fields(f[6], 'lost', f[9], now, f[10], '='))
+    local delay = f[10] and backoff_delay(f[10], retries) or tonumber(ARGV[5 + retries] or ARGV[#ARGV])
+    history_archive(base, key, id, f[11])
+    schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, level_queue(KEYS[2], f[9]), KEYS[1],
+      history_fields(f[6], 'lost', now, '='))
     publish_event(id, 'retrying', f[6])
     out[#out + 1] = id; out[#out + 1] = 'retry'; out[#out + 1] = retries + 1
     wake = true
   else
-    history_archive(base, key, id, f[13])
-    finish(base, key, id, f[2], f[3], 'failed', err, now, KEYS[1], KEYS[3], history_fields(f[6], 'lost', f[9], now, f[10], '='))
+    history_archive(base, key, id, f[11])
+    finish(base, key, id, f[2], f[3], 'failed', err, now, KEYS[1], KEYS[3], history_fields(f[6], 'lost', now, '='))
     publish_event(id, 'failed', f[6])
     out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
   end

@@ -49,36 +49,40 @@ local wake = false
 for i = 2, #ARGV, 6 do
   local id, token, mode, text = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = task_key(base, id)
-  local rc, task_type, created, started, started_at, worker, ended = check_lease(key, token)
+  local rc, task_type, created, started, ended = check_lease(key, token)
   if rc == 0 then
-    -- The start time and worker of this attempt, for its history entry (none if it never started).
-    if started ~= token then started_at, worker = nil, nil end
     if mode == 'start' then
       -- Idempotent: a repeated start keeps the first start time.
       if started ~= token then
-        redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5])
+        if history_held(ended) and started == ended then
+          -- This start overwrites the last ended attempt's start time and worker: archive it first.
+          history_archive(base, key, id, ended)
+          redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5], 'h_attempt', '')
+        else
+          redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5])
+        end
         publish_event(id, 'processing', token)
       end
     else
       history_archive(base, key, id, ended)
       if mode == 'complete' then
         finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3],
-          history_fields(token, 'completed', started_at, now, worker, ''))
+          history_fields(token, 'completed', now, ''))
         publish_event(id, 'completed', token)
       elseif mode == 'retry' then
         -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
         local level = level_queue(KEYS[2], redis.call('HGET', key, 'priority'))
         schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), level, KEYS[1],
-          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', started_at, now, worker, '='))
+          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', now, '='))
         publish_event(id, 'retrying', token)
         wake = true
       elseif mode == 'fail' then
         finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3],
-          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', started_at, now, worker, '='))
+          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', now, '='))
         publish_event(id, 'failed', token)
       else
         requeue(base, key, id, task_type, created, now, level_queue(KEYS[2], redis.call('HGET', key, 'priority')), KEYS[1],
-          history_fields(token, 'requeued', started_at, now, worker, ''))
+          history_fields(token, 'requeued', now, ''))
         publish_event(id, 'pending', token)
         wake = true
       end

@@ -44,13 +44,13 @@ end
 -- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
 -- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
 -- Returns 0, the task's type, creation time, `started` (the token of the attempt whose handler
--- started, if any), `started_at` and `worker` (both of that started attempt) and `h_attempt` (the
--- last ended attempt in the hash, see history_archive) when the lease is held, else an error code.
+-- started, if any) and `h_attempt` (the last ended attempt held in the hash, see history_archive)
+-- when the lease is held, else an error code.
 local function check_lease(key, token)
-  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'started_at', 'worker', 'h_attempt')
+  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt')
   if not f[1] then return ERR_NOT_FOUND end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
-  return 0, f[3], f[4], f[5], f[6], f[7], f[8]
+  return 0, f[3], f[4], f[5], f[6]
 end
 
 -- The transitions below take `fields`: more field, value pairs written by the same HSET (the ended
@@ -102,13 +102,15 @@ local function flush_events(base)
   if #events > 0 then redis.call('PUBLISH', base .. 'events', table.concat(events, '\n')) end
 end
 
--- Attempt history. The last ended attempt lives in the task hash (h_attempt, h_outcome,
--- h_started_at, h_ended_at, h_worker, h_error), written by the HSET of the transition that ends it,
--- so a task that runs once costs no extra write. When a later attempt ends, the previous one moves
--- to the list `t:<id>:h` (oldest first, at most HISTORY_MAX - 1 entries, removed with the task), as
--- `attempt|outcome|started_at|ended_at|worker|error`. started_at and worker are empty when the
--- handler never started. h_error '=' means "the task's error field" (written by the same
--- transition); the list holds the text itself, cut at HISTORY_ERROR_MAX bytes.
+-- Attempt history. The last ended attempt lives in the task hash: h_attempt, h_outcome, h_ended_at,
+-- h_error ('=' for "the task's error field", written by the same transition; '' for none; else the
+-- text), written by the HSET of the transition that ends it; its start time and worker are the
+-- task's started_at and worker when `started` = h_attempt. So a task that runs once costs four
+-- fields and no extra write. Before a later attempt overwrites any of that (its start, if the last
+-- ended attempt had started; its end), the last ended attempt moves to the list `t:<id>:h` (oldest
+-- first, at most HISTORY_MAX - 1 entries, removed with the task) as
+-- `attempt|outcome|started_at|ended_at|worker|error`, error cut at HISTORY_ERROR_MAX bytes;
+-- started_at and worker are empty when the handler never started. h_attempt '' = none in the hash.
 -- outcome: completed | failed | retry | timeout | lost | requeued.
 local HISTORY_MAX = 10
 local HISTORY_ERROR_MAX = 1024
@@ -127,21 +129,26 @@ local function utf8_prefix(s, n)
   return string.sub(s, 1, cut)
 end
 
--- Moves the previous ended attempt (if the hash holds one: `previous` = its h_attempt) to the
--- list. Call before the transition that ends the next attempt overwrites the hash.
+-- Whether the hash holds a last ended attempt (its h_attempt, as read).
+local function history_held(previous)
+  return previous and previous ~= ''
+end
+
+-- Moves the last ended attempt held in the hash (`previous` = its h_attempt) to the list. Call before
+-- the transition writes (rare: only tasks with more than one attempt get here).
 local function history_archive(base, key, id, previous)
-  if not previous then return end
-  local p = redis.call('HMGET', key, 'h_outcome', 'h_started_at', 'h_ended_at', 'h_worker', 'h_error', 'error')
-  local err = p[5] == '=' and (p[6] or '') or (p[5] or '')
+  if not history_held(previous) then return end
+  local p = redis.call('HMGET', key, 'h_outcome', 'h_ended_at', 'h_error', 'error', 'started', 'started_at', 'worker')
+  local err = p[3] == '=' and (p[4] or '') or (p[3] or '')
+  local ran = p[5] == previous
   local list = history_key(base, id)
-  local n = redis.call('RPUSH', list, previous .. '|' .. (p[1] or '') .. '|' .. (p[2] or '') .. '|' .. (p[3] or '')
-    .. '|' .. (p[4] or '') .. '|' .. utf8_prefix(err, HISTORY_ERROR_MAX))
+  local n = redis.call('RPUSH', list, previous .. '|' .. (p[1] or '') .. '|' .. (ran and p[6] or '') .. '|'
+    .. (p[2] or '') .. '|' .. (ran and p[7] or '') .. '|' .. utf8_prefix(err, HISTORY_ERROR_MAX))
   if n >= HISTORY_MAX then redis.call('LTRIM', list, 1 - HISTORY_MAX, -1) end
 end
 
 -- The hash fields of an attempt that ends now, for the transition's HSET. err: '=' when the
 -- transition writes this attempt's error to the error field, '' for none, else the text.
-local function history_fields(attempt, outcome, started_at, now, worker, err)
-  return { 'h_attempt', attempt, 'h_outcome', outcome, 'h_started_at', started_at or '', 'h_ended_at', now,
-    'h_worker', worker or '', 'h_error', err }
+local function history_fields(attempt, outcome, now, err)
+  return { 'h_attempt', attempt, 'h_outcome', outcome, 'h_ended_at', now, 'h_error', err }
 end
