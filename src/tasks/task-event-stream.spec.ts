@@ -4,7 +4,7 @@ import { TaskNotFoundError } from '../queue/queue-errors';
 import type { QueueRepository } from '../queue/queue.repository';
 import type { TaskEventBus, TaskEventListener, TaskWatch } from '../queue/task-event-bus';
 import type { TaskRecord } from '../queue/task.model';
-import { KEEP_ALIVE_MS, stateName, TaskEventStream } from './task-event-stream';
+import { eventData, KEEP_ALIVE_MS, stateName, TaskEventStream } from './task-event-stream';
 
 const ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -138,6 +138,30 @@ describe('TaskEventStream', () => {
     stream.onModuleDestroy();
     await served;
     expect(res.ended).toBe(true);
+  });
+
+  it('an event the task has already moved past carries a short form that agrees with it', () => {
+    const moved = task({
+      status: 'failed',
+      attempts: 2,
+      retries: 1,
+      error: 'second',
+      history: [
+        { attempt: 1, outcome: 'retry', startedAt: 10, endedAt: 20, workerId: 'w/1', error: 'first' },
+        { attempt: 2, outcome: 'failed', startedAt: 30, endedAt: 40, workerId: 'w/2', error: 'second' },
+      ],
+    });
+    expect(eventData('processing', 1, moved)).toEqual({ id: ID, status: 'processing', attempts: 1, started_at: new Date(10).toISOString(), worker_id: 'w/1' });
+    expect(eventData('retrying', 1, moved)).toEqual({
+      id: ID,
+      status: 'pending',
+      attempts: 1,
+      started_at: new Date(10).toISOString(),
+      worker_id: 'w/1',
+      error: 'first',
+    });
+    // Still in the announced state: the whole task.
+    expect(eventData('failed', 2, moved)).toMatchObject({ status: 'failed', attempts: 2, error: 'second', history: expect.any(Array) });
   });
 
   it('names a pending task waiting for a retry "retrying"', () => {

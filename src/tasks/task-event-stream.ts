@@ -27,6 +27,25 @@ export function stateName(task: TaskRecord): TaskEventName {
 }
 
 /**
+ * What an event carries: the task as read, when it is still in the state the event announces;
+ * otherwise (it moved on before the event was sent: transitions in quick succession, one read for
+ * several events) a short form that does not contradict the event: id, status, attempts, and what
+ * that attempt's history entry says (started_at and worker_id; error for an attempt that failed).
+ */
+export function eventData(name: TaskEventName, attempt: number, task: TaskRecord): object {
+  if (stateName(task) === name && task.attempts === attempt) return toTaskResponse(task);
+  const status = name === 'retrying' ? 'pending' : name;
+  const entry = toTaskResponse(task).history?.find((h) => h.attempt === attempt);
+  const short: Record<string, unknown> = { id: task.id, status, attempts: attempt };
+  if (entry?.started_at) {
+    short.started_at = entry.started_at;
+    short.worker_id = entry.worker_id;
+  }
+  if (name !== 'processing' && entry?.error) short.error = entry.error;
+  return short;
+}
+
+/**
  * GET /tasks/{id}/events: Server-Sent Events of one task's state changes. The first event is the task
  * as it is; then one event per change, named by the change (pending, processing, retrying, completed,
  * failed, deleted), each carrying the task as read when it is sent; the stream ends after completed,
@@ -85,7 +104,7 @@ export class TaskEventStream implements OnModuleDestroy {
 
       let last = stateName(task);
       let lastRank = rank(last, task.attempts);
-      this.send(res, last, task);
+      this.send(res, last, eventData(last, task.attempts, task));
       while (!FINAL_EVENTS.has(last) && !closed.aborted) {
         if (queued.length === 0) {
           await until(new Promise((resolve) => (wake = resolve)), closed);
@@ -96,14 +115,15 @@ export class TaskEventStream implements OnModuleDestroy {
         const current = await this.queue.get(id);
         if (closed.aborted) break;
         if (!current) {
-          this.send(res, 'deleted', undefined, id);
+          this.send(res, 'deleted', { id });
           break;
         }
         for (const event of batch) {
           const name = event.name === 'resync' ? stateName(current) : event.name;
-          const r = event.name === 'resync' ? rank(name, current.attempts) : rank(name, event.attempt);
+          const attempt = event.name === 'resync' ? current.attempts : event.attempt;
+          const r = rank(name, attempt);
           if (name !== 'deleted' && r <= lastRank && !(FINAL_EVENTS.has(name) && !FINAL_EVENTS.has(last))) continue;
-          this.send(res, name, current, id);
+          this.send(res, name, name === 'deleted' ? { id } : eventData(name, attempt, current));
           last = name;
           lastRank = r;
           if (FINAL_EVENTS.has(name)) break;
@@ -131,8 +151,7 @@ export class TaskEventStream implements OnModuleDestroy {
     for (const stop of this.open) stop();
   }
 
-  private send(res: Response, name: TaskEventName, task: TaskRecord | undefined, id = task?.id): void {
-    const data = task ? JSON.stringify(toTaskResponse(task)) : JSON.stringify({ id });
-    res.write(`event: ${name}\ndata: ${data}\n\n`);
+  private send(res: Response, name: TaskEventName, data: object): void {
+    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 }
