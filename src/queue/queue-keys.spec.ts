@@ -33,8 +33,22 @@ describe('QueueKeys', () => {
     expect(keys.byStatusAndType('failed', 'my.type:v2')).toBe('taskqueue:{default}:st:failed:my.type:v2');
   });
 
+  it('names the queue of each priority level (normal is `queue` itself), the priority indexes and idempotency keys', () => {
+    expect(keys.queueFor('high')).toBe('taskqueue:{default}:queue:high');
+    expect(keys.queueFor('normal')).toBe('taskqueue:{default}:queue');
+    expect(keys.queueFor()).toBe('taskqueue:{default}:queue');
+    expect(keys.queueFor('low')).toBe('taskqueue:{default}:queue:low');
+    expect(keys.byPriority('high')).toBe('taskqueue:{default}:p:high');
+    expect(keys.byPriority('low')).toBe('taskqueue:{default}:p:low');
+    expect(keys.idempotency('order {7} 1')).toBe('taskqueue:{default}:idem:order {7} 1');
+  });
+
   it('gives every key the `<prefix>:{default}:` hash-tag prefix (one Cluster slot)', () => {
     const all = [
+      keys.queueFor('high'),
+      keys.queueFor('low'),
+      keys.byPriority('high'),
+      keys.idempotency('{other}'),
       keys.queue,
       keys.active,
       keys.done,
