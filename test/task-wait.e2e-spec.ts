@@ -100,6 +100,16 @@ describe('waiting for a task (?wait=N)', () => {
       expect(plain.body).not.toHaveProperty('history');
     });
 
+    it('a repeated idempotent POST ?wait=N answers 200 with the finished task and its history', async () => {
+      worker = await createTestApp({ ...env, APP_ROLE: 'worker' });
+      const key = `wait-${Date.now()}`;
+      const first = await request(api.http).post('/tasks?wait=30').set('Idempotency-Key', key).send({ type: 'echo', payload: 'k' }).expect(201);
+      expect(first.headers['x-task-wait']).toBe('done');
+      const again = await request(api.http).post('/tasks?wait=30').set('Idempotency-Key', key).send({ type: 'echo', payload: 'k' }).expect(200);
+      expect(again.headers['x-task-wait']).toBe('done');
+      expect(again.body).toMatchObject({ id: first.body.id, status: 'completed', history: [expect.objectContaining({ outcome: 'completed' })] });
+    });
+
     it.each(['0', '61', '1.5', '-1', 'abc', '', '5&wait=6'])('wait=%s is a 400 naming the parameter', async (value) => {
       const id = await create({ type: 'echo' });
       for (const path of [`/tasks/${id}?wait=${value}`]) {

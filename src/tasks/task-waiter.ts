@@ -53,7 +53,8 @@ export class TaskWaiter implements OnModuleDestroy {
    */
   async wait(id: string, seconds: number, gone: AbortSignal, known?: TaskRecord): Promise<WaitResult | undefined> {
     const first = known ?? (await this.read(id));
-    if (isFinished(first)) return { task: first, outcome: 'done' };
+    // A task handed in (an idempotent replay) is read again for its history.
+    if (isFinished(first)) return { task: known ? await this.read(id) : first, outcome: 'done' };
 
     const end = new AbortController();
     const timer = setTimeout(() => end.abort('timeout'), seconds * 1000);
