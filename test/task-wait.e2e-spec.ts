@@ -25,6 +25,7 @@ describe('waiting for a task (?wait=N)', () => {
   describe('in one process', () => {
     // API only: tasks stay pending until a test starts a worker.
     let api: TestApp;
+    let port: number;
     let worker: TestApp | undefined;
     const env = {
       QUEUE_PREFIX: `${prefix}-one`,
@@ -36,6 +37,9 @@ describe('waiting for a task (?wait=N)', () => {
 
     beforeAll(async () => {
       api = await createTestApp({ ...env, APP_ROLE: 'api' });
+      // Listening, for the specs that need real sockets (disconnects, many concurrent requests).
+      await api.app.listen(0, '127.0.0.1');
+      port = (api.app.getHttpServer().address() as AddressInfo).port;
     });
     afterEach(async () => {
       await worker?.close();
@@ -132,8 +136,6 @@ describe('waiting for a task (?wait=N)', () => {
     });
 
     it('a client that disconnects leaves no waiter behind (waiter map back to 0)', async () => {
-      await api.app.listen(0, '127.0.0.1');
-      const { port } = api.app.getHttpServer().address() as AddressInfo;
       const ids = [await create({ type: 'echo' }), await create({ type: 'echo' })];
       const requests = ids.flatMap((id) => [1, 2].map(() => httpRequest(`http://127.0.0.1:${port}/tasks/${id}?wait=60`)));
       try {
@@ -150,6 +152,29 @@ describe('waiting for a task (?wait=N)', () => {
       await waitFor(() => (bus().listenerCount === 0 && waiter().waiting === 0 ? true : undefined), { what: 'the waiters to go' });
       expect(bus().watchedTasks).toBe(0);
     });
+
+    it('two hundred waiting requests share one subscription and are all answered when their tasks finish', async () => {
+      const batch = await request(api.http)
+        .post('/tasks/batch')
+        .send(Array.from({ length: 200 }, (_, i) => ({ type: 'echo', payload: `n${i}` })))
+        .expect(201);
+      const ids = (batch.body as Array<{ id: string }>).map((t) => t.id);
+      const answers = Promise.all(
+        ids.map(async (id) => {
+          const res = await fetch(`http://127.0.0.1:${port}/tasks/${id}?wait=60`);
+          return { status: res.status, wait: res.headers.get('x-task-wait'), body: (await res.json()) as { status: string } };
+        }),
+      );
+      await waitFor(() => (waiter().waiting === 200 ? true : undefined), { what: '200 waiting requests' });
+      const [, subscribers] = (await redis.pubsub('NUMSUB', api.queue.keys.eventsChannel)) as [string, number];
+      expect(subscribers).toBe(1);
+      expect(bus().watchedTasks).toBe(200);
+
+      worker = await createTestApp({ ...env, APP_ROLE: 'worker', WORKER_COUNT: '8' });
+      const results = await answers;
+      expect(results.filter((r) => r.status === 200 && r.wait === 'done' && r.body.status === 'completed')).toHaveLength(200);
+      expect(bus().watchedTasks).toBe(0);
+    }, 60_000);
 
     it('shutdown answers waiting requests at once with the current state', async () => {
       const own = await createTestApp({ ...env, APP_ROLE: 'api' });
