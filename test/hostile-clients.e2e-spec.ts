@@ -81,6 +81,8 @@ describe('hostile clients (real process, loopback)', () => {
       QUEUE_PREFIX: prefix,
       APP_ROLE: 'api',
       BODY_LIMIT: '1mb',
+      // The payload limit as large as the body limit, so the cases at BODY_LIMIT test the body limit.
+      MAX_PAYLOAD_BYTES: String(1024 * 1024),
       HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
       HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
