@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { createServer, Server } from 'node:net';
-import { join } from 'node:path';
-import { deleteByPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './support/redis';
-import { freePort, ServiceProcess, startService, stopService } from './support/service-process';
+import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
+import { freePort, ServiceProcess, spawnService, startService, stopService } from './support/service-process';
 import { waitFor } from './support/wait';
 
 /**
@@ -93,21 +91,14 @@ describe('tasks that never started', () => {
     const port = await freePort();
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
-    let child: ReturnType<typeof spawn> | undefined;
     try {
-      child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src/main.ts')], {
-        env: { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'info', ...env, SERVER_PORT: String(port), WORKER_COUNT: '2' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await new Promise<number | null>((resolve) => child?.on('exit', (c) => resolve(c)));
+      const child = await spawnService({ ...env, WORKER_COUNT: '2' }, port);
+      services.push(child);
+      const code = await child.exited;
       const untouched = await Promise.all(queued.map(async (id) => (await hash(id)).attempts));
       expect(untouched).toEqual(queued.map(() => '0'));
-      expect({ code, said: /cannot listen/.test(out) }).toEqual({ code: 1, said: true });
+      expect({ code, said: /cannot listen/.test(child.output()) }).toEqual({ code: 1, said: true });
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await new Promise((resolve) => blocker.close(resolve));
     }
     for (const id of queued) expect(await hash(id)).toMatchObject({ status: 'pending', attempts: '0' });

@@ -1,9 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import request from 'supertest';
 import { WorkerPoolService } from '../src/worker/worker-pool.service';
 import { PrivateRedis } from './support/redis-server';
-import { freePort } from './support/service-process';
+import { spawnService } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
 import { delay, waitFor } from './support/wait';
 
@@ -18,23 +16,12 @@ describe('Redis connections', () => {
 
   it('boots while Redis is down: live at once, ready once Redis answers; the password never reaches the logs', async () => {
     await redis.kill();
-    const port = await freePort();
-    let child: ChildProcess | undefined;
-    let out = '';
+    const service = await spawnService({
+      REDIS_URL: `redis://default:s3cret-pw@127.0.0.1:${redis.port}`,
+      SHUTDOWN_READY_DELAY_MS: '0',
+    });
     try {
-      child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src/main.ts')], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          REDIS_URL: `redis://default:s3cret-pw@127.0.0.1:${redis.port}`,
-          SERVER_PORT: String(port),
-          LOG_LEVEL: 'info',
-          SHUTDOWN_READY_DELAY_MS: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-      const url = `http://127.0.0.1:${port}`;
+      const { url, output } = service;
       await waitFor(async () => ((await fetch(`${url}/health/live`).catch(() => undefined))?.ok ? true : undefined), {
         timeoutMs: 30_000,
         what: 'liveness while Redis is down',
@@ -44,15 +31,11 @@ describe('Redis connections', () => {
 
       await redis.restart();
       await waitFor(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined), { timeoutMs: 20_000, what: 'readiness' });
-      expect(out).toMatch(/Redis is not reachable/);
-      expect(out).toContain(`redis://***@127.0.0.1:${redis.port}`);
-      expect(out).not.toContain('s3cret-pw');
+      expect(output()).toMatch(/Redis is not reachable/);
+      expect(output()).toContain(`redis://***@127.0.0.1:${redis.port}`);
+      expect(output()).not.toContain('s3cret-pw');
     } finally {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((resolve) => child?.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await service.kill();
     }
   }, 60_000);
 

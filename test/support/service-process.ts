@@ -19,10 +19,11 @@ export interface ServiceProcess {
 
 /**
  * The real service (src/main.ts through ts-node, so no build is needed) as its own OS process, for
- * tests that need what only a process has: SIGKILL, SIGTERM, exit codes.
+ * tests that need what only a process has: SIGKILL, SIGTERM, exit codes. Does not wait for it:
+ * for a process that is not meant to become ready (Redis down at boot, a port in use).
  */
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const port = await freePort();
+export async function spawnService(env: Record<string, string>, port?: number): Promise<ServiceProcess & { kill(): Promise<void> }> {
+  const listenOn = port ?? (await freePort());
   const handle = spawnChild('service', {
     command: process.execPath,
     args: ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')],
@@ -34,19 +35,30 @@ export async function startService(env: Record<string, string>): Promise<Service
       // No readiness delay before the listener closes on SIGTERM unless the test sets one.
       SHUTDOWN_READY_DELAY_MS: '0',
       ...env,
-      SERVER_PORT: String(port),
+      SERVER_PORT: String(listenOn),
     },
     // All of it: tests take `output().length` as a position and read what came after it.
     keepOutput: Infinity,
   });
-  const { child } = handle;
-  const out = () => handle.output();
-  const exited = handle.exited.then(({ code, signal }) => code ?? signal ?? 'unknown');
-  const url = `http://127.0.0.1:${port}`;
+  return {
+    child: handle.child,
+    url: `http://127.0.0.1:${listenOn}`,
+    output: () => handle.output(),
+    exited: handle.exited.then(({ code, signal }) => code ?? signal ?? 'unknown'),
+    kill: async () => {
+      await handle.kill();
+    },
+  };
+}
+
+/** spawnService, then waits until it answers ready; a service that never does is killed. */
+export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const service = await spawnService(env);
+  const { child, url, output } = service;
   try {
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`service exited early:\n${out()}`);
+        if (child.exitCode !== null) throw new Error(`service exited early:\n${output()}`);
         const res = await fetch(`${url}/health/ready`).catch(() => undefined);
         return res?.ok ? true : undefined;
       },
@@ -54,10 +66,10 @@ export async function startService(env: Record<string, string>): Promise<Service
     );
   } catch (err) {
     // The caller gets no handle to stop it with: a service that never got ready ends here.
-    await handle.kill();
+    await service.kill();
     throw err;
   }
-  return { child, url, output: out, exited };
+  return service;
 }
 
 export async function stopService(service: ServiceProcess | undefined): Promise<void> {
