@@ -128,6 +128,9 @@ describe('loadAppConfig', () => {
       SLOW_TASK_MS: '100',
       FLAKY_FAILURE_RATE: '0.25',
       LOG_LEVEL: 'debug',
+      API_KEYS: 'key-one-0123456789,key-two-0123456789',
+      METRICS_API_KEY: 'scrape-0123456789abcdef',
+      CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
     });
     expect(config).toEqual({
       role: 'worker',
@@ -153,6 +156,11 @@ describe('loadAppConfig', () => {
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
       handlers: { slowTaskMs: 100, flakyFailureRate: 0.25 },
       log: { level: 'debug' },
+      security: {
+        apiKeys: ['key-one-0123456789', 'key-two-0123456789'],
+        metricsApiKey: 'scrape-0123456789abcdef',
+        corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      },
     } satisfies AppConfig);
   });
 

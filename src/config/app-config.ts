@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppRole, EnvironmentVariables, LogLevel, MAX_SIZE_BYTES } from './env.schema';
+import { parseSecurityConfig, SecurityConfig } from './security-config';
 
 /** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
 export interface AppConfig {
@@ -38,6 +39,8 @@ export interface AppConfig {
   limits: { maxPayloadBytes: number; maxResultBytes: number };
   handlers: { slowTaskMs: number; flakyFailureRate: number };
   log: { level: LogLevel };
+  /** API keys and CORS (src/config/security-config.ts). */
+  security: SecurityConfig;
 }
 
 export class ConfigValidationError extends Error {
@@ -66,7 +69,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES']) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS']) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -110,6 +113,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
   if (env.RETRY_MAX_DELAY_MS < env.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
+  const security = parseSecurityConfig(env, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const [host] = env.REDIS_ADDR.split(':');
@@ -147,5 +151,6 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     limits: { maxPayloadBytes, maxResultBytes: env.MAX_RESULT_BYTES },
     handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE },
     log: { level: env.LOG_LEVEL },
+    security,
   };
 }

@@ -209,6 +209,21 @@ export class EnvironmentVariables {
   @Max(1)
   FLAKY_FAILURE_RATE = 0.5;
 
+  /** Comma-separated API keys; parsed and checked in security-config.ts (never echoed in errors). */
+  @IsOptional()
+  @IsString()
+  API_KEYS?: string;
+
+  /** Key of /metrics alone (Prometheus' bearer token); unset: /metrics follows API_KEYS. */
+  @IsOptional()
+  @IsString()
+  METRICS_API_KEY?: string;
+
+  /** Comma-separated origins allowed by CORS; unset: no CORS headers. */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
   @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 }
