@@ -1,12 +1,17 @@
 # syntax=docker/dockerfile:1
 
+# Node 24 LTS (supported until April 2028); Node 20 reached end of life in April 2026. CI tests on the
+# oldest line package.json "engines" allows (>=20). Another line: --build-arg NODE_IMAGE=node:<n>-...
+ARG NODE_IMAGE=node:24-bookworm-slim
+
 # ---- build: install every dependency, compile TypeScript, copy the Lua scripts into dist ----
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# The image's npm (10.x) ignores package.json "allowScripts" (an npm 11 field); the only package with an
-# install script, @parcel/watcher (dev only), does nothing on install unless asked to build from source.
+# --ignore-scripts: no dependency install script is needed to build or run (package.json "allowScripts"
+# denies @parcel/watcher and @scarf/scarf; msgpackr-extract is an optional speed-up of a dev-only
+# package), and older npm versions that do not read "allowScripts" would run them all.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 # nest-cli.json copies src/queue/lua/**/*.lua into dist as assets; the service cannot start without them.
@@ -16,14 +21,16 @@ RUN npm run build \
  && test -f dist/queue/lua/lib/common.lua
 
 # ---- runtime: production dependencies and the compiled app, run as the unprivileged user "node" ----
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# Files stay owned by root (read-only for the app); the process runs as "node".
-USER node
+# Files stay owned by root (read-only for the app); the process runs as "node" (uid 1000), given by
+# number so Kubernetes' runAsNonRoot can check it. The app writes no files (logs go to stdout), so the
+# root filesystem can be mounted read-only (deploy/k8s).
+USER 1000:1000
 EXPOSE 8080
 # Liveness only (never depends on Redis). Slim images have no curl, so node's built-in fetch does it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
