@@ -2,6 +2,7 @@ import { DynamicModule, Module, RequestMethod, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { LogLevel } from './config/env.schema';
 import { AppConfigModule } from './config/app-config.module';
@@ -16,13 +17,18 @@ import { WorkerModule } from './worker/worker.module';
 
 const REQUEST_LOG_LEVELS: LogLevel[] = ['info', 'debug', 'trace'];
 
+export interface AppModuleOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: DestinationStream;
+}
+
 /**
  * The same build runs as API, worker or both: APP_ROLE decides which feature modules are imported.
  * Every role serves /health.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
     const features: Type[] = [];
     if (config.role !== 'worker') features.push(TasksModule);
     if (config.role !== 'api') features.push(WorkerModule);
@@ -35,18 +41,19 @@ export class AppModule {
           // cost a child logger and several listeners per request to write nothing (5xx are still
           // logged by HttpErrorFilter).
           ...(REQUEST_LOG_LEVELS.includes(config.log.level) ? {} : { exclude: [{ path: '{*all}', method: RequestMethod.ALL }] }),
-          pinoHttp: {
+          pinoHttp: withStream(options.logStream, {
             level: config.log.level,
             autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
             // 503 (Redis unavailable) is a warning per request; the outage itself is logged once.
             customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
               res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : err || res.statusCode >= 400 ? 'warn' : 'info',
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            // The req serializer keeps no header at all; redaction guards the credentials if that changes.
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
             serializers: {
               req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
             },
-          },
+          }),
         }),
         CommonModule,
         LifecycleModule,
@@ -60,4 +67,9 @@ export class AppModule {
       ],
     };
   }
+}
+
+/** pino-http's options, with a destination stream when one is given (both loggers of nestjs-pino use it). */
+function withStream<T extends object>(stream: DestinationStream | undefined, options: T): T | [T, DestinationStream] {
+  return stream ? [options, stream] : options;
 }

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { configureHttpSecurity } from './http/http-security';
 import { rejectOversizedJson } from './http/json-limits';
 
 /**
@@ -17,6 +18,8 @@ export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const
 /** Settings shared by main.ts and the e2e tests, so tests exercise the app as it runs. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
+  // First: headers, CORS and the API key check apply to every route, before any body is read.
+  configureHttpSecurity(app, config.security, app.get(Logger));
   // Our JSON parser, so that JSON syntax errors get a message that says so.
   app.use(json({ limit: config.server.bodyLimitBytes }));
   app.use(explainJsonSyntaxErrors);

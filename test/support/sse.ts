@@ -23,9 +23,9 @@ export interface EventStreamClient {
   close(): void;
 }
 
-export function openEventStream(url: string): Promise<EventStreamClient> {
+export function openEventStream(url: string, headers: Record<string, string> = {}): Promise<EventStreamClient> {
   return new Promise((resolve, reject) => {
-    const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream' } }, (res) => {
+    const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
       res.setEncoding('utf8');
       const events: SseEvent[] = [];
       const comments: string[] = [];

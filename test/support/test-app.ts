@@ -1,6 +1,7 @@
 import { INestApplication, Provider } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import type { DestinationStream } from 'pino';
 import { AppModule } from '../../src/app.module';
 import { configureApp, NEST_APP_OPTIONS } from '../../src/bootstrap';
 import { AppConfig, loadAppConfig } from '../../src/config/app-config';
@@ -27,12 +28,14 @@ export function testConfig(env: Record<string, string>): AppConfig {
 export interface TestAppOptions {
   /** Extra providers of the testing module, e.g. a test-only @TaskType handler (the registry finds it). */
   providers?: Provider[];
+  /** Where the app's log lines go instead of stdout, e.g. to read them (set LOG_LEVEL too: tests default to silent). */
+  logStream?: DestinationStream;
 }
 
 /** The whole application, as main.ts builds it, on the given environment. */
 export async function createTestApp(env: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], providers: options.providers ?? [] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, { logStream: options.logStream })], providers: options.providers ?? [] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
   configureApp(app, config);
   await app.init();

@@ -1,0 +1,27 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import type { Logger } from 'nestjs-pino';
+import type { SecurityConfig } from '../config/security-config';
+import { accessRules, apiKeyAuth } from './api-key-auth';
+
+/** Response headers a browser client may read across origins (beyond the CORS-safelisted ones). */
+const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'X-Task-Wait', 'Idempotent-Replayed', 'WWW-Authenticate'];
+
+/**
+ * Security middleware, mounted before everything else in configureApp (so it also covers routes Nest
+ * does not own): helmet's headers, then CORS (only when CORS_ORIGINS is set; it answers preflights, which
+ * carry no key, before the key check), then the API key check.
+ */
+export function configureHttpSecurity(app: NestExpressApplication, security: SecurityConfig, logger: Logger): void {
+  app.use(helmet());
+  if (security.corsOrigins.length > 0) {
+    app.enableCors({ origin: security.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
+  }
+  // pino-http is Nest middleware, mounted after this one, so it never sees a refused request: log it here
+  // (method and path only; no header, no key).
+  app.use(
+    apiKeyAuth(accessRules(security), (req, failure) =>
+      logger.warn({ msg: 'request refused: API key ' + failure, method: req.method, path: req.path, status: 401 }),
+    ),
+  );
+}
