@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { configureHttpSecurity } from './http/http-security';
+import { mountApiDocs } from './http/api-docs';
 import { rejectOversizedJson } from './http/json-limits';
 
 /**
@@ -28,6 +29,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Task JSON changes with every state transition; a weak ETag per response would be work for nothing.
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Swagger UI at /docs, the OpenAPI document at /docs-json and /docs-yaml: only where the API is served.
+  if (config.role !== 'worker') mountApiDocs(app);
   configureHttpServer(app.getHttpServer() as Server, config.server);
 }
 

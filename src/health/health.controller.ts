@@ -1,8 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { ProcessHealthIndicator } from './process.health';
 import { RedisHealthIndicator } from './redis.health';
 
+// Responses (200 and 503 with Terminus' report) are documented by @HealthCheck().
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -14,6 +17,7 @@ export class HealthController {
   /** Overall health: Redis answers and the worker loop (if any) runs. */
   @Get()
   @HealthCheck()
+  @ApiOperation({ summary: 'Overall health', description: 'Redis answers and the worker loop (if any) runs.' })
   check() {
     return this.health.check([() => this.redis.check(), () => this.process.workers()]);
   }
@@ -21,6 +25,7 @@ export class HealthController {
   /** Liveness: the process serves HTTP. Never depends on Redis, so an outage does not restart pods. */
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness', description: 'The process serves HTTP; never depends on Redis.' })
   live() {
     return this.health.check([]);
   }
@@ -28,6 +33,7 @@ export class HealthController {
   /** Readiness: Redis answers and the process is not shutting down. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness', description: 'Redis answers and the process is not shutting down.' })
   ready() {
     return this.health.check([() => this.process.acceptingTraffic(), () => this.redis.check()]);
   }

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DuplicateTaskIdError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
+import { ErrorResponse } from './error-response';
 import { IdempotencyConflictError, IdempotencyGoneError, InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from '../tasks/task-errors';
 
 interface HttpError {
@@ -102,6 +103,6 @@ export class HttpErrorFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
     res
       .status(error.status)
-      .json(error.body ?? { statusCode: error.status, error: STATUS_CODES[error.status] ?? 'Error', message: error.message });
+      .json(error.body ?? ({ statusCode: error.status, error: STATUS_CODES[error.status] ?? 'Error', message: error.message } satisfies ErrorResponse));
   }
 }

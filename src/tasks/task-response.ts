@@ -1,41 +1,82 @@
-import { AttemptOutcome, AttemptRecord } from '../queue/attempt-history';
-import { BackoffType, TaskPriority } from '../queue/task-options';
-import { TaskRecord, TaskStatus } from '../queue/task.model';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ATTEMPT_OUTCOMES, AttemptOutcome, AttemptRecord } from '../queue/attempt-history';
+import { BACKOFF_TYPES, BackoffType, TASK_PRIORITIES, TaskPriority } from '../queue/task-options';
+import { TASK_STATUSES, TaskRecord, TaskStatus } from '../queue/task.model';
 
 /** One ended attempt as the API returns it (GET /tasks/{id} only). */
-export interface AttemptResponse {
+export class AttemptResponse {
+  @ApiProperty({ minimum: 1 })
   attempt: number;
   /** null when the handler never started (leased, then handed back or lost). */
+  @ApiProperty({ type: String, nullable: true, description: 'null when the handler never started (leased, then handed back or lost)' })
   worker_id: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   started_at: string | null;
+  @ApiProperty({ format: 'date-time' })
   ended_at: string;
+  @ApiProperty({ enum: ATTEMPT_OUTCOMES })
   outcome: AttemptOutcome;
+  @ApiPropertyOptional()
   error?: string;
 }
 
-/** The task as the API returns it: snake_case, ISO-8601 UTC times, field names of the original service. */
-export interface TaskResponse {
+/** A task's own backoff policy, as resolved at submit (every field set). */
+export class BackoffResponse {
+  @ApiProperty({ enum: BACKOFF_TYPES })
+  type: BackoffType;
+  @ApiProperty({ minimum: 1 })
+  delay_ms: number;
+  @ApiProperty({ minimum: 1 })
+  max_delay_ms: number;
+  @ApiProperty()
+  jitter: boolean;
+}
+
+/**
+ * The task as the API returns it: snake_case, ISO-8601 UTC times, field names of the original service.
+ * A class so that the OpenAPI document is generated from it; toTaskResponse builds it as an object
+ * literal typed by it, so a field added to one and not the other does not compile.
+ */
+export class TaskResponse {
+  @ApiProperty({ format: 'uuid' })
   id: string;
+  @ApiProperty()
   type: string;
+  @ApiProperty({ description: 'as submitted ("" when none was given)' })
   payload: string;
+  @ApiProperty({ enum: TASK_STATUSES })
   status: TaskStatus;
+  @ApiPropertyOptional({ description: 'the handler\'s result, when completed' })
   result?: string;
+  @ApiPropertyOptional({ description: 'the last error' })
   error?: string;
+  @ApiProperty({ minimum: 0 })
   retries: number;
+  @ApiProperty({ minimum: 0 })
   max_retry: number;
+  @ApiProperty({ minimum: 0, description: 'attempts started so far' })
   attempts: number;
+  @ApiProperty({ format: 'date-time' })
   created_at: string;
+  @ApiProperty({ format: 'date-time' })
   updated_at: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'when a pending task may run' })
   run_at?: string;
+  @ApiPropertyOptional({ format: 'date-time' })
   started_at?: string;
+  @ApiPropertyOptional({ format: 'date-time' })
   completed_at?: string;
   /** When not normal. */
+  @ApiPropertyOptional({ enum: TASK_PRIORITIES, description: 'present when not normal' })
   priority?: TaskPriority;
   /** When the task has its own (else TASK_TIMEOUT_MS applies). */
+  @ApiPropertyOptional({ minimum: 1, description: 'present when the task has its own (else TASK_TIMEOUT_MS applies)' })
   timeout_ms?: number;
   /** When the task has its own policy: as resolved at submit (every field set). */
-  backoff?: { type: BackoffType; delay_ms: number; max_delay_ms: number; jitter: boolean };
+  @ApiPropertyOptional({ type: BackoffResponse, description: 'present when the task has its own policy' })
+  backoff?: BackoffResponse;
   /** The last attempts, oldest first: in GET /tasks/{id} (and its wait and events forms), never in listings. */
+  @ApiPropertyOptional({ type: [AttemptResponse], description: 'the last attempts, oldest first: in GET /tasks/{id} (and its wait and events forms), never in listings' })
   history?: AttemptResponse[];
 }
 

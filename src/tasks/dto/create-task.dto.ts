@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsObject, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { MAX_RETRY_LIMIT, SCHEDULE_MAX_AHEAD_MS, TASK_TIMEOUT_MAX_MS, TYPE_MAX_LENGTH } from '../../queue/task-limits';
@@ -13,15 +14,18 @@ import { runAtProblem } from './run-at';
  */
 export class CreateTaskDto {
   // class-validator checks decorators bottom-up and stops at the first error: the type check goes last.
+  @ApiProperty({ minLength: 1, maxLength: TYPE_MAX_LENGTH, description: 'a task type with a registered handler', example: 'echo' })
   @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
   @IsNotEmpty({ message: 'type must not be empty' })
   @IsString({ message: 'type must be a string' })
   type!: string;
 
+  @ApiPropertyOptional({ default: '', description: 'handed to the handler as it is' })
   @ValidateIf((o: CreateTaskDto) => o.payload !== undefined)
   @IsString({ message: 'payload must be a string' })
   payload?: string;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_RETRY_LIMIT, description: 'retries after the first attempt (default DEFAULT_MAX_RETRY)' })
   @ValidateIf((o: CreateTaskDto) => o.max_retry !== undefined)
   @Max(MAX_RETRY_LIMIT, { message: `max_retry must be between 0 and ${MAX_RETRY_LIMIT}` })
   @Min(0, { message: `max_retry must be between 0 and ${MAX_RETRY_LIMIT}` })
@@ -29,6 +33,7 @@ export class CreateTaskDto {
   max_retry?: number;
 
   /** Runs this many ms after it is created (0 = at once). */
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: SCHEDULE_MAX_AHEAD_MS, description: 'runs this many ms after it is created; not with run_at' })
   @ValidateIf((o: CreateTaskDto) => o.delay_ms !== undefined)
   @Max(SCHEDULE_MAX_AHEAD_MS, { message: `delay_ms must be between 0 and ${SCHEDULE_MAX_AHEAD_MS} (365 days)` })
   @Min(0, { message: `delay_ms must be between 0 and ${SCHEDULE_MAX_AHEAD_MS} (365 days)` })
@@ -36,6 +41,10 @@ export class CreateTaskDto {
   delay_ms?: number;
 
   /** Runs at this time (ISO 8601 with an offset, at most 365 days ahead; a past time means at once). */
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'runs at this time: ISO 8601 with an offset, at most 365 days ahead, a past time means at once; not with delay_ms',
+  })
   @ValidateIf((o: CreateTaskDto) => o.run_at !== undefined)
   @ValidateBy({
     name: 'isRunAt',
@@ -47,17 +56,20 @@ export class CreateTaskDto {
   @IsString({ message: 'run_at must be a string' })
   run_at?: string;
 
+  @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'normal' })
   @ValidateIf((o: CreateTaskDto) => o.priority !== undefined)
   @IsIn(TASK_PRIORITIES, { message: `priority must be one of: ${TASK_PRIORITIES.join(', ')}` })
   priority?: TaskPriority;
 
   /** Longest one attempt may run, instead of TASK_TIMEOUT_MS. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: TASK_TIMEOUT_MAX_MS, description: 'longest one attempt may run, instead of TASK_TIMEOUT_MS' })
   @ValidateIf((o: CreateTaskDto) => o.timeout_ms !== undefined)
   @Max(TASK_TIMEOUT_MAX_MS, { message: `timeout_ms must be between 1 and ${TASK_TIMEOUT_MAX_MS} (24 h)` })
   @Min(1, { message: `timeout_ms must be between 1 and ${TASK_TIMEOUT_MAX_MS} (24 h)` })
   @IsInt({ message: 'timeout_ms must be an integer' })
   timeout_ms?: number;
 
+  @ApiPropertyOptional({ type: BackoffDto, description: 'retry delays of this task (else the service defaults)' })
   @ValidateIf((o: CreateTaskDto) => o.backoff !== undefined)
   @ValidateNested()
   @IsObject({ message: 'backoff must be an object' })

@@ -1,8 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
 import { TASK_STATUSES, TaskStatus } from '../../queue/task.model';
-import { LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../../queue/task-limits';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../../queue/task-limits';
+
+const TYPE_QUERY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
 /** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
 const digitsToNumber = ({ value }: { value: unknown }): unknown =>
@@ -10,22 +13,26 @@ const digitsToNumber = ({ value }: { value: unknown }): unknown =>
 
 /** Query of GET /tasks. A repeated parameter arrives as an array and fails its string check. */
 export class ListTasksQuery {
+  @ApiPropertyOptional({ enum: TASK_STATUSES })
   @IsOptional()
   @IsIn(TASK_STATUSES, { message: `status must be one of: ${TASK_STATUSES.join(', ')}` })
   status?: TaskStatus;
 
   /** Tasks of one priority level (see README: a filtered page may be short). */
+  @ApiPropertyOptional({ enum: TASK_PRIORITIES, description: 'a filtered page may be short; follow Link' })
   @IsOptional()
   @IsIn(TASK_PRIORITIES, { message: `priority must be one of: ${TASK_PRIORITIES.join(', ')}` })
   priority?: TaskPriority;
 
   // Checked bottom-up, stopping at the first error: the type check goes last.
-  @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'type may only contain letters, digits and _ . : -' })
+  @ApiPropertyOptional({ pattern: TYPE_QUERY_PATTERN.source, maxLength: TYPE_MAX_LENGTH })
+  @Matches(TYPE_QUERY_PATTERN, { message: 'type may only contain letters, digits and _ . : -' })
   @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
   @IsString({ message: 'type must be a single string' })
   @IsOptional()
   type?: string;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT })
   @Max(LIST_LIMIT_MAX, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
   @Min(1, { message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
   @IsInt({ message: `limit must be an integer between 1 and ${LIST_LIMIT_MAX}` })
@@ -33,6 +40,7 @@ export class ListTasksQuery {
   @IsOptional()
   limit?: number;
 
+  @ApiPropertyOptional({ maxLength: 200, description: 'opaque; taken from the Link header of the previous page' })
   @MaxLength(200, { message: 'cursor is not valid' })
   @IsString({ message: 'cursor must be a single string' })
   @IsOptional()
