@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { createValidationPipe } from './http/validation.pipe';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkerModule } from './worker/worker.module';
@@ -43,7 +44,8 @@ export class AppModule {
           ...(REQUEST_LOG_LEVELS.includes(config.log.level) ? {} : { exclude: [{ path: '{*all}', method: RequestMethod.ALL }] }),
           pinoHttp: withStream(options.logStream, {
             level: config.log.level,
-            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
+            // Probes and scrapes are not logged: they would drown the request log.
+            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') === true || req.url === '/metrics' },
             // 503 (Redis unavailable) is a warning per request; the outage itself is logged once.
             customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
               res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : err || res.statusCode >= 400 ? 'warn' : 'info',
@@ -59,6 +61,7 @@ export class AppModule {
         LifecycleModule,
         QueueModule,
         HealthModule,
+        MetricsModule,
         ...features,
       ],
       providers: [

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { QueueGaugesReader } from './queue-gauges.reader';
 import { QueueIntegrityChecker } from './queue-integrity.checker';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
@@ -15,6 +16,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
   providers: [
     RedisConnections,
     QueueRepository,
+    QueueGaugesReader,
     TaskEventBus,
     {
       provide: RETRY_STRATEGY,
@@ -24,7 +26,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
         new BackoffRetryStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs, random),
     },
   ],
-  exports: [QueueRepository, TaskEventBus, RETRY_STRATEGY],
+  exports: [QueueRepository, QueueGaugesReader, TaskEventBus, RETRY_STRATEGY],
 })
 export class QueueModule {
   /**

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { TaskMetrics } from '../metrics/task-metrics';
 import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository, SubmitOutcome } from '../queue/queue.repository';
 import { BackoffPolicy } from '../queue/task-options';
@@ -35,6 +36,7 @@ export class TasksService {
     private readonly queue: QueueRepository,
     private readonly handlers: HandlerRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: TaskMetrics,
   ) {}
 
   /** Validates against the handler of the type, then stores; the task is durable when this resolves. */
@@ -83,6 +85,7 @@ export class TasksService {
     // Stamped by Redis' clock: the answer carries the creation time that is stored.
     const { createdAt, outcomes, rejected } = await this.queue.submit(tasks);
     if (rejected) throw idempotencyError(outcomes, keys, batch);
+    for (let i = 0; i < outcomes.length; i += 1) if (outcomes[i].kind === 'created') this.metrics.created(tasks[i].type, 1);
     const records = tasks.map((t) => createdRecord(t, createdAt));
     const replayed: number[] = [];
     const answered = outcomes.map((o, i) => {
@@ -151,8 +154,9 @@ export class TasksService {
     return this.queue.list({ status: query.status, type: query.type, priority: query.priority }, query.limit ?? LIST_LIMIT_DEFAULT, cursor);
   }
 
-  delete(id: string): Promise<void> {
-    return this.queue.delete(id);
+  async delete(id: string): Promise<void> {
+    await this.queue.delete(id);
+    this.metrics.deleted();
   }
 }
 

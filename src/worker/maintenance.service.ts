@@ -1,7 +1,8 @@
-import { BeforeApplicationShutdown, Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { NO_TASK_METRICS, TaskMetrics } from '../metrics/task-metrics';
 import { BackgroundLoop } from '../common/background-loop';
 import { QueueUnavailableError } from '../queue/queue-errors';
 import { QueueRepository } from '../queue/queue.repository';
@@ -33,6 +34,7 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
     @Inject(RETRY_STRATEGY) retryStrategy: RetryStrategy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('Maintenance') private readonly logger: PinoLogger,
+    @Optional() private readonly metrics: TaskMetrics = NO_TASK_METRICS,
   ) {
     this.delays = Array.from({ length: MAX_RETRY_LIMIT + 1 }, (_, n) => retryStrategy.delayMs(n));
     // Recovery delay after a crash is at most lease + this interval.
@@ -57,6 +59,7 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
       const outcomes = await this.queue.recoverExpired(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS);
       for (const o of outcomes) {
         if (o.outcome === 'dropped') continue;
+        this.metrics.recovered(o.outcome);
         if (o.outcome === 'stalled') {
           this.logger.warn({ task_id: o.id, outcome: o.outcome, retries: o.retries }, 'lease expired before the task started; task requeued');
           continue;

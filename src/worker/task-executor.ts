@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { NO_TASK_METRICS, TaskMetrics } from '../metrics/task-metrics';
 import { Settlement, SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
@@ -29,6 +30,7 @@ export class TaskExecutor {
     @Inject(RETRY_STRATEGY) private readonly retryStrategy: RetryStrategy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('Worker') private readonly logger: PinoLogger,
+    @Optional() private readonly metrics: TaskMetrics = NO_TASK_METRICS,
   ) {}
 
   /**
@@ -38,6 +40,7 @@ export class TaskExecutor {
    */
   async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
     this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
+    this.metrics.started(task.type);
     // The task's own timeout_ms, else TASK_TIMEOUT_MS.
     const timeoutMs = task.timeoutMs ?? this.config.worker.taskTimeoutMs;
     const attempt = new AbortController();
@@ -56,6 +59,7 @@ export class TaskExecutor {
       signal.removeEventListener('abort', forward);
     }
     const reason = attempt.signal.aborted ? (attempt.signal.reason as AbortReason) : undefined;
+    if (reason === 'timeout') this.metrics.timedOut(task.type);
     if (reason === 'deleted' || reason === 'lease-lost') return { mode: 'discard', reason };
     if (result !== undefined) return this.completion(task, result);
     if (reason === 'shutdown') return { mode: 'requeue', text: '' };
@@ -65,6 +69,9 @@ export class TaskExecutor {
 
   /** Logs how the attempt ended, once its outcome was written (or why it was not). */
   report(task: LeasedTask, workerId: string, outcome: TaskOutcome, written: SettleResult | 'unwritten', durationMs: number): void {
+    if (written === 'applied' && outcome.mode !== 'discard' && outcome.mode !== 'requeue') {
+      this.metrics.settled(task.type, outcome.mode, durationMs);
+    }
     const fields = this.fields(task, workerId, { duration_ms: durationMs });
     if (outcome.mode === 'discard') {
       this.logger.warn({ ...fields, reason: outcome.reason }, 'task outcome discarded');

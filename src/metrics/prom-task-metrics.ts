@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import { HandlerRegistry } from '../task-types/handler-registry';
+import { DEFAULT_QUEUE, METRIC_PREFIX, MetricsRegistry, TASK_SECONDS_BUCKETS } from './metrics-registry';
+import { TaskMetrics } from './task-metrics';
+
+/** Label value of every type that has no handler here: the type label is a known, small set. */
+export const OTHER_TYPE = 'other';
+
+type Child = { inc(value?: number): void };
+type HistogramChild = { observe(value: number): void };
+
+/** The children of one (queue, type), made once so that counting allocates nothing. */
+interface TypeMetrics {
+  created: Child;
+  started: Child;
+  timedOut: Child;
+  completed: Child;
+  retried: Child;
+  failed: Child;
+  duration: HistogramChild;
+}
+
+/** TaskMetrics on prom-client counters and a histogram, labelled by queue and (folded) type. */
+@Injectable()
+export class PromTaskMetrics extends TaskMetrics {
+  private readonly byType = new Map<string, TypeMetrics>();
+  private readonly counters: Record<keyof Omit<TypeMetrics, 'duration'>, Counter>;
+  private readonly duration: Histogram;
+  private readonly recoveredTotal: Counter;
+  private readonly deletedTotal: Child;
+  private known?: Set<string>;
+
+  constructor(
+    metrics: MetricsRegistry,
+    private readonly handlers: HandlerRegistry,
+  ) {
+    super();
+    const registers = [metrics.registry];
+    const counter = (name: string, help: string) =>
+      new Counter({ name: `${METRIC_PREFIX}${name}`, help, labelNames: ['queue', 'type'], registers });
+    this.counters = {
+      created: counter('tasks_created_total', 'Tasks stored (POST /tasks, /tasks/batch); idempotent replays not counted.'),
+      started: counter('tasks_started_total', 'Attempts whose handler started.'),
+      timedOut: counter('tasks_timed_out_total', 'Attempts stopped at their timeout (also counted as retried or failed).'),
+      completed: counter('tasks_completed_total', 'Attempts that completed their task (outcome written).'),
+      retried: counter('tasks_retried_total', 'Attempts that failed and were scheduled for another attempt.'),
+      failed: counter('tasks_failed_total', 'Attempts that failed their task for good (no retry left, or not retryable).'),
+    };
+    this.duration = new Histogram({
+      name: `${METRIC_PREFIX}task_handler_duration_seconds`,
+      help: 'Run time of attempts whose outcome was written, from handler start to its end.',
+      labelNames: ['queue', 'type'],
+      buckets: TASK_SECONDS_BUCKETS,
+      registers,
+    });
+    this.recoveredTotal = new Counter({
+      name: `${METRIC_PREFIX}tasks_recovered_total`,
+      help: 'Expired leases recovered by the maintenance loop, by what became of the task (retry, failed, stalled = requeued, never started).',
+      labelNames: ['queue', 'outcome'],
+      registers,
+    });
+    this.deletedTotal = new Counter({
+      name: `${METRIC_PREFIX}tasks_deleted_total`,
+      help: 'Tasks deleted through DELETE /tasks/{id}.',
+      labelNames: ['queue'],
+      registers,
+    }).labels(DEFAULT_QUEUE);
+    // Series exported at 0 from the start, so that rate() sees their first increment.
+    this.deletedTotal.inc(0);
+    for (const outcome of ['retry', 'failed', 'stalled']) this.recoveredTotal.labels(DEFAULT_QUEUE, outcome).inc(0);
+  }
+
+  created(type: string, count: number): void {
+    this.of(type).created.inc(count);
+  }
+
+  started(type: string): void {
+    this.of(type).started.inc();
+  }
+
+  timedOut(type: string): void {
+    this.of(type).timedOut.inc();
+  }
+
+  settled(type: string, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void {
+    const m = this.of(type);
+    if (outcome === 'complete') m.completed.inc();
+    else if (outcome === 'retry') m.retried.inc();
+    else m.failed.inc();
+    m.duration.observe(durationMs / 1000);
+  }
+
+  recovered(outcome: 'retry' | 'failed' | 'stalled'): void {
+    this.recoveredTotal.labels(DEFAULT_QUEUE, outcome).inc();
+  }
+
+  deleted(): void {
+    this.deletedTotal.inc();
+  }
+
+  private of(type: string): TypeMetrics {
+    return this.byType.get(type) ?? this.children(type);
+  }
+
+  /** Known types get their own children (kept); any other type shares 'other' and is not remembered. */
+  private children(type: string): TypeMetrics {
+    this.known ??= new Set(this.handlers.types());
+    const label = this.known.has(type) ? type : OTHER_TYPE;
+    let m = this.byType.get(label);
+    if (!m) {
+      const c = this.counters;
+      m = {
+        created: c.created.labels(DEFAULT_QUEUE, label),
+        started: c.started.labels(DEFAULT_QUEUE, label),
+        timedOut: c.timedOut.labels(DEFAULT_QUEUE, label),
+        completed: c.completed.labels(DEFAULT_QUEUE, label),
+        retried: c.retried.labels(DEFAULT_QUEUE, label),
+        failed: c.failed.labels(DEFAULT_QUEUE, label),
+        duration: this.duration.labels(DEFAULT_QUEUE, label),
+      };
+      // Every counter of the type at 0 from its first event on (see the constructor).
+      for (const child of [m.created, m.started, m.timedOut, m.completed, m.retried, m.failed]) child.inc(0);
+      this.byType.set(label, m);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * What the task code reports to metrics, one call per event. An abstract class so that it is its own
+ * injection token; services built by hand (unit specs, the check-queue CLI) default to NO_TASK_METRICS.
+ * Every method is a counter increment (or one histogram observation) on a child cached per type:
+ * nothing is allocated per task.
+ */
+export abstract class TaskMetrics {
+  /** Tasks stored by one POST (or batch), all of this type. */
+  abstract created(type: string, count: number): void;
+  /** A handler was started (an attempt). */
+  abstract started(type: string): void;
+  /** An attempt ended at its timeout (counted again as retried or failed by its outcome). */
+  abstract timedOut(type: string): void;
+  /** An attempt's outcome was written; `durationMs` is the handler's run time. */
+  abstract settled(type: string, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void;
+  /** An expired lease was recovered by the maintenance loop (no type: recover.lua reports ids only). */
+  abstract recovered(outcome: 'retry' | 'failed' | 'stalled'): void;
+  /** A task was deleted through the API (no type: delete.lua answers 1 only). */
+  abstract deleted(): void;
+}
+
+class NoTaskMetrics extends TaskMetrics {
+  created(): void {}
+  started(): void {}
+  timedOut(): void {}
+  settled(): void {}
+  recovered(): void {}
+  deleted(): void {}
+}
+
+/** Counts nothing: the default of services constructed outside the Nest container. */
+export const NO_TASK_METRICS: TaskMetrics = new NoTaskMetrics();
