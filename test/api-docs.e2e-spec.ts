@@ -67,16 +67,20 @@ describe('API documentation (/docs)', () => {
     expect(documentedRoutes(doc)).toEqual(expect.arrayContaining(registered));
     // Swagger lists every controller route, decorated or not: documented means a summary and a
     // description for each response (an undecorated route has neither).
-    for (const route of registered) {
+    const undocumented = registered.flatMap((route) => {
       const [method, path] = route.split(' ');
       const op = operation(doc, method.toLowerCase(), path);
-      const responses = Object.entries(op.responses).map(([status, r]) => ({ status, description: (r as OpenAPIV3.ResponseObject).description }));
-      expect({ route, summary: op.summary }).toEqual({ route, summary: expect.stringMatching(/\S/) });
-      expect({ route, responses }).toEqual({ route, responses: responses.map(({ status }) => ({ status, description: expect.stringMatching(/\S/) })) });
-    }
+      const bare = Object.entries(op.responses).filter(([, r]) => !/\S/.test((r as OpenAPIV3.ResponseObject).description ?? ''));
+      return [...(op.summary ? [] : [`${route}: no summary`]), ...bare.map(([status]) => `${route}: response ${status} has no description`)];
+    });
+    expect(undocumented).toEqual([]);
   });
 
-  it('gives every task route its errors with the ErrorResponse body, and 503 its Retry-After', () => {
+  it('gives every task route its errors with the ErrorResponse body, 503 its Retry-After, 401 and the API key schemes', () => {
+    expect(doc.components?.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      'api-key': expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
+    });
     const error = schemaOf(doc, 'ErrorResponse');
     expect(Object.keys(error.properties ?? {}).sort()).toEqual(['error', 'message', 'statusCode']);
     expect([...(error.required ?? [])].sort()).toEqual(['error', 'message', 'statusCode']);
@@ -87,12 +91,14 @@ describe('API documentation (/docs)', () => {
       const op = operation(doc, method.toLowerCase(), path);
       expect({ route, summary: op.summary }).toEqual({ route, summary: expect.any(String) });
       const errors = Object.entries(op.responses).filter(([status]) => Number(status) >= 400);
-      expect({ route, statuses: errors.map(([s]) => s) }).toEqual({ route, statuses: expect.arrayContaining(['500', '503']) });
+      expect({ route, statuses: errors.map(([s]) => s) }).toEqual({ route, statuses: expect.arrayContaining(['401', '500', '503']) });
+      expect({ route, security: op.security }).toEqual({ route, security: [{ bearer: [] }, { 'api-key': [] }] });
       for (const [status, response] of errors) {
         const schema = (response as OpenAPIV3.ResponseObject).content?.['application/json']?.schema;
         expect({ route, status, schema }).toEqual({ route, status, schema: { $ref: ERROR_REF } });
       }
       expect(Object.keys((op.responses['503'] as OpenAPIV3.ResponseObject).headers ?? {})).toContain('Retry-After');
+      expect(Object.keys((op.responses['401'] as OpenAPIV3.ResponseObject).headers ?? {})).toContain('WWW-Authenticate');
     }
   });
 

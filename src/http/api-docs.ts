@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './api-errors.decorator';
 import { ErrorResponse } from './error-response';
 
 /** The package version, read at run time (src/http and dist/http both sit two levels below the root). */
@@ -28,6 +29,9 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
         'Every error answers the JSON body ErrorResponse ({statusCode, error, message}).',
     )
     .setVersion(packageVersion())
+    // Required only when API_KEYS is set; routes declare it with @ApiKeyProtected().
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a key of API_KEYS' }, BEARER_SCHEME)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a key of API_KEYS' }, API_KEY_SCHEME)
     .build();
   return SwaggerModule.createDocument(app, info, { extraModels: [ErrorResponse] });
 }

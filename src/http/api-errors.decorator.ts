@@ -1,10 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, ApiSecurity } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { ErrorResponse } from './error-response';
 
+/** Names of the security schemes buildApiDocument declares (the keys of API_KEYS, see api-key-auth.ts). */
+export const BEARER_SCHEME = 'bearer';
+export const API_KEY_SCHEME = 'api-key';
+
+/** A controller whose routes take API_KEYS when it is set: either header will do. */
+export const ApiKeyProtected = (): ClassDecorator & MethodDecorator => applyDecorators(ApiBearerAuth(BEARER_SCHEME), ApiSecurity(API_KEY_SCHEME));
+
 /** Errors any route that reads or writes the queue may answer (see toHttpError). */
 const COMMON_ERRORS: Record<number, string> = {
+  401: 'API_KEYS is set and the request has no valid key (Authorization: Bearer <key> or X-API-Key)',
   500: 'internal error (details only in the log)',
   503: 'the queue store (Redis) is unavailable; retry after Retry-After seconds',
 };
@@ -14,9 +22,14 @@ export const RETRY_AFTER_HEADER = {
   'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
 } as const;
 
+/** The WWW-Authenticate header of a 401 (apiKeyAuth sets it). */
+const WWW_AUTHENTICATE_HEADER = {
+  'WWW-Authenticate': { description: 'Bearer realm="taskqueue" (with error="invalid_token" for a wrong key)', schema: { type: 'string' } },
+} as const;
+
 /**
  * Documents the error answers of a route, each with the one error body ({@link ErrorResponse}):
- * the given statuses with what they mean on this route, plus 500 and 503 (Redis unavailable).
+ * the given statuses with what they mean on this route, plus 401 (API keys), 500 and 503 (Redis unavailable).
  */
 export function ApiErrors(errors: Record<number, string>): MethodDecorator {
   const all = { ...errors, ...COMMON_ERRORS };
@@ -26,7 +39,7 @@ export function ApiErrors(errors: Record<number, string>): MethodDecorator {
         status: Number(status),
         description: `${STATUS_CODES[Number(status)] ?? 'Error'}: ${description}`,
         type: ErrorResponse,
-        headers: Number(status) === 503 ? RETRY_AFTER_HEADER : undefined,
+        headers: Number(status) === 503 ? RETRY_AFTER_HEADER : Number(status) === 401 ? WWW_AUTHENTICATE_HEADER : undefined,
       }),
     ),
   );

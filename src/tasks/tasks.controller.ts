@@ -12,7 +12,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiErrors } from '../http/api-errors.decorator';
+import { ApiErrors, ApiKeyProtected } from '../http/api-errors.decorator';
 import { BATCH_MAX_TASKS, IDEMPOTENCY_KEY_PATTERN } from '../queue/task-limits';
 import { CreateBatchTaskDto } from './dto/create-batch-task.dto';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -68,6 +68,7 @@ function waitAnswer(res: Response, result: WaitResult | undefined): TaskResponse
 }
 
 @ApiTags('tasks')
+@ApiKeyProtected()
 @ApiExtraModels(TaskResponse)
 @Controller('tasks')
 export class TasksController {
@@ -173,7 +174,7 @@ export class TasksController {
   @ApiOperation({ summary: 'Get a task', description: 'With its attempt history. With ?wait=N, answers once it finished or after N seconds.' })
   @ID_PARAM
   @WAIT_QUERY
-  @ApiOkResponse({ type: TaskResponse, headers: WAIT_HEADER_DOC })
+  @ApiOkResponse({ type: TaskResponse, description: 'the task with its history', headers: WAIT_HEADER_DOC })
   @ApiErrors({ 400: 'wait is not valid', 404: NOT_FOUND })
   async get(
     @Param('id', TaskIdPipe) id: string,
