@@ -14,7 +14,7 @@ import { QueueKeys } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { toQueueError } from './redis-error-classifier';
 import { LIST_FILTER_SCAN_MAX, LIST_PAGE_MAX_BYTES } from './task-limits';
-import { decodeBackoff, encodeBackoff, TaskPriority } from './task-options';
+import { decodeTaskOptions, encodeBackoff, TaskPriority } from './task-options';
 import {
   LeasedTask,
   ListCursor,
@@ -105,16 +105,25 @@ export interface SubmitResult {
 /** enqueue.lua's first reply value when an idempotency key was rejected; lua/lib/task-options.lua ERR_IDEMPOTENCY. */
 const ENQUEUE_IDEMPOTENCY_REJECTED = -4;
 
-/** The 5th value of a task's group in enqueue.lua (and the 7 that follow when it is not 0). */
-function pushTaskArgs(args: (string | number)[], t: NewTask): void {
-  args.push(t.id, t.type, t.payload, t.maxRetry);
-  const priority = t.priority === 'normal' ? undefined : t.priority;
-  if (t.delayMs === undefined && t.runAt === undefined && !priority && t.timeoutMs === undefined && !t.backoff && t.idempotencyKey === undefined) {
-    args.push(0);
-    return;
+const hasOptions = (t: NewTask): boolean =>
+  t.delayMs !== undefined ||
+  t.runAt !== undefined ||
+  (t.priority !== undefined && t.priority !== 'normal') ||
+  t.timeoutMs !== undefined ||
+  t.backoff !== undefined ||
+  t.idempotencyKey !== undefined;
+
+/** enqueue.lua's ARGV after the TTL: the values per task (4, or 11 when any task has options), then the tasks. */
+function enqueueArgs(args: (string | number)[], tasks: NewTask[]): void {
+  const full = tasks.some(hasOptions);
+  args.push(full ? 11 : 4);
+  for (const t of tasks) {
+    args.push(t.id, t.type, t.payload, t.maxRetry);
+    if (!full) continue;
+    const priority = t.priority === 'normal' ? '' : (t.priority ?? '');
+    args.push(t.delayMs ?? '', t.runAt ?? '', priority, t.timeoutMs ?? '', t.backoff ? encodeBackoff(t.backoff) : '');
+    args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''));
   }
-  args.push(7, t.delayMs ?? '', t.runAt ?? '', priority ?? '', t.timeoutMs ?? '', t.backoff ? encodeBackoff(t.backoff) : '');
-  args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''));
 }
 
 function submitOutcome(entry: unknown): SubmitOutcome {
@@ -171,7 +180,7 @@ export class QueueRepository {
    */
   async submit(tasks: NewTask[]): Promise<SubmitResult> {
     const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base, this.idempotencyTtlMs];
-    for (const t of tasks) pushTaskArgs(args, t);
+    enqueueArgs(args, tasks);
     const reply = (await this.run(() => this.client.enqueue(...args))) as number | unknown[];
     const firstId = tasks[0]?.id ?? '';
     if (!Array.isArray(reply)) {
@@ -245,7 +254,7 @@ export class QueueRepository {
       this.client.fetch(k.queue, k.active, k.marker, k.base, leaseMs, max, maxBytes),
     )) as (string | number)[];
     const tasks: LeasedTask[] = [];
-    for (let i = 1; i < reply.length; i += 8) {
+    for (let i = 1; i < reply.length; i += 7) {
       const task: LeasedTask = {
         id: reply[i] as string,
         token: Number(reply[i + 1]),
@@ -255,9 +264,7 @@ export class QueueRepository {
         maxRetry: Number(reply[i + 5]),
       };
       // Set only when the task has its own: most tasks use the worker's defaults.
-      if (reply[i + 6] !== '') task.timeoutMs = Number(reply[i + 6]);
-      const backoff = reply[i + 7] === '' ? undefined : decodeBackoff(reply[i + 7] as string);
-      if (backoff) task.backoff = backoff;
+      if (reply[i + 6] !== '') Object.assign(task, decodeTaskOptions(reply[i + 6] as string));
       tasks.push(task);
     }
     const nextRunInMs = Number(reply[0]);

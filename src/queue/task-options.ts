@@ -23,7 +23,7 @@ export interface BackoffPolicy {
   jitter: boolean;
 }
 
-/** Stored as the task field `backoff`: `<e|f>:<delay_ms>:<max_delay_ms>:<0|1>` (lua/lib/task-options.lua backoff_delay). */
+/** The backoff part of the task field `opts`: `<e|f>:<delay_ms>:<max_delay_ms>:<0|1>` (lua/lib/task-options.lua backoff_delay). */
 export function encodeBackoff(p: BackoffPolicy): string {
   return `${p.type === 'fixed' ? 'f' : 'e'}:${p.delayMs}:${p.maxDelayMs}:${p.jitter ? 1 : 0}`;
 }
@@ -32,4 +32,26 @@ export function decodeBackoff(text: string | undefined): BackoffPolicy | undefin
   const m = /^([ef]):(\d+):(\d+):([01])$/.exec(text ?? '');
   if (!m) return undefined;
   return { type: m[1] === 'f' ? 'fixed' : 'exponential', delayMs: Number(m[2]), maxDelayMs: Number(m[3]), jitter: m[4] === '1' };
+}
+
+/** What the worker needs of a task's own options. */
+export interface TaskOptions {
+  timeoutMs?: number;
+  backoff?: BackoffPolicy;
+}
+
+/**
+ * The task field `opts` (written by enqueue.lua, handed out by fetch.lua): `<timeout_ms>|<backoff>`,
+ * each part empty when unset. One field for both (and present for a scheduled task too), so that fetch
+ * reads one field more per task than before these options existed, not three.
+ */
+export function decodeTaskOptions(opts: string | undefined): TaskOptions {
+  if (!opts) return {};
+  const bar = opts.indexOf('|');
+  const timeout = bar < 0 ? '' : opts.slice(0, bar);
+  const out: TaskOptions = {};
+  if (/^\d+$/.test(timeout)) out.timeoutMs = Number(timeout);
+  const backoff = decodeBackoff(bar < 0 ? undefined : opts.slice(bar + 1));
+  if (backoff) out.backoff = backoff;
+  return out;
 }

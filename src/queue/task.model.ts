@@ -1,5 +1,5 @@
 import type { AttemptRecord } from './attempt-history';
-import { BackoffPolicy, decodeBackoff, TASK_PRIORITIES, TaskPriority } from './task-options';
+import { BackoffPolicy, decodeTaskOptions, TASK_PRIORITIES, TaskPriority } from './task-options';
 
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -96,7 +96,6 @@ export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord
     startedAt: optionalNumber(h.started_at),
     completedAt: optionalNumber(h.completed_at),
     priority: (TASK_PRIORITIES as readonly string[]).includes(h.priority) ? (h.priority as TaskPriority) : undefined,
-    timeoutMs: optionalNumber(h.timeout_ms),
-    backoff: decodeBackoff(h.backoff),
+    ...decodeTaskOptions(h.opts),
   };
 }

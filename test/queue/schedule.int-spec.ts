@@ -11,7 +11,8 @@ describe('scheduled tasks', () => {
     const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'job', delayMs: 60_000 })]);
 
     const h = await q.hash('a');
-    expect(h).toMatchObject({ status: 'pending', created_at: String(createdAt), run_at: String(createdAt + 60_000) });
+    // opts present (empty parts) tells fetch to drop run_at.
+    expect(h).toMatchObject({ status: 'pending', created_at: String(createdAt), run_at: String(createdAt + 60_000), opts: '|' });
     expect(await q.score(q.keys.queue, 'a')).toBe(createdAt + 60_000);
     expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'pending'));
     expect((await q.repo.list({ status: 'pending' }, 10)).tasks.map((t) => t.id)).toEqual(['a']);
@@ -69,6 +70,7 @@ describe('scheduled tasks', () => {
     for (const id of ['past', 'zero-delay']) {
       const h = await q.hash(id);
       expect(h.run_at).toBeUndefined();
+      expect(h.opts).toBeUndefined();
       expect(await q.score(q.keys.queue, id)).toBe(Number(h.created_at));
     }
     expect((await q.repo.fetch(10, LEASE_MS)).tasks.map((t) => t.id).sort()).toEqual(['past', 'zero-delay']);

@@ -4,10 +4,12 @@
   KEYS[2] -> wake-up marker zset
   ARGV[1] -> key base of the queue
   ARGV[2] -> idempotency key lifetime (ms)
-  ARGV[3..] -> per task: id, type, payload, max_retry, n, then n option values; n is 0 (a plain task)
-    or 7: delay_ms, run_at (epoch ms), priority ('' = normal), timeout_ms, backoff (task-options.ts
-    encoding), idempotency key, request hash ('' when unset). delay_ms wins over run_at; a task whose
-    time is not after now is due at once and gets no run_at.
+  ARGV[3] -> values per task: 4 (plain tasks: id, type, payload, max_retry) or 11 (those four, then
+             delay_ms, run_at (epoch ms), priority ('' = normal), timeout_ms, backoff (task-options.ts
+             encoding), idempotency key, request hash; '' when unset). One size for the whole call, so a
+             call of plain tasks takes the plain path. delay_ms wins over run_at; a task whose time is
+             not after now is due at once and gets no run_at.
+  ARGV[4..] -> the tasks
   Time: Redis' clock (TIME); every task of the call gets the same created_at.
   Idempotency: an element with a key that is remembered (idem:<key>, '<id>|<hash>') is not created: with
   the same request hash it is a replay of that task, with another hash a conflict; a replay whose task
@@ -16,32 +18,52 @@
   Returns:
     - without any idempotency key in the call: created_at (ms), or ERR_DUPLICATE_ID (nothing stored) if
       any id exists already or appears twice;
-    - with one: ERR_DUPLICATE_ID, or { created_at | ERR_IDEMPOTENCY, one entry per element }, an entry being
-      0 (created), k > 0 (the same task as element k of this call), { id, { field, value, ... } } (a
-      replay of a stored task), 'conflict' or 'gone'. ERR_IDEMPOTENCY: some entry is a conflict or gone,
-      and nothing was stored.
+    - with one: ERR_DUPLICATE_ID, or { created_at | ERR_IDEMPOTENCY, one entry per element }, an entry
+      being 0 (created), k > 0 (the same task as element k of this call), { id, { field, value, ... } }
+      (a replay of a stored task), 'conflict' or 'gone'. ERR_IDEMPOTENCY: some entry is a conflict or
+      gone, and nothing was stored.
 ]]
 --- @include "common"
 --- @include "task-options"
 
-local base, key_ttl = ARGV[1], ARGV[2]
+local base, key_ttl, size = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local seen = {}
+
+if size == 4 then
+  for i = 4, #ARGV, 4 do
+    local id = ARGV[i]
+    if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
+    seen[id] = true
+  end
+  local now = redis_now()
+  for i = 4, #ARGV, 4 do
+    local id, task_type = ARGV[i], ARGV[i + 1]
+    redis.call('HSET', task_key(base, id),
+      'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
+      'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
+      'created_at', now, 'updated_at', now)
+    redis.call('ZADD', KEYS[1], now, id)
+    index_add(base, id, task_type, 'pending', now)
+  end
+  redis.call('ZADD', KEYS[2], 0, '0')
+  return tonumber(now)
+end
+
+-- Tasks with options: first every check (ids, idempotency keys), then the writes.
 local keyed = false
+local failed = false
 local entries = {}
 local keys_seen = {}
-local failed = false
 local element = 0
-local i = 3
-while i <= #ARGV do
+for i = 4, #ARGV, 11 do
   element = element + 1
-  local id, n = ARGV[i], tonumber(ARGV[i + 4])
+  local id, ikey = ARGV[i], ARGV[i + 9]
   if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
   seen[id] = true
   entries[element] = 0
-  local ikey = n > 0 and ARGV[i + 10] or ''
   if ikey ~= '' then
     keyed = true
-    local hash = ARGV[i + 11]
+    local hash = ARGV[i + 10]
     local earlier = keys_seen[ikey]
     if earlier then
       if earlier[2] == hash then entries[element] = earlier[1] else entries[element] = 'conflict' end
@@ -61,7 +83,6 @@ while i <= #ARGV do
     end
     if entries[element] == 'conflict' or entries[element] == 'gone' then failed = true end
   end
-  i = i + 5 + n
 end
 if failed then
   local out = { ERR_IDEMPOTENCY }
@@ -71,23 +92,12 @@ end
 
 local now = redis_now()
 local created = false
-i = 3
 element = 0
-while i <= #ARGV do
+for i = 4, #ARGV, 11 do
   element = element + 1
-  local id, task_type, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 4])
-  local key = task_key(base, id)
-  if n == 0 then
-    redis.call('HSET', key,
-      'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
-      'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
-      'created_at', now, 'updated_at', now)
-    redis.call('ZADD', KEYS[1], now, id)
-    index_add(base, id, task_type, 'pending', now)
-    created = true
-  elseif entries[element] == 0 then
-    local delay, at, priority = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
-    local timeout, backoff, ikey = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+  if entries[element] == 0 then
+    local id, task_type = ARGV[i], ARGV[i + 1]
+    local delay, at, priority, timeout, backoff, ikey = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
     local fields = {
       'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
       'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
@@ -95,10 +105,15 @@ while i <= #ARGV do
     local score = now
     local run_at = false
     if delay ~= '' then run_at = tonumber(now) + tonumber(delay) elseif at ~= '' then run_at = tonumber(at) end
-    if run_at and run_at > tonumber(now) then
+    local scheduled = run_at and run_at > tonumber(now)
+    if scheduled then
       score = ms_string(run_at)
       fields[#fields + 1] = 'run_at'
       fields[#fields + 1] = score
+    end
+    if timeout ~= '' or backoff ~= '' or scheduled then
+      fields[#fields + 1] = 'opts'
+      fields[#fields + 1] = timeout .. '|' .. backoff
     end
     if priority == '' then
       priority = false
@@ -107,23 +122,14 @@ while i <= #ARGV do
       fields[#fields + 1] = priority
       redis.call('ZADD', priority_key(base, priority), now, id)
     end
-    if timeout ~= '' then
-      fields[#fields + 1] = 'timeout_ms'
-      fields[#fields + 1] = timeout
-    end
-    if backoff ~= '' then
-      fields[#fields + 1] = 'backoff'
-      fields[#fields + 1] = backoff
-    end
-    redis.call('HSET', key, unpack(fields))
+    redis.call('HSET', task_key(base, id), unpack(fields))
     redis.call('ZADD', level_queue(KEYS[1], priority), score, id)
     index_add(base, id, task_type, 'pending', now)
     if ikey ~= '' then
-      redis.call('SET', idempotency_key(base, ikey), id .. '|' .. ARGV[i + 11], 'PX', key_ttl)
+      redis.call('SET', idempotency_key(base, ikey), id .. '|' .. ARGV[i + 10], 'PX', key_ttl)
     end
     created = true
   end
-  i = i + 5 + n
 end
 if created then redis.call('ZADD', KEYS[2], 0, '0') end
 if not keyed then return tonumber(now) end

@@ -9,7 +9,7 @@
   ARGV[3] -> error message recorded on a task whose attempt is counted as failed
   ARGV[4] -> max stalls: leases that may expire before the task's handler ever started
   ARGV[5..] -> backoff delay (ms) before retry n+1, for n = 0, 1, 2, ... retries already spent; a task
-               with its own backoff policy (field `backoff`) waits by that policy instead, without jitter
+               with its own backoff policy (in its `opts` field) waits by that policy instead, without jitter
   Time: Redis' clock (TIME): a lease is expired when its deadline <= now.
   An attempt whose handler started (settle 'start': started = attempts) counts as a failed attempt:
   retry with backoff, or failed when its retries are spent. One that never started (leased, then the
@@ -33,7 +33,7 @@ local wake = false
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry', 'attempts', 'started', 'stalls',
-    'priority', 'backoff', 'h_attempt')
+    'priority', 'opts', 'h_attempt')
   local retries = tonumber(f[4])
   if f[1] ~= 'processing' then
     -- A lease entry without a running task behind it: drop the entry, the task is elsewhere or gone.

@@ -14,11 +14,18 @@ local function level_queues(queue_key)
   return { queue_key .. ':high', queue_key, queue_key .. ':low' }
 end
 
--- Delay (ms) before retry n+1 (n = retries already spent) of a task's own backoff policy, stored as
--- '<e|f>:<delay_ms>:<max_delay_ms>:<jitter 0|1>': exponential delay * 2^n or fixed delay, capped at
--- max_delay_ms. Jitter is not applied here (the recoverer's delays are deterministic).
-local function backoff_delay(spec, retries)
-  local kind, delay, max = string.match(spec, '^(%a):(%d+):(%d+)')
+-- A task's `opts` field holds what the worker needs of its own options: '<timeout_ms>|<backoff>', each
+-- part empty when unset, the backoff as '<e|f>:<delay_ms>:<max_delay_ms>:<jitter 0|1>' (task-options.ts
+-- encodeTaskOptions). It is present exactly when the task has a timeout, a backoff policy or was
+-- scheduled (a run_at at creation), so fetch reads one field for all three, and a task without it has
+-- no run_at unless it waited for a retry.
+
+-- Delay (ms) before retry n+1 (n = retries already spent) by the task's own backoff policy, or nil when
+-- it has none: exponential delay * 2^n or fixed delay, capped at max_delay_ms. No jitter here (the
+-- recoverer's delays are deterministic).
+local function backoff_delay(opts, retries)
+  local kind, delay, max = string.match(opts, '|(%a):(%d+):(%d+)')
+  if not kind then return nil end
   delay, max = tonumber(delay), tonumber(max)
   if kind == 'e' then delay = delay * 2 ^ retries end
   return math.min(delay, max)
