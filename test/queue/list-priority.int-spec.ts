@@ -83,6 +83,32 @@ describe('listing by priority', () => {
     for (const t of got) expect(t.priority ?? 'normal').toBe(filter.priority);
   });
 
+  it('many tasks, every filter, small pages: each matching task exactly once, in order (windows that grow and shrink with the hit rate)', async () => {
+    const q = harness.queue();
+    // A fixed pseudo-random mix: runs of one priority and scattered others, so hit rates vary along the walk.
+    let state = 7;
+    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const seeded: Seeded[] = [];
+    const priorities: TaskPriority[] = ['high', 'normal', 'low'];
+    let current: TaskPriority = 'normal';
+    for (let batch = 0; batch < 30; batch += 1) {
+      const tasks = Array.from({ length: 10 }, (_, i) => {
+        if (next() < 0.2) current = priorities[Math.floor(next() * 3)];
+        const priority = next() < 0.1 ? priorities[Math.floor(next() * 3)] : current;
+        return newTask({ id: `b${String(batch).padStart(2, '0')}-${i}`, type: next() < 0.5 ? 'a' : 'b', priority });
+      });
+      const created = await q.repo.enqueue(tasks);
+      for (const t of tasks) seeded.push({ id: t.id, type: t.type, status: 'pending', priority: t.priority ?? 'normal', created });
+    }
+    for (const filter of [{ priority: 'normal' }, { priority: 'high', type: 'a' }, { priority: 'low', status: 'pending' }, { priority: 'normal', type: 'b' }] as ListFilter[]) {
+      expect(expectedIds(seeded, filter).length).toBeGreaterThan(5);
+      for (const limit of [1, 7, 50]) {
+        const got = (await pages(q, filter, limit)).flat().map((t) => t.id);
+        expect({ filter, limit, got }).toEqual({ filter, limit, got: expectedIds(seeded, filter) });
+      }
+    }
+  });
+
   it('high and low listings read their own index: full pages', async () => {
     const q = harness.queue();
     await seedMix(q);

@@ -9,8 +9,10 @@
              always is); 0 = none. Bounds the reply (and the time Redis spends on it) when tasks are large
   ARGV[6] -> scan budget of a filtered page: most index entries it examines (at least limit)
   ARGV[7..] -> filter, pairs: task field, value ('' matches a task without the field); none = every
-             task of the indexes. A filtered page examines up to the scan budget of entries and returns
-             the matching ones, so it may hold fewer than limit tasks (even none) and still have more.
+             task of the indexes. A filtered page reads the indexes in windows (limit + 1, then as many
+             as the matches still missing need at the rate seen so far) until it has `limit` matching
+             tasks, the indexes end, or it examined the scan budget: it may hold fewer than limit tasks
+             (even none) and still have more.
   Order is (score desc, id desc); the cursor is the last (score, id) returned, so a page starts
   strictly after it even when many tasks share one millisecond.
   Returns: { has_more (0|1), then per task: id, score, { field, value, ... } }
@@ -29,32 +31,38 @@ for k = 7, #ARGV, 2 do
 end
 local filtered = #filter_fields > 0
 local scan_max = filtered and math.max(tonumber(ARGV[6]), limit) or limit
-local has_cursor = ARGV[3] ~= ''
-local cursor_score, cursor_id = tonumber(ARGV[3]), ARGV[4]
-local max = has_cursor and ARGV[3] or '+inf'
-local want = scan_max + 1
-local candidates = {}
-for k = 1, #KEYS do
-  local got, offset = 0, 0
-  while got < want do
-    local chunk = redis.call('ZRANGE', KEYS[k], max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
-    for j = 1, #chunk, 2 do
-      local id, score = chunk[j], tonumber(chunk[j + 1])
-      -- Entries tied with the cursor's score were on an earlier page unless their id sorts below it.
-      if (not has_cursor) or score < cursor_score or id < cursor_id then
-        candidates[#candidates + 1] = { score, id, chunk[j + 1] }
-        got = got + 1
-        if got >= want then break end
+
+-- The first `want` entries of each index strictly after `after` ({ score, id, score text }, or nil for
+-- the start), merged in listing order. The first `want` of the result are the first `want` overall.
+local function gather(after, want)
+  local max = after and after[3] or '+inf'
+  local candidates = {}
+  for k = 1, #KEYS do
+    local got, offset = 0, 0
+    while got < want do
+      local chunk = redis.call('ZRANGE', KEYS[k], max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
+      for j = 1, #chunk, 2 do
+        local id, score = chunk[j], tonumber(chunk[j + 1])
+        -- Entries tied with the cursor's score came before it unless their id sorts below it.
+        if (not after) or score < after[1] or id < after[2] then
+          candidates[#candidates + 1] = { score, id, chunk[j + 1] }
+          got = got + 1
+          if got >= want then break end
+        end
       end
+      if #chunk < want * 2 then break end
+      offset = offset + want
     end
-    if #chunk < want * 2 then break end
-    offset = offset + want
   end
+  -- One index is in order already.
+  if #KEYS > 1 then
+    table.sort(candidates, function(a, b)
+      if a[1] ~= b[1] then return a[1] > b[1] end
+      return a[2] > b[2]
+    end)
+  end
+  return candidates
 end
-table.sort(candidates, function(a, b)
-  if a[1] ~= b[1] then return a[1] > b[1] end
-  return a[2] > b[2]
-end)
 
 local function matches(key)
   local values = redis.call('HMGET', key, unpack(filter_fields))
@@ -64,29 +72,50 @@ local function matches(key)
   return true
 end
 
-local out = { #candidates > scan_max and 1 or 0 }
-local bytes = 0
-local matched = 0
+local out = { 0 }
+local bytes, matched, examined = 0, 0, 0
+local position = false
+if ARGV[3] ~= '' then position = { tonumber(ARGV[3]), ARGV[4], ARGV[3] } end
 local skipped = false
-local last = math.min(scan_max, #candidates)
-for i = 1, last do
-  if matched >= limit or (max_bytes > 0 and bytes >= max_bytes) then
+local window = limit + 1
+while true do
+  -- Up to want - 1 entries are examined this round; a want-th one says whether more exist.
+  local want = math.min(window, scan_max - examined + 1)
+  local candidates = gather(position, want)
+  local stop = false
+  for i = 1, math.min(want - 1, #candidates) do
+    if matched >= limit or (max_bytes > 0 and bytes >= max_bytes) then
+      stop = true
+      break
+    end
+    local c = candidates[i]
+    examined = examined + 1
+    position = c
+    local key = task_key(base, c[2])
+    if filtered and not matches(key) then
+      skipped = c
+    else
+      local hash = redis.call('HGETALL', key)
+      for j = 1, #hash do bytes = bytes + #hash[j] end
+      out[#out + 1] = c[2]
+      out[#out + 1] = c[3]
+      out[#out + 1] = hash
+      matched = matched + 1
+      skipped = false
+    end
+  end
+  if stop then
     out[1] = 1
     break
   end
-  local id = candidates[i][2]
-  local key = task_key(base, id)
-  if filtered and not matches(key) then
-    skipped = candidates[i]
-  else
-    local hash = redis.call('HGETALL', key)
-    for j = 1, #hash do bytes = bytes + #hash[j] end
-    out[#out + 1] = id
-    out[#out + 1] = candidates[i][3]
-    out[#out + 1] = hash
-    matched = matched + 1
-    skipped = false
+  -- Every candidate examined and none beyond: the indexes end here.
+  if #candidates < want then break end
+  if matched >= limit or examined >= scan_max then
+    out[1] = 1
+    break
   end
+  -- Enough for the matches still missing at the rate seen so far, with room to spare.
+  window = math.ceil((limit - matched) * examined / math.max(matched, 1) * 1.25) + 1
 end
 if out[1] == 1 and skipped then
   out[#out + 1] = skipped[2]
