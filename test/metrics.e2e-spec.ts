@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { Scrape } from './support/prometheus';
@@ -91,5 +93,14 @@ describe('GET /metrics', () => {
     // Default Node process metrics, with the same prefix.
     expect(s.families.has('taskqueue_process_cpu_seconds_total')).toBe(true);
     expect(s.families.has('taskqueue_nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('serves every metric the Grafana dashboard queries (deploy/grafana)', async () => {
+    const dashboard = readFileSync(join(__dirname, '..', 'deploy', 'grafana', 'taskqueue-dashboard.json'), 'utf8');
+    const queried = [...new Set(dashboard.match(/taskqueue_\w+/g))];
+    expect(queried.length).toBeGreaterThan(10);
+    const s = await scrape();
+    const missing = queried.filter((name) => !s.families.has(name) && !s.families.has(name.replace(/_(bucket|count|sum)$/, '')));
+    expect(missing).toEqual([]);
   });
 });
