@@ -51,6 +51,12 @@ describe('GET /metrics', () => {
     expect(moved('taskqueue_tasks_completed_total', flaky)).toBe(0);
     expect(after.count('taskqueue_task_handler_duration_seconds', echo) - before.count('taskqueue_task_handler_duration_seconds', echo)).toBe(3);
     expect(after.families.get('taskqueue_task_handler_duration_seconds')?.type).toBe('HISTOGRAM');
+    const observed = (name: string, labels: Record<string, string>) => after.count(name, labels) - before.count(name, labels);
+    // Every attempt waited for a worker; only final outcomes end a task (the flaky task's retry does not).
+    expect(observed('taskqueue_task_queue_wait_seconds', echo)).toBe(3);
+    expect(observed('taskqueue_task_queue_wait_seconds', flaky)).toBe(2);
+    expect(observed('taskqueue_task_end_to_end_seconds', echo)).toBe(3);
+    expect(observed('taskqueue_task_end_to_end_seconds', flaky)).toBe(1);
 
     // The state gauges are read from Redis (cached for a second): this suite's queue holds exactly these.
     const states = await waitFor(async () => {

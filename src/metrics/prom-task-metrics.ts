@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { HandlerRegistry } from '../task-types/handler-registry';
-import { DEFAULT_QUEUE, METRIC_PREFIX, MetricsRegistry, TASK_SECONDS_BUCKETS } from './metrics-registry';
-import { TaskMetrics } from './task-metrics';
+import { DEFAULT_QUEUE, END_TO_END_SECONDS_BUCKETS, METRIC_PREFIX, MetricsRegistry, TASK_SECONDS_BUCKETS } from './metrics-registry';
+import { MeteredTask, TaskMetrics } from './task-metrics';
 
 /** Label value of every type that has no handler here: the type label is a known, small set. */
 export const OTHER_TYPE = 'other';
@@ -19,14 +19,18 @@ interface TypeMetrics {
   retried: Child;
   failed: Child;
   duration: HistogramChild;
+  queueWait: HistogramChild;
+  endToEnd: HistogramChild;
 }
 
 /** TaskMetrics on prom-client counters and a histogram, labelled by queue and (folded) type. */
 @Injectable()
 export class PromTaskMetrics extends TaskMetrics {
   private readonly byType = new Map<string, TypeMetrics>();
-  private readonly counters: Record<keyof Omit<TypeMetrics, 'duration'>, Counter>;
+  private readonly counters: Record<keyof Omit<TypeMetrics, 'duration' | 'queueWait' | 'endToEnd'>, Counter>;
   private readonly duration: Histogram;
+  private readonly queueWait: Histogram;
+  private readonly endToEnd: Histogram;
   private readonly recoveredTotal: Counter;
   private readonly deletedTotal: Child;
   private known?: Set<string>;
@@ -54,6 +58,20 @@ export class PromTaskMetrics extends TaskMetrics {
       buckets: TASK_SECONDS_BUCKETS,
       registers,
     });
+    this.queueWait = new Histogram({
+      name: `${METRIC_PREFIX}task_queue_wait_seconds`,
+      help: 'From the time a task was due (created, scheduled run_at, or end of its retry backoff) to its handler start, per attempt.',
+      labelNames: ['queue', 'type'],
+      buckets: TASK_SECONDS_BUCKETS,
+      registers,
+    });
+    this.endToEnd = new Histogram({
+      name: `${METRIC_PREFIX}task_end_to_end_seconds`,
+      help: 'From creation to the written final outcome (completed, or failed for good by a worker), retries included.',
+      labelNames: ['queue', 'type'],
+      buckets: END_TO_END_SECONDS_BUCKETS,
+      registers,
+    });
     this.recoveredTotal = new Counter({
       name: `${METRIC_PREFIX}tasks_recovered_total`,
       help: 'Expired leases recovered by the maintenance loop, by what became of the task (retry, failed, stalled = requeued, never started).',
@@ -75,20 +93,25 @@ export class PromTaskMetrics extends TaskMetrics {
     this.of(type).created.inc(count);
   }
 
-  started(type: string): void {
-    this.of(type).started.inc();
+  started(task: MeteredTask): void {
+    const m = this.of(task.type);
+    m.started.inc();
+    if (task.dueForMs !== undefined && task.leasedAt !== undefined) m.queueWait.observe((task.dueForMs + Date.now() - task.leasedAt) / 1000);
   }
 
   timedOut(type: string): void {
     this.of(type).timedOut.inc();
   }
 
-  settled(type: string, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void {
-    const m = this.of(type);
+  settled(task: MeteredTask, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void {
+    const m = this.of(task.type);
     if (outcome === 'complete') m.completed.inc();
     else if (outcome === 'retry') m.retried.inc();
     else m.failed.inc();
     m.duration.observe(durationMs / 1000);
+    if (outcome !== 'retry' && task.ageMs !== undefined && task.leasedAt !== undefined) {
+      m.endToEnd.observe((task.ageMs + Date.now() - task.leasedAt) / 1000);
+    }
   }
 
   recovered(outcome: 'retry' | 'failed' | 'stalled'): void {
@@ -118,6 +141,8 @@ export class PromTaskMetrics extends TaskMetrics {
         retried: c.retried.labels(DEFAULT_QUEUE, label),
         failed: c.failed.labels(DEFAULT_QUEUE, label),
         duration: this.duration.labels(DEFAULT_QUEUE, label),
+        queueWait: this.queueWait.labels(DEFAULT_QUEUE, label),
+        endToEnd: this.endToEnd.labels(DEFAULT_QUEUE, label),
       };
       // Every counter of the type at 0 from its first event on (see the constructor).
       for (const child of [m.created, m.started, m.timedOut, m.completed, m.retried, m.failed]) child.inc(0);

@@ -1,3 +1,8 @@
+import type { LeasedTask } from '../queue/task.model';
+
+/** What a leased task tells the metrics: its type and the times fetch gave it. */
+export type MeteredTask = Pick<LeasedTask, 'type' | 'dueForMs' | 'ageMs' | 'leasedAt'>;
+
 /**
  * What the task code reports to metrics, one call per event. An abstract class so that it is its own
  * injection token; services built by hand (unit specs, the check-queue CLI) default to NO_TASK_METRICS.
@@ -7,12 +12,12 @@
 export abstract class TaskMetrics {
   /** Tasks stored by one POST (or batch), all of this type. */
   abstract created(type: string, count: number): void;
-  /** A handler was started (an attempt). */
-  abstract started(type: string): void;
+  /** A handler was started (an attempt); observes how long the task waited since it was due. */
+  abstract started(task: MeteredTask): void;
   /** An attempt ended at its timeout (counted again as retried or failed by its outcome). */
   abstract timedOut(type: string): void;
-  /** An attempt's outcome was written; `durationMs` is the handler's run time. */
-  abstract settled(type: string, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void;
+  /** An attempt's outcome was written; `durationMs` is the handler's run time. A final one observes the task's age. */
+  abstract settled(task: MeteredTask, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void;
   /** An expired lease was recovered by the maintenance loop (no type: recover.lua reports ids only). */
   abstract recovered(outcome: 'retry' | 'failed' | 'stalled'): void;
   /** A task was deleted through the API (no type: delete.lua answers 1 only). */

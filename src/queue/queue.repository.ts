@@ -254,7 +254,8 @@ export class QueueRepository {
       this.client.fetch(k.queue, k.active, k.marker, k.base, leaseMs, max, maxBytes),
     )) as (string | number)[];
     const tasks: LeasedTask[] = [];
-    for (let i = 1; i < reply.length; i += 7) {
+    const leasedAt = Date.now();
+    for (let i = 1; i < reply.length; i += 9) {
       const task: LeasedTask = {
         id: reply[i] as string,
         token: Number(reply[i + 1]),
@@ -262,6 +263,9 @@ export class QueueRepository {
         payload: reply[i + 3] as string,
         retries: Number(reply[i + 4]),
         maxRetry: Number(reply[i + 5]),
+        dueForMs: Number(reply[i + 7]),
+        ageMs: Number(reply[i + 8]),
+        leasedAt,
       };
       // Set only when the task has its own: most tasks use the worker's defaults.
       if (reply[i + 6] !== '') Object.assign(task, decodeTaskOptions(reply[i + 6] as string));

@@ -44,6 +44,14 @@ export interface LeasedTask {
   timeoutMs?: number;
   /** The task's own backoff policy; the retry strategy's default when absent. */
   backoff?: BackoffPolicy;
+  /**
+   * For the metrics (set by fetch): how long the task had been due and how old it was when leased, by
+   * Redis' clock (ms), and when the lease was received by this process's clock (epoch ms). The wait
+   * to start and the time to finish add this process's time since `leasedAt`, so no two clocks are compared.
+   */
+  dueForMs?: number;
+  ageMs?: number;
+  leasedAt?: number;
 }
 
 export interface NewTask {

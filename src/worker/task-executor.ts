@@ -40,7 +40,7 @@ export class TaskExecutor {
    */
   async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
     this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
-    this.metrics.started(task.type);
+    this.metrics.started(task);
     // The task's own timeout_ms, else TASK_TIMEOUT_MS.
     const timeoutMs = task.timeoutMs ?? this.config.worker.taskTimeoutMs;
     const attempt = new AbortController();
@@ -70,7 +70,7 @@ export class TaskExecutor {
   /** Logs how the attempt ended, once its outcome was written (or why it was not). */
   report(task: LeasedTask, workerId: string, outcome: TaskOutcome, written: SettleResult | 'unwritten', durationMs: number): void {
     if (written === 'applied' && outcome.mode !== 'discard' && outcome.mode !== 'requeue') {
-      this.metrics.settled(task.type, outcome.mode, durationMs);
+      this.metrics.settled(task, outcome.mode, durationMs);
     }
     const fields = this.fields(task, workerId, { duration_ms: durationMs });
     if (outcome.mode === 'discard') {

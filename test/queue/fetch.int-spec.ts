@@ -1,5 +1,8 @@
 import { LEASE_MS, newTask, QueueHarness } from '../support/queue-harness';
 
+/** What fetch adds to every lease for the metrics (how long due, how old, when received). */
+const METRIC_TIMES = { dueForMs: expect.any(Number), ageMs: expect.any(Number), leasedAt: expect.any(Number) };
+
 /** fetch.lua against a real Redis. */
 describe('fetch.lua', () => {
   const harness = new QueueHarness();
@@ -20,10 +23,12 @@ describe('fetch.lua', () => {
     const first = await q.repo.fetch(3, LEASE_MS);
 
     expect(first.tasks).toEqual([
-      { id: 'e', token: 1, type: 'even', payload: 'p-e', retries: 0, maxRetry: 0 },
-      { id: 'd', token: 1, type: 'odd', payload: 'p-d', retries: 0, maxRetry: 1 },
-      { id: 'c', token: 1, type: 'even', payload: 'p-c', retries: 0, maxRetry: 2 },
+      { id: 'e', token: 1, type: 'even', payload: 'p-e', retries: 0, maxRetry: 0, ...METRIC_TIMES },
+      { id: 'd', token: 1, type: 'odd', payload: 'p-d', retries: 0, maxRetry: 1, ...METRIC_TIMES },
+      { id: 'c', token: 1, type: 'even', payload: 'p-c', retries: 0, maxRetry: 2, ...METRIC_TIMES },
     ]);
+    // Due since its score (long past), not since its creation (just now): the wait the metrics show.
+    expect(first.tasks[0].dueForMs).toBeGreaterThan(first.tasks[0].ageMs as number);
     // The earliest task left is due already.
     expect(first.nextRunInMs).toBe(0);
     // Two more are ready: the marker is set again so another idle worker wakes up.
@@ -45,7 +50,11 @@ describe('fetch.lua', () => {
     const { tasks } = await q.repo.fetch(1, LEASE_MS);
 
     const after = await q.redisNow();
-    expect(tasks).toEqual([{ id: 'a', token: 1, type: 'email', payload: 'x', retries: 0, maxRetry: 2 }]);
+    expect(tasks).toEqual([{ id: 'a', token: 1, type: 'email', payload: 'x', retries: 0, maxRetry: 2, ...METRIC_TIMES }]);
+    // For the metrics, by Redis' clock: due since its creation, and as old as that when leased.
+    expect(tasks[0].dueForMs).toBe(tasks[0].ageMs);
+    expect(tasks[0].ageMs).toBeGreaterThanOrEqual(before - createdAt);
+    expect(tasks[0].ageMs).toBeLessThanOrEqual(after - createdAt);
     const h = await q.hash('a');
     // No started_at: leasing is not starting (settle 'start' records that).
     expect(h).toEqual({

@@ -7,6 +7,9 @@ const ERROR = 'lease expired: worker lost';
 /** The recoverer's default delays (the retry strategy's), which a task's own policy replaces. */
 const DEFAULT_DELAYS = [1000, 2000, 4000];
 
+/** What fetch adds to every lease for the metrics. */
+const METRIC_TIMES = { dueForMs: expect.any(Number), ageMs: expect.any(Number), leasedAt: expect.any(Number) };
+
 /** timeout_ms and backoff: stored by enqueue.lua, handed to the worker by fetch.lua, honoured by recover.lua. */
 describe('per-task timeout and backoff', () => {
   const harness = new QueueHarness();
@@ -25,9 +28,9 @@ describe('per-task timeout and backoff', () => {
 
     const { tasks } = await q.repo.fetch(10, LEASE_MS);
     const byId = new Map(tasks.map((t) => [t.id, t]));
-    expect(byId.get('own')).toEqual({ id: 'own', token: 1, type: 'job', payload: expect.any(String), retries: 0, maxRetry: 3, timeoutMs: 1234, backoff });
-    // A plain lease carries nothing more than before.
-    expect(Object.keys(byId.get('plain') as LeasedTask).sort()).toEqual(['id', 'maxRetry', 'payload', 'retries', 'token', 'type']);
+    expect(byId.get('own')).toEqual({ id: 'own', token: 1, type: 'job', payload: expect.any(String), retries: 0, maxRetry: 3, timeoutMs: 1234, backoff, ...METRIC_TIMES });
+    // A plain lease carries no option fields (only the metric times every lease has).
+    expect(Object.keys(byId.get('plain') as LeasedTask).sort()).toEqual(['ageMs', 'dueForMs', 'id', 'leasedAt', 'maxRetry', 'payload', 'retries', 'token', 'type']);
   });
 
   /** Leases task `id` after `retries` retries (fetch + start + retry each), started, then lets its lease expire. */

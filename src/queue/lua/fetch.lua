@@ -12,8 +12,10 @@
   within a level. Strict: a lower level waits while a higher one has due tasks.
   Time: Redis' clock (TIME). Leasing is not starting: started_at is written by settle 'start' when a
   handler actually starts, so an expired lease whose task never started costs no retry (recover.lua).
-  Returns: { next_run_in_ms, then per leased task: id, token, type, payload, retries, max_retry, opts }
-    (opts: the task's `opts` field, '<timeout_ms>|<backoff>', or '' when it has none)
+  Returns: { next_run_in_ms, then per leased task: id, token, type, payload, retries, max_retry, opts,
+    waited_ms, age_ms }
+    (opts: the task's `opts` field, '<timeout_ms>|<backoff>', or '' when it has none; waited_ms: now
+    minus its score, how long it was due; age_ms: now minus created_at)
     next_run_in_ms = ms until the earliest task still queued at any level after this call may run (0
     when one is due now), or -1 when none is queued.
 ]]
@@ -22,6 +24,7 @@
 
 local base = ARGV[1]
 local now = redis_now()
+local now_ms = tonumber(now)
 local deadline = ms_string(now + tonumber(ARGV[2]))
 local max = tonumber(ARGV[3])
 local max_bytes = tonumber(ARGV[4]) or 0
@@ -33,8 +36,9 @@ local bytes = 0
 local taken = 0
 for _, level in ipairs(levels) do
   if taken >= max or (max_bytes > 0 and bytes >= max_bytes) then break end
-  local ids = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken)
-  for _, id in ipairs(ids) do
+  local due = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken, 'WITHSCORES')
+  for j = 1, #due, 2 do
+    local id = due[j]
     if max_bytes > 0 and bytes >= max_bytes then break end
     taken = taken + 1
     redis.call('ZREM', level, id)
@@ -56,6 +60,9 @@ for _, level in ipairs(levels) do
       out[#out + 1] = f[3]
       out[#out + 1] = f[4]
       out[#out + 1] = f[7] or ''
+      -- For the metrics, by Redis' clock: how long it was due, how old it is (ms).
+      out[#out + 1] = now_ms - tonumber(due[j + 1])
+      out[#out + 1] = now_ms - (tonumber(f[5]) or now_ms)
     end
   end
 end
