@@ -35,8 +35,9 @@ export class TaskExecutor {
 
   /**
    * Never rejects. The attempt ends when the handler settles, when `signal` aborts (deleted, lease
-   * lost, shutdown), or at the task's timeout_ms (TASK_TIMEOUT_MS when it has none), whichever comes first: a handler that ignores its signal
-   * does not hold the slot, and whatever it returns later is dropped (its lease token is stale by then).
+   * lost, shutdown), or at the task's timeout_ms (TASK_TIMEOUT_MS when it has none), whichever comes
+   * first: a handler that ignores its signal does not hold the slot, and whatever it returns later is
+   * dropped (its lease token is stale by then).
    */
   async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
     this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
