@@ -77,11 +77,26 @@ async function span(queue) {
   return { start, end, finished };
 }
 
-async function oneRun(connection, n, concurrency, run) {
+/** Fails (instead of retrying for ever, as a BullMQ connection does) when Redis does not answer. */
+async function whenReachable(queue, redisUrl, timeoutMs = 10_000) {
+  let lastError;
+  queue.on('error', (err) => (lastError = err));
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redisUrl} within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`)), timeoutMs);
+  });
+  try {
+    await Promise.race([queue.waitUntilReady(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function oneRun(connection, redisUrl, n, concurrency, run) {
   const queueName = `crosscheck-${process.pid}-${run}`;
   const queue = new Queue(queueName, { connection });
+  await whenReachable(queue, redisUrl);
   try {
-    await queue.waitUntilReady();
     await enqueue(queue, n);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -128,7 +143,7 @@ async function main() {
   const connection = connectionFromUrl(redisUrl);
   const results = [];
   for (let run = 1; run <= runs; run += 1) {
-    const r = await oneRun(connection, n, concurrency, run);
+    const r = await oneRun(connection, redisUrl, n, concurrency, run);
     results.push(r);
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else {

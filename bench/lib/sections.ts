@@ -208,7 +208,7 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
       cpu.oursRedis.format(), cpu.bullRedis.format(), medianRatio(cpu.oursRedis, cpu.bullRedis));
   }
   cpuTable.note(
-    "Same runs as table 2. Worker: user+system CPU of the worker process(es) from /proc/<pid>/stat (10 ms ticks); Redis: INFO cpu used_cpu_user+used_cpu_sys. Both are sampled every 10 ms from the worker's 'ready' until all tasks are finished, and divided by the tasks whose own finish time falls between the first and the last sample, so start-up and shutdown are not counted, on both sides. Redis includes the benchmark's polling (ZCARD and INFO every 10 ms). Lower is better; this is the figure that holds on a busy machine.",
+    "Same runs as table 2. Worker: user+system CPU of the worker process(es) from /proc/<pid>/stat (10 ms ticks); Redis: INFO cpu used_cpu_user+used_cpu_sys. Both are read when the worker process(es) are ready and again once all tasks are finished (polled every 25 ms), and divided by the tasks whose own finish time falls between the two readings, so start-up and shutdown are not counted, on both sides. Redis includes the benchmark's polling (two ZCARD every 25 ms). Lower is better; this is the figure that holds on a busy machine.",
   );
   ctx.memory.ours = mem.ours;
   ctx.memory.bull = mem.bull;
