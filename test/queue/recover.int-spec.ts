@@ -1,33 +1,9 @@
 import { LeaseLostError } from '../../src/queue/queue-errors';
 import { MAX_STALLS } from '../../src/queue/task-limits';
-import { LeasedTask } from '../../src/queue/task.model';
 import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 
 const ERROR = 'lease expired: worker lost';
 const DELAYS = [1000, 2000, 4000];
-
-/**
- * Leases task `id` after it has spent `retries` retries (each through fetch + start + retry), and
- * returns the current lease; its handler has started unless `started` is false.
- */
-async function leasedAfterRetries(
-  q: QueueFixture,
-  id: string,
-  retries: number,
-  maxRetry: number,
-  started = true,
-): Promise<LeasedTask> {
-  await q.repo.enqueue([newTask({ id, type: 'job', maxRetry })]);
-  let [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
-  for (let i = 0; i < retries; i += 1) {
-    await q.repo.start(lease);
-    await q.repo.retry(lease, `error ${i}`, 0);
-    [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
-  }
-  expect(lease).toMatchObject({ id, retries });
-  if (started) await q.repo.start(lease);
-  return lease;
-}
 
 describe('recover.lua', () => {
   const harness = new QueueHarness();
@@ -57,7 +33,7 @@ describe('recover.lua', () => {
       'is a failed attempt: after $retriesSpent retries it is retried $delay ms after the recovery',
       async ({ retriesSpent, maxRetry, delay }) => {
         const q = harness.queue();
-        const lease = await leasedAfterRetries(q, 'a', retriesSpent, maxRetry);
+        const lease = await q.leasedAfterRetries('a', retriesSpent, { maxRetry });
         await q.expire('a');
         await q.clearMarker();
 
@@ -85,7 +61,7 @@ describe('recover.lua', () => {
       { retriesSpent: 2, maxRetry: 2 },
     ])('fails the task for good when its retries are spent ($retriesSpent of $maxRetry)', async ({ retriesSpent, maxRetry }) => {
       const q = harness.queue();
-      await leasedAfterRetries(q, 'a', retriesSpent, maxRetry);
+      await q.leasedAfterRetries('a', retriesSpent, { maxRetry });
       await q.expire('a');
 
       const run = await recover(q);
@@ -106,7 +82,7 @@ describe('recover.lua', () => {
       { what: 'an attempt after a retry (an earlier attempt started)', retriesSpent: 1, maxRetry: 1 },
     ])('goes back to pending at once, no retry spent, one stall counted: $what', async ({ retriesSpent, maxRetry }) => {
       const q = harness.queue();
-      const lease = await leasedAfterRetries(q, 'a', retriesSpent, maxRetry, false);
+      const lease = await q.leasedAfterRetries('a', retriesSpent, { maxRetry }, false);
       const before = await q.hash('a');
       await q.expire('a');
       await q.clearMarker();

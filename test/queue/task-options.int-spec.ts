@@ -33,17 +33,9 @@ describe('per-task timeout and backoff', () => {
     expect(Object.keys(byId.get('plain') as LeasedTask).sort()).toEqual(['ageMs', 'dueForMs', 'id', 'leasedAt', 'maxRetry', 'payload', 'retries', 'token', 'type']);
   });
 
-  /** Leases task `id` after `retries` retries (fetch + start + retry each), started, then lets its lease expire. */
+  /** Task `id` with `backoff`, after `retries` retries, started, then its lease expired. */
   async function expiredAfterRetries(q: QueueFixture, id: string, retries: number, backoff: BackoffPolicy): Promise<void> {
-    await q.repo.enqueue([newTask({ id, type: 'job', maxRetry: 10, backoff })]);
-    let [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
-    for (let i = 0; i < retries; i += 1) {
-      await q.repo.start(lease);
-      await q.repo.retry(lease, `error ${i}`, 0);
-      [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
-    }
-    expect(lease).toMatchObject({ id, retries });
-    await q.repo.start(lease);
+    await q.leasedAfterRetries(id, retries, { maxRetry: 10, backoff });
     await q.expire(id);
   }
 

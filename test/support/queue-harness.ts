@@ -141,6 +141,25 @@ export class QueueFixture {
     if (got.length !== count) throw new Error(`leased ${got.length} of ${count}`);
     return got;
   }
+
+  /**
+   * Enqueues task `id` (type `job`, with `overrides`), runs it through `retries` retries (each fetch +
+   * start + retry) and returns the current lease; its handler has started unless `started` is false.
+   */
+  async leasedAfterRetries(id: string, retries: number, overrides: Partial<NewTask> = {}, started = true): Promise<LeasedTask> {
+    await this.repo.enqueue([newTask({ type: 'job', ...overrides, id })]);
+    let [lease] = (await this.repo.fetch(1, LEASE_MS)).tasks;
+    for (let i = 0; i < retries; i += 1) {
+      await this.repo.start(lease);
+      await this.repo.retry(lease, `error ${i}`, 0);
+      [lease] = (await this.repo.fetch(1, LEASE_MS)).tasks;
+    }
+    if (lease?.id !== id || lease.retries !== retries) {
+      throw new Error(`expected ${id} leased after ${retries} retries, got ${JSON.stringify(lease)}`);
+    }
+    if (started) await this.repo.start(lease);
+    return lease;
+  }
 }
 
 let seq = 0;
