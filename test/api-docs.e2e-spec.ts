@@ -1,4 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OpenAPIV3 } from 'openapi-types';
 import request from 'supertest';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
@@ -74,6 +76,14 @@ describe('API documentation (/docs)', () => {
       return [...(op.summary ? [] : [`${route}: no summary`]), ...bare.map(([status]) => `${route}: response ${status} has no description`)];
     });
     expect(undocumented).toEqual([]);
+  });
+
+  it('names every route in the README endpoint table (a route nobody can find there fails here)', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| endpoint | what it does |'));
+    const listed = new Set([...table.slice(0, table.indexOf('\n\n')).matchAll(/`(GET|POST|PUT|PATCH|DELETE) ([^`]+)`/g)].map((m) => `${m[1]} ${m[2]}`));
+    expect(listed.size).toBeGreaterThan(5);
+    expect(registeredRoutes(t as TestApp).filter((route) => !listed.has(route))).toEqual([]);
   });
 
   it('gives every task route its errors with the ErrorResponse body, 503 its Retry-After, 401 and the API key schemes', () => {
