@@ -32,6 +32,22 @@ export class NonRetryableError extends Error {
   }
 }
 
+/**
+ * A retryable failure that asks for the next attempt not before `delayMs` from now (an HTTP
+ * `Retry-After`, a rate limit's reset). The worker waits the longer of this and the task's backoff,
+ * but never longer than the backoff's cap (the task's max_delay_ms, else RETRY_MAX_DELAY_MS). Spends a
+ * retry like any other error; on the last retry the task fails.
+ */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryAfterError';
+  }
+}
+
 export class InvalidPayloadError extends NonRetryableError {
   constructor(message: string) {
     super(message);

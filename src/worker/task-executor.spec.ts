@@ -1,6 +1,6 @@
 import type { PinoLogger } from 'nestjs-pino';
 import { loadAppConfig } from '../config/app-config';
-import { NonRetryableError, TaskHandler } from '../task-types/task-handler';
+import { NonRetryableError, RetryAfterError, TaskHandler } from '../task-types/task-handler';
 import { resultText, TaskExecutor } from './task-executor';
 import { leased, ManualHandler, RecordingLogger, registryOf } from './testing/fakes';
 
@@ -46,6 +46,31 @@ describe('TaskExecutor', () => {
     await expect(executor.run(leased('a', 1, { retries: 2, maxRetry: 2 }), 'w/1', new AbortController().signal)).resolves.toEqual({
       mode: 'fail',
       text: 'nope',
+    });
+  });
+
+  it('a RetryAfterError waits the longer of its delay and the backoff, capped at the backoff maximum', async () => {
+    const cases: [number, Record<string, string>, number][] = [
+      [5000, {}, 5000], // longer than the strategy's 200 ms
+      [50, {}, 200], // shorter: the backoff wins
+      [10_000_000, { RETRY_MAX_DELAY_MS: '60000' }, 60_000], // capped at RETRY_MAX_DELAY_MS
+    ];
+    for (const [asked, env, delayMs] of cases) {
+      const { executor } = executorWith(throwing(new RetryAfterError('busy', asked)), env);
+      await expect(executor.run(leased('a', 1, { retries: 1, maxRetry: 2 }), 'w/1', new AbortController().signal)).resolves.toEqual({
+        mode: 'retry',
+        text: 'busy',
+        delayMs,
+      });
+    }
+    const policy = { type: 'fixed' as const, delayMs: 10, maxDelayMs: 3000, jitter: false };
+    const { executor } = executorWith(throwing(new RetryAfterError('busy', 9000)));
+    const outcome = await executor.run(leased('a', 1, { retries: 0, maxRetry: 2, backoff: policy }), 'w/1', new AbortController().signal);
+    expect(outcome).toEqual({ mode: 'retry', text: 'busy', delayMs: 3000 }); // the task's own max_delay_ms
+    const last = executorWith(throwing(new RetryAfterError('busy', 10)));
+    await expect(last.executor.run(leased('a', 1, { retries: 2, maxRetry: 2 }), 'w/1', new AbortController().signal)).resolves.toEqual({
+      mode: 'fail',
+      text: 'busy',
     });
   });
 

@@ -7,7 +7,7 @@ import { Settlement, SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
-import { NonRetryableError, TaskAbortedError } from '../task-types/task-handler';
+import { NonRetryableError, RetryAfterError, TaskAbortedError } from '../task-types/task-handler';
 
 /** Why a running attempt's signal was aborted. */
 export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown' | 'timeout';
@@ -65,7 +65,8 @@ export class TaskExecutor {
     if (result !== undefined) return this.completion(task, result);
     if (reason === 'shutdown') return { mode: 'requeue', text: '' };
     const error = reason === 'timeout' ? `timeout after ${timeoutMs} ms` : errorMessage(failure);
-    return this.failure(task, error, failure instanceof NonRetryableError);
+    const notBeforeMs = failure instanceof RetryAfterError ? failure.delayMs : undefined;
+    return this.failure(task, error, failure instanceof NonRetryableError, notBeforeMs);
   }
 
   /** Logs how the attempt ended, once its outcome was written (or why it was not). */
@@ -107,9 +108,15 @@ export class TaskExecutor {
     return { mode: 'complete', text: result };
   }
 
-  private failure(task: LeasedTask, error: string, final: boolean): TaskOutcome {
+  /** notBeforeMs: a RetryAfterError's delay, honoured up to the backoff's cap. */
+  private failure(task: LeasedTask, error: string, final: boolean, notBeforeMs?: number): TaskOutcome {
     if (!final && task.retries < task.maxRetry) {
-      return { mode: 'retry', text: error, delayMs: this.retryStrategy.delayMs(task.retries, task.backoff) };
+      let delayMs = this.retryStrategy.delayMs(task.retries, task.backoff);
+      if (notBeforeMs !== undefined) {
+        const capMs = task.backoff?.maxDelayMs ?? this.config.retry.maxDelayMs;
+        delayMs = Math.max(delayMs, Math.min(Math.ceil(notBeforeMs), capMs));
+      }
+      return { mode: 'retry', text: error, delayMs };
     }
     return { mode: 'fail', text: error };
   }
