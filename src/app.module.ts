@@ -1,4 +1,4 @@
-import { DynamicModule, Module, RequestMethod, Type } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, RequestMethod, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +13,7 @@ import { createValidationPipe } from './http/validation.pipe';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
+import { TaskTypesModule } from './task-types/task-types.module';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkerModule } from './worker/worker.module';
 
@@ -21,6 +22,8 @@ const REQUEST_LOG_LEVELS: LogLevel[] = ['info', 'debug', 'trace'];
 export interface AppModuleOptions {
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: DestinationStream;
+  /** An application's own modules, e.g. those registering task types with TaskHandlersModule.forFeature. */
+  imports?: ModuleMetadata['imports'];
 }
 
 /**
@@ -62,7 +65,9 @@ export class AppModule {
         QueueModule,
         HealthModule,
         MetricsModule,
+        TaskTypesModule.forRoot(config),
         ...features,
+        ...(options.imports ?? []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

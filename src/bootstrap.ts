@@ -4,7 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config';
 import { configureHttpSecurity } from './http/http-security';
 import { mountApiDocs } from './http/api-docs';
@@ -49,8 +49,9 @@ export function configureHttpServer(server: Server, limits: AppConfig['server'])
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, limits.headersTimeoutMs);
 }
 
-export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), NEST_APP_OPTIONS);
+/** `options.imports`: an application's own modules, e.g. its task types (README "Adding a task type"). */
+export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), NEST_APP_OPTIONS);
   configureApp(app, config);
   return app;
 }

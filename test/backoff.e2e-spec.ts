@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
-import { NonRetryableError, TaskHandler, TaskType } from '../src/task-types/task-handler';
+import { NonRetryableError, TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 
 /** Fails every attempt with a retryable error; payload 'final' throws NonRetryableError instead. */
 @Injectable()
-@TaskType('always-fails')
+@TaskHandler('always-fails', { payload: 'string' })
 class AlwaysFailsHandler implements TaskHandler {
   handle(payload: string, { attempt }: { attempt: number }): Promise<string> {
     if (payload === 'final') throw new NonRetryableError('cannot ever work');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
-import { TaskHandler, TaskType } from '../src/task-types/task-handler';
+import { TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -12,7 +12,7 @@ let gateStarted = false;
 const started: string[] = [];
 
 @Injectable()
-@TaskType('gate')
+@TaskHandler('gate', { payload: 'string' })
 class GateHandler implements TaskHandler {
   handle(): Promise<string> {
     gateStarted = true;
@@ -23,7 +23,7 @@ class GateHandler implements TaskHandler {
 }
 
 @Injectable()
-@TaskType('record')
+@TaskHandler('record', { payload: 'string' })
 class RecordHandler implements TaskHandler {
   handle(payload: string): Promise<string> {
     started.push(payload);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
-import { TaskHandler, TaskType } from '../src/task-types/task-handler';
+import { TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -9,7 +9,7 @@ import { waitFor } from './support/wait';
 const handlerStarts = new Map<string, number>();
 
 @Injectable()
-@TaskType('stamp')
+@TaskHandler('stamp', { payload: 'string' })
 class StampHandler implements TaskHandler {
   handle(payload: string): Promise<string> {
     handlerStarts.set(payload, Date.now());

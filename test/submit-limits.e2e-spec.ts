@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
-import { TaskHandler, TaskType } from '../src/task-types/task-handler';
+import { TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, keysByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 
 /** A test-only task type whose payload validation throws what the payload asks for. */
 @Injectable()
-@TaskType('picky')
+@TaskHandler('picky', { payload: 'string' })
 class PickyHandler implements TaskHandler {
   validatePayload(payload: string): void {
     if (payload === 'type-error') {

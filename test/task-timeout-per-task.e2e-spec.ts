@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
-import { TaskContext, TaskHandler, TaskType } from '../src/task-types/task-handler';
+import { TaskContext, TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -10,7 +10,7 @@ const abortReasons = new Map<string, unknown[]>();
 
 /** Never settles and ignores its signal (it only notes why it fired): the worst a handler can do to a slot. */
 @Injectable()
-@TaskType('never')
+@TaskHandler('never', { payload: 'string' })
 class NeverHandler implements TaskHandler {
   handle(payload: string, { signal }: TaskContext): Promise<string> {
     signal.addEventListener('abort', () => abortReasons.set(payload, [...(abortReasons.get(payload) ?? []), signal.reason]));
@@ -20,7 +20,7 @@ class NeverHandler implements TaskHandler {
 
 /** Finishes after 700 ms, whatever its signal says. */
 @Injectable()
-@TaskType('sleep700')
+@TaskHandler('sleep700', { payload: 'string' })
 class SleepHandler implements TaskHandler {
   handle(): Promise<string> {
     return new Promise((resolve) => setTimeout(() => resolve('slept'), 700));

@@ -5,14 +5,14 @@ import request from 'supertest';
 import { AppModule } from '../src/app.module';
 import { configureApp, NEST_APP_OPTIONS } from '../src/bootstrap';
 import { ProcessState } from '../src/lifecycle/process-state';
-import { TaskHandler, TaskType } from '../src/task-types/task-handler';
+import { TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { testConfig } from './support/test-app';
 import { waitFor } from './support/wait';
 
 /** Never settles and ignores its signal: the worst a handler can do to a slot. */
 @Injectable()
-@TaskType('never')
+@TaskHandler('never', { payload: 'string' })
 class NeverHandler implements TaskHandler {
   handle(): Promise<string> {
     return new Promise(() => undefined);

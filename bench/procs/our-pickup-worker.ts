@@ -21,11 +21,11 @@ async function main(): Promise<void> {
   if (!CODE_DIR) throw new Error('BENCH_CODE_DIR (the directory of the compiled service) is not set');
   const { AppModule } = (await import(join(CODE_DIR, 'app.module'))) as typeof import('../../src/app.module');
   const { loadAppConfig } = (await import(join(CODE_DIR, 'config/app-config'))) as typeof import('../../src/config/app-config');
-  const { TaskType } = (await import(join(CODE_DIR, 'task-types/task-handler'))) as typeof import('../../src/task-types/task-handler');
+  const { TaskHandler } = (await import(join(CODE_DIR, 'task-types/task-handler'))) as typeof import('../../src/task-types/task-handler');
   const config = loadAppConfig({ ...process.env, APP_ROLE: 'worker' });
 
   @Injectable()
-  @TaskType('pickup')
+  @TaskHandler('pickup', { payload: 'string' })
   class PickupHandler {
     async handle(payload: string): Promise<string> {
       return (hrNow() - Number(payload)).toFixed(3);

@@ -69,7 +69,7 @@ describe('loadAppConfig', () => {
     });
 
     it('makes slow tasks take 5 s and flaky tasks fail half the time', () => {
-      expect(config.handlers).toEqual({ slowTaskMs: 5000, flakyFailureRate: 0.5 });
+      expect(config.handlers).toEqual({ slowTaskMs: 5000, flakyFailureRate: 0.5, demoTaskTypes: true });
     });
 
     it('logs at info', () => {
@@ -127,6 +127,7 @@ describe('loadAppConfig', () => {
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '1500',
       SLOW_TASK_MS: '100',
       FLAKY_FAILURE_RATE: '0.25',
+      DEMO_TASK_TYPES: 'false',
       LOG_LEVEL: 'debug',
       API_KEYS: 'key-one-0123456789,key-two-0123456789',
       METRICS_API_KEY: 'scrape-0123456789abcdef',
@@ -154,7 +155,7 @@ describe('loadAppConfig', () => {
       worker: { concurrency: 8, prefetch: 100, leaseMs: 60_000, shutdownTimeoutMs: 0, taskTimeoutMs: 120_000 },
       limits: { maxPayloadBytes: 100_000, maxResultBytes: 2_000_000 },
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
-      handlers: { slowTaskMs: 100, flakyFailureRate: 0.25 },
+      handlers: { slowTaskMs: 100, flakyFailureRate: 0.25, demoTaskTypes: false },
       log: { level: 'debug' },
       security: {
         apiKeys: ['key-one-0123456789', 'key-two-0123456789'],
@@ -216,6 +217,7 @@ describe('loadAppConfig', () => {
       ['FLAKY_FAILURE_RATE', '-0.1'],
       ['FLAKY_FAILURE_RATE', 'half'],
       ['FLAKY_FAILURE_RATE', 'NaN'],
+      ['DEMO_TASK_TYPES', 'no'],
       ['BODY_LIMIT', 'lots'],
       ['BODY_LIMIT', '1gb'],
       ['BODY_LIMIT', '1.5mb'],

@@ -37,7 +37,8 @@ export interface AppConfig {
   retry: { baseDelayMs: number; maxDelayMs: number; defaultMaxRetry: number };
   /** Sizes in UTF-8 bytes. */
   limits: { maxPayloadBytes: number; maxResultBytes: number };
-  handlers: { slowTaskMs: number; flakyFailureRate: number };
+  /** demoTaskTypes: slow and flaky are registered (DEMO_TASK_TYPES). */
+  handlers: { slowTaskMs: number; flakyFailureRate: number; demoTaskTypes: boolean };
   log: { level: LogLevel };
   /** API keys and CORS (src/config/security-config.ts). */
   security: SecurityConfig;
@@ -149,7 +150,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       defaultMaxRetry: env.DEFAULT_MAX_RETRY,
     },
     limits: { maxPayloadBytes, maxResultBytes: env.MAX_RESULT_BYTES },
-    handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE },
+    handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE, demoTaskTypes: env.DEMO_TASK_TYPES === 'true' },
     log: { level: env.LOG_LEVEL },
     security,
   };

@@ -209,6 +209,10 @@ export class EnvironmentVariables {
   @Max(1)
   FLAKY_FAILURE_RATE = 0.5;
 
+  /** false: the demo types slow and flaky are not registered (a submit of one is a 400 unknown type). */
+  @IsIn(['true', 'false'], { message: 'DEMO_TASK_TYPES must be true or false' })
+  DEMO_TASK_TYPES = 'true';
+
   /** Comma-separated API keys; parsed and checked in security-config.ts (never echoed in errors). */
   @IsOptional()
   @IsString()

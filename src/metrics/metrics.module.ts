@@ -1,5 +1,4 @@
 import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { TaskTypesModule } from '../task-types/task-types.module';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics-registry';
@@ -10,7 +9,6 @@ import { TaskMetrics } from './task-metrics';
 /** GET /metrics of every role; TaskMetrics for the API and worker code that counts tasks. */
 @Global()
 @Module({
-  imports: [TaskTypesModule],
   controllers: [MetricsController],
   providers: [MetricsRegistry, QueueGaugesCollector, { provide: TaskMetrics, useClass: PromTaskMetrics }],
   exports: [TaskMetrics],

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { TaskHandler, TaskType } from './task-handler';
+import { TaskHandler } from './task-handler';
 
 @Injectable()
-@TaskType('echo')
+@TaskHandler('echo', { payload: 'string' })
 export class EchoHandler implements TaskHandler {
   async handle(payload: string): Promise<string> {
     return `echo: ${payload}`;

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { RANDOM, RandomSource } from '../common/random';
-import { TaskContext, TaskHandler, TaskType } from './task-handler';
+import { TaskContext, TaskHandler } from './task-handler';
 
 /** Fails with probability FLAKY_FAILURE_RATE (a retryable error): for demonstrating retries. */
 @Injectable()
-@TaskType('flaky')
+@TaskHandler('flaky', { payload: 'string' })
 export class FlakyHandler implements TaskHandler {
   private readonly failureRate: number;
 

@@ -1,11 +1,18 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { TASK_TYPE_METADATA, TaskHandler } from './task-handler';
+import { TASK_HANDLER_OPTIONS_METADATA, TASK_TYPE_METADATA, TaskHandler, TaskHandlerOptions } from './task-handler';
 
-/** Finds every @TaskType provider at boot; fails the boot when two claim one type. */
+/** One registered task type: its handler instance and the options of its @TaskHandler. */
+export interface TaskTypeDefinition {
+  readonly type: string;
+  readonly handler: TaskHandler;
+  readonly options: TaskHandlerOptions;
+}
+
+/** Finds every @TaskHandler provider at boot; fails the boot when two claim one type, naming both classes. */
 @Injectable()
 export class HandlerRegistry implements OnModuleInit {
-  private handlers?: Map<string, TaskHandler>;
+  private definitions?: Map<string, TaskTypeDefinition>;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -17,6 +24,10 @@ export class HandlerRegistry implements OnModuleInit {
   }
 
   get(type: string): TaskHandler | undefined {
+    return this.load().get(type)?.handler;
+  }
+
+  definition(type: string): TaskTypeDefinition | undefined {
     return this.load().get(type);
   }
 
@@ -25,9 +36,14 @@ export class HandlerRegistry implements OnModuleInit {
     return [...this.load().keys()].sort();
   }
 
-  private load(): Map<string, TaskHandler> {
-    if (this.handlers) return this.handlers;
-    const found = new Map<string, TaskHandler>();
+  /** Every registered type (for the worker pool's per-type slots). */
+  all(): TaskTypeDefinition[] {
+    return [...this.load().values()];
+  }
+
+  private load(): Map<string, TaskTypeDefinition> {
+    if (this.definitions) return this.definitions;
+    const found = new Map<string, TaskTypeDefinition>();
     const owners = new Map<string, string>();
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.metatype || !wrapper.instance) continue;
@@ -37,10 +53,11 @@ export class HandlerRegistry implements OnModuleInit {
       if (found.has(type)) {
         throw new Error(`Task type "${type}" has two handlers: ${owners.get(type)} and ${owner}; remove one of them`);
       }
-      found.set(type, wrapper.instance as TaskHandler);
+      const options = this.reflector.get<TaskHandlerOptions | undefined>(TASK_HANDLER_OPTIONS_METADATA, wrapper.metatype) ?? {};
+      found.set(type, { type, handler: wrapper.instance as TaskHandler, options });
       owners.set(type, owner);
     }
-    this.handlers = found;
+    this.definitions = found;
     return found;
   }
 }

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { sleep } from '../common/sleep';
-import { TaskAbortedError, TaskContext, TaskHandler, TaskType } from './task-handler';
+import { TaskAbortedError, TaskContext, TaskHandler } from './task-handler';
 
 /** Waits SLOW_TASK_MS (stopping early when aborted), then reports how long it waited. */
 @Injectable()
-@TaskType('slow')
+@TaskHandler('slow', { payload: 'string' })
 export class SlowHandler implements TaskHandler {
   private readonly durationMs: number;
 

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InvalidPayloadError, TaskHandler, TaskType } from './task-handler';
+import { InvalidPayloadError, TaskHandler } from './task-handler';
 
 /** Payload: a JSON array of finite numbers, as a string. Result: their sum with two decimals. */
 @Injectable()
-@TaskType('sum')
+@TaskHandler('sum', { payload: 'string' })
 export class SumHandler implements TaskHandler {
   validatePayload(payload: string): void {
     this.sum(payload);

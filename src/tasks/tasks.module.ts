@@ -1,5 +1,4 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { TaskTypesModule } from '../task-types/task-types.module';
 import { RequireJsonBatchMiddleware, RequireJsonMiddleware } from './require-json.middleware';
 import { TasksController } from './tasks.controller';
 import { TaskEventStream } from './task-event-stream';
@@ -7,7 +6,6 @@ import { TaskWaiter } from './task-waiter';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [TaskTypesModule],
   controllers: [TasksController],
   providers: [TasksService, TaskWaiter, TaskEventStream],
 })

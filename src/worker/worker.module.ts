@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TaskTypesModule } from '../task-types/task-types.module';
 import { MaintenanceService } from './maintenance.service';
 import { OutcomeWriter } from './outcome-writer';
 import { TaskExecutor } from './task-executor';
@@ -7,7 +6,6 @@ import { WorkerPoolService } from './worker-pool.service';
 
 /** Runs tasks: the pool, its executor, and the recovery/retention loops. Imported when APP_ROLE runs workers. */
 @Module({
-  imports: [TaskTypesModule],
   providers: [WorkerPoolService, TaskExecutor, OutcomeWriter, MaintenanceService],
   exports: [WorkerPoolService, MaintenanceService],
 })
