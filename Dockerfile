@@ -14,11 +14,14 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
-# nest-cli.json copies src/queue/lua/**/*.lua into dist as assets; the service cannot start without them.
+# nest-cli.json copies src/queue/lua/**/*.lua (the service cannot start without them) and the dashboard's
+# files (src/dashboard/public) into dist as assets.
 RUN npm run build \
  && test -f dist/main.js \
  && test -f dist/queue/lua/fetch.lua \
- && test -f dist/queue/lua/lib/common.lua
+ && test -f dist/queue/lua/lib/common.lua \
+ && test -f dist/dashboard/public/index.html \
+ && test -f dist/dashboard/public/js/app.js
 
 # ---- runtime: production dependencies and the compiled app, run as the unprivileged user "node" ----
 FROM ${NODE_IMAGE} AS runtime

@@ -8,6 +8,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config';
 import { configureHttpSecurity } from './http/http-security';
 import { mountApiDocs } from './http/api-docs';
+import { mountDashboard } from './dashboard/dashboard-assets';
 import { rejectOversizedJson } from './http/json-limits';
 
 /**
@@ -31,6 +32,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.set('query parser', 'simple');
   // Swagger UI at /docs, the OpenAPI document at /docs-json and /docs-yaml: only where the API is served.
   if (config.role !== 'worker') mountApiDocs(app);
+  // The dashboard at /dashboard/: only where the API it calls is served.
+  if (config.role !== 'worker' && config.dashboard.enabled) mountDashboard(app);
   configureHttpServer(app.getHttpServer() as Server, config.server);
 }
 

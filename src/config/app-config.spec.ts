@@ -132,6 +132,7 @@ describe('loadAppConfig', () => {
       API_KEYS: 'key-one-0123456789,key-two-0123456789',
       METRICS_API_KEY: 'scrape-0123456789abcdef',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
+      DASHBOARD_ENABLED: 'false',
     });
     expect(config).toEqual({
       role: 'worker',
@@ -162,7 +163,14 @@ describe('loadAppConfig', () => {
         metricsApiKey: 'scrape-0123456789abcdef',
         corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
       },
+      dashboard: { enabled: false },
     } satisfies AppConfig);
+  });
+
+  it('serves the dashboard unless DASHBOARD_ENABLED=false', () => {
+    expect(loadAppConfig({}).dashboard).toEqual({ enabled: true });
+    expect(loadAppConfig({ DASHBOARD_ENABLED: 'true' }).dashboard).toEqual({ enabled: true });
+    expect(() => loadAppConfig({ DASHBOARD_ENABLED: 'no' })).toThrow(/DASHBOARD_ENABLED must be true or false/);
   });
 
   it.each([

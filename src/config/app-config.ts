@@ -42,6 +42,8 @@ export interface AppConfig {
   log: { level: LogLevel };
   /** API keys and CORS (src/config/security-config.ts). */
   security: SecurityConfig;
+  /** The web dashboard at /dashboard, where the API is served. */
+  dashboard: { enabled: boolean };
 }
 
 export class ConfigValidationError extends Error {
@@ -153,5 +155,6 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE, demoTaskTypes: env.DEMO_TASK_TYPES === 'true' },
     log: { level: env.LOG_LEVEL },
     security,
+    dashboard: { enabled: env.DASHBOARD_ENABLED === 'true' },
   };
 }

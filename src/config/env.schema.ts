@@ -230,4 +230,8 @@ export class EnvironmentVariables {
 
   @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
+
+  /** The web dashboard at /dashboard (processes that serve the API); false: not mounted (404). */
+  @IsIn(['true', 'false'], { message: 'DASHBOARD_ENABLED must be true or false' })
+  DASHBOARD_ENABLED = 'true';
 }

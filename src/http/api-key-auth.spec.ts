@@ -32,7 +32,11 @@ describe('accessRules', () => {
     expect(both.keysFor(path)).toBeNull();
   });
 
-  it.each(['/tasks', '/tasks/abc/events', '/docs', '/docs/swagger-ui.css', '/docs-json', '/healthz', '/health-check', '/metricsx', '/'])(
+  it.each(['/dashboard', '/dashboard/', '/dashboard/js/app.js', '/Dashboard/vendor/uPlot.min.css'])('%s (the page, no data) is always open', (path) => {
+    expect(both.keysFor(path)).toBeNull();
+  });
+
+  it.each(['/tasks', '/tasks/abc/events', '/docs', '/docs/swagger-ui.css', '/docs-json', '/healthz', '/health-check', '/metricsx', '/dashboards', '/dashboard-json', '/'])(
     '%s takes API_KEYS',
     (path) => {
       expect(both.keysFor(path)?.matches(KEY_A)).toBe(true);

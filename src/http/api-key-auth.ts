@@ -31,8 +31,10 @@ export interface AccessRules {
 }
 
 /**
- * /health* is always open (probes carry no key); /metrics takes METRICS_API_KEY when that is set;
- * everything else (the API, /docs*, /metrics without METRICS_API_KEY) takes API_KEYS when that is set.
+ * /health* is always open (probes carry no key); so is /dashboard* (the dashboard's page, scripts and
+ * styles hold no data: the page asks for a key and sends it on each API request it makes, which is
+ * checked here like any other); /metrics takes METRICS_API_KEY when that is set; everything else (the
+ * API, /docs*, /metrics without METRICS_API_KEY) takes API_KEYS when that is set.
  * Express matches routes case-insensitively and ignores a trailing slash, so the rules do the same:
  * /METRICS/ must not slip past the metrics rule.
  */
@@ -43,6 +45,7 @@ export function accessRules(security: SecurityConfig): AccessRules {
     keysFor(path: string): ApiKeySet | null {
       const p = path.toLowerCase().replace(/\/+$/, '');
       if (p === '/health' || p.startsWith('/health/')) return null;
+      if (p === '/dashboard' || p.startsWith('/dashboard/')) return null;
       if (p === '/metrics' && metrics) return metrics;
       return api;
     },

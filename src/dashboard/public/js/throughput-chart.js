@@ -1,0 +1,65 @@
+// @ts-check
+import { h } from './dom.js';
+
+/**
+ * @typedef {{ minute: string, completed: number, failed: number }} ThroughputPoint
+ */
+
+const HEIGHT = 220;
+
+/**
+ * Completed and failed tasks per minute over the last hour (GET /stats `throughput`), drawn by uPlot
+ * (loaded as a classic script: the global `uPlot`). Failed is dashed as well as red, so the two
+ * series differ without colour. The chart is an image to assistive technology; the sums beside it say
+ * the same in words.
+ */
+export class ThroughputChart {
+  constructor() {
+    this.element = h('div', { class: 'chart', role: 'img', 'aria-label': 'Throughput chart: no data yet' });
+    /** @type {uPlot | null} */
+    this.plot = null;
+    this.resize = new ResizeObserver(() => {
+      if (this.plot) this.plot.setSize({ width: this.width(), height: HEIGHT });
+    });
+    this.resize.observe(this.element);
+  }
+
+  width() {
+    return Math.max(240, Math.floor(this.element.clientWidth));
+  }
+
+  /** @param {ThroughputPoint[]} points oldest first */
+  update(points) {
+    /** @type {uPlot.AlignedData} */
+    const data = [points.map((p) => Date.parse(p.minute) / 1000), points.map((p) => p.completed), points.map((p) => p.failed)];
+    const completed = points.reduce((sum, p) => sum + p.completed, 0);
+    const failed = points.reduce((sum, p) => sum + p.failed, 0);
+    this.element.setAttribute('aria-label', `Throughput over the last hour, per minute: ${completed} completed, ${failed} failed in total`);
+    if (this.plot) {
+      this.plot.setData(data);
+      return;
+    }
+    this.plot = new uPlot(
+      {
+        width: this.width(),
+        height: HEIGHT,
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [{ stroke: '#57606a' }, { stroke: '#57606a', label: 'tasks / min', size: 56 }],
+        series: [
+          { label: 'minute' },
+          { label: 'completed', stroke: '#1a7f37', width: 2, fill: 'rgba(26, 127, 55, 0.08)' },
+          { label: 'failed', stroke: '#cf222e', width: 2, dash: [6, 4] },
+        ],
+        legend: { live: true },
+      },
+      data,
+      this.element,
+    );
+  }
+
+  destroy() {
+    this.resize.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+}

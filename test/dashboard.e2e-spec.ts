@@ -1,0 +1,297 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import request from 'supertest';
+import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
+import { createTestApp, TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts');
+const API_KEY = 'dashboard-key-0123456789';
+
+interface Task {
+  id: string;
+  status: string;
+  attempts: number;
+  error?: string;
+}
+
+/**
+ * A page that records console errors and uncaught exceptions (`errors`) and the API answers >= 400
+ * (`failures`, as "status path"). Chromium also logs each such answer as a console error ("Failed to
+ * load resource"); those are left out of `errors` because `failures` names them and tests check it.
+ */
+async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const failures: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of \d+/.test(message.text())) errors.push(message.text());
+  });
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) failures.push(`${res.status()} ${new URL(res.url()).pathname}`);
+  });
+  await page.goto(url);
+  return { page, errors, failures, close: () => context.close() };
+}
+
+/**
+ * The endpoints the dashboard reads that this build does not serve yet (404 "Cannot GET"): the page
+ * shows a panel saying so, and their 404s are the only failed requests a test accepts.
+ */
+async function missingEndpoints(t: TestApp): Promise<string[]> {
+  const missing: string[] = [];
+  for (const path of ['/stats', '/queues', '/workers', '/schedules']) {
+    const res = await request(t.http).get(path);
+    if (res.status === 404 && /^Cannot GET/.test(String(res.body.message))) missing.push(`404 ${path}`);
+  }
+  return missing;
+}
+
+/** Waits until the task reaches one of the states (GET /tasks/{id}, the API the page uses too). */
+async function settled(t: TestApp, id: string, states = ['completed', 'failed']): Promise<Task> {
+  return waitFor(
+    async () => {
+      const task = (await request(t.http).get(`/tasks/${id}`).expect(200)).body as Task;
+      return states.includes(task.status) ? task : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 50, what: `task ${id} in ${states.join('/')}` },
+  );
+}
+
+async function submit(t: TestApp, body: object): Promise<Task> {
+  return (await request(t.http).post('/tasks').send(body).expect(201)).body as Task;
+}
+
+/** The ids of the task rows the table shows. */
+async function shownIds(page: Page): Promise<string[]> {
+  return page.locator('table.tasks tbody tr[data-task-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id') as string));
+}
+
+/**
+ * /dashboard in Debian's chromium (playwright-core, headless): the page served by the app, driving the
+ * public REST API against real Redis with real workers.
+ */
+describe('dashboard (/dashboard) in a real browser', () => {
+  const prefix = uniquePrefix('dashboard');
+  const redis = testRedis();
+  let t: TestApp;
+  let base: string;
+  let browser: Browser | undefined;
+  let missing: string[] = [];
+
+  /** No console error, no uncaught exception, no failed request but the 404s of missing endpoints. */
+  function expectClean(errors: string[], failures: string[]): void {
+    expect(errors).toEqual([]);
+    expect(failures.filter((f) => !missing.includes(f))).toEqual([]);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // flaky always fails: a failed task on demand, with its error.
+    t = await createTestApp({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', FLAKY_FAILURE_RATE: '1', DEFAULT_MAX_RETRY: '0' });
+    await t.app.listen(0, '127.0.0.1');
+    base = `${await t.app.getUrl()}/dashboard/`.replace('[::1]', '127.0.0.1');
+    missing = await missingEndpoints(t);
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await deleteByPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('serves the page, its scripts and the chart library under one policy; /dashboard redirects to /dashboard/', async () => {
+    await request(t.http).get('/dashboard').expect(301).expect('Location', '/dashboard/');
+    const page = await request(t.http).get('/dashboard/').expect(200).expect('Content-Type', /html/);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    // No inline script: every script is a file the policy allows.
+    expect(page.text).not.toMatch(/<script>|<script type="module">/);
+    const scripts = [...page.text.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(['vendor/uPlot.iife.min.js', 'js/app.js']);
+    for (const path of [...scripts, 'vendor/uPlot.min.css', 'dashboard.css', 'js/tasks.js']) await request(t.http).get(`/dashboard/${path}`).expect(200);
+    await request(t.http).get('/dashboard/js/missing.js').expect(404);
+  });
+
+  it('lists tasks with filters by state and type, pages through them, and shows a failed task with its error', async () => {
+    const type = 'echo';
+    const echoes: Task[] = [];
+    for (let i = 0; i < 30; i++) echoes.push(await submit(t, { type, payload: JSON.stringify({ n: i, note: 'dashboard' }) }));
+    const failed = await submit(t, { type: 'flaky', payload: 'boom' });
+    await settled(t, failed.id, ['failed']);
+    for (const task of echoes) await settled(t, task.id);
+
+    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks?type=echo`);
+    try {
+      // Page 1: the 25 newest echo tasks; page 2: the other 5; no task twice; back to page 1.
+      await page.locator('table.tasks tbody tr[data-task-id]').nth(24).waitFor();
+      const first = await shownIds(page);
+      expect(first).toHaveLength(25);
+      await page.getByRole('button', { name: 'Older →' }).click();
+      await page.getByText('Page 2').waitFor();
+      await waitFor(async () => ((await shownIds(page)).length === 5 ? true : undefined), { what: 'page 2 of 5 tasks' });
+      const second = await shownIds(page);
+      expect(new Set([...first, ...second])).toEqual(new Set(echoes.map((e) => e.id)));
+      expect(await page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
+      await page.getByRole('button', { name: '← Newer' }).click();
+      await page.getByText('Page 1').waitFor();
+      await waitFor(async () => ((await shownIds(page)).length === 25 ? true : undefined), { what: 'page 1 again' });
+      expect(await shownIds(page)).toEqual(first);
+
+      // State filter (a select: applies on change, kept in the URL's hash); the type field cleared.
+      await page.getByLabel('Type').fill('');
+      await page.getByLabel('State').selectOption('failed');
+      await page.waitForURL(/#\/tasks\?status=failed$/);
+      await waitFor(async () => ((await shownIds(page)).join() === failed.id ? true : undefined), { what: 'only the failed task' });
+      const row = page.locator(`tr[data-task-id="${failed.id}"]`);
+      expect(await row.locator('.badge').textContent()).toBe('failed');
+      expect(await row.locator('.error-cell').textContent()).toMatch(/flaky/i);
+
+      // Its detail: the error, the attempt history, the payload; a screenshot for the record.
+      await row.getByRole('link').click();
+      await page.getByRole('heading', { name: `Task ${failed.id}` }).waitFor();
+      const error = (await settled(t, failed.id)).error as string;
+      expect(await page.locator('pre.error-text').textContent()).toBe(error);
+      const history = page.getByRole('table', { name: 'Attempts, oldest first' });
+      await history.waitFor();
+      expect(await history.locator('tbody tr').count()).toBe(1);
+      expect(await history.locator('tbody tr .badge').textContent()).toBe('failed');
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-task.png'), fullPage: true });
+
+      // A completed task's payload is shown as pretty JSON.
+      await page.goto(`${base}#/tasks/${echoes[3].id}`);
+      await page.getByRole('heading', { name: 'Payload' }).waitFor();
+      expect(await page.locator('section[aria-labelledby="payload-h"] pre').textContent()).toBe(
+        JSON.stringify({ n: 3, note: 'dashboard' }, null, 2),
+      );
+      expectClean(errors, failures);
+    } finally {
+      await close();
+    }
+  });
+
+  it('works on a server without the stats, queues, workers and schedules endpoints: each panel says it is unavailable', async () => {
+    const context = await (browser as Browser).newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      // An older server: Nest's own 404 for a route it does not have.
+      await page.route(/\/(stats|queues|workers|schedules)(\?|$)/, (route) =>
+        route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ statusCode: 404, error: 'Not Found', message: `Cannot GET ${new URL(route.request().url()).pathname}` }) }),
+      );
+      await page.goto(base);
+      for (const what of ['Queue counts', 'Throughput', 'The worker list']) {
+        await page.getByText(`${what} is not available on this server`).waitFor();
+      }
+      await page.getByRole('link', { name: 'Schedules' }).click();
+      await page.getByText('Schedules is not available on this server').waitFor();
+      // The task list needs none of them; the queue filter is off.
+      await page.getByRole('link', { name: 'Tasks' }).click();
+      await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
+      expect(await page.getByLabel('Queue').isDisabled()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('deletes a task after a confirmation, and says so', async () => {
+    const task = await submit(t, { type: 'echo', payload: 'to delete' });
+    await settled(t, task.id);
+    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks/${task.id}`);
+    try {
+      await page.getByRole('button', { name: 'Delete task' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete task' });
+      await dialog.waitFor();
+      // Cancel first: nothing happens.
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await request(t.http).get(`/tasks/${task.id}`).expect(200);
+      await page.getByRole('button', { name: 'Delete task' }).click();
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('status').getByText(`Task ${task.id} deleted.`).waitFor();
+      await page.waitForURL(/#\/tasks$/);
+      await request(t.http).get(`/tasks/${task.id}`).expect(404);
+      expectClean(errors, failures);
+    } finally {
+      await close();
+    }
+  });
+
+  it('labels every control and fits a phone-width screen without sideways scrolling of the page', async () => {
+    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks`, { width: 390, height: 844 });
+    try {
+      await page.locator('table.tasks tbody tr').first().waitFor();
+      // Visible controls without an accessible name (a label, aria-label or text). Strings: the test
+      // project has no DOM types; the expressions run in the page.
+      const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select, button, a')]
+        .filter((el) => el.offsetParent !== null && !(el.labels?.length > 0 || el.getAttribute('aria-label') || el.textContent.trim() !== ''))
+        .map((el) => el.outerHTML)`);
+      expect(unlabelled).toEqual([]);
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+      expectClean(errors, failures);
+    } finally {
+      await close();
+    }
+  });
+
+  it('asks for the API key once, keeps it in session storage (never in the URL) and sends it as a bearer token', async () => {
+    const keyed = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api', API_KEYS: API_KEY });
+    try {
+      await keyed.app.listen(0, '127.0.0.1');
+      const url = `${await keyed.app.getUrl()}/dashboard/#/tasks`.replace('[::1]', '127.0.0.1');
+      // The page needs no key; the API does.
+      await request(keyed.http).get('/dashboard/').expect(200);
+      await request(keyed.http).get('/tasks').expect(401);
+      const { page, errors, failures, close } = await openPage(browser as Browser, url);
+      try {
+        const prompt = page.getByRole('dialog', { name: 'API key required' });
+        await prompt.waitFor();
+        await prompt.getByLabel('API key').fill('wrong-key-0123456789');
+        await prompt.getByRole('button', { name: 'Use this key' }).click();
+        await prompt.getByText('The key was not accepted').waitFor();
+        await prompt.getByLabel('API key').fill(API_KEY);
+        await prompt.getByRole('button', { name: 'Use this key' }).click();
+        await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
+        expect(await page.evaluate("sessionStorage.getItem('taskqueue.apiKey')")).toBe(API_KEY);
+        expect(page.url()).not.toContain(API_KEY);
+        // Another view and a reload: no second prompt.
+        await page.reload();
+        await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
+        expect(await prompt.isVisible()).toBe(false);
+        // Forgetting the key asks again.
+        await page.getByRole('button', { name: 'Forget API key' }).click();
+        await prompt.waitFor();
+        // Refused requests (401) before a key and with the wrong one; nothing else failed.
+        expect(failures).toContain('401 /tasks');
+        expectClean(errors, failures.filter((f) => !f.startsWith('401 ')));
+      } finally {
+        await close();
+      }
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it('is not served with DASHBOARD_ENABLED=false, nor by worker-only processes', async () => {
+    const off = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api', DASHBOARD_ENABLED: 'false' });
+    const worker = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'worker', WORKER_COUNT: '0' });
+    try {
+      await request(off.http).get('/dashboard/').expect(404);
+      await request(off.http).get('/dashboard/js/app.js').expect(404);
+      await request(worker.http).get('/dashboard/').expect(404);
+    } finally {
+      await off.close();
+      await worker.close();
+    }
+  });
+});
