@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppRole, EnvironmentVariables, LogLevel, MAX_SIZE_BYTES } from './env.schema';
 import { parseSecurityConfig, SecurityConfig } from './security-config';
+import { parseWorkerQueues, WorkerQueuesConfig } from './worker-queues-config';
 
 /** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
 export interface AppConfig {
@@ -33,6 +34,8 @@ export interface AppConfig {
     shutdownTimeoutMs: number;
     /** Longest one attempt may run before it is aborted and fails with "timeout after N ms". */
     taskTimeoutMs: number;
+    /** WORKER_QUEUES and WORKER_QUEUES_STRICT. */
+    queues: WorkerQueuesConfig;
   };
   retry: { baseDelayMs: number; maxDelayMs: number; defaultMaxRetry: number };
   /** Sizes in UTF-8 bytes. */
@@ -117,6 +120,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
   const security = parseSecurityConfig(env, problems);
+  const workerQueues = parseWorkerQueues(env.WORKER_QUEUES, env.WORKER_QUEUES_STRICT, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const [host] = env.REDIS_ADDR.split(':');
@@ -145,6 +149,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       leaseMs: env.TASK_LEASE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       taskTimeoutMs: env.TASK_TIMEOUT_MS,
+      queues: workerQueues,
     },
     retry: {
       baseDelayMs: env.RETRY_BASE_DELAY_MS,

@@ -85,6 +85,19 @@ export class EnvironmentVariables {
   @Max(10_000)
   WORKER_PREFETCH = 100;
 
+  /**
+   * Queues this worker process serves, with weights: `critical:6,default:3,low:1` (a name without a weight
+   * weighs 1). Unset: every queue in the registry, rediscovered while running. Parsed in
+   * worker-queues-config.ts.
+   */
+  @IsOptional()
+  @IsString()
+  WORKER_QUEUES?: string;
+
+  /** true: serve WORKER_QUEUES in the order given (strict priority) instead of weighted random order. */
+  @IsIn(['true', 'false'], { message: 'WORKER_QUEUES_STRICT must be true or false' })
+  WORKER_QUEUES_STRICT = 'false';
+
   @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
 

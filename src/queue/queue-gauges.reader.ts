@@ -1,55 +1,38 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.module';
-import { QueueKeys } from './queue-keys';
-import { RedisConnections } from './redis-connections';
-import { TASK_PRIORITIES } from './task-options';
+import { Injectable } from '@nestjs/common';
+import { QueueRepository } from './queue.repository';
 import { TASK_STATUSES, TaskStatus } from './task.model';
 
-/** What a metrics scrape shows of one queue, read from Redis in one round trip. */
+/** What GET /queues and a metrics scrape show of one queue, read from Redis in one script call. */
 export interface QueueGauges {
   queue: string;
-  /** ZCARD of each status index (s:<status>), every priority level included. */
+  /** ZCARD of each status index (s:<status>), every priority level included; `pending` counts scheduled tasks too. */
   byStatus: Record<TaskStatus, number>;
+  /** Pending tasks whose run time is still ahead (delayed, or waiting for a retry), by Redis' clock. */
+  scheduled: number;
   /** How long the oldest due task of any level has been due (ms), by Redis' clock; 0 when none is due. */
   oldestDueAgeMs: number;
+  /** Workers lease nothing from it (POST /queues/{name}/pause). */
+  paused: boolean;
 }
 
 /**
- * Read-only gauges for GET /metrics: one pipeline of ZCARDs of the status indexes, the head of each
- * priority level's queue zset and Redis' TIME. All keys share the queue's hash tag (one slot).
+ * Read-only gauges of every registered queue (QueueRepository.queueNames): one queue-overview.lua call
+ * per queue (its keys share the queue's hash tag, one slot), all sent at once.
  */
 @Injectable()
 export class QueueGaugesReader {
-  private readonly keys: QueueKeys;
-
-  constructor(
-    private readonly connections: RedisConnections,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.keys = new QueueKeys(config.queue.prefix);
-  }
+  constructor(private readonly queue: QueueRepository) {}
 
   async read(): Promise<QueueGauges[]> {
-    const k = this.keys;
-    const pipeline = this.connections.commands.pipeline();
-    for (const status of TASK_STATUSES) pipeline.zcard(k.byStatus(status));
-    for (const priority of TASK_PRIORITIES) pipeline.zrange(k.queueFor(priority), 0, 0, 'WITHSCORES');
-    pipeline.time();
-    const replies = (await pipeline.exec()) ?? [];
-    const values = replies.map(([err, value]) => {
-      if (err) throw err;
-      return value;
-    });
+    const names = await this.queue.queueNames();
+    return Promise.all(names.map((name) => this.readQueue(name)));
+  }
+
+  /** One queue, known or not (an unknown one reads as empty). */
+  async readQueue(name: string): Promise<QueueGauges> {
+    const reply = await this.queue.overview(name, TASK_STATUSES);
     const byStatus = {} as Record<TaskStatus, number>;
-    TASK_STATUSES.forEach((status, i) => (byStatus[status] = Number(values[i])));
-    const [seconds, micros] = values[values.length - 1] as [string, string];
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    let oldestDue = Infinity;
-    for (let i = 0; i < TASK_PRIORITIES.length; i += 1) {
-      const head = values[TASK_STATUSES.length + i] as string[];
-      if (head.length === 2) oldestDue = Math.min(oldestDue, Number(head[1]));
-    }
-    return [{ queue: k.queueName, byStatus, oldestDueAgeMs: oldestDue <= now ? now - oldestDue : 0 }];
+    TASK_STATUSES.forEach((status, i) => (byStatus[status] = Number(reply[3 + i])));
+    return { queue: name, byStatus, scheduled: Number(reply[1]), oldestDueAgeMs: Number(reply[2]), paused: reply[0] === 1 };
   }
 }

@@ -2,6 +2,14 @@ import { TaskPriority } from './task-options';
 import { TaskStatus } from './task.model';
 
 /**
+ * The registry of queue names (a set, outside every queue's hash tag): a process adds a queue the first
+ * time it enqueues into it, in a command of its own, and workers serving every queue read it.
+ */
+export function queueRegistryKey(prefix: string): string {
+  return `${prefix}:queues`;
+}
+
+/**
  * The only place that builds Redis key names.
  *
  * Every key of a queue starts with `<QUEUE_PREFIX>:{<queue>}:`. The braces are a Redis Cluster hash
@@ -30,6 +38,8 @@ export class QueueKeys {
    * scripts, lua/lib/common.lua publish_event); API processes fan it out to waiting requests.
    */
   readonly eventsChannel: string;
+  /** Present while the queue is paused: fetch leases nothing from it (POST /queues/{name}/pause). */
+  readonly paused: string;
 
   constructor(
     readonly prefix: string,
@@ -42,6 +52,7 @@ export class QueueKeys {
     this.marker = `${this.base}marker`;
     this.cancelChannel = `${this.base}cancel`;
     this.eventsChannel = `${this.base}events`;
+    this.paused = `${this.base}paused`;
   }
 
   task(id: string): string {

@@ -1,4 +1,5 @@
 import type { AttemptRecord } from './attempt-history';
+import { queueOfTaskId } from './task-id';
 import { BackoffPolicy, decodeTaskOptions, TASK_PRIORITIES, TaskPriority } from './task-options';
 
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
@@ -7,6 +8,8 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** A task as stored, times in epoch milliseconds. */
 export interface TaskRecord {
   id: string;
+  /** The queue the task belongs to (also encoded in its id: queueOfTaskId). */
+  queue: string;
   type: string;
   payload: string;
   status: TaskStatus;
@@ -55,7 +58,10 @@ export interface LeasedTask {
 }
 
 export interface NewTask {
+  /** newTaskId(queue): the queue is part of the id. */
   id: string;
+  /** Absent: `default`. Must be the queue of `id` (queueOfTaskId). */
+  queue?: string;
   type: string;
   payload: string;
   maxRetry: number;
@@ -89,6 +95,7 @@ export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord
   const optionalNumber = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
   return {
     id,
+    queue: queueOfTaskId(id),
     type: h.type,
     payload: h.payload ?? '',
     status: h.status as TaskStatus,

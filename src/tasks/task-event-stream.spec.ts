@@ -9,7 +9,7 @@ import { eventData, KEEP_ALIVE_MS, stateName, TaskEventStream } from './task-eve
 const ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 function task(overrides: Partial<TaskRecord>): TaskRecord {
-  return { id: ID, type: 'echo', payload: '', status: 'pending', retries: 0, maxRetry: 3, attempts: 0, stalls: 0, createdAt: 1, updatedAt: 1, ...overrides };
+  return { id: ID, queue: 'default', type: 'echo', payload: '', status: 'pending', retries: 0, maxRetry: 3, attempts: 0, stalls: 0, createdAt: 1, updatedAt: 1, ...overrides };
 }
 
 /** A bus whose subscription is ready at once; the test emits events by hand. */

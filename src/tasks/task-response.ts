@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, AttemptOutcome, AttemptRecord } from '../queue/attempt-history';
 import { BACKOFF_TYPES, BackoffType, TASK_PRIORITIES, TaskPriority } from '../queue/task-options';
+import { DEFAULT_QUEUE, QUEUE_NAME_PATTERN, TASK_ID_PATTERN } from '../queue/task-id';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../queue/task.model';
 
 /** One ended attempt as the API returns it (GET /tasks/{id} only). */
@@ -38,8 +39,10 @@ export class BackoffResponse {
  * literal typed by it, so a field added to one and not the other does not compile.
  */
 export class TaskResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ pattern: TASK_ID_PATTERN.source, description: 'a UUID for a task of the queue default, <queue>.<uuid> for any other queue' })
   id: string;
+  @ApiProperty({ pattern: QUEUE_NAME_PATTERN.source, example: DEFAULT_QUEUE })
+  queue: string;
   @ApiProperty()
   type: string;
   @ApiProperty({ description: 'as submitted ("" when none was given)' })
@@ -95,6 +98,7 @@ function iso(ms: number | undefined): string | undefined {
 export function toTaskResponse(t: TaskRecord): TaskResponse {
   return {
     id: t.id,
+    queue: t.queue,
     type: t.type,
     payload: t.payload,
     status: t.status,

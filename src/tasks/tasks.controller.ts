@@ -13,6 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiErrors, ApiKeyProtected } from '../http/api-errors.decorator';
+import { TASK_ID_PATTERN } from '../queue/task-id';
 import { BATCH_MAX_TASKS, IDEMPOTENCY_KEY_PATTERN } from '../queue/task-limits';
 import { CreateBatchTaskDto } from './dto/create-batch-task.dto';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -46,8 +47,12 @@ const WAIT_QUERY = ApiQuery({
 const WAIT_HEADER_DOC = {
   [WAIT_HEADER]: { description: 'with ?wait: `done` when the task finished, `timeout` when the wait ran out', schema: { type: 'string', enum: ['done', 'timeout'] } },
 };
-const ID_PARAM = ApiParam({ name: 'id', format: 'uuid', description: 'task id (a UUID; anything else is 404)' });
-const NOT_FOUND = 'no task has this id (or it is not a UUID)';
+const ID_PARAM = ApiParam({
+  name: 'id',
+  schema: { type: 'string', pattern: TASK_ID_PATTERN.source },
+  description: 'task id: a UUID (queue default) or <queue>.<uuid>; anything else is 404',
+});
+const NOT_FOUND = 'no task has this id (or it is not a task id)';
 const BAD_BODY = 'body is not valid: not JSON, wrong Content-Type, unknown or invalid fields (the message names each)';
 const TOO_LARGE = 'body larger than BODY_LIMIT, or a payload larger than MAX_PAYLOAD_BYTES';
 
@@ -159,6 +164,7 @@ export class TasksController {
     const page = await this.tasks.list(query);
     if (page.next) {
       const params = new URLSearchParams();
+      if (query.queue) params.set('queue', query.queue);
       if (query.status) params.set('status', query.status);
       if (query.type) params.set('type', query.type);
       if (query.priority) params.set('priority', query.priority);

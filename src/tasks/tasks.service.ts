@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { TaskMetrics } from '../metrics/task-metrics';
 import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository, SubmitOutcome } from '../queue/queue.repository';
+import { DEFAULT_QUEUE, newTaskId } from '../queue/task-id';
 import { BackoffPolicy } from '../queue/task-options';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
@@ -82,11 +82,10 @@ export class TasksService {
     });
     if (tooLarge.length > 0) throw new PayloadTooLargeError(summary(dtos.length, tooLarge));
     if (problems.length > 0) throw new InvalidTaskError(summary(dtos.length, problems));
-    // Stamped by Redis' clock: the answer carries the creation time that is stored.
-    const { createdAt, outcomes, rejected } = await this.queue.submit(tasks);
+    const { createdAt, outcomes, rejected } = await this.storeByQueue(tasks);
     if (rejected) throw idempotencyError(outcomes, keys, batch);
     for (let i = 0; i < outcomes.length; i += 1) if (outcomes[i].kind === 'created') this.metrics.created(tasks[i].type, 1);
-    const records = tasks.map((t) => createdRecord(t, createdAt));
+    const records = tasks.map((t, i) => createdRecord(t, createdAt[i]));
     const replayed: number[] = [];
     const answered = outcomes.map((o, i) => {
       if (o.kind === 'created') return records[i];
@@ -97,8 +96,39 @@ export class TasksService {
     return { tasks: answered, replayed };
   }
 
+  /**
+   * One script call per queue (a script touches one queue's slot), all at once: each queue's tasks are
+   * stored all or none, and a failure in one queue does not undo another (README "Named queues").
+   * Outcomes and creation times per task, in order; `same-as` indexes count in the whole list.
+   */
+  private async storeByQueue(tasks: NewTask[]): Promise<{ createdAt: number[]; outcomes: SubmitOutcome[]; rejected: boolean }> {
+    const groups = new Map<string, number[]>();
+    tasks.forEach((t, i) => {
+      const queue = t.queue ?? DEFAULT_QUEUE;
+      const group = groups.get(queue);
+      if (group) group.push(i);
+      else groups.set(queue, [i]);
+    });
+    const createdAt: number[] = new Array<number>(tasks.length);
+    const outcomes: SubmitOutcome[] = new Array<SubmitOutcome>(tasks.length);
+    let rejected = false;
+    // Stamped by Redis' clock: the answer carries the creation time that is stored.
+    const results = await Promise.all([...groups.values()].map((indexes) => this.queue.submit(indexes.map((i) => tasks[i]))));
+    [...groups.values()].forEach((indexes, g) => {
+      const result = results[g];
+      rejected ||= result.rejected;
+      indexes.forEach((taskIndex, j) => {
+        const o = result.outcomes[j];
+        createdAt[taskIndex] = result.createdAt;
+        outcomes[taskIndex] = o.kind === 'same-as' ? { kind: 'same-as', index: indexes[o.index] } : o;
+      });
+    });
+    return { createdAt, outcomes, rejected };
+  }
+
   private newTask(dto: CreateTaskDto, payload: string, idempotencyKey: string | undefined): NewTask {
-    const task: NewTask = { id: randomUUID(), type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
+    const queue = dto.queue ?? DEFAULT_QUEUE;
+    const task: NewTask = { id: newTaskId(queue), queue, type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
     if (dto.delay_ms !== undefined) task.delayMs = dto.delay_ms;
     if (dto.run_at !== undefined) task.runAt = parseRunAt(dto.run_at);
     if (dto.priority !== undefined && dto.priority !== 'normal') task.priority = dto.priority;
@@ -151,7 +181,8 @@ export class TasksService {
   list(query: ListTasksQuery): Promise<TaskPage> {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !cursor) throw new InvalidCursorError();
-    return this.queue.list({ status: query.status, type: query.type, priority: query.priority }, query.limit ?? LIST_LIMIT_DEFAULT, cursor);
+    const filter = { queue: query.queue, status: query.status, type: query.type, priority: query.priority };
+    return this.queue.list(filter, query.limit ?? LIST_LIMIT_DEFAULT, cursor);
   }
 
   async delete(id: string): Promise<void> {
@@ -169,6 +200,7 @@ function summary(count: number, problems: string[]): string {
 function createdRecord(t: NewTask, createdAt: number): TaskRecord {
   const record: TaskRecord = {
     id: t.id,
+    queue: t.queue ?? DEFAULT_QUEUE,
     type: t.type,
     payload: t.payload,
     maxRetry: t.maxRetry,

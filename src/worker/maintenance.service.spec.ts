@@ -20,6 +20,7 @@ function maintenance(recoverSizes: number[], purgeSizes: number[]) {
       calls.purge.push(args);
       return Promise.resolve(purgeSizes.shift() ?? 0);
     },
+    queueNames: () => Promise.resolve(['default']),
   };
   const logger = new RecordingLogger();
   const config = loadAppConfig({ TASK_RETENTION_S: '60' });
@@ -59,8 +60,24 @@ describe('MaintenanceService', () => {
     const t = maintenance([], [PURGE_BATCH, 7]);
     await t.service.purgeExpiredTasks();
     expect(t.calls.purge).toEqual([
-      [60_000, PURGE_BATCH],
-      [60_000, PURGE_BATCH],
+      [60_000, PURGE_BATCH, 'default'],
+      [60_000, PURGE_BATCH, 'default'],
     ]);
+  });
+
+  it('covers every registered queue, and a failure in one queue does not skip the others', async () => {
+    const t = maintenance([], []);
+    const recovered: string[] = [];
+    const queue = {
+      queueNames: () => Promise.resolve(['a', 'b', 'default']),
+      recoverExpired: (_l: number, _e: string, _d: number[], _m: number, name: string) => {
+        recovered.push(name);
+        return name === 'a' ? Promise.reject(new Error('a is broken')) : Promise.resolve([]);
+      },
+      purgeExpired: () => Promise.resolve(0),
+    };
+    const service = new MaintenanceService(queue as unknown as QueueRepository, { delayMs: () => 10 }, loadAppConfig({}), t.logger as unknown as PinoLogger);
+    await expect(service.recoverExpiredLeases()).rejects.toThrow('a is broken');
+    expect(recovered).toEqual(['a', 'b', 'default']);
   });
 });

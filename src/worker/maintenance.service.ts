@@ -14,9 +14,11 @@ export const RECOVER_BATCH = 100;
 export const PURGE_BATCH = 500;
 /** Batches per tick at most, so one tick never monopolises Redis after a long outage. */
 export const MAX_BATCHES_PER_TICK = 20;
+/** How long the loops use a registry read before reading it again. */
+export const QUEUE_NAMES_MAX_AGE_MS = 5000;
 
 /**
- * Two loops every worker process runs; each tick is one script call, safe to run concurrently in
+ * Two loops every worker process runs over every registered queue; each tick is one script call per queue, safe to run concurrently in
  * many processes (every transition is fenced), so no leader election is needed:
  * - recoverer: attempts whose lease expired become failed attempts (retry with backoff, or failed),
  *   or, when their handler never started, go back to pending without spending a retry;
@@ -28,6 +30,7 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
   readonly recoverer: BackgroundLoop;
   readonly retention: BackgroundLoop;
   private readonly delays: number[];
+  private names?: { list: string[]; readAt: number };
 
   constructor(
     private readonly queue: QueueRepository,
@@ -54,18 +57,49 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
     await Promise.all([this.recoverer.stop(), this.retention.stop()]);
   }
 
+  /**
+   * Every registered queue (QueueRepository.queueNames), read at most every QUEUE_NAMES_MAX_AGE_MS, so the
+   * loops cover a new queue soon after its first task without a registry read per tick.
+   */
+  private async queueNames(): Promise<string[]> {
+    const now = Date.now();
+    if (!this.names || now - this.names.readAt >= QUEUE_NAMES_MAX_AGE_MS) this.names = { list: await this.queue.queueNames(), readAt: now };
+    return this.names.list;
+  }
+
+  /** Recovers expired leases in every queue, one queue after the other (a failure in one does not skip the rest). */
   async recoverExpiredLeases(): Promise<void> {
+    await this.eachQueue((queue) => this.recoverQueue(queue));
+  }
+
+  async purgeExpiredTasks(): Promise<void> {
+    await this.eachQueue((queue) => this.purgeQueue(queue));
+  }
+
+  private async eachQueue(work: (queue: string) => Promise<void>): Promise<void> {
+    let failure: unknown;
+    for (const queue of await this.queueNames()) {
+      try {
+        await work(queue);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private async recoverQueue(queue: string): Promise<void> {
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
-      const outcomes = await this.queue.recoverExpired(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS);
+      const outcomes = await this.queue.recoverExpired(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS, queue);
       for (const o of outcomes) {
         if (o.outcome === 'dropped') continue;
         this.metrics.recovered(o.outcome);
         if (o.outcome === 'stalled') {
-          this.logger.warn({ task_id: o.id, outcome: o.outcome, retries: o.retries }, 'lease expired before the task started; task requeued');
+          this.logger.warn({ task_id: o.id, queue, outcome: o.outcome, retries: o.retries }, 'lease expired before the task started; task requeued');
           continue;
         }
         this.logger.warn(
-          { task_id: o.id, outcome: o.outcome, retries: o.retries, error: LEASE_EXPIRED_ERROR },
+          { task_id: o.id, queue, outcome: o.outcome, retries: o.retries, error: LEASE_EXPIRED_ERROR },
           o.outcome === 'retry' ? 'lease expired; task will be retried' : 'lease expired; task failed permanently',
         );
       }
@@ -73,11 +107,11 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
     }
   }
 
-  async purgeExpiredTasks(): Promise<void> {
+  private async purgeQueue(queue: string): Promise<void> {
     const retentionMs = this.config.queue.retentionS * 1000;
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
-      const removed = await this.queue.purgeExpired(retentionMs, PURGE_BATCH);
-      if (removed > 0) this.logger.debug({ removed }, 'removed finished tasks past retention');
+      const removed = await this.queue.purgeExpired(retentionMs, PURGE_BATCH, queue);
+      if (removed > 0) this.logger.debug({ removed, queue }, 'removed finished tasks past retention');
       if (removed < PURGE_BATCH) return;
     }
   }

@@ -1,9 +1,10 @@
-import { BeforeApplicationShutdown, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
 import { Clock, CLOCK } from '../common/clock';
+import { mathRandom, RANDOM, RandomSource } from '../common/random';
 import { settlesWithin } from '../common/deadline';
 import { ProcessState } from '../lifecycle/process-state';
 import { Lease, QueueRepository } from '../queue/queue.repository';
@@ -14,6 +15,7 @@ import { LeaseHeartbeat } from './lease-heartbeat';
 import { HeldAttempt, LeaseTable } from './lease-table';
 import { OutcomeWriter } from './outcome-writer';
 import { PrefetchPolicy } from './prefetch-policy';
+import { ServedQueues } from './served-queues';
 import { AbortReason, TaskExecutor, TaskOutcome } from './task-executor';
 
 /** Most payload bytes a process holds in its prefetch buffer. */
@@ -46,6 +48,8 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   private readonly running = new Set<Promise<void>>();
   private readonly prefetch: PrefetchPolicy;
   private readonly fetcher: Fetcher;
+  /** The queues this process serves (WORKER_QUEUES), their fetch order and their wait. */
+  readonly queues: ServedQueues;
   /** Public so specs can run a heartbeat tick without waiting a third of a lease. */
   readonly heartbeat: LeaseHeartbeat;
   private readonly cancels: CancelSubscriber;
@@ -60,12 +64,14 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectPinoLogger('WorkerPool') private readonly logger: PinoLogger,
+    @Optional() @Inject(RANDOM) random: RandomSource = mathRandom,
   ) {
     const { concurrency, prefetch, leaseMs } = config.worker;
     for (let slot = concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
     this.prefetch = new PrefetchPolicy(prefetch, concurrency);
+    this.queues = new ServedQueues(queue, config.worker.queues, random, logger);
     this.fetcher = new Fetcher(
-      queue,
+      this.queues,
       this.table,
       this.prefetch,
       { concurrency, leaseMs, maxBufferBytes: PREFETCH_MAX_BYTES },
@@ -75,6 +81,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     );
     this.heartbeat = new LeaseHeartbeat(this.table, queue, leaseMs, (lease) => this.onLeaseLost(lease), logger);
     this.cancels = new CancelSubscriber(queue, (id) => this.abortTask(id, 'deleted'));
+    this.queues.onChange((names) => this.cancels.listen(names));
   }
 
   get concurrency(): number {
@@ -104,11 +111,17 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       this.logger.warn('WORKER_COUNT is 0: this process runs no tasks');
       return;
     }
-    this.cancels.start();
+    this.queues.start();
     this.heartbeat.start();
     this.fetcher.start();
     this.logger.info(
-      { process_id: this.processId, concurrency: this.concurrency, max_prefetch: this.config.worker.prefetch },
+      {
+        process_id: this.processId,
+        concurrency: this.concurrency,
+        max_prefetch: this.config.worker.prefetch,
+        queues: this.config.worker.queues.weighted ?? 'every queue',
+        strict: this.config.worker.queues.strict,
+      },
       'worker pool started',
     );
   }
@@ -117,6 +130,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   onModuleDestroy(): void {
     this.stopping = true;
     void this.fetcher.stop();
+    void this.queues.stop();
   }
 
   /**

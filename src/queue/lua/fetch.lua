@@ -3,6 +3,7 @@
              `queue:low` are derived from it (level_queues)
   KEYS[2] -> active zset (score = lease deadline)
   KEYS[3] -> wake-up marker zset
+  KEYS[4] -> paused flag: while it exists nothing is leased (POST /queues/{name}/pause)
   ARGV[1] -> key base of the queue
   ARGV[2] -> lease length (ms): deadline = now + this
   ARGV[3] -> max number of tasks to lease
@@ -17,11 +18,12 @@
     (opts: the task's `opts` field, '<timeout_ms>|<backoff>', or '' when it has none; waited_ms: now
     minus its score, how long it was due; age_ms: now minus created_at)
     next_run_in_ms = ms until the earliest task still queued at any level after this call may run (0
-    when one is due now), or -1 when none is queued.
+    when one is due now), or -1 when none is queued or the queue is paused (resume sets the marker).
 ]]
 --- @include "common"
 --- @include "task-options"
 
+if redis.call('EXISTS', KEYS[4]) == 1 then return { -1 } end
 local base = ARGV[1]
 local now = redis_now()
 local now_ms = tonumber(now)

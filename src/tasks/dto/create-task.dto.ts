@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsObject, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { MAX_RETRY_LIMIT, SCHEDULE_MAX_AHEAD_MS, TASK_TIMEOUT_MAX_MS, TYPE_MAX_LENGTH } from '../../queue/task-limits';
+import { DEFAULT_QUEUE, QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queue/task-id';
 import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
 import { BackoffDto } from './backoff.dto';
 import { runAtProblem } from './run-at';
@@ -55,6 +56,13 @@ export class CreateTaskDto {
   })
   @IsString({ message: 'run_at must be a string' })
   run_at?: string;
+
+  /** The queue the task goes to (default `default`); workers choose queues with WORKER_QUEUES. */
+  @ApiPropertyOptional({ pattern: QUEUE_NAME_PATTERN.source, default: DEFAULT_QUEUE, description: 'the queue the task goes to' })
+  @ValidateIf((o: CreateTaskDto) => o.queue !== undefined)
+  @Matches(QUEUE_NAME_PATTERN, { message: `queue ${QUEUE_NAME_MESSAGE}` })
+  @IsString({ message: 'queue must be a string' })
+  queue?: string;
 
   @ApiPropertyOptional({ enum: TASK_PRIORITIES, default: 'normal' })
   @ValidateIf((o: CreateTaskDto) => o.priority !== undefined)

@@ -83,6 +83,7 @@ const validBody = fc
         priority: fc.constantFrom('high', 'normal', 'low'),
         timeout_ms: fc.oneof(fc.constantFrom(1, TASK_TIMEOUT_MAX_MS), fc.integer({ min: 1, max: TASK_TIMEOUT_MAX_MS })),
         backoff: validBackoff,
+        queue: fc.constantFrom('default', 'critical', 'a', 'q_1-x', 'z'.repeat(64)),
       },
       { requiredKeys: ['type'] },
     ),
@@ -143,7 +144,11 @@ const idempotencyKeyValue = fc.oneof(
   fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 255 }),
   fc.constantFrom('k', ' ', '~'.repeat(255), 'x'.repeat(256), '', 'tab\tkey', 'é', 'line\n', '\u007f', 5, null, [], undefined),
 );
-const KNOWN_FIELDS = ['type', 'payload', 'max_retry', 'delay_ms', 'run_at', 'priority', 'timeout_ms', 'backoff', 'idempotency_key'];
+const queueValue = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'z', '0', '_', '-', '.', 'A', ' '), minLength: 0, maxLength: 66 }),
+  fc.constantFrom('z'.repeat(65), '-q', '_q', 'q.x', 'Default', 5, null, [], {}, undefined),
+);
+const KNOWN_FIELDS = ['type', 'payload', 'max_retry', 'delay_ms', 'run_at', 'priority', 'timeout_ms', 'backoff', 'queue', 'idempotency_key'];
 const extraKey = fc.oneof(
   fc.constantFrom('id', 'status', 'extra', 'Type', 'type ', 'maxRetry', 'max-retry', 'delayMs', 'runAt', '', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'),
   fc.string({ maxLength: 8 }).filter((k) => ![...KNOWN_FIELDS, '__proto__', 'constructor'].includes(k)),
@@ -169,6 +174,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 2, arbitrary: timeoutValue.map((value): Mutation => ({ kind: 'set', key: 'timeout_ms', value })) },
   { weight: 3, arbitrary: backoffValue.map((value): Mutation => ({ kind: 'set', key: 'backoff', value })) },
   { weight: 2, arbitrary: idempotencyKeyValue.map((value): Mutation => ({ kind: 'set', key: 'idempotency_key', value })) },
+  { weight: 2, arbitrary: queueValue.map((value): Mutation => ({ kind: 'set', key: 'queue', value })) },
   { weight: 2, arbitrary: fc.tuple(extraKey, jsonish).map(([key, value]): Mutation => ({ kind: 'set', key, value })) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('__proto__', 'constructor'), jsonish).map(([key, value]): Mutation => ({ kind: 'set', key, value })) },
   { weight: 1, arbitrary: fc.constantFrom('type', 'payload', 'max_retry', 'delay_ms', 'run_at', 'backoff').map((key): Mutation => ({ kind: 'drop', key })) },

@@ -7,12 +7,13 @@ import {
   TASK_TIMEOUT_MAX_MS,
   TYPE_MAX_LENGTH,
 } from '../../queue/task-limits';
+import { isQueueName } from '../../queue/task-id';
 import { BACKOFF_TYPES, TASK_PRIORITIES } from '../../queue/task-options';
 import { CreateBatchTaskDto } from './create-batch-task.dto';
 import { CreateTaskDto } from './create-task.dto';
 import { runAtProblem } from './run-at';
 
-const TASK_KEYS = new Set(['type', 'payload', 'max_retry', 'delay_ms', 'run_at', 'priority', 'timeout_ms', 'backoff']);
+const TASK_KEYS = new Set(['type', 'payload', 'max_retry', 'delay_ms', 'run_at', 'priority', 'timeout_ms', 'backoff', 'queue']);
 const BATCH_ELEMENT_KEYS = new Set([...TASK_KEYS, 'idempotency_key']);
 const BACKOFF_KEYS = new Set(['type', 'delay_ms', 'max_delay_ms', 'jitter']);
 
@@ -41,7 +42,7 @@ const integerIn = (value: unknown, min: number, max: number): boolean =>
 function plainlyValid(value: unknown, allowed: Set<string>): boolean {
   if (!isPlainObject(value)) return false;
   for (const key in value) if (!allowed.has(key)) return false;
-  const { type, payload, max_retry, delay_ms, run_at, priority, timeout_ms, backoff, idempotency_key } = value;
+  const { type, payload, max_retry, delay_ms, run_at, priority, timeout_ms, backoff, idempotency_key, queue } = value;
   // UTF-16 length >= code points, so a type that fits here also fits class-validator's MaxLength.
   if (typeof type !== 'string' || type.length === 0 || type.length > TYPE_MAX_LENGTH) return false;
   if (payload !== undefined && typeof payload !== 'string') return false;
@@ -51,6 +52,7 @@ function plainlyValid(value: unknown, allowed: Set<string>): boolean {
   if (priority !== undefined && !(TASK_PRIORITIES as readonly unknown[]).includes(priority)) return false;
   if (timeout_ms !== undefined && !integerIn(timeout_ms, 1, TASK_TIMEOUT_MAX_MS)) return false;
   if (backoff !== undefined && !plainlyValidBackoff(backoff)) return false;
+  if (queue !== undefined && !isQueueName(queue)) return false;
   if (idempotency_key !== undefined && !(typeof idempotency_key === 'string' && IDEMPOTENCY_KEY_PATTERN.test(idempotency_key))) return false;
   return Object.keys(value).length <= allowed.size;
 }

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queue/task-id';
 import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
 import { TASK_STATUSES, TaskStatus } from '../../queue/task.model';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../../queue/task-limits';
@@ -17,6 +18,13 @@ export class ListTasksQuery {
   @IsOptional()
   @IsIn(TASK_STATUSES, { message: `status must be one of: ${TASK_STATUSES.join(', ')}` })
   status?: TaskStatus;
+
+  /** Tasks of one queue; absent: every queue, merged newest first (one script call per queue). */
+  @ApiPropertyOptional({ pattern: QUEUE_NAME_PATTERN.source, description: 'tasks of one queue (absent: every queue)' })
+  @Matches(QUEUE_NAME_PATTERN, { message: `queue ${QUEUE_NAME_MESSAGE}` })
+  @IsString({ message: 'queue must be a single string' })
+  @IsOptional()
+  queue?: string;
 
   /** Tasks of one priority level (see README: a filtered page may be short). */
   @ApiPropertyOptional({ enum: TASK_PRIORITIES, description: 'a filtered page may be short; follow Link' })

@@ -5,8 +5,8 @@
 import type { Clock } from '../../common/clock';
 import type { FetchResult, Lease, QueueRepository, Settlement, SettleResult } from '../../queue/queue.repository';
 import type { LeasedTask } from '../../queue/task.model';
-import type { HandlerRegistry } from '../../task-types/handler-registry';
-import type { TaskContext, TaskHandler } from '../../task-types/task-handler';
+import type { HandlerRegistry, TaskTypeDefinition } from '../../task-types/handler-registry';
+import type { TaskContext, TaskHandler, TaskHandlerOptions } from '../../task-types/task-handler';
 import { attemptKey } from '../lease-table';
 
 export function leased(id: string, token = 1, extra: Partial<LeasedTask> = {}): LeasedTask {
@@ -53,7 +53,7 @@ export class RecordingLogger {
   }
 }
 
-type QueuePart = Pick<QueueRepository, 'fetch' | 'waitForWork' | 'whenConnected' | 'heartbeat' | 'settle' | 'onCancel'>;
+type QueuePart = Pick<QueueRepository, 'fetch' | 'waitForWork' | 'whenConnected' | 'heartbeat' | 'settle' | 'onCancel' | 'queueNames'>;
 
 /**
  * A queue in memory that hands out what the spec pushes. Settlements and heartbeats are recorded;
@@ -108,6 +108,10 @@ export class FakeQueue implements QueuePart {
 
   whenConnected(): Promise<void> {
     return Promise.resolve();
+  }
+
+  queueNames(): Promise<string[]> {
+    return Promise.resolve(['default']);
   }
 
   heartbeat(leases: Lease[]): Promise<Lease[]> {
@@ -167,11 +171,15 @@ export class ManualHandler implements TaskHandler {
   }
 }
 
-/** A registry with the given handlers by type. */
-export function registryOf(handlers: Record<string, TaskHandler>): HandlerRegistry {
+/** A registry with the given handlers by type, each with its @TaskHandler options (none unless given). */
+export function registryOf(handlers: Record<string, TaskHandler>, options: Record<string, TaskHandlerOptions> = {}): HandlerRegistry {
+  const definition = (type: string): TaskTypeDefinition | undefined =>
+    Object.prototype.hasOwnProperty.call(handlers, type) ? { type, handler: handlers[type], options: options[type] ?? {} } : undefined;
   return {
-    get: (type: string) => handlers[type],
+    get: (type: string) => definition(type)?.handler,
+    definition,
     types: () => Object.keys(handlers).sort(),
+    all: () => Object.keys(handlers).map((type) => definition(type) as TaskTypeDefinition),
   } as unknown as HandlerRegistry;
 }
 
