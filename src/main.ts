@@ -3,7 +3,7 @@ import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
 import { ConfigValidationError, loadAppConfig } from './config/app-config';
 import { ProcessState } from './lifecycle/process-state';
-import { QueueRepository } from './queue/queue.repository';
+import { RedisVersionError } from './queue/redis-server-check';
 
 async function main(): Promise<void> {
   let config;
@@ -17,7 +17,17 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const app = await createApp(config);
+  let app;
+  try {
+    app = await createApp(config);
+  } catch (err) {
+    // Redis answers but is too old for the scripts: the one boot failure Redis itself can cause.
+    if (err instanceof RedisVersionError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   // SIGTERM/SIGINT run every shutdown phase, then exit with code 0 (Nest re-raises the signal otherwise).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const logger = app.get(Logger);
@@ -36,13 +46,6 @@ async function main(): Promise<void> {
 
   // nestjs-pino's Logger reads a trailing string as the context, so the message goes in `msg`.
   logger.log({ msg: 'taskqueue listening', port: config.server.port, role: config.role, queue_prefix: config.queue.prefix });
-  const policy = await app.get(QueueRepository).evictionPolicy();
-  if (policy && policy !== 'noeviction') {
-    logger.warn({
-      msg: 'Redis maxmemory-policy is not noeviction: under memory pressure Redis may evict accepted tasks',
-      maxmemory_policy: policy,
-    });
-  }
 }
 
 void main();

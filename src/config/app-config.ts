@@ -1,8 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppRole, EnvironmentVariables, LogLevel, MAX_SIZE_BYTES } from './env.schema';
+import { HttpTaskConfig, parseHttpTaskConfig } from './http-task-config';
 import { parseSecurityConfig, SecurityConfig } from './security-config';
-import { parseWorkerQueues, WorkerQueuesConfig } from './worker-queues-config';
 
 /** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
 export interface AppConfig {
@@ -34,8 +34,6 @@ export interface AppConfig {
     shutdownTimeoutMs: number;
     /** Longest one attempt may run before it is aborted and fails with "timeout after N ms". */
     taskTimeoutMs: number;
-    /** WORKER_QUEUES and WORKER_QUEUES_STRICT. */
-    queues: WorkerQueuesConfig;
   };
   retry: { baseDelayMs: number; maxDelayMs: number; defaultMaxRetry: number };
   /** Sizes in UTF-8 bytes. */
@@ -45,6 +43,8 @@ export interface AppConfig {
   log: { level: LogLevel };
   /** API keys and CORS (src/config/security-config.ts). */
   security: SecurityConfig;
+  /** The http task type: allowed hosts, signing, limits (src/config/http-task-config.ts). */
+  httpTasks: HttpTaskConfig;
   /** The web dashboard at /dashboard, where the API is served. */
   dashboard: { enabled: boolean };
 }
@@ -75,7 +75,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS']) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS', 'HTTP_TASK_ALLOWED_HOSTS', 'HTTP_TASK_SIGNING_SECRET']) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -120,7 +120,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
   const security = parseSecurityConfig(env, problems);
-  const workerQueues = parseWorkerQueues(env.WORKER_QUEUES, env.WORKER_QUEUES_STRICT, problems);
+  const httpTasks = parseHttpTaskConfig(env, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const [host] = env.REDIS_ADDR.split(':');
@@ -149,7 +149,6 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       leaseMs: env.TASK_LEASE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       taskTimeoutMs: env.TASK_TIMEOUT_MS,
-      queues: workerQueues,
     },
     retry: {
       baseDelayMs: env.RETRY_BASE_DELAY_MS,
@@ -160,6 +159,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE, demoTaskTypes: env.DEMO_TASK_TYPES === 'true' },
     log: { level: env.LOG_LEVEL },
     security,
+    httpTasks,
     dashboard: { enabled: env.DASHBOARD_ENABLED === 'true' },
   };
 }

@@ -1,19 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 
 /** The Lua scripts, one per state transition; each file's header documents its KEYS, ARGV and result. */
 export const SCRIPTS = {
   enqueue: { file: 'enqueue.lua', keys: 2 },
-  fetch: { file: 'fetch.lua', keys: 4 },
+  fetch: { file: 'fetch.lua', keys: 3 },
   heartbeat: { file: 'heartbeat.lua', keys: 1 },
   settle: { file: 'settle.lua', keys: 4 },
   recover: { file: 'recover.lua', keys: 4 },
   delete: { file: 'delete.lua', keys: 4 },
   purgeExpired: { file: 'purge-expired.lua', keys: 1 },
   getTask: { file: 'get-task.lua', keys: 2 },
-  /** Variable number of status indexes: the caller passes numkeys first. */
-  queueOverview: { file: 'queue-overview.lua', keys: undefined },
   /** Variable number of index keys: the caller passes numkeys first. */
   list: { file: 'list.lua', keys: undefined },
 } as const;
@@ -33,13 +32,13 @@ export function loadScriptSource(file: string): string {
  * Registers every script on a client with ioredis `defineCommand`: EVALSHA, falling back to EVAL (and
  * so re-loading) when Redis answers NOSCRIPT, e.g. after a restart or SCRIPT FLUSH.
  */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: Redis | Cluster): void {
   for (const [name, spec] of Object.entries(SCRIPTS)) {
     client.defineCommand(name, { lua: loadScriptSource(spec.file), numberOfKeys: spec.keys });
   }
 }
 
-type ScriptArg = string | number;
+export type ScriptArg = string | number;
 /** The commands defineScripts adds to a client. */
 export type ScriptCommands = {
   [K in ScriptName]: (...args: ScriptArg[]) => Promise<unknown>;
