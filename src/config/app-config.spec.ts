@@ -31,7 +31,7 @@ describe('loadAppConfig', () => {
       });
     });
 
-    it('connects to localhost:6379, db 0, no password, no URL', () => {
+    it('connects to localhost:6379, db 0, no password, no URL, no TLS, no WAIT for replicas', () => {
       expect(config.redis).toEqual({
         url: undefined,
         host: 'localhost',
@@ -39,6 +39,12 @@ describe('loadAppConfig', () => {
         password: undefined,
         db: 0,
         commandTimeoutMs: 1000,
+        username: undefined,
+        tls: false,
+        cluster: undefined,
+        sentinel: undefined,
+        waitReplicas: 0,
+        waitTimeoutMs: 1000,
       });
     });
 
@@ -51,7 +57,14 @@ describe('loadAppConfig', () => {
     });
 
     it('runs 3 workers, prefetching at most 100, with a 30 s lease, a 30 s shutdown timeout and a 30 min task timeout', () => {
-      expect(config.worker).toEqual({ concurrency: 3, prefetch: 100, leaseMs: 30_000, shutdownTimeoutMs: 30_000, taskTimeoutMs: 1_800_000 });
+      expect(config.worker).toEqual({
+        concurrency: 3,
+        prefetch: 100,
+        leaseMs: 30_000,
+        shutdownTimeoutMs: 30_000,
+        taskTimeoutMs: 1_800_000,
+        queues: { strict: false },
+      });
     });
 
     it('bounds payloads and results at 512 KiB each', () => {
@@ -107,6 +120,8 @@ describe('loadAppConfig', () => {
       REDIS_DB: '2',
       REDIS_URL: 'rediss://user:pw@example.com:6379/1',
       REDIS_COMMAND_TIMEOUT_MS: '2500',
+      REDIS_WAIT_REPLICAS: '1',
+      REDIS_WAIT_TIMEOUT_MS: '250',
       WORKER_COUNT: '8',
       APP_ROLE: 'worker',
       QUEUE_PREFIX: 'my-app.v2',
@@ -128,15 +143,13 @@ describe('loadAppConfig', () => {
       SLOW_TASK_MS: '100',
       FLAKY_FAILURE_RATE: '0.25',
       DEMO_TASK_TYPES: 'false',
+      WORKER_QUEUES: 'critical:6, default:3,low',
+      WORKER_QUEUES_STRICT: 'true',
       LOG_LEVEL: 'debug',
       API_KEYS: 'key-one-0123456789,key-two-0123456789',
       METRICS_API_KEY: 'scrape-0123456789abcdef',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       DASHBOARD_ENABLED: 'false',
-      HTTP_TASK_ALLOWED_HOSTS: 'Hooks.Example.com, *.svc.example.org,[::1]',
-      HTTP_TASK_SIGNING_SECRET: 'sixteen-chars-at-least',
-      HTTP_TASK_TIMEOUT_MS: '5000',
-      HTTP_TASK_MAX_RESPONSE_BYTES: '1024',
     });
     expect(config).toEqual({
       role: 'worker',
@@ -155,9 +168,29 @@ describe('loadAppConfig', () => {
         password: 's3cret',
         db: 2,
         commandTimeoutMs: 2500,
+        username: undefined,
+        tls: false,
+        cluster: undefined,
+        sentinel: undefined,
+        waitReplicas: 1,
+        waitTimeoutMs: 250,
       },
       queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600 },
-      worker: { concurrency: 8, prefetch: 100, leaseMs: 60_000, shutdownTimeoutMs: 0, taskTimeoutMs: 120_000 },
+      worker: {
+        concurrency: 8,
+        prefetch: 100,
+        leaseMs: 60_000,
+        shutdownTimeoutMs: 0,
+        taskTimeoutMs: 120_000,
+        queues: {
+          weighted: [
+            { name: 'critical', weight: 6 },
+            { name: 'default', weight: 3 },
+            { name: 'low', weight: 1 },
+          ],
+          strict: true,
+        },
+      },
       limits: { maxPayloadBytes: 100_000, maxResultBytes: 2_000_000 },
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
       handlers: { slowTaskMs: 100, flakyFailureRate: 0.25, demoTaskTypes: false },
@@ -168,41 +201,7 @@ describe('loadAppConfig', () => {
         corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
       },
       dashboard: { enabled: false },
-      httpTasks: {
-        allowedHosts: ['hooks.example.com', '*.svc.example.org', '::1'],
-        signingSecret: 'sixteen-chars-at-least',
-        timeoutMs: 5000,
-        maxResponseBytes: 1024,
-      },
     } satisfies AppConfig);
-  });
-
-  it('disables http tasks and signs nothing by default', () => {
-    expect(loadAppConfig({}).httpTasks).toEqual({ allowedHosts: [], signingSecret: undefined, timeoutMs: 30_000, maxResponseBytes: 65_536 });
-  });
-
-  it('names every bad HTTP_TASK_* value, never echoing the secret', () => {
-    const problems = (() => {
-      try {
-        loadAppConfig({
-          HTTP_TASK_ALLOWED_HOSTS: 'ok.example.com,https://x.example.com,a.example.com:8080,*.,*.*.example.com,bad_host',
-          HTTP_TASK_SIGNING_SECRET: 'short-secret',
-          HTTP_TASK_TIMEOUT_MS: '600001',
-          HTTP_TASK_MAX_RESPONSE_BYTES: '-1',
-        });
-      } catch (err) {
-        return (err as Error).message;
-      }
-      throw new Error('expected a ConfigValidationError');
-    })();
-    for (const entry of ['https://x.example.com', 'a.example.com:8080', '*.', '*.*.example.com', 'bad_host']) {
-      expect(problems).toContain(`HTTP_TASK_ALLOWED_HOSTS: "${entry}" is not a host name, an IP address or a pattern like *.example.com (no scheme, port or path)`);
-    }
-    expect(problems).not.toContain('"ok.example.com"');
-    expect(problems).toContain('HTTP_TASK_SIGNING_SECRET must be 16..1024 characters (length 12)');
-    expect(problems).not.toContain('short-secret');
-    expect(problems).toMatch(/HTTP_TASK_TIMEOUT_MS must not be greater than 600000/);
-    expect(problems).toMatch(/HTTP_TASK_MAX_RESPONSE_BYTES must not be less than 0/);
   });
 
   it('serves the dashboard unless DASHBOARD_ENABLED=false', () => {
@@ -348,6 +347,26 @@ describe('loadAppConfig', () => {
       }
       // One problem per line.
       expect(error.message.split('\n  - ').length - 1).toBe(error.problems.length);
+    });
+
+    it.each([
+      ['Critical:1', /WORKER_QUEUES: queue name "Critical" is not valid/],
+      ['a.b', /WORKER_QUEUES: queue name "a.b" is not valid/],
+      ['critical:0', /WORKER_QUEUES: the weight of "critical" must be an integer from 1 to 1000 \(got "0"\)/],
+      ['critical:-2', /WORKER_QUEUES: the weight of "critical" must be an integer/],
+      ['critical:1.5', /WORKER_QUEUES: the weight of "critical" must be an integer/],
+      ['critical:x', /WORKER_QUEUES: the weight of "critical" must be an integer/],
+      ['critical:1001', /WORKER_QUEUES: the weight of "critical" must be an integer/],
+      ['a,,b', /WORKER_QUEUES: queue name "" is not valid/],
+      ['a:1,a:2', /WORKER_QUEUES: queue "a" is listed twice/],
+    ])('rejects WORKER_QUEUES=%s, naming the variable', (value, message) => {
+      expect(() => loadAppConfig({ WORKER_QUEUES: value })).toThrow(message);
+    });
+
+    it('reads WORKER_QUEUES (a name alone weighs 1; empty = every queue) and rejects a WORKER_QUEUES_STRICT that is not true/false', () => {
+      expect(loadAppConfig({ WORKER_QUEUES: 'emails' }).worker.queues).toEqual({ weighted: [{ name: 'emails', weight: 1 }], strict: false });
+      expect(loadAppConfig({ WORKER_QUEUES: ' ' }).worker.queues).toEqual({ strict: false });
+      expect(() => loadAppConfig({ WORKER_QUEUES_STRICT: 'yes' })).toThrow(/WORKER_QUEUES_STRICT must be true or false/);
     });
 
     it('rejects RETRY_MAX_DELAY_MS below RETRY_BASE_DELAY_MS', () => {

@@ -1,8 +1,9 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppRole, EnvironmentVariables, LogLevel, MAX_SIZE_BYTES } from './env.schema';
-import { HttpTaskConfig, parseHttpTaskConfig } from './http-task-config';
 import { parseSecurityConfig, SecurityConfig } from './security-config';
+import { parseRedisTopology, RedisTopologyConfig } from './redis-config';
+import { parseWorkerQueues, WorkerQueuesConfig } from './worker-queues-config';
 
 /** Typed configuration, one namespace per area. Built once at boot from the validated environment. */
 export interface AppConfig {
@@ -24,7 +25,7 @@ export interface AppConfig {
     password?: string;
     db: number;
     commandTimeoutMs: number;
-  };
+  } & RedisTopologyConfig;
   /** idempotencyTtlS: how long an Idempotency-Key remembers the task it created. */
   queue: { prefix: string; retentionS: number; idempotencyTtlS: number };
   worker: {
@@ -34,6 +35,8 @@ export interface AppConfig {
     shutdownTimeoutMs: number;
     /** Longest one attempt may run before it is aborted and fails with "timeout after N ms". */
     taskTimeoutMs: number;
+    /** WORKER_QUEUES and WORKER_QUEUES_STRICT. */
+    queues: WorkerQueuesConfig;
   };
   retry: { baseDelayMs: number; maxDelayMs: number; defaultMaxRetry: number };
   /** Sizes in UTF-8 bytes. */
@@ -43,8 +46,6 @@ export interface AppConfig {
   log: { level: LogLevel };
   /** API keys and CORS (src/config/security-config.ts). */
   security: SecurityConfig;
-  /** The http task type: allowed hosts, signing, limits (src/config/http-task-config.ts). */
-  httpTasks: HttpTaskConfig;
   /** The web dashboard at /dashboard, where the API is served. */
   dashboard: { enabled: boolean };
 }
@@ -59,6 +60,9 @@ export class ConfigValidationError extends Error {
 /** Defaults of the variables whose default depends on another variable (see loadAppConfig). */
 const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1000;
 const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
+
+/** The optional topology variables (no default, so not among EnvironmentVariables' own keys). */
+const OPTIONAL_REDIS_VARIABLES = ['REDIS_USERNAME', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'];
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
@@ -75,7 +79,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS', 'HTTP_TASK_ALLOWED_HOSTS', 'HTTP_TASK_SIGNING_SECRET']) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS', ...OPTIONAL_REDIS_VARIABLES]) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -120,7 +124,8 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
   const security = parseSecurityConfig(env, problems);
-  const httpTasks = parseHttpTaskConfig(env, problems);
+  const topology = parseRedisTopology(env, problems);
+  const workerQueues = parseWorkerQueues(env.WORKER_QUEUES, env.WORKER_QUEUES_STRICT, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const [host] = env.REDIS_ADDR.split(':');
@@ -141,6 +146,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       password: env.REDIS_PASSWORD,
       db: env.REDIS_DB,
       commandTimeoutMs,
+      ...topology,
     },
     queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S, idempotencyTtlS: env.IDEMPOTENCY_TTL_S },
     worker: {
@@ -149,6 +155,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       leaseMs: env.TASK_LEASE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       taskTimeoutMs: env.TASK_TIMEOUT_MS,
+      queues: workerQueues,
     },
     retry: {
       baseDelayMs: env.RETRY_BASE_DELAY_MS,
@@ -159,7 +166,6 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE, demoTaskTypes: env.DEMO_TASK_TYPES === 'true' },
     log: { level: env.LOG_LEVEL },
     security,
-    httpTasks,
     dashboard: { enabled: env.DASHBOARD_ENABLED === 'true' },
   };
 }

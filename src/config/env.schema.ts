@@ -31,9 +31,6 @@ const toNumber = ({ value }: { value: unknown }): unknown =>
 /** Upper bound of BODY_LIMIT, MAX_PAYLOAD_BYTES and MAX_RESULT_BYTES: 64 MiB. */
 export const MAX_SIZE_BYTES = 64 * 1024 * 1024;
 
-/** Upper bound of HTTP_TASK_TIMEOUT_MS and of an http task's own timeout_ms: 10 minutes. */
-export const HTTP_TASK_MAX_TIMEOUT_MS = 600_000;
-
 /** Every variable the service reads, with its default. Documented in README "Configuration". */
 export class EnvironmentVariables {
   @Transform(toInteger)
@@ -59,6 +56,53 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must start with redis:// or rediss://' })
   REDIS_URL?: string;
+
+  /** ACL user for REDIS_ADDR, REDIS_CLUSTER_NODES and REDIS_SENTINELS (a REDIS_URL names its own). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'REDIS_USERNAME must not contain spaces' })
+  REDIS_USERNAME?: string;
+
+  /** TLS for REDIS_ADDR, every cluster node, or the sentinels and the primary; a REDIS_URL uses rediss://. */
+  @IsIn(['true', 'false'], { message: 'REDIS_TLS must be true or false' })
+  REDIS_TLS = 'false';
+
+  /** Seed nodes of a Redis Cluster, host:port,...; checked with the other topology variables in redis-config.ts. */
+  @IsOptional()
+  @IsString()
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Sentinels, host:port,...; with REDIS_SENTINEL_NAME (the monitored primary's name). */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINELS?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]{1,128}$/, { message: 'REDIS_SENTINEL_NAME may only contain letters, digits and _ . -' })
+  REDIS_SENTINEL_NAME?: string;
+
+  /** Password of the sentinels themselves (`requirepass` in sentinel.conf); the primary's is REDIS_PASSWORD. */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /**
+   * Replicas that must acknowledge an enqueue (Redis WAIT) before POST /tasks answers; 0 = no WAIT.
+   * Narrows the window in which a failover loses acknowledged tasks (see README "Redis topologies").
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  REDIS_WAIT_REPLICAS = 0;
+
+  /** Longest WAIT for REDIS_WAIT_REPLICAS; when it passes with fewer acknowledgements POST /tasks answers 503. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  REDIS_WAIT_TIMEOUT_MS = 1000;
 
   /**
    * Unset: 1000, or just under TASK_LEASE_MS / 3 when that is smaller (see loadAppConfig). Optional so
@@ -87,6 +131,19 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(10_000)
   WORKER_PREFETCH = 100;
+
+  /**
+   * Queues this worker process serves, with weights: `critical:6,default:3,low:1` (a name without a weight
+   * weighs 1). Unset: every queue in the registry, rediscovered while running. Parsed in
+   * worker-queues-config.ts.
+   */
+  @IsOptional()
+  @IsString()
+  WORKER_QUEUES?: string;
+
+  /** true: serve WORKER_QUEUES in the order given (strict priority) instead of weighted random order. */
+  @IsIn(['true', 'false'], { message: 'WORKER_QUEUES_STRICT must be true or false' })
+  WORKER_QUEUES_STRICT = 'false';
 
   @IsIn(APP_ROLES as unknown as string[], { message: `APP_ROLE must be one of: ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
@@ -230,40 +287,6 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   CORS_ORIGINS?: string;
-
-  /** Hosts http tasks may call (comma-separated; parsed in http-task-config.ts); unset: the http type is disabled. */
-  @IsOptional()
-  @IsString()
-  HTTP_TASK_ALLOWED_HOSTS?: string;
-
-  /** Key of the X-Task-Signature HMAC of http tasks (never echoed in errors); unset: requests are not signed. */
-  @IsOptional()
-  @IsString()
-  HTTP_TASK_SIGNING_SECRET?: string;
-
-  /** Timeout of one http task call when its payload has no timeout_ms. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(HTTP_TASK_MAX_TIMEOUT_MS)
-  HTTP_TASK_TIMEOUT_MS = 30_000;
-
-  /** Most response body bytes an http task keeps in its result. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(1024 * 1024)
-  HTTP_TASK_MAX_RESPONSE_BYTES = 65_536;
-
-  /**
-   * Requests per minute one client address may make to the API (every route but /health* and /metrics),
-   * counted in Redis so the limit holds across API replicas; 0 = no limit.
-   */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
-  RATE_LIMIT_PER_MIN = 0;
 
   @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';

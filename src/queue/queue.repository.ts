@@ -10,10 +10,11 @@ import {
   TaskNotFoundError,
 } from './queue-errors';
 import { AttemptRecord, lastAttemptFromHash, parseAttemptEntry, storableWorkerId } from './attempt-history';
-import { QueueKeys } from './queue-keys';
+import { QueueKeys, queueRegistryKey } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { toQueueError } from './redis-error-classifier';
 import { LIST_FILTER_SCAN_MAX, LIST_PAGE_MAX_BYTES } from './task-limits';
+import { DEFAULT_QUEUE, queueOfTaskId } from './task-id';
 import { decodeTaskOptions, encodeBackoff, TaskPriority } from './task-options';
 import {
   LeasedTask,
@@ -75,6 +76,8 @@ export type SettleResult = 'applied' | 'not-found' | 'lease-lost';
 export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'stalled' | 'dropped'; retries: number };
 
 export interface ListFilter {
+  /** Absent: every registered queue, merged in listing order (one script call per queue). */
+  queue?: string;
   status?: TaskStatus;
   type?: string;
   priority?: TaskPriority;
@@ -140,6 +143,33 @@ function submitOutcome(entry: unknown): SubmitOutcome {
 const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
 
 /**
+ * On Redis Cluster, how long an idle worker blocks on one queue's wake-up marker before it turns to the
+ * next (waitForWork): at most 1000 / CLUSTER_BLOCK_MS commands a second, and a wake-up is seen within
+ * (queues served - 1) * CLUSTER_BLOCK_MS.
+ */
+export const CLUSTER_BLOCK_MS = 250;
+
+/** How long a process trusts that a queue it enqueued into is in the registry before adding it again. */
+const REGISTERED_TTL_MS = 60_000;
+
+/** Items grouped by the queue of a task id, each with its index in the input. */
+function byQueue<T>(items: T[], idOf: (item: T) => string): Map<string, { item: T; index: number }[]> {
+  const groups = new Map<string, { item: T; index: number }[]>();
+  items.forEach((item, index) => {
+    const queue = queueOfTaskId(idOf(item));
+    let group = groups.get(queue);
+    if (!group) groups.set(queue, (group = []));
+    group.push({ item, index });
+  });
+  return groups;
+}
+
+/** Whether listing position a (created score, id) comes before b: newest first, then id descending. */
+function listedBefore(a: ListCursor, b: ListCursor): boolean {
+  return a.score !== b.score ? a.score > b.score : a.id > b.id;
+}
+
+/**
  * Typed access to the queue in Redis: one method per Lua script plus plain reads. No method takes the
  * time: every script reads Redis' clock (TIME), the one clock of the whole fleet. Every failure of
  * Redis itself surfaces as QueueUnavailableError; script result codes become domain errors in
@@ -147,22 +177,65 @@ const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
  */
 @Injectable()
 export class QueueRepository {
+  /** The keys of the queue `default`. */
   readonly keys: QueueKeys;
 
   private readonly idempotencyTtlMs: number;
   private readonly waitReplicas: number;
+  private readonly keysByQueue = new Map<string, QueueKeys>();
+  private readonly registryKey: string;
+  /** Queue -> when this process last added it to the registry (process clock, ms). */
+  private readonly registered = new Map<string, number>();
+  /** On Cluster, the marker waitForWork blocks on first (it goes round the queues). */
+  private nextMarker = 0;
 
   constructor(
     private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.keys = new QueueKeys(config.queue.prefix);
+    this.keysByQueue.set(DEFAULT_QUEUE, this.keys);
+    this.registryKey = queueRegistryKey(config.queue.prefix);
     this.idempotencyTtlMs = config.queue.idempotencyTtlS * 1000;
     this.waitReplicas = config.redis.waitReplicas;
   }
 
   private get client() {
     return this.redis.commands;
+  }
+
+  /** The keys of a queue (built once per queue name). */
+  keysOf(queue: string): QueueKeys {
+    let keys = this.keysByQueue.get(queue);
+    if (!keys) {
+      keys = new QueueKeys(this.keys.prefix, queue);
+      this.keysByQueue.set(queue, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * Every queue name known: `default` and the registry (queues something was ever enqueued into,
+   * or that were paused), sorted. One SMEMBERS.
+   */
+  async queueNames(): Promise<string[]> {
+    const names = (await this.run(() => this.client.smembers(this.registryKey))) as string[];
+    if (!names.includes(DEFAULT_QUEUE)) names.push(DEFAULT_QUEUE);
+    return names.sort();
+  }
+
+  /**
+   * Adds the queue to the registry (a command of its own: the registry is in no queue's slot). Once per
+   * process and REGISTERED_TTL_MS, so enqueueing costs nothing more, and a registry lost meanwhile heals.
+   * `default` is always known and never added.
+   */
+  private async register(queue: string): Promise<void> {
+    if (queue === DEFAULT_QUEUE) return;
+    const at = this.registered.get(queue);
+    const now = Date.now();
+    if (at !== undefined && now - at < REGISTERED_TTL_MS) return;
+    await this.run(() => this.client.sadd(this.registryKey, queue));
+    this.registered.set(queue, now);
   }
 
   /**
@@ -181,7 +254,15 @@ export class QueueRepository {
    * request created. Nothing is stored when any key conflicts or names a task that is gone (`rejected`).
    */
   async submit(tasks: NewTask[]): Promise<SubmitResult> {
-    const args: (string | number)[] = [this.keys.queue, this.keys.marker, this.keys.base, this.idempotencyTtlMs];
+    const queue = tasks[0]?.queue ?? DEFAULT_QUEUE;
+    for (const t of tasks) {
+      if ((t.queue ?? DEFAULT_QUEUE) !== queue || queueOfTaskId(t.id) !== queue) {
+        throw new Error(`submit takes the tasks of one queue, each with an id of that queue (newTaskId); got ${t.id} for ${t.queue ?? DEFAULT_QUEUE}`);
+      }
+    }
+    await this.register(queue);
+    const k = this.keysOf(queue);
+    const args: (string | number)[] = [k.queue, k.marker, k.base, this.idempotencyTtlMs];
     enqueueArgs(args, tasks);
     const reply = (await this.run(() => this.enqueueScript(args))) as number | unknown[];
     const firstId = tasks[0]?.id ?? '';
@@ -203,7 +284,8 @@ export class QueueRepository {
 
   /** The task with its attempt history (oldest first), read in one snapshot. */
   async get(id: string): Promise<TaskRecord | undefined> {
-    const [pairs, entries] = (await this.run(() => this.client.getTask(this.keys.task(id), this.keys.history(id)))) as [string[], string[]];
+    const k = this.keysOf(queueOfTaskId(id));
+    const [pairs, entries] = (await this.run(() => this.client.getTask(k.task(id), k.history(id)))) as [string[], string[]];
     const hash = pairsToObject(pairs);
     const task = parseTaskHash(id, hash);
     if (task) task.history = parseHistory(entries, hash);
@@ -215,12 +297,21 @@ export class QueueRepository {
    * `maxBytes` (at least one task is always returned); `next` is set whenever the page was cut short.
    */
   async list(filter: ListFilter, limit: number, cursor?: ListCursor, maxBytes = LIST_PAGE_MAX_BYTES): Promise<TaskPage> {
-    const { indexes, conditions } = this.listPlan(filter);
+    const queues = filter.queue !== undefined ? [filter.queue] : await this.queueNames();
+    if (queues.length === 1) return this.listQueue(queues[0], filter, limit, cursor, maxBytes);
+    const pages = await Promise.all(queues.map((q) => this.listQueue(q, filter, limit, cursor, maxBytes)));
+    return mergePages(pages, limit, maxBytes);
+  }
+
+  /** One page of one queue (list.lua). */
+  private async listQueue(queue: string, filter: ListFilter, limit: number, cursor: ListCursor | undefined, maxBytes: number): Promise<TaskPage> {
+    const k = this.keysOf(queue);
+    const { indexes, conditions } = this.listPlan(k, filter);
     const reply = (await this.run(() =>
       this.client.list(
         indexes.length,
         ...indexes,
-        this.keys.base,
+        k.base,
         limit,
         cursor ? cursor.score : '',
         cursor?.id ?? '',
@@ -243,7 +334,7 @@ export class QueueRepository {
 
   /** Removes the task everywhere; a running one is told to stop through the cancel channel. */
   async delete(id: string): Promise<void> {
-    const k = this.keys;
+    const k = this.keysOf(queueOfTaskId(id));
     const result = await this.run(() =>
       this.client.delete(k.task(id), k.queue, k.active, k.done, k.base, id, k.cancelChannel),
     );
@@ -256,10 +347,10 @@ export class QueueRepository {
    * payloads leased reach `maxBytes` (the first task always is leased). Leasing is not starting: call
    * settle 'start' when a handler starts, or an expired lease is recovered without spending a retry.
    */
-  async fetch(max: number, leaseMs: number, maxBytes = 0): Promise<FetchResult> {
-    const k = this.keys;
+  async fetch(max: number, leaseMs: number, maxBytes = 0, queue = DEFAULT_QUEUE): Promise<FetchResult> {
+    const k = this.keysOf(queue);
     const reply = (await this.run(() =>
-      this.client.fetch(k.queue, k.active, k.marker, k.base, leaseMs, max, maxBytes),
+      this.client.fetch(k.queue, k.active, k.marker, k.paused, k.base, leaseMs, max, maxBytes),
     )) as (string | number)[];
     const tasks: LeasedTask[] = [];
     const leasedAt = Date.now();
@@ -286,11 +377,17 @@ export class QueueRepository {
   /** Extends the leases still held to Redis' now + `leaseMs`; returns the (id, token) pairs it could not extend. */
   async heartbeat(leases: Lease[], leaseMs: number): Promise<Lease[]> {
     if (leases.length === 0) return [];
-    const args: (string | number)[] = [this.keys.active, this.keys.base, leaseMs];
-    for (const l of leases) args.push(l.id, l.token);
-    const reply = (await this.run(() => this.client.heartbeat(...args))) as string[];
+    // One script call per queue (a script touches one queue's slot).
+    const calls = [...byQueue(leases, (l) => l.id)].map(async ([queue, group]) => {
+      const k = this.keysOf(queue);
+      const args: (string | number)[] = [k.active, k.base, leaseMs];
+      for (const { item } of group) args.push(item.id, item.token);
+      return (await this.run(() => this.client.heartbeat(...args))) as string[];
+    });
     const lost: Lease[] = [];
-    for (let i = 0; i < reply.length; i += 2) lost.push({ id: reply[i], token: Number(reply[i + 1]) });
+    for (const reply of await Promise.all(calls)) {
+      for (let i = 0; i < reply.length; i += 2) lost.push({ id: reply[i], token: Number(reply[i + 1]) });
+    }
     return lost;
   }
 
@@ -324,13 +421,20 @@ export class QueueRepository {
    * was applied by an earlier call whose reply was lost answers 'applied' again, so a retried batch is safe.
    */
   async settle(settlements: Settlement[]): Promise<SettleResult[]> {
-    const k = this.keys;
-    const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base];
-    for (const s of settlements) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0, settleDetail(s));
-    const codes = (await this.run(() => this.client.settle(...args))) as number[];
-    return codes.map((code) =>
-      code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied',
-    );
+    const results: SettleResult[] = new Array<SettleResult>(settlements.length);
+    // One script call per queue (a script touches one queue's slot); results go back in input order.
+    const calls = [...byQueue(settlements, (s) => s.lease.id)].map(async ([queue, group]) => {
+      const k = this.keysOf(queue);
+      const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base];
+      for (const { item: s } of group) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0, settleDetail(s));
+      const codes = (await this.run(() => this.client.settle(...args))) as number[];
+      group.forEach(({ index }, i) => {
+        const code = codes[i];
+        results[index] = code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied';
+      });
+    });
+    await Promise.all(calls);
+    return results;
   }
 
   /**
@@ -339,8 +443,8 @@ export class QueueRepository {
    * recovered tasks back off exactly like failed ones). One that never started goes back to pending
    * without spending a retry ('stalled'), until it has stalled more than `maxStalls` times ('failed').
    */
-  async recoverExpired(limit: number, error: string, delays: number[], maxStalls: number): Promise<RecoveryOutcome[]> {
-    const k = this.keys;
+  async recoverExpired(limit: number, error: string, delays: number[], maxStalls: number, queue = DEFAULT_QUEUE): Promise<RecoveryOutcome[]> {
+    const k = this.keysOf(queue);
     const reply = (await this.run(() =>
       this.client.recover(k.active, k.queue, k.done, k.marker, k.base, limit, error, maxStalls, ...delays),
     )) as (string | number)[];
@@ -359,23 +463,40 @@ export class QueueRepository {
    * Removes up to `limit` tasks that finished at least `retentionMs` ago by Redis' clock; returns how
    * many done entries it handled (`limit` means more may be due).
    */
-  async purgeExpired(retentionMs: number, limit: number): Promise<number> {
-    return (await this.run(() => this.client.purgeExpired(this.keys.done, this.keys.base, retentionMs, limit))) as number;
+  async purgeExpired(retentionMs: number, limit: number, queue = DEFAULT_QUEUE): Promise<number> {
+    const k = this.keysOf(queue);
+    return (await this.run(() => this.client.purgeExpired(k.done, k.base, retentionMs, limit))) as number;
   }
 
   /**
-   * Blocks until a task may be ready or `timeoutMs` passes, on the wake-up marker that enqueue and
-   * retry set. Idle workers thereby cost one command per MAX_BLOCK_MS instead of a polling loop.
+   * Blocks until a task of one of `queues` may be ready or `timeoutMs` passes, on the wake-up markers
+   * that enqueue, retry and resume set. Idle workers thereby cost one command per MAX_BLOCK_MS instead
+   * of a polling loop. One BZPOPMIN over every queue's marker; on Redis Cluster, where the keys of one
+   * command must share a slot (and each queue is its own slot), the queues' markers are blocked on in
+   * turn, CLUSTER_BLOCK_MS each, until one fires or the time is up (README "Named queues").
    */
-  async waitForWork(timeoutMs: number, stop: AbortSignal): Promise<void> {
+  async waitForWork(timeoutMs: number, stop: AbortSignal, queues: readonly string[] = [DEFAULT_QUEUE]): Promise<void> {
     if (stop.aborted) return;
     const ms = Math.min(Math.max(Math.ceil(timeoutMs), 1), MAX_BLOCK_MS);
+    const markers = queues.map((q) => this.keysOf(q).marker);
     // Dropping the blocking connection is the only way to end a BZPOPMIN early.
     const interrupt = () => this.redis.closeBlocking();
     stop.addEventListener('abort', interrupt, { once: true });
-    try {
+    const block = (keys: string[], blockMs: number) =>
       // Interrupted by a stop is not a failure of Redis: nothing to report.
-      await this.run(() => this.redis.blocking.bzpopmin(this.keys.marker, (ms / 1000).toFixed(3)), () => stop.aborted);
+      this.run(() => this.redis.blocking.bzpopmin(...keys, (blockMs / 1000).toFixed(3)), () => stop.aborted);
+    try {
+      if (markers.length <= 1 || !this.redis.blocking.isCluster) {
+        await block(markers, ms);
+        return;
+      }
+      const until = Date.now() + ms;
+      for (let i = this.nextMarker; !stop.aborted; i += 1) {
+        const left = until - Date.now();
+        if (left <= 0) return;
+        this.nextMarker = (i + 1) % markers.length;
+        if (await block([markers[i % markers.length]], Math.min(left, CLUSTER_BLOCK_MS))) return;
+      }
     } catch (err) {
       if (!stop.aborted) throw err;
     } finally {
@@ -384,14 +505,14 @@ export class QueueRepository {
   }
 
   /**
-   * Calls `listener` with the id of every running task that gets deleted, in any process. Does not
+   * Calls `listener` with the id of every running task of `queue` that gets deleted, in any process. Does not
    * wait for the subscription (Redis may be down at boot; ioredis subscribes once it connects and
    * again after every reconnect). A missed message costs only time: the next heartbeat finds the
    * task gone.
    */
-  onCancel(listener: (taskId: string) => void): () => void {
+  onCancel(listener: (taskId: string) => void, queue = DEFAULT_QUEUE): () => void {
     const sub = this.redis.subscriber;
-    const channel = this.keys.cancelChannel;
+    const channel = this.keysOf(queue).cancelChannel;
     const handler = (ch: string, message: string) => {
       if (ch === channel) listener(message);
     };
@@ -402,6 +523,31 @@ export class QueueRepository {
     return () => {
       sub.off('message', handler);
     };
+  }
+
+  /**
+   * Pauses a queue: workers lease nothing more from it until resume; attempts already leased run on.
+   * Stored in Redis (survives restarts); the queue is added to the registry, so a queue may be paused
+   * before anything was enqueued into it.
+   */
+  async pause(queue: string): Promise<void> {
+    await this.run(() => this.client.set(this.keysOf(queue).paused, '1'));
+    this.registered.delete(queue);
+    await this.register(queue);
+  }
+
+  /** Resumes a paused queue (a no-op for one that is not) and wakes idle workers. */
+  async resume(queue: string): Promise<void> {
+    const k = this.keysOf(queue);
+    // One slot: a transaction is legal on Cluster too.
+    await this.run(() => this.client.multi().del(k.paused).zadd(k.marker, 0, '0').exec());
+  }
+
+  /** queue-overview.lua of one queue: paused (0|1), scheduled, oldest due age (ms), then the count of each status. */
+  async overview(queue: string, statuses: readonly TaskStatus[]): Promise<number[]> {
+    const k = this.keysOf(queue);
+    const reply = await this.run(() => this.client.queueOverview(2 + statuses.length, k.queue, k.paused, ...statuses.map((s) => k.byStatus(s))));
+    return (reply as (string | number)[]).map(Number);
   }
 
   /** Resolves when Redis is first connected (or `stop` aborts), so loops do not start with an error. */
@@ -419,17 +565,17 @@ export class QueueRepository {
    * have an index of their own, filtered by status and type when those are asked for too; normal tasks
    * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
    */
-  private listPlan(filter: ListFilter): { indexes: string[]; conditions: string[] } {
+  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; conditions: string[] } {
     const { status, type, priority } = filter;
     if (priority === 'high' || priority === 'low') {
       const conditions: string[] = [];
       if (status) conditions.push('status', status);
       if (type) conditions.push('type', type);
-      return { indexes: [this.keys.byPriority(priority)], conditions };
+      return { indexes: [keys.byPriority(priority)], conditions };
     }
     const statuses = status ? [status] : TASK_STATUSES;
     return {
-      indexes: statuses.map((s) => (type ? this.keys.byStatusAndType(s, type) : this.keys.byStatus(s))),
+      indexes: statuses.map((s) => (type ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
       conditions: priority === 'normal' ? ['priority', ''] : [],
     };
   }
@@ -458,6 +604,29 @@ export class QueueRepository {
       throw error;
     }
   }
+}
+
+/**
+ * One page over several queues from one page of each (all read after the same cursor): the tasks in
+ * listing order, up to `limit` and the byte budget, but none past the first place where a queue's own
+ * page stopped short (what that queue holds beyond it is unread). `next` is set whenever more may follow.
+ */
+function mergePages(pages: TaskPage[], limit: number, maxBytes: number): TaskPage {
+  const position = (t: TaskRecord): ListCursor => ({ score: t.createdAt, id: t.id });
+  const all = pages.flatMap((p) => p.tasks).sort((a, b) => (listedBefore(position(a), position(b)) ? -1 : 1));
+  let frontier: ListCursor | undefined;
+  for (const p of pages) if (p.next && (!frontier || listedBefore(p.next, frontier))) frontier = p.next;
+  const tasks: TaskRecord[] = [];
+  let bytes = 0;
+  for (const t of all) {
+    if (frontier && listedBefore(frontier, position(t))) break;
+    if (tasks.length >= limit || (maxBytes > 0 && tasks.length > 0 && bytes >= maxBytes)) {
+      return { tasks, next: position(tasks[tasks.length - 1]) };
+    }
+    tasks.push(t);
+    bytes += t.payload.length + (t.result?.length ?? 0) + (t.error?.length ?? 0);
+  }
+  return { tasks, next: frontier };
 }
 
 /** The archived attempts (list), then the last ended one (task hash). */

@@ -6,13 +6,15 @@ import type Redis from 'ioredis';
 /** The Lua scripts, one per state transition; each file's header documents its KEYS, ARGV and result. */
 export const SCRIPTS = {
   enqueue: { file: 'enqueue.lua', keys: 2 },
-  fetch: { file: 'fetch.lua', keys: 3 },
+  fetch: { file: 'fetch.lua', keys: 4 },
   heartbeat: { file: 'heartbeat.lua', keys: 1 },
   settle: { file: 'settle.lua', keys: 4 },
   recover: { file: 'recover.lua', keys: 4 },
   delete: { file: 'delete.lua', keys: 4 },
   purgeExpired: { file: 'purge-expired.lua', keys: 1 },
   getTask: { file: 'get-task.lua', keys: 2 },
+  /** Variable number of status indexes: the caller passes numkeys first. */
+  queueOverview: { file: 'queue-overview.lua', keys: undefined },
   /** Variable number of index keys: the caller passes numkeys first. */
   list: { file: 'list.lua', keys: undefined },
 } as const;

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { QueueRepository } from './queue.repository';
 import { RedisClient, RedisConnections } from './redis-connections';
+import { queueOfTaskId } from './task-id';
 
 /** State changes the scripts publish (lua/lib/common.lua publish_event). */
 export const TASK_EVENT_NAMES = ['pending', 'processing', 'retrying', 'completed', 'failed', 'deleted'] as const;
@@ -38,18 +39,17 @@ const noop = () => undefined;
 const isEventName = (s: string): s is TaskEventName => (TASK_EVENT_NAMES as readonly string[]).includes(s);
 
 /**
- * One subscription per process to the queue's events channel, fanned out in memory to the requests
- * waiting for a task (GET /tasks/{id}?wait, /events): a map from task id to its listeners, so a
- * thousand waiting requests cost one subscription, and a message about a task nobody waits for costs
- * one map lookup. Subscribed on the first watch, unsubscribed UNSUBSCRIBE_AFTER_MS after the last.
+ * One subscription per process to the events channel of each queue whose tasks are waited for,
+ * fanned out in memory to the requests waiting for a task (GET /tasks/{id}?wait, /events): a map from
+ * task id to its listeners, so a thousand waiting requests cost one subscription, and a message
+ * about a task nobody waits for costs one map lookup. Subscribed on the first watch, unsubscribed UNSUBSCRIBE_AFTER_MS after the last.
  */
 @Injectable()
 export class TaskEventBus implements OnApplicationShutdown {
   private readonly listeners = new Map<string, Set<TaskEventListener>>();
-  private readonly channel: string;
   private connection?: RedisClient;
-  /** Settles once subscribed; undefined while not subscribed (nor subscribing). */
-  private subscription?: Promise<void>;
+  /** Events channel of a queue -> settles once subscribed; a channel is absent while not subscribed (nor subscribing). */
+  private readonly subscriptions = new Map<string, Promise<void>>();
   private idleTimer?: NodeJS.Timeout;
   /** A subscription was confirmed on the current connection: a later `ready` is a reconnect. */
   private confirmed = false;
@@ -58,10 +58,8 @@ export class TaskEventBus implements OnApplicationShutdown {
 
   constructor(
     private readonly redis: RedisConnections,
-    queue: QueueRepository,
-  ) {
-    this.channel = queue.keys.eventsChannel;
-  }
+    private readonly queue: QueueRepository,
+  ) {}
 
   /** Calls `listener` with every later event of the task until the watch is stopped. */
   watch(id: string, listener: TaskEventListener): TaskWatch {
@@ -72,7 +70,7 @@ export class TaskEventBus implements OnApplicationShutdown {
     }
     set.add(listener);
     this.cancelIdle();
-    const ready = this.subscribe();
+    const ready = this.subscribe(this.queue.keysOf(queueOfTaskId(id)).eventsChannel);
     let stopped = false;
     return {
       ready,
@@ -100,9 +98,9 @@ export class TaskEventBus implements OnApplicationShutdown {
     return n;
   }
 
-  /** Whether the process is subscribed (or subscribing) to the events channel. */
+  /** Whether the process is subscribed (or subscribing) to an events channel. */
   get subscribed(): boolean {
-    return this.subscription !== undefined;
+    return this.subscriptions.size > 0;
   }
 
   onApplicationShutdown(): void {
@@ -110,20 +108,22 @@ export class TaskEventBus implements OnApplicationShutdown {
     this.cancelIdle();
   }
 
-  private subscribe(): Promise<void> {
-    if (this.subscription) return this.subscription;
+  /** Subscribes to the events channel of a task's queue (one subscription per queue somebody waits on). */
+  private subscribe(channel: string): Promise<void> {
+    const existing = this.subscriptions.get(channel);
+    if (existing) return existing;
     const sub = this.connect();
-    const subscription = sub.subscribe(this.channel).then(
+    const subscription = sub.subscribe(channel).then(
       () => {
         this.confirmed = true;
       },
       // Only a closed connection (shutdown) rejects: ioredis queues SUBSCRIBE while Redis is away.
       () => {
-        if (this.subscription === subscription) this.subscription = undefined;
+        if (this.subscriptions.get(channel) === subscription) this.subscriptions.delete(channel);
         return new Promise<void>(noop);
       },
     );
-    this.subscription = subscription;
+    this.subscriptions.set(channel, subscription);
     return subscription;
   }
 
@@ -131,7 +131,7 @@ export class TaskEventBus implements OnApplicationShutdown {
     if (this.connection) return this.connection;
     const sub = this.redis.events;
     sub.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
+      if (!this.subscriptions.has(channel)) return;
       // One message per script call, one line per transition.
       let from = 0;
       for (let nl = message.indexOf('\n'); nl >= 0; nl = message.indexOf('\n', from)) {
@@ -144,13 +144,13 @@ export class TaskEventBus implements OnApplicationShutdown {
     // lost: once subscribed again, every listener re-reads its task. A first connection is no
     // reconnect: its SUBSCRIBE was queued, and the watches' `ready` covers it.
     sub.on('ready', () => {
-      if (this.subscription && this.confirmed) sub.subscribe(this.channel).then(() => this.resyncAll(), noop);
+      if (this.subscriptions.size > 0 && this.confirmed) sub.subscribe(...this.subscriptions.keys()).then(() => this.resyncAll(), noop);
     });
     this.connection = sub;
     return sub;
   }
 
-  /** `id|event|attempt`; ids are UUIDs (no `|`). */
+  /** `id|event|attempt`; ids are `[<queue>.]<uuid>` (no `|`). */
   private dispatch(message: string): void {
     const bar = message.indexOf('|');
     if (bar < 0) return;
@@ -170,12 +170,13 @@ export class TaskEventBus implements OnApplicationShutdown {
   }
 
   private scheduleIdle(): void {
-    if (!this.subscription || this.idleTimer) return;
+    if (this.subscriptions.size === 0 || this.idleTimer) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.listeners.size > 0 || !this.subscription) return;
-      this.subscription = undefined;
-      this.connection?.unsubscribe(this.channel).catch(noop);
+      if (this.listeners.size > 0 || this.subscriptions.size === 0) return;
+      const channels = [...this.subscriptions.keys()];
+      this.subscriptions.clear();
+      this.connection?.unsubscribe(...channels).catch(noop);
     }, this.unsubscribeAfterMs);
     this.idleTimer.unref();
   }
