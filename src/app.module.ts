@@ -12,6 +12,8 @@ import { HttpErrorFilter } from './http/http-error.filter';
 import { createValidationPipe } from './http/validation.pipe';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OpsModule } from './ops/ops.module';
+import { RateLimitModule } from './http/rate-limit.module';
 import { QueueModule } from './queue/queue.module';
 import { TaskTypesModule } from './task-types/task-types.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -33,8 +35,9 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
-    const features: Type[] = [];
-    if (config.role !== 'worker') features.push(TasksModule);
+    const features: (Type | DynamicModule)[] = [];
+    if (config.role !== 'worker') features.push(TasksModule, OpsModule);
+    if (config.role !== 'worker' && config.rateLimit.perMinute > 0) features.push(RateLimitModule.forRoot(config));
     if (config.role !== 'api') features.push(WorkerModule);
     return {
       module: AppModule,

@@ -150,6 +150,7 @@ describe('loadAppConfig', () => {
       METRICS_API_KEY: 'scrape-0123456789abcdef',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       DASHBOARD_ENABLED: 'false',
+      RATE_LIMIT_PER_MIN: '120',
     });
     expect(config).toEqual({
       role: 'worker',
@@ -195,6 +196,7 @@ describe('loadAppConfig', () => {
       retry: { baseDelayMs: 500, maxDelayMs: 10_000, defaultMaxRetry: 5 },
       handlers: { slowTaskMs: 100, flakyFailureRate: 0.25, demoTaskTypes: false },
       log: { level: 'debug' },
+      rateLimit: { perMinute: 120 },
       security: {
         apiKeys: ['key-one-0123456789', 'key-two-0123456789'],
         metricsApiKey: 'scrape-0123456789abcdef',

@@ -44,6 +44,8 @@ export interface AppConfig {
   /** demoTaskTypes: slow and flaky are registered (DEMO_TASK_TYPES). */
   handlers: { slowTaskMs: number; flakyFailureRate: number; demoTaskTypes: boolean };
   log: { level: LogLevel };
+  /** Requests per minute per client address, shared by every API replica through Redis; 0 = off. */
+  rateLimit: { perMinute: number };
   /** API keys and CORS (src/config/security-config.ts). */
   security: SecurityConfig;
   /** The web dashboard at /dashboard, where the API is served. */
@@ -165,6 +167,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     limits: { maxPayloadBytes, maxResultBytes: env.MAX_RESULT_BYTES },
     handlers: { slowTaskMs: env.SLOW_TASK_MS, flakyFailureRate: env.FLAKY_FAILURE_RATE, demoTaskTypes: env.DEMO_TASK_TYPES === 'true' },
     log: { level: env.LOG_LEVEL },
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MIN },
     security,
     dashboard: { enabled: env.DASHBOARD_ENABLED === 'true' },
   };

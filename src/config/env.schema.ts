@@ -288,6 +288,16 @@ export class EnvironmentVariables {
   @IsString()
   CORS_ORIGINS?: string;
 
+  /**
+   * Requests per minute one client address may make to the API (every route but /health* and /metrics),
+   * counted in Redis so the limit holds across API replicas; 0 = no limit.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_MIN = 0;
+
   @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 

@@ -13,6 +13,7 @@ export const ApiKeyProtected = (): ClassDecorator & MethodDecorator => applyDeco
 /** Errors any route that reads or writes the queue may answer (see toHttpError). */
 const COMMON_ERRORS: Record<number, string> = {
   401: 'API_KEYS is set and the request has no valid key (Authorization: Bearer <key> or X-API-Key)',
+  429: 'RATE_LIMIT_PER_MIN is set and this client went over it; retry after Retry-After seconds',
   500: 'internal error (details only in the log)',
   503: 'the queue store (Redis) is unavailable; retry after Retry-After seconds',
 };
@@ -29,7 +30,7 @@ const WWW_AUTHENTICATE_HEADER = {
 
 /**
  * Documents the error answers of a route, each with the one error body ({@link ErrorResponse}):
- * the given statuses with what they mean on this route, plus 401 (API keys), 500 and 503 (Redis unavailable).
+ * the given statuses with what they mean on this route, plus 401 (API keys), 429 (RATE_LIMIT_PER_MIN), 500 and 503 (Redis unavailable).
  */
 export function ApiErrors(errors: Record<number, string>): MethodDecorator {
   const all = { ...errors, ...COMMON_ERRORS };
@@ -39,7 +40,7 @@ export function ApiErrors(errors: Record<number, string>): MethodDecorator {
         status: Number(status),
         description: `${STATUS_CODES[Number(status)] ?? 'Error'}: ${description}`,
         type: ErrorResponse,
-        headers: Number(status) === 503 ? RETRY_AFTER_HEADER : Number(status) === 401 ? WWW_AUTHENTICATE_HEADER : undefined,
+        headers: Number(status) === 503 || Number(status) === 429 ? RETRY_AFTER_HEADER : Number(status) === 401 ? WWW_AUTHENTICATE_HEADER : undefined,
       }),
     ),
   );

@@ -4,7 +4,14 @@ import { STATUS_CODES } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DuplicateTaskIdError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
 import { ErrorResponse } from './error-response';
-import { IdempotencyConflictError, IdempotencyGoneError, InvalidCursorError, InvalidTaskError, PayloadTooLargeError } from '../tasks/task-errors';
+import {
+  IdempotencyConflictError,
+  IdempotencyGoneError,
+  InvalidCursorError,
+  InvalidTaskError,
+  PayloadTooLargeError,
+  TaskNotFailedError,
+} from '../tasks/task-errors';
 
 interface HttpError {
   status: number;
@@ -57,7 +64,7 @@ export function toHttpError(exception: unknown): HttpError {
   }
   // Redis' reply may name keys or data: it goes to the log (HttpErrorFilter), never to the client.
   if (exception instanceof QueueServerError) return { status: 500, message: 'internal error' };
-  if (exception instanceof DuplicateTaskIdError) return { status: 409, message: exception.message };
+  if (exception instanceof DuplicateTaskIdError || exception instanceof TaskNotFailedError) return { status: 409, message: exception.message };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();

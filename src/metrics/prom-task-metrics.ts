@@ -80,7 +80,7 @@ export class PromTaskMetrics extends TaskMetrics {
     });
     this.deletedTotal = new Counter({
       name: `${METRIC_PREFIX}tasks_deleted_total`,
-      help: 'Tasks deleted through DELETE /tasks/{id}.',
+      help: 'Tasks deleted through DELETE /tasks/{id} and DELETE /tasks?status=.',
       labelNames: ['queue'],
       registers,
     }).labels(DEFAULT_QUEUE);
@@ -118,8 +118,8 @@ export class PromTaskMetrics extends TaskMetrics {
     this.recoveredTotal.labels(DEFAULT_QUEUE, outcome).inc();
   }
 
-  deleted(): void {
-    this.deletedTotal.inc();
+  deleted(count = 1): void {
+    this.deletedTotal.inc(count);
   }
 
   private of(type: string): TypeMetrics {

@@ -20,8 +20,8 @@ export abstract class TaskMetrics {
   abstract settled(task: MeteredTask, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void;
   /** An expired lease was recovered by the maintenance loop (no type: recover.lua reports ids only). */
   abstract recovered(outcome: 'retry' | 'failed' | 'stalled'): void;
-  /** A task was deleted through the API (no type: delete.lua answers 1 only). */
-  abstract deleted(): void;
+  /** Tasks deleted through the API, one or `count` at a time (no type: the delete scripts answer counts only). */
+  abstract deleted(count?: number): void;
 }
 
 class NoTaskMetrics extends TaskMetrics {

@@ -34,6 +34,7 @@ const SCAN_COUNT = 1000;
  * - every entry of the queues, active, done and the indexes points at a task in the matching state;
  * - a task's priority, when stored, is high or low (normal is stored as no field);
  * - idempotency keys (`idem:<key>`) are known keys; the task one names may be gone (deleted, retention);
+ * - outcome counters (`stat:<minute>`, GET /stats) are known keys;
  * - every attempt history (`t:<id>:h`) belongs to a task;
  * - no key under the queue's base is of an unknown kind.
  * It reads everything (SCAN/ZSCAN, never KEYS) and is meant for tests, the chaos and fuzz runs and
@@ -72,7 +73,7 @@ export class QueueIntegrityChecker {
         rest.startsWith('st:')
       ) {
         zsets.set(rest, await this.zmembers(key));
-      } else if (rest !== 'marker' && !rest.startsWith('idem:')) {
+      } else if (rest !== 'marker' && !rest.startsWith('idem:') && !rest.startsWith('stat:')) {
         violations.push({ kind: 'foreign-key', id: '', detail: `unexpected key ${key}` });
       }
     }

@@ -9,6 +9,33 @@ export function queueRegistryKey(prefix: string): string {
   return `${prefix}:queues`;
 }
 
+/** Prefix of the rate limiter's keys (RATE_LIMIT_PER_MIN): per client, with a TTL of the window. */
+export function rateLimitKeyPrefix(prefix: string): string {
+  return `${prefix}:ratelimit:`;
+}
+
+/**
+ * Keys of the live worker processes (GET /workers): an index zset (score = when an entry expires) and
+ * one hash per process with a TTL. They are the processes' keys, not a queue's: their own hash tag,
+ * `{_workers}`, which no queue name can be (a queue name starts with a letter or digit).
+ */
+export class WorkerKeys {
+  readonly index: string;
+
+  constructor(readonly prefix: string) {
+    this.index = `${prefix}:{_workers}`;
+  }
+
+  /** Prefix of the process hashes (workers.lua derives them from it). */
+  get processPrefix(): string {
+    return `${this.index}:`;
+  }
+
+  process(id: string): string {
+    return `${this.processPrefix}${id}`;
+  }
+}
+
 /**
  * The only place that builds Redis key names.
  *
@@ -77,6 +104,11 @@ export class QueueKeys {
   /** The task's last attempts (list, oldest first, capped); lua/lib/common.lua history_key. */
   history(id: string): string {
     return `${this.base}t:${id}:h`;
+  }
+
+  /** Outcome counters of one minute (hash: completed, failed; with a TTL); lua/lib/common.lua stat_key. */
+  stats(minute: number): string {
+    return `${this.base}stat:${minute}`;
   }
 
   /** Listing index of one status; score = creation time (ms). */

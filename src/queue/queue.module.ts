@@ -6,6 +6,9 @@ import { QueueIntegrityChecker } from './queue-integrity.checker';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
 import { TaskEventBus } from './task-event-bus';
+import { QueueAdminRepository } from './queue-admin.repository';
+import { WorkerRegistry } from './worker-registry';
+import { RedisThrottlerStorage } from './rate-limit.storage';
 import { RANDOM, RandomSource } from '../common/random';
 import { BackoffRetryStrategy } from './retry/backoff-retry.strategy';
 import { RETRY_STRATEGY } from './retry/retry-strategy';
@@ -18,6 +21,9 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
     QueueRepository,
     QueueGaugesReader,
     TaskEventBus,
+    WorkerRegistry,
+    QueueAdminRepository,
+    RedisThrottlerStorage,
     {
       provide: RETRY_STRATEGY,
       // RANDOM is optional: the check-queue CLI builds this module without CommonModule.
@@ -26,7 +32,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
         new BackoffRetryStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs, random),
     },
   ],
-  exports: [QueueRepository, QueueGaugesReader, TaskEventBus, RETRY_STRATEGY],
+  exports: [QueueRepository, QueueGaugesReader, TaskEventBus, WorkerRegistry, QueueAdminRepository, RedisThrottlerStorage, RETRY_STRATEGY],
 })
 export class QueueModule {
   /**

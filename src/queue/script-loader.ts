@@ -13,6 +13,13 @@ export const SCRIPTS = {
   delete: { file: 'delete.lua', keys: 4 },
   purgeExpired: { file: 'purge-expired.lua', keys: 1 },
   getTask: { file: 'get-task.lua', keys: 2 },
+  retryTask: { file: 'retry-task.lua', keys: 4 },
+  retryFailed: { file: 'retry-failed.lua', keys: 4 },
+  deleteFinished: { file: 'delete-finished.lua', keys: 2 },
+  outcomeCounts: { file: 'outcome-counts.lua', keys: 1 },
+  workerBeat: { file: 'worker-beat.lua', keys: 2 },
+  workerLeave: { file: 'worker-leave.lua', keys: 2 },
+  workers: { file: 'workers.lua', keys: 1 },
   /** Variable number of status indexes: the caller passes numkeys first. */
   queueOverview: { file: 'queue-overview.lua', keys: undefined },
   /** Variable number of index keys: the caller passes numkeys first. */

@@ -37,3 +37,11 @@ export class PayloadTooLargeError extends Error {
     this.name = 'PayloadTooLargeError';
   }
 }
+
+/** POST /tasks/{id}/retry of a task that is not failed (its state named). Maps to 409. */
+export class TaskNotFailedError extends Error {
+  constructor(readonly status: string) {
+    super(`task is ${status}; only a failed task can be retried`);
+    this.name = 'TaskNotFailedError';
+  }
+}

@@ -1,13 +1,15 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { RequireJsonBatchMiddleware, RequireJsonMiddleware } from './require-json.middleware';
+import { TaskAdminController } from './task-admin.controller';
+import { TaskAdminService } from './task-admin.service';
 import { TasksController } from './tasks.controller';
 import { TaskEventStream } from './task-event-stream';
 import { TaskWaiter } from './task-waiter';
 import { TasksService } from './tasks.service';
 
 @Module({
-  controllers: [TasksController],
-  providers: [TasksService, TaskWaiter, TaskEventStream],
+  controllers: [TasksController, TaskAdminController],
+  providers: [TasksService, TaskWaiter, TaskEventStream, TaskAdminService],
 })
 export class TasksModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

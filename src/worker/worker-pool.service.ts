@@ -55,6 +55,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   private readonly cancels: CancelSubscriber;
   private started = false;
   private stopping = false;
+  private shutdown?: Promise<void>;
 
   constructor(
     queue: QueueRepository,
@@ -136,9 +137,15 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   /**
    * Phase 2 of shutdown. Buffered tasks go back at once; running ones get SHUTDOWN_TIMEOUT_MS to
    * finish (their results are saved), then are aborted and go back to pending without spending a
-   * retry. Every step has a deadline; writes give up at the last one.
+   * retry. Every step has a deadline; writes give up at the last one. Idempotent: a second call
+   * (WorkerPresenceService waits for the pool before it leaves) gets the same shutdown.
    */
-  async beforeApplicationShutdown(): Promise<void> {
+  beforeApplicationShutdown(): Promise<void> {
+    this.shutdown ??= this.shutDown();
+    return this.shutdown;
+  }
+
+  private async shutDown(): Promise<void> {
     this.onModuleDestroy();
     if (!this.started || this.concurrency === 0) return;
     const began = this.clock.now();

@@ -11,6 +11,7 @@
 ]]
 --- @include "common"
 --- @include "task-options"
+--- @include "admin"
 
 local base = ARGV[1]
 local cutoff = ms_string(redis_now() - tonumber(ARGV[2]))
@@ -19,10 +20,9 @@ for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type', 'priority')
   if f[1] == 'completed' or f[1] == 'failed' then
-    index_remove(base, id, f[2], f[1])
-    if f[3] then redis.call('ZREM', priority_key(base, f[3]), id) end
-    redis.call('DEL', key, history_key(base, id))
+    remove_finished(base, key, id, f[1], f[2], f[3], KEYS[1])
+  else
+    redis.call('ZREM', KEYS[1], id)
   end
-  redis.call('ZREM', KEYS[1], id)
 end
 return #ids

@@ -20,6 +20,7 @@
   Every recovered attempt (not a dropped entry) is recorded in the task's history as 'lost' (with the
   start time and worker of a started attempt) and its new state is published (publish_event, one
   PUBLISH per call).
+  Tasks failed here are counted in `stat:<minute>` (flush_counts).
   Returns: flat list of id, outcome ('retry' | 'failed' | 'stalled' | 'dropped'), retries spent after it.
 ]]
 --- @include "common"
@@ -72,5 +73,6 @@ for _, id in ipairs(ids) do
 end
 -- Wake one idle worker so it recomputes how long to block for the earliest waiting task.
 if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+flush_counts(base, now)
 flush_events(base)
 return out

@@ -17,6 +17,8 @@
   and every mode but 'start' records the ended attempt in the task's history (history_fields,
   history_archive): completed | retry | failed | timeout | requeued.
   Time: Redis' clock (TIME), one reading for the whole call.
+  Counts the completed and failed tasks of the call in `stat:<minute>` (flush_counts, one HINCRBY per
+  outcome per call).
   Returns: one code per group, in order: 1 (applied), or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the
     lease was recovered or re-leased: this worker's write is discarded and the task is not touched).
     A write that was applied once already (a retried call whose reply was lost) is recognised and
@@ -94,5 +96,6 @@ for i = 2, #ARGV, 6 do
   codes[#codes + 1] = rc
 end
 if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+flush_counts(base, now)
 flush_events(base)
 return codes

@@ -67,8 +67,32 @@ local function schedule_retry(base, key, id, task_type, created, err, now, run_a
   index_move(base, id, task_type, 'processing', 'pending', created)
 end
 
+-- ---- Outcome counters (GET /stats: processed and failed per minute) ----
+-- One hash per minute of Redis time, `stat:<minute>` (minute = floor(ms / 60000)), fields `completed`
+-- and `failed`: tasks that reached that final state in that minute. finish counts; the script writes
+-- the counts once, before it returns (flush_counts): one HINCRBY per outcome per call, not per task.
+-- The hash expires STAT_TTL_S after its first write (an hour of history plus a margin).
+local STAT_TTL_S = 7200
+local outcome_counts = { completed = 0, failed = 0 }
+
+local function stat_key(base, minute) return base .. 'stat:' .. minute end
+
+-- Call once, before the script returns, with the time the outcomes were written.
+local function flush_counts(base, now)
+  local key
+  for _, outcome in ipairs({ 'completed', 'failed' }) do
+    local n = outcome_counts[outcome]
+    if n > 0 then
+      key = key or stat_key(base, math.floor(tonumber(now) / 60000))
+      -- The increment that creates a field (it returns n) may create the hash: it sets the TTL.
+      if redis.call('HINCRBY', key, outcome, n) == n then redis.call('EXPIRE', key, STAT_TTL_S) end
+    end
+  end
+end
+
 -- processing -> completed (text = result) or failed (text = error): terminal, kept until retention.
 local function finish(base, key, id, task_type, created, status, text, now, active_key, done_key, fields)
+  outcome_counts[status] = outcome_counts[status] + 1
   local field = status == 'completed' and 'result' or 'error'
   redis.call('HSET', key, 'status', status, field, text, 'completed_at', now, 'updated_at', now, unpack(fields or NO_FIELDS))
   redis.call('ZREM', active_key, id)
