@@ -31,8 +31,8 @@ describe('admin actions', () => {
   });
 
   /** Submits `count` echo tasks of `type` and ends every attempt the way `outcome` says. */
-  async function finished(count: number, outcome: 'complete' | 'fail', type = 'echo'): Promise<string[]> {
-    const batch = Array.from({ length: count }, (_, i) => ({ type, payload: `p${i}`, max_retry: 0 }));
+  async function finished(count: number, outcome: 'complete' | 'fail', type = 'echo', queue = 'default'): Promise<string[]> {
+    const batch = Array.from({ length: count }, (_, i) => ({ type, payload: `p${i}`, max_retry: 0, queue }));
     const ids: string[] = [];
     for (let i = 0; i < batch.length; i += 1000) {
       const res = await request(t.http).post('/tasks/batch').send(batch.slice(i, i + 1000)).expect(201);
@@ -40,7 +40,7 @@ describe('admin actions', () => {
     }
     let left = count;
     while (left > 0) {
-      const { tasks } = await t.queue.fetch(Math.min(left, 1000), 30_000);
+      const { tasks } = await t.queue.fetch(Math.min(left, 1000), 30_000, 0, queue);
       await t.queue.settle(tasks.map((task) => ({ lease: task, mode: outcome, text: outcome === 'fail' ? 'boom' : 'ok' })));
       left -= tasks.length;
     }
@@ -100,6 +100,18 @@ describe('admin actions', () => {
       expect((await request(t.http).post('/tasks/retry-failed?queue=default&type=echo').expect(202)).body).toEqual({ retried: 3 });
     });
 
+    it('without queue, takes the failed tasks of every queue; a task of another queue is retried by its id', async () => {
+      const [other] = await finished(2, 'fail', 'echo', 'other');
+      await finished(1, 'fail');
+      expect((await request(t.http).post(`/tasks/${other}/retry`).expect(202)).body).toMatchObject({ id: other, queue: 'other', status: 'pending' });
+      expect((await request(t.http).post('/tasks/retry-failed').expect(202)).body).toEqual({ retried: 2 });
+      const queues = (await request(t.http).get('/stats').expect(200)).body.queues as { name: string; counts: { pending: number } }[];
+      expect(queues.map((q) => [q.name, q.counts.pending])).toEqual([
+        ['default', 1],
+        ['other', 2],
+      ]);
+    });
+
     it('answers 400 naming a bad parameter', async () => {
       expect((await request(t.http).post('/tasks/retry-failed?queue=Bad.Name').expect(400)).body.message).toMatch(/^queue /);
       expect((await request(t.http).post('/tasks/retry-failed?what=1').expect(400)).body.message).toMatch(/what/);
@@ -116,6 +128,14 @@ describe('admin actions', () => {
       expect((await request(t.http).delete('/tasks?status=failed&queue=default').expect(202)).body).toEqual({ deleted: failed.length });
       const stats = (await request(t.http).get('/stats').expect(200)).body;
       expect(stats.counts).toMatchObject({ completed: 0, failed: 0 });
+    });
+
+    it('without queue, deletes in every queue', async () => {
+      await finished(2, 'complete', 'echo', 'other');
+      await finished(3, 'complete');
+      expect((await request(t.http).delete('/tasks?status=completed&queue=other').expect(202)).body).toEqual({ deleted: 2 });
+      await finished(2, 'complete', 'echo', 'other');
+      expect((await request(t.http).delete('/tasks?status=completed').expect(202)).body).toEqual({ deleted: 5 });
     });
 
     it('with older_than_s deletes only tasks finished that long ago, across chunks of the other status', async () => {
