@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { checkScriptResult } from './queue-errors';
 import { QueueRepository } from './queue.repository';
 import { runCommand } from './redis-command';
+import { infoField } from './redis-server-check';
 import { RedisConnections } from './redis-connections';
 import { queueOfTaskId } from './task-id';
 import { TaskStatus } from './task.model';
@@ -107,8 +108,4 @@ export class QueueAdminRepository {
     const [server, memory] = await runCommand(this.redis, () => Promise.all([this.redis.commands.info('server'), this.redis.commands.info('memory')]));
     return { version: infoField(server, 'redis_version') ?? 'unknown', usedMemory: Number(infoField(memory, 'used_memory') ?? 0) };
   }
-}
-
-function infoField(info: string, name: string): string | undefined {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
