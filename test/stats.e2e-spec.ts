@@ -54,6 +54,32 @@ describe('GET /stats', () => {
     expect(s.processed.last_minute).toBeLessThanOrEqual(5);
     const sum = (k: 'completed' | 'failed') => s.throughput.reduce((n: number, m: Record<string, number>) => n + m[k], 0);
     expect([sum('completed'), sum('failed')]).toEqual([3, 2]);
+    // Each minute's counters expire (about two hours after their first write).
+    for (const m of s.throughput.filter((e: { completed: number; failed: number }) => e.completed + e.failed > 0)) {
+      const ttl = await redis.ttl(t.queue.keys.stats(Date.parse(m.minute) / 60_000));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(7200);
+    }
     await request(t.http).delete(`/tasks/${scheduled}`).expect(204);
+  });
+
+  it('counts a task the recoverer fails (its lease expired with no retry left)', async () => {
+    // An API-only app on its own prefix: no worker takes the task, the spec leases it.
+    const api = await createTestApp({ QUEUE_PREFIX: `${prefix}-recover`, APP_ROLE: 'api' });
+    try {
+      await request(api.http).post('/tasks').send({ type: 'echo', payload: 'x', max_retry: 0 }).expect(201);
+      const { tasks } = await api.queue.fetch(1, 1);
+      await api.queue.start(tasks[0]);
+      const outcomes = await waitFor(async () => {
+        const found = await api.queue.recoverExpired(10, 'lease expired', [0], 3);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(outcomes.map((o) => o.outcome)).toEqual(['failed']);
+      const s = (await request(api.http).get('/stats').expect(200)).body;
+      expect([s.processed.last_hour, s.failed.last_hour, s.counts.failed]).toEqual([1, 1, 1]);
+    } finally {
+      await api.close();
+      await deleteByPrefix(redis, `${prefix}-recover`);
+    }
   });
 });
