@@ -150,6 +150,10 @@ describe('loadAppConfig', () => {
       METRICS_API_KEY: 'scrape-0123456789abcdef',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       DASHBOARD_ENABLED: 'false',
+      HTTP_TASK_ALLOWED_HOSTS: 'Hooks.Example.com, *.svc.example.org,[::1]',
+      HTTP_TASK_SIGNING_SECRET: 'sixteen-chars-at-least',
+      HTTP_TASK_TIMEOUT_MS: '5000',
+      HTTP_TASK_MAX_RESPONSE_BYTES: '1024',
       RATE_LIMIT_PER_MIN: '120',
     });
     expect(config).toEqual({
@@ -203,7 +207,41 @@ describe('loadAppConfig', () => {
         corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
       },
       dashboard: { enabled: false },
+      httpTasks: {
+        allowedHosts: ['hooks.example.com', '*.svc.example.org', '::1'],
+        signingSecret: 'sixteen-chars-at-least',
+        timeoutMs: 5000,
+        maxResponseBytes: 1024,
+      },
     } satisfies AppConfig);
+  });
+
+  it('disables http tasks and signs nothing by default', () => {
+    expect(loadAppConfig({}).httpTasks).toEqual({ allowedHosts: [], signingSecret: undefined, timeoutMs: 30_000, maxResponseBytes: 65_536 });
+  });
+
+  it('names every bad HTTP_TASK_* value, never echoing the secret', () => {
+    const problems = (() => {
+      try {
+        loadAppConfig({
+          HTTP_TASK_ALLOWED_HOSTS: 'ok.example.com,https://x.example.com,a.example.com:8080,*.,*.*.example.com,bad_host',
+          HTTP_TASK_SIGNING_SECRET: 'short-secret',
+          HTTP_TASK_TIMEOUT_MS: '600001',
+          HTTP_TASK_MAX_RESPONSE_BYTES: '-1',
+        });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('expected a ConfigValidationError');
+    })();
+    for (const entry of ['https://x.example.com', 'a.example.com:8080', '*.', '*.*.example.com', 'bad_host']) {
+      expect(problems).toContain(`HTTP_TASK_ALLOWED_HOSTS: "${entry}" is not a host name, an IP address or a pattern like *.example.com (no scheme, port or path)`);
+    }
+    expect(problems).not.toContain('"ok.example.com"');
+    expect(problems).toContain('HTTP_TASK_SIGNING_SECRET must be 16..1024 characters (length 12)');
+    expect(problems).not.toContain('short-secret');
+    expect(problems).toMatch(/HTTP_TASK_TIMEOUT_MS must not be greater than 600000/);
+    expect(problems).toMatch(/HTTP_TASK_MAX_RESPONSE_BYTES must not be less than 0/);
   });
 
   it('serves the dashboard unless DASHBOARD_ENABLED=false', () => {

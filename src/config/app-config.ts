@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppRole, EnvironmentVariables, LogLevel, MAX_SIZE_BYTES } from './env.schema';
+import { HttpTaskConfig, parseHttpTaskConfig } from './http-task-config';
 import { parseSecurityConfig, SecurityConfig } from './security-config';
 import { parseRedisTopology, RedisTopologyConfig } from './redis-config';
 import { parseWorkerQueues, WorkerQueuesConfig } from './worker-queues-config';
@@ -48,6 +49,8 @@ export interface AppConfig {
   rateLimit: { perMinute: number };
   /** API keys and CORS (src/config/security-config.ts). */
   security: SecurityConfig;
+  /** The http task type: allowed hosts, signing, limits (src/config/http-task-config.ts). */
+  httpTasks: HttpTaskConfig;
   /** The web dashboard at /dashboard, where the API is served. */
   dashboard: { enabled: boolean };
 }
@@ -81,7 +84,7 @@ export function parseByteSize(text: string): number {
 export function loadAppConfig(source: Record<string, string | undefined>): AppConfig {
   const known = Object.keys(new EnvironmentVariables());
   const raw: Record<string, string> = {};
-  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS', ...OPTIONAL_REDIS_VARIABLES]) {
+  for (const key of [...known, 'REDIS_PASSWORD', 'REDIS_URL', 'REDIS_COMMAND_TIMEOUT_MS', 'MAX_PAYLOAD_BYTES', 'API_KEYS', 'METRICS_API_KEY', 'CORS_ORIGINS', 'HTTP_TASK_ALLOWED_HOSTS', 'HTTP_TASK_SIGNING_SECRET', ...OPTIONAL_REDIS_VARIABLES]) {
     const value = source[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -126,6 +129,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   }
   const security = parseSecurityConfig(env, problems);
+  const httpTasks = parseHttpTaskConfig(env, problems);
   const topology = parseRedisTopology(env, problems);
   const workerQueues = parseWorkerQueues(env.WORKER_QUEUES, env.WORKER_QUEUES_STRICT, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
@@ -169,6 +173,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
     log: { level: env.LOG_LEVEL },
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MIN },
     security,
+    httpTasks,
     dashboard: { enabled: env.DASHBOARD_ENABLED === 'true' },
   };
 }

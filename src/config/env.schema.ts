@@ -31,6 +31,9 @@ const toNumber = ({ value }: { value: unknown }): unknown =>
 /** Upper bound of BODY_LIMIT, MAX_PAYLOAD_BYTES and MAX_RESULT_BYTES: 64 MiB. */
 export const MAX_SIZE_BYTES = 64 * 1024 * 1024;
 
+/** Upper bound of HTTP_TASK_TIMEOUT_MS and of an http task's own timeout_ms: 10 minutes. */
+export const HTTP_TASK_MAX_TIMEOUT_MS = 600_000;
+
 /** Every variable the service reads, with its default. Documented in README "Configuration". */
 export class EnvironmentVariables {
   @Transform(toInteger)
@@ -297,6 +300,30 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(1_000_000)
   RATE_LIMIT_PER_MIN = 0;
+
+  /** Hosts http tasks may call (comma-separated; parsed in http-task-config.ts); unset: the http type is disabled. */
+  @IsOptional()
+  @IsString()
+  HTTP_TASK_ALLOWED_HOSTS?: string;
+
+  /** Key of the X-Task-Signature HMAC of http tasks (never echoed in errors); unset: requests are not signed. */
+  @IsOptional()
+  @IsString()
+  HTTP_TASK_SIGNING_SECRET?: string;
+
+  /** Timeout of one http task call when its payload has no timeout_ms. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(HTTP_TASK_MAX_TIMEOUT_MS)
+  HTTP_TASK_TIMEOUT_MS = 30_000;
+
+  /** Most response body bytes an http task keeps in its result. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(1024 * 1024)
+  HTTP_TASK_MAX_RESPONSE_BYTES = 65_536;
 
   @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
