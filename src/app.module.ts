@@ -15,6 +15,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
 import { RateLimitModule } from './http/rate-limit.module';
 import { QueueModule } from './queue/queue.module';
+import { QueuesModule } from './queues/queues.module';
 import { TaskTypesModule } from './task-types/task-types.module';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkerModule } from './worker/worker.module';
@@ -36,7 +37,7 @@ export interface AppModuleOptions {
 export class AppModule {
   static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
     const features: (Type | DynamicModule)[] = [];
-    if (config.role !== 'worker') features.push(TasksModule, OpsModule);
+    if (config.role !== 'worker') features.push(TasksModule, OpsModule, QueuesModule);
     if (config.role !== 'worker' && config.rateLimit.perMinute > 0) features.push(RateLimitModule.forRoot(config));
     if (config.role !== 'api') features.push(WorkerModule);
     return {

@@ -129,7 +129,7 @@ describe('API documentation (/docs)', () => {
     });
     const list = operation(doc, 'get', '/tasks');
     expect((list.parameters as OpenAPIV3.ParameterObject[]).map((p) => `${p.in}:${p.name}`).sort()).toEqual(
-      ['query:cursor', 'query:limit', 'query:priority', 'query:status', 'query:type'],
+      ['query:cursor', 'query:limit', 'query:priority', 'query:queue', 'query:status', 'query:type'],
     );
     expect(Object.keys((list.responses['200'] as OpenAPIV3.ResponseObject).headers ?? {})).toEqual(['Link']);
     const get = operation(doc, 'get', '/tasks/{id}');
