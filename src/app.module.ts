@@ -15,6 +15,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
 import { RateLimitModule } from './http/rate-limit.module';
 import { QueueModule } from './queue/queue.module';
+import { SchedulesModule } from './schedules/schedules.module';
 import { QueuesModule } from './queues/queues.module';
 import { TaskTypesModule } from './task-types/task-types.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -71,6 +72,7 @@ export class AppModule {
         MetricsModule,
         TaskTypesModule.forRoot(config),
         ...features,
+        SchedulesModule.forRoot(config),
         ...(options.imports ?? []),
       ],
       providers: [

@@ -41,6 +41,32 @@ describe('BackgroundLoop', () => {
     expect(lines.errors[0]).toMatchObject({ msg: 't tick failed; retrying every 1 ms', fields: { loop: 't', err: 'boom', suppressed: 0 } });
   });
 
+  it('a tick that resolves to a delay sleeps that long instead of the interval', async () => {
+    jest.useFakeTimers();
+    try {
+      let ticks = 0;
+      const loop = new BackgroundLoop('t', 1000, () => {
+        ticks += 1;
+        return Promise.resolve(ticks < 3 ? 10 : undefined);
+      }, new Lines());
+      loop.start();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(ticks).toBe(1);
+      await jest.advanceTimersByTimeAsync(10);
+      expect(ticks).toBe(2);
+      await jest.advanceTimersByTimeAsync(10);
+      expect(ticks).toBe(3);
+      // No delay asked for: the interval again.
+      await jest.advanceTimersByTimeAsync(999);
+      expect(ticks).toBe(3);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(ticks).toBe(4);
+      await loop.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('failures reported elsewhere (a Redis outage) are not logged by the loop', async () => {
     const lines = new Lines();
     const loop = new BackgroundLoop('t', 1, () => Promise.reject(new Error('outage')), lines, () => true);

@@ -131,6 +131,8 @@ describe('loadAppConfig', () => {
       DEFAULT_MAX_RETRY: '5',
       TASK_RETENTION_S: '3600',
       IDEMPOTENCY_TTL_S: '600',
+      SCHEDULER_ENABLED: 'false',
+      SCHEDULER_MISFIRE_GRACE_MS: '0',
       SHUTDOWN_TIMEOUT_MS: '0',
       SHUTDOWN_READY_DELAY_MS: '250',
       TASK_TIMEOUT_MS: '120000',
@@ -181,6 +183,7 @@ describe('loadAppConfig', () => {
         waitTimeoutMs: 250,
       },
       queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600 },
+      schedules: { schedulerEnabled: false, misfireGraceMs: 0 },
       worker: {
         concurrency: 8,
         prefetch: 100,
@@ -242,6 +245,12 @@ describe('loadAppConfig', () => {
     expect(problems).not.toContain('short-secret');
     expect(problems).toMatch(/HTTP_TASK_TIMEOUT_MS must not be greater than 600000/);
     expect(problems).toMatch(/HTTP_TASK_MAX_RESPONSE_BYTES must not be less than 0/);
+  });
+
+  it('fires schedules unless SCHEDULER_ENABLED=false, with a 5 s misfire grace by default', () => {
+    expect(loadAppConfig({}).schedules).toEqual({ schedulerEnabled: true, misfireGraceMs: 5000 });
+    expect(() => loadAppConfig({ SCHEDULER_ENABLED: 'yes' })).toThrow(/SCHEDULER_ENABLED must be true or false/);
+    expect(() => loadAppConfig({ SCHEDULER_MISFIRE_GRACE_MS: '-1' })).toThrow(/SCHEDULER_MISFIRE_GRACE_MS/);
   });
 
   it('serves the dashboard unless DASHBOARD_ENABLED=false', () => {

@@ -29,6 +29,8 @@ export interface AppConfig {
   } & RedisTopologyConfig;
   /** idempotencyTtlS: how long an Idempotency-Key remembers the task it created. */
   queue: { prefix: string; retentionS: number; idempotencyTtlS: number };
+  /** Periodic schedules: whether this process fires them, and how late a tick may be and still fire on its own. */
+  schedules: { schedulerEnabled: boolean; misfireGraceMs: number };
   worker: {
     concurrency: number;
     prefetch: number;
@@ -155,6 +157,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       ...topology,
     },
     queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S, idempotencyTtlS: env.IDEMPOTENCY_TTL_S },
+    schedules: { schedulerEnabled: env.SCHEDULER_ENABLED === 'true', misfireGraceMs: env.SCHEDULER_MISFIRE_GRACE_MS },
     worker: {
       concurrency: env.WORKER_COUNT,
       prefetch: env.WORKER_PREFETCH,

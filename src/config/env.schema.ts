@@ -201,6 +201,20 @@ export class EnvironmentVariables {
   @Max(365 * 86400)
   IDEMPOTENCY_TTL_S = 86400;
 
+  /** false: this process does not fire periodic schedules (others do; any number may, without a leader). */
+  @IsIn(['true', 'false'], { message: 'SCHEDULER_ENABLED must be true or false' })
+  SCHEDULER_ENABLED = 'true';
+
+  /**
+   * A schedule tick late by at most this long still gets its own task; a schedule further behind (the
+   * fleet was down) gets one task for the latest tick missed (README "Schedules").
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  SCHEDULER_MISFIRE_GRACE_MS = 5000;
+
   @Transform(toInteger)
   @IsInt()
   @Min(0)

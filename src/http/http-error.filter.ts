@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DuplicateTaskIdError, QueueServerError, QueueUnavailableError, TaskNotFoundError } from '../queue/queue-errors';
 import { ErrorResponse } from './error-response';
+import { ScheduleLimitError, ScheduleNotFoundError } from '../schedules/schedule-errors';
 import {
   IdempotencyConflictError,
   IdempotencyGoneError,
@@ -53,6 +54,8 @@ const isExposedClientError = (e: unknown): e is { status: number; message: strin
 /** The one place that turns errors into HTTP responses: always JSON `{ statusCode, error, message }`. */
 export function toHttpError(exception: unknown): HttpError {
   if (exception instanceof TaskNotFoundError) return { status: 404, message: 'task not found' };
+  if (exception instanceof ScheduleNotFoundError) return { status: 404, message: 'schedule not found' };
+  if (exception instanceof ScheduleLimitError) return { status: 409, message: exception.message };
   if (exception instanceof InvalidTaskError || exception instanceof InvalidCursorError) {
     return { status: 400, message: exception.message };
   }

@@ -126,3 +126,28 @@ export class QueueKeys {
     return `${this.base}*`;
   }
 }
+
+/**
+ * Key names of the periodic schedules (lua/lib/schedule.lua must agree). All of them share one hash tag,
+ * `{_schedules}`, outside every queue's (a queue name never starts with `_`): one Cluster slot for the
+ * schedule definitions, apart from the queues their tasks go to.
+ */
+export class ScheduleKeys {
+  /** Prefix shared by every schedule key, ending in ':'. */
+  readonly base: string;
+  /** Active (not paused) schedule ids; score = next run (ms). */
+  readonly due: string;
+  /** Every schedule id; score = creation time (ms); drives listing. */
+  readonly all: string;
+
+  constructor(readonly prefix: string) {
+    this.base = `${prefix}:{_schedules}:`;
+    this.due = `${this.base}due`;
+    this.all = `${this.base}all`;
+  }
+
+  /** The schedule's hash: name, cron, tz, task (template JSON), next_run, last_run, paused, created_at. */
+  schedule(id: string): string {
+    return `${this.base}sc:${id}`;
+  }
+}

@@ -5,6 +5,7 @@ import { QueueGaugesReader } from './queue-gauges.reader';
 import { QueueIntegrityChecker } from './queue-integrity.checker';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
+import { ScheduleRepository } from './schedule.repository';
 import { TaskEventBus } from './task-event-bus';
 import { QueueAdminRepository } from './queue-admin.repository';
 import { WorkerRegistry } from './worker-registry';
@@ -20,6 +21,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
     RedisConnections,
     QueueRepository,
     QueueGaugesReader,
+    ScheduleRepository,
     TaskEventBus,
     WorkerRegistry,
     QueueAdminRepository,
@@ -32,7 +34,7 @@ import { RETRY_STRATEGY } from './retry/retry-strategy';
         new BackoffRetryStrategy(config.retry.baseDelayMs, config.retry.maxDelayMs, random),
     },
   ],
-  exports: [QueueRepository, QueueGaugesReader, TaskEventBus, WorkerRegistry, QueueAdminRepository, RedisThrottlerStorage, RETRY_STRATEGY],
+  exports: [QueueRepository, QueueGaugesReader, ScheduleRepository, TaskEventBus, WorkerRegistry, QueueAdminRepository, RedisThrottlerStorage, RETRY_STRATEGY],
 })
 export class QueueModule {
   /**

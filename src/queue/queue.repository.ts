@@ -17,6 +17,7 @@ import { LIST_FILTER_SCAN_MAX, LIST_PAGE_MAX_BYTES } from './task-limits';
 import { DEFAULT_QUEUE, queueOfTaskId } from './task-id';
 import { decodeTaskOptions, encodeBackoff, TaskPriority } from './task-options';
 import {
+  encodeSchedule,
   LeasedTask,
   ListCursor,
   NewTask,
@@ -114,18 +115,19 @@ const hasOptions = (t: NewTask): boolean =>
   (t.priority !== undefined && t.priority !== 'normal') ||
   t.timeoutMs !== undefined ||
   t.backoff !== undefined ||
-  t.idempotencyKey !== undefined;
+  t.idempotencyKey !== undefined ||
+  t.scheduleId !== undefined;
 
-/** enqueue.lua's ARGV after the TTL: the values per task (4, or 11 when any task has options), then the tasks. */
+/** enqueue.lua's ARGV after the TTL: the values per task (4, or 12 when any task has options), then the tasks. */
 function enqueueArgs(args: (string | number)[], tasks: NewTask[]): void {
   const full = tasks.some(hasOptions);
-  args.push(full ? 11 : 4);
+  args.push(full ? 12 : 4);
   for (const t of tasks) {
     args.push(t.id, t.type, t.payload, t.maxRetry);
     if (!full) continue;
     const priority = t.priority === 'normal' ? '' : (t.priority ?? '');
     args.push(t.delayMs ?? '', t.runAt ?? '', priority, t.timeoutMs ?? '', t.backoff ? encodeBackoff(t.backoff) : '');
-    args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''));
+    args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''), encodeSchedule(t));
   }
 }
 
@@ -249,11 +251,12 @@ export class QueueRepository {
   }
 
   /**
-   * Stores the tasks, all or none, honouring idempotency keys (remembered for IDEMPOTENCY_TTL_S): a task
-   * whose key was used before with the same request hash is not created but answered with the task that
-   * request created. Nothing is stored when any key conflicts or names a task that is gone (`rejected`).
+   * Stores the tasks, all or none, honouring idempotency keys (remembered for IDEMPOTENCY_TTL_S, or
+   * `idempotencyTtlMs`): a task whose key was used before with the same request hash is not created but
+   * answered with the task that request created. Nothing is stored when any key conflicts or names a task
+   * that is gone (`rejected`).
    */
-  async submit(tasks: NewTask[]): Promise<SubmitResult> {
+  async submit(tasks: NewTask[], idempotencyTtlMs = this.idempotencyTtlMs): Promise<SubmitResult> {
     const queue = tasks[0]?.queue ?? DEFAULT_QUEUE;
     for (const t of tasks) {
       if ((t.queue ?? DEFAULT_QUEUE) !== queue || queueOfTaskId(t.id) !== queue) {
@@ -262,7 +265,7 @@ export class QueueRepository {
     }
     await this.register(queue);
     const k = this.keysOf(queue);
-    const args: (string | number)[] = [k.queue, k.marker, k.base, this.idempotencyTtlMs];
+    const args: (string | number)[] = [k.queue, k.marker, k.base, idempotencyTtlMs];
     enqueueArgs(args, tasks);
     const reply = (await this.run(() => this.enqueueScript(args))) as number | unknown[];
     const firstId = tasks[0]?.id ?? '';

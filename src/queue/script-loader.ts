@@ -24,6 +24,12 @@ export const SCRIPTS = {
   queueOverview: { file: 'queue-overview.lua', keys: undefined },
   /** Variable number of index keys: the caller passes numkeys first. */
   list: { file: 'list.lua', keys: undefined },
+  scheduleCreate: { file: 'schedule-create.lua', keys: 3 },
+  schedulesDue: { file: 'schedules-due.lua', keys: 1 },
+  scheduleAdvance: { file: 'schedule-advance.lua', keys: 1 },
+  schedulePause: { file: 'schedule-pause.lua', keys: 2 },
+  scheduleDelete: { file: 'schedule-delete.lua', keys: 3 },
+  schedulesList: { file: 'schedules-list.lua', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -33,6 +33,9 @@ export interface TaskRecord {
   backoff?: BackoffPolicy;
   /** The last attempts, oldest first (HISTORY_MAX at most); read by QueueRepository.get only, not by list. */
   history?: AttemptRecord[];
+  /** Created by a periodic schedule: its id, and the tick (epoch ms) the task is for. */
+  scheduleId?: string;
+  scheduledFor?: number;
 }
 
 /** What a worker receives when it leases a task. `token` fences every write about this attempt. */
@@ -77,6 +80,9 @@ export interface NewTask {
   idempotencyKey?: string;
   /** Hash of the canonical request that created the task; a repeat of the key with another hash is a conflict. */
   requestHash?: string;
+  /** Created by a periodic schedule (stored as the task field `sched`: `<schedule id>|<tick ms>`). */
+  scheduleId?: string;
+  scheduledFor?: number;
 }
 
 /** Position in a listing: the creation score and id of the last task returned. */
@@ -112,5 +118,17 @@ export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord
     completedAt: optionalNumber(h.completed_at),
     priority: (TASK_PRIORITIES as readonly string[]).includes(h.priority) ? (h.priority as TaskPriority) : undefined,
     ...decodeTaskOptions(h.opts),
+    ...decodeSchedule(h.sched),
   };
+}
+
+/** The task field `sched` (enqueue.lua): `<schedule id>|<tick ms>`, only on tasks a schedule created. */
+export function encodeSchedule(t: Pick<NewTask, 'scheduleId' | 'scheduledFor'>): string {
+  return t.scheduleId === undefined ? '' : `${t.scheduleId}|${t.scheduledFor ?? ''}`;
+}
+
+function decodeSchedule(sched: string | undefined): Pick<TaskRecord, 'scheduleId' | 'scheduledFor'> {
+  if (!sched) return {};
+  const m = /^([^|]+)\|(\d+)$/.exec(sched);
+  return m ? { scheduleId: m[1], scheduledFor: Number(m[2]) } : {};
 }

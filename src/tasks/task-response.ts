@@ -81,6 +81,12 @@ export class TaskResponse {
   /** The last attempts, oldest first: in GET /tasks/{id} (and its wait and events forms), never in listings. */
   @ApiPropertyOptional({ type: [AttemptResponse], description: 'the last attempts, oldest first: in GET /tasks/{id} (and its wait and events forms), never in listings' })
   history?: AttemptResponse[];
+  /** Created by a periodic schedule: its id. */
+  @ApiPropertyOptional({ format: 'uuid', description: 'present on a task a periodic schedule created: that schedule' })
+  schedule_id?: string;
+  /** Created by a periodic schedule: the tick the task is for. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'present on a task a periodic schedule created: the tick it is for' })
+  scheduled_for?: string;
 }
 
 // A batch or a page shares a handful of timestamps: remember the last one formatted.
@@ -116,6 +122,8 @@ export function toTaskResponse(t: TaskRecord): TaskResponse {
     timeout_ms: t.timeoutMs,
     backoff: t.backoff && { type: t.backoff.type, delay_ms: t.backoff.delayMs, max_delay_ms: t.backoff.maxDelayMs, jitter: t.backoff.jitter },
     history: t.history?.map(toAttemptResponse),
+    schedule_id: t.scheduleId,
+    scheduled_for: t.scheduledFor === undefined ? undefined : new Date(t.scheduledFor).toISOString(),
   };
 }
 

@@ -10,6 +10,7 @@ import { TasksService } from './tasks.service';
 @Module({
   controllers: [TasksController, TaskAdminController],
   providers: [TasksService, TaskWaiter, TaskEventStream, TaskAdminService],
+  exports: [TasksService],
 })
 export class TasksModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -126,6 +126,19 @@ export class TasksService {
     return { createdAt, outcomes, rejected };
   }
 
+  /**
+   * The task a POST /tasks body describes, checked as POST /tasks checks it (payload size, then its
+   * type's handler) and not stored: the template of a periodic schedule's tasks.
+   */
+  prepare(dto: CreateTaskDto): NewTask {
+    const payload = dto.payload ?? '';
+    const tooLarge = this.payloadSizeProblem(payload);
+    if (tooLarge) throw new PayloadTooLargeError(tooLarge);
+    const problem = this.checkAgainstHandler(dto.type, payload);
+    if (problem) throw new InvalidTaskError(problem);
+    return this.newTask(dto, payload, undefined);
+  }
+
   private newTask(dto: CreateTaskDto, payload: string, idempotencyKey: string | undefined): NewTask {
     const queue = dto.queue ?? DEFAULT_QUEUE;
     const task: NewTask = { id: newTaskId(queue), queue, type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };

@@ -54,22 +54,29 @@ export async function spawnService(env: Record<string, string>, port?: number): 
 /** spawnService, then waits until it answers ready; a service that never does is killed. */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const service = await spawnService(env);
-  const { child, url, output } = service;
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`service exited early:\n${output()}`);
-        const res = await fetch(`${url}/health/ready`).catch(() => undefined);
-        return res?.ok ? true : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, what: 'service readiness' },
-    );
+    await untilReady(service);
   } catch (err) {
     // The caller gets no handle to stop it with: a service that never got ready ends here.
     await service.kill();
     throw err;
   }
   return service;
+}
+
+/**
+ * Waits until a spawned service answers ready (fails when it exits first). For services spawned
+ * together, whose caller already holds their handles to stop them.
+ */
+export async function untilReady({ child, url, output }: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`service exited early:\n${output()}`);
+      const res = await fetch(`${url}/health/ready`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: 'service readiness' },
+  );
 }
 
 export async function stopService(service: ServiceProcess | undefined): Promise<void> {

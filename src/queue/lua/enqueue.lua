@@ -4,9 +4,10 @@
   KEYS[2] -> wake-up marker zset
   ARGV[1] -> key base of the queue
   ARGV[2] -> idempotency key lifetime (ms)
-  ARGV[3] -> values per task: 4 (plain tasks: id, type, payload, max_retry) or 11 (those four, then
+  ARGV[3] -> values per task: 4 (plain tasks: id, type, payload, max_retry) or 12 (those four, then
              delay_ms, run_at (epoch ms), priority ('' = normal), timeout_ms, backoff (task-options.ts
-             encoding), idempotency key, request hash; '' when unset). One size for the whole call, so a
+             encoding), idempotency key, request hash, schedule (`<schedule id>|<tick ms>`, stored as the
+             field `sched`); '' when unset). One size for the whole call, so a
              call of plain tasks takes the plain path. delay_ms wins over run_at; a task whose time is
              not after now is due at once and gets no run_at.
   ARGV[4..] -> the tasks
@@ -55,7 +56,7 @@ local failed = false
 local entries = {}
 local keys_seen = {}
 local element = 0
-for i = 4, #ARGV, 11 do
+for i = 4, #ARGV, 12 do
   element = element + 1
   local id, ikey = ARGV[i], ARGV[i + 9]
   if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
@@ -93,7 +94,7 @@ end
 local now = redis_now()
 local created = false
 element = 0
-for i = 4, #ARGV, 11 do
+for i = 4, #ARGV, 12 do
   element = element + 1
   if entries[element] == 0 then
     local id, task_type = ARGV[i], ARGV[i + 1]
@@ -114,6 +115,10 @@ for i = 4, #ARGV, 11 do
     if timeout ~= '' or backoff ~= '' or scheduled then
       fields[#fields + 1] = 'opts'
       fields[#fields + 1] = timeout .. '|' .. backoff
+    end
+    if ARGV[i + 11] ~= '' then
+      fields[#fields + 1] = 'sched'
+      fields[#fields + 1] = ARGV[i + 11]
     end
     if priority == '' then
       priority = false
