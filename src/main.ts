@@ -1,11 +1,16 @@
 import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
+import type { AppModuleOptions } from './app.module';
 import { createApp } from './bootstrap';
 import { ConfigValidationError, loadAppConfig } from './config/app-config';
 import { ProcessState } from './lifecycle/process-state';
 import { RedisVersionError } from './queue/redis-server-check';
 
-async function main(): Promise<void> {
+/**
+ * Runs the service. `options.imports`: an application's own modules (its task types); a deployment with
+ * its own handlers calls this from its entry file (examples/resize-image/main.ts).
+ */
+export async function main(options: AppModuleOptions = {}): Promise<void> {
   let config;
   try {
     config = loadAppConfig(process.env);
@@ -19,7 +24,7 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    app = await createApp(config);
+    app = await createApp(config, options);
   } catch (err) {
     // Redis answers but is too old for the scripts: the one boot failure Redis itself can cause.
     if (err instanceof RedisVersionError) {
@@ -48,4 +53,4 @@ async function main(): Promise<void> {
   logger.log({ msg: 'taskqueue listening', port: config.server.port, role: config.role, queue_prefix: config.queue.prefix });
 }
 
-void main();
+if (require.main === module) void main();

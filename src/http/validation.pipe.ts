@@ -1,13 +1,35 @@
-import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 
-function describe(errors: ValidationError[], parent = ''): string[] {
+/** One message per broken rule, each naming the field by its path from `parent` (`payload.width must be ...`). */
+export function validationMessages(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const path = parent ? `${parent}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((m) =>
       m.includes(e.property) ? m.replace(e.property, path) : `${path}: ${m}`,
     );
-    return [...own, ...describe(e.children ?? [], path)];
+    return [...own, ...validationMessages(e.children ?? [], path)];
   });
+}
+
+const OPAQUE_JSON_METADATA = 'taskqueue:opaque-json';
+
+/**
+ * The property holds any JSON value (a task's payload), handed on exactly as it was sent: the pipe takes
+ * it out of a top-level body before the transform and validation of the rest, and puts it back after, so
+ * nothing strips, copies or rejects its keys (`constructor`, `toString` are fine payload keys). Its checks
+ * are the handler's (TaskTypeDefinition). Use with @Allow() so that nested uses are whitelisted too.
+ */
+export function OpaqueJson(): PropertyDecorator {
+  return (target, key) => {
+    const owner = target.constructor;
+    const keys = (Reflect.getMetadata(OPAQUE_JSON_METADATA, owner) as Array<string | symbol> | undefined) ?? [];
+    Reflect.defineMetadata(OPAQUE_JSON_METADATA, [...keys, key], owner);
+  };
+}
+
+function opaqueKeys(metatype: Type | undefined): string[] {
+  if (typeof metatype !== 'function') return [];
+  return ((Reflect.getMetadata(OPAQUE_JSON_METADATA, metatype) as unknown[] | undefined) ?? []).filter((k): k is string => typeof k === 'string');
 }
 
 /**
@@ -27,6 +49,19 @@ function silentlyDroppedKeys(value: unknown, path = '', depth = 0): string[] {
 
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const keys = opaqueKeys(metadata.metatype);
+    if (keys.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return this.strictTransform(value, metadata);
+    const rest: Record<string, unknown> = { ...value };
+    const held: Record<string, unknown> = {};
+    for (const key of keys) {
+      if (!Object.prototype.hasOwnProperty.call(rest, key)) continue;
+      held[key] = rest[key];
+      delete rest[key];
+    }
+    return Object.assign((await this.strictTransform(rest, metadata)) as object, held);
+  }
+
+  private async strictTransform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // Read before super.transform, which deletes some of these keys from `value` in place.
     const dropped = this.toValidate(metadata) ? silentlyDroppedKeys(value) : [];
     if (dropped.length === 0) return super.transform(value, metadata);
@@ -54,6 +89,6 @@ export function createValidationPipe(): ValidationPipe {
     // One message per field: the first rule it breaks, not every rule that follows from it.
     stopAtFirstError: true,
     transformOptions: { enableImplicitConversion: false },
-    exceptionFactory: (errors) => new BadRequestException([...new Set(describe(errors))].join('; ')),
+    exceptionFactory: (errors) => new BadRequestException([...new Set(validationMessages(errors))].join('; ')),
   });
 }

@@ -25,3 +25,14 @@ export function decodeJsonValue(stored: string): JsonValue {
     return stored;
   }
 }
+
+/**
+ * A handler's return value as stored in `result`: as encodeJsonValue, undefined (and what JSON cannot
+ * write: a function, a symbol) as the empty string.
+ */
+export function encodeResult(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return encodeJsonValue(value);
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? '' : JSON_MARK + json;
+}

@@ -3,6 +3,8 @@ import { ATTEMPT_OUTCOMES, AttemptOutcome, AttemptRecord } from '../queue/attemp
 import { BACKOFF_TYPES, BackoffType, TASK_PRIORITIES, TaskPriority } from '../queue/task-options';
 import { DEFAULT_QUEUE, QUEUE_NAME_PATTERN, TASK_ID_PATTERN } from '../queue/task-id';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../queue/task.model';
+import { decodeJsonValue, JsonValue } from '../queue/json-value';
+import { JSON_VALUE_SCHEMA } from './dto/create-task.dto';
 
 /** One ended attempt as the API returns it (GET /tasks/{id} only). */
 export class AttemptResponse {
@@ -45,12 +47,12 @@ export class TaskResponse {
   queue: string;
   @ApiProperty()
   type: string;
-  @ApiProperty({ description: 'as submitted ("" when none was given)' })
-  payload: string;
+  @ApiProperty({ ...JSON_VALUE_SCHEMA, description: 'as submitted (when none was given: "" for the five demo types, null for other types)' })
+  payload: JsonValue;
   @ApiProperty({ enum: TASK_STATUSES })
   status: TaskStatus;
-  @ApiPropertyOptional({ description: 'the handler\'s result, when completed' })
-  result?: string;
+  @ApiPropertyOptional({ ...JSON_VALUE_SCHEMA, description: 'the handler\'s result (any JSON value; a string for the demo types), when completed' })
+  result?: JsonValue;
   @ApiPropertyOptional({ description: 'the last error' })
   error?: string;
   @ApiProperty({ minimum: 0 })
@@ -106,9 +108,9 @@ export function toTaskResponse(t: TaskRecord): TaskResponse {
     id: t.id,
     queue: t.queue,
     type: t.type,
-    payload: t.payload,
+    payload: decodeJsonValue(t.payload),
     status: t.status,
-    result: t.status === 'completed' ? t.result : undefined,
+    result: t.status === 'completed' && t.result !== undefined ? decodeJsonValue(t.result) : undefined,
     error: t.error || undefined,
     retries: t.retries,
     max_retry: t.maxRetry,

@@ -7,7 +7,10 @@ import { QueueRepository, SubmitOutcome } from '../queue/queue.repository';
 import { DEFAULT_QUEUE, newTaskId } from '../queue/task-id';
 import { BackoffPolicy } from '../queue/task-options';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
-import { HandlerRegistry } from '../task-types/handler-registry';
+import { encodeJsonValue } from '../queue/json-value';
+import { HandlerRegistry, TaskTypeDefinition } from '../task-types/handler-registry';
+import { TaskTypeBackoff } from '../task-types/task-handler';
+import { absentPayload, checkPayload } from '../task-types/task-payload';
 import { BackoffDto } from './dto/backoff.dto';
 import { CreateBatchTaskDto } from './dto/create-batch-task.dto';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -73,12 +76,10 @@ export class TasksService {
     const problems: string[] = [];
     const element = (i: number, problem: string) => (dtos.length === 1 ? problem : `[${i}] ${problem}`);
     const tasks: NewTask[] = dtos.map((dto, i) => {
-      const payload = dto.payload ?? '';
-      const size = this.payloadSizeProblem(payload);
-      const problem = size ? undefined : this.checkAgainstHandler(dto.type, payload);
-      if (size) tooLarge.push(element(i, size));
-      else if (problem) problems.push(element(i, problem));
-      return this.newTask(dto, payload, keys[i]);
+      const checked = this.check(dto);
+      if (checked.tooLarge) tooLarge.push(element(i, checked.tooLarge));
+      else if (checked.problem) problems.push(element(i, checked.problem));
+      return this.newTask(dto, checked.payload, keys[i], checked.def);
     });
     if (tooLarge.length > 0) throw new PayloadTooLargeError(summary(dtos.length, tooLarge));
     if (problems.length > 0) throw new InvalidTaskError(summary(dtos.length, problems));
@@ -131,22 +132,43 @@ export class TasksService {
    * type's handler) and not stored: the template of a periodic schedule's tasks.
    */
   prepare(dto: CreateTaskDto): NewTask {
-    const payload = dto.payload ?? '';
-    const tooLarge = this.payloadSizeProblem(payload);
-    if (tooLarge) throw new PayloadTooLargeError(tooLarge);
-    const problem = this.checkAgainstHandler(dto.type, payload);
-    if (problem) throw new InvalidTaskError(problem);
-    return this.newTask(dto, payload, undefined);
+    const checked = this.check(dto);
+    if (checked.tooLarge) throw new PayloadTooLargeError(checked.tooLarge);
+    if (checked.problem) throw new InvalidTaskError(checked.problem);
+    return this.newTask(dto, checked.payload, undefined, checked.def);
   }
 
-  private newTask(dto: CreateTaskDto, payload: string, idempotencyKey: string | undefined): NewTask {
+  /**
+   * The stored form of a request's payload (json-value.ts) and what is wrong with the request: its size
+   * (413), else its type or its payload as the type sees it (400).
+   */
+  private check(dto: CreateTaskDto): { payload: string; def?: TaskTypeDefinition; tooLarge?: string; problem?: string } {
+    const def = this.handlers.definition(dto.type);
+    const value = dto.payload !== undefined ? dto.payload : def ? absentPayload(def) : '';
+    const payload = encodeJsonValue(value);
+    const tooLarge = this.payloadSizeProblem(payload);
+    if (tooLarge) return { payload, tooLarge };
+    if (!def) return { payload, problem: `unknown task type "${dto.type}"; known types: ${this.handlers.types().join(', ')}` };
+    const checked = checkPayload(def, value);
+    return checked.ok ? { payload, def } : { payload, def, problem: checked.problem };
+  }
+
+  /**
+   * The type's own timeoutMs, maxRetry and backoff (TaskHandlerOptions) stand in for what the request
+   * leaves out, here at submit: the task is stored, shown and run with them like with its own options.
+   */
+  private newTask(dto: CreateTaskDto, payload: string, idempotencyKey: string | undefined, def: TaskTypeDefinition | undefined): NewTask {
+    const typeDefaults = def?.options ?? {};
     const queue = dto.queue ?? DEFAULT_QUEUE;
-    const task: NewTask = { id: newTaskId(queue), queue, type: dto.type, payload, maxRetry: dto.max_retry ?? this.config.retry.defaultMaxRetry };
+    const maxRetry = dto.max_retry ?? typeDefaults.maxRetry ?? this.config.retry.defaultMaxRetry;
+    const task: NewTask = { id: newTaskId(queue), queue, type: dto.type, payload, maxRetry };
     if (dto.delay_ms !== undefined) task.delayMs = dto.delay_ms;
     if (dto.run_at !== undefined) task.runAt = parseRunAt(dto.run_at);
     if (dto.priority !== undefined && dto.priority !== 'normal') task.priority = dto.priority;
-    if (dto.timeout_ms !== undefined) task.timeoutMs = dto.timeout_ms;
-    if (dto.backoff !== undefined) task.backoff = this.resolveBackoff(dto.backoff);
+    const timeoutMs = dto.timeout_ms ?? typeDefaults.timeoutMs;
+    if (timeoutMs !== undefined) task.timeoutMs = timeoutMs;
+    const backoff = dto.backoff ?? (typeDefaults.backoff && toBackoffDto(typeDefaults.backoff));
+    if (backoff !== undefined) task.backoff = this.resolveBackoff(backoff);
     if (idempotencyKey !== undefined) {
       task.idempotencyKey = idempotencyKey;
       task.requestHash = requestHash(dto);
@@ -172,19 +194,6 @@ export class TasksService {
     return bytes > max ? `payload is ${bytes} bytes; the limit is ${max} bytes (MAX_PAYLOAD_BYTES)` : undefined;
   }
 
-  private checkAgainstHandler(type: string, payload: string): string | undefined {
-    const handler = this.handlers.get(type);
-    if (!handler) return `unknown task type "${type}"; known types: ${this.handlers.types().join(', ')}`;
-    try {
-      handler.validatePayload?.(payload);
-    } catch (err) {
-      // Whatever a validator throws (InvalidPayloadError, a TypeError of its own, a string) is about
-      // this payload: a 400 naming it, never a 500.
-      return `payload: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    return undefined;
-  }
-
   async get(id: string): Promise<TaskRecord> {
     const task = await this.queue.get(id);
     if (!task) throw new TaskNotFoundError(id);
@@ -202,6 +211,11 @@ export class TasksService {
     await this.queue.delete(id);
     this.metrics.deleted();
   }
+}
+
+/** A type's backoff option in the shape of a request's `backoff` (the request's replaces it whole). */
+function toBackoffDto(b: TaskTypeBackoff): BackoffDto {
+  return { type: b.type, delay_ms: b.delayMs, max_delay_ms: b.maxDelayMs, jitter: b.jitter };
 }
 
 /** One problem as it is; several as one line naming each element, at most 20 of them. */

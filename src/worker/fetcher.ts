@@ -70,10 +70,12 @@ export class Fetcher {
     return this.loop ?? Promise.resolve();
   }
 
-  /** The next buffered task, oldest first. */
-  take(): LeasedTask | undefined {
-    const task = this.buffer.shift();
-    if (task) this.bufferedBytes -= task.payload.length;
+  /** The oldest buffered task that `canStart` allows (all by default); the others keep their place. */
+  take(canStart: (task: LeasedTask) => boolean = () => true): LeasedTask | undefined {
+    const i = this.buffer.findIndex(canStart);
+    if (i < 0) return undefined;
+    const [task] = i === 0 ? [this.buffer.shift() as LeasedTask] : this.buffer.splice(i, 1);
+    this.bufferedBytes -= task.payload.length;
     return task;
   }
 

@@ -1,7 +1,9 @@
+import { IsInt, Min } from 'class-validator';
 import type { PinoLogger } from 'nestjs-pino';
 import { loadAppConfig } from '../config/app-config';
 import { NonRetryableError, RetryAfterError, TaskHandler } from '../task-types/task-handler';
-import { resultText, TaskExecutor } from './task-executor';
+import { encodeJsonValue, JSON_MARK } from '../queue/json-value';
+import { TaskExecutor } from './task-executor';
 import { leased, ManualHandler, RecordingLogger, registryOf } from './testing/fakes';
 
 function executorWith(handler: TaskHandler, env: Record<string, string> = {}) {
@@ -20,12 +22,20 @@ describe('TaskExecutor', () => {
     await expect(executor.run(leased('a'), 'w/1', new AbortController().signal)).resolves.toEqual({ mode: 'complete', text: 'hi' });
   });
 
-  it('stores undefined as an empty result and other values as JSON', async () => {
-    for (const [value, text] of [[undefined, ''], [null, 'null'], [{ a: 1 }, '{"a":1}'], [42, '42']] as const) {
+  it('stores undefined (and a function) as an empty result and other values as marked JSON (json-value.ts)', async () => {
+    const cases: Array<[unknown, string]> = [
+      [undefined, ''],
+      [() => 1, ''],
+      [null, `${JSON_MARK}null`],
+      [{ a: 1 }, `${JSON_MARK}{"a":1}`],
+      [[1, 'x'], `${JSON_MARK}[1,"x"]`],
+      [42, `${JSON_MARK}42`],
+      [false, `${JSON_MARK}false`],
+    ];
+    for (const [value, text] of cases) {
       const { executor } = executorWith(returning(value));
       await expect(executor.run(leased('a'), 'w/1', new AbortController().signal)).resolves.toEqual({ mode: 'complete', text });
     }
-    expect(resultText(() => 1)).toBe('');
   });
 
   it('fails without retrying a result larger than MAX_RESULT_BYTES, naming both sizes', async () => {
@@ -210,5 +220,67 @@ describe('TaskExecutor', () => {
       ['error', 'could not record task outcome; the lease will expire and the task will run again'],
     ]);
     expect(logger.lines[1].fields).toMatchObject({ task_id: 'a', worker_id: 'w/1', attempt: 2, retry: 2, max_retry: 3, backoff_ms: 10 });
+  });
+});
+
+describe('TaskExecutor: payloads as the task type sees them', () => {
+  class Size {
+    @IsInt({ message: 'width must be a positive integer' })
+    @Min(1, { message: 'width must be a positive integer' })
+    width: number;
+
+    area(): number {
+      return this.width * this.width;
+    }
+  }
+
+  const recording = () => {
+    const seen: unknown[] = [];
+    const handler: TaskHandler = {
+      handle: (payload: unknown) => {
+        seen.push(payload);
+        return Promise.resolve('ok');
+      },
+    };
+    return { seen, handler };
+  };
+  const run = (executor: TaskExecutor, payload: string, extra = {}) =>
+    executor.run(leased('a', 1, { type: 'custom', payload, retries: 0, maxRetry: 3, ...extra }), 'w/1', new AbortController().signal);
+  const make = (handler: TaskHandler, options = {}) =>
+    new TaskExecutor(registryOf({ custom: handler }, { custom: options }), { delayMs: () => 100 }, loadAppConfig({}), new RecordingLogger() as unknown as PinoLogger);
+
+  it('hands a JSON type the stored JSON value decoded', async () => {
+    const { seen, handler } = recording();
+    const executor = make(handler);
+    for (const value of [{ a: [1, null] }, [1, 2], null, 7, 'plain text']) {
+      await expect(run(executor, encodeJsonValue(value))).resolves.toEqual({ mode: 'complete', text: 'ok' });
+    }
+    expect(seen).toEqual([{ a: [1, null] }, [1, 2], null, 7, 'plain text']);
+  });
+
+  it('hands a payloadDto type an instance of its class', async () => {
+    const { seen, handler } = recording();
+    await run(make(handler, { payloadDto: Size }), encodeJsonValue({ width: 3 }));
+    expect(seen[0]).toBeInstanceOf(Size);
+    expect((seen[0] as Size).area()).toBe(9);
+  });
+
+  it.each<[string, object, string]>([
+    ['breaks its payloadDto', { payloadDto: Size }, encodeJsonValue({ width: -1 })],
+    ['is not an object for a payloadDto', { payloadDto: Size }, encodeJsonValue([1])],
+    ['is not a string for a string type', { payload: 'string' }, encodeJsonValue({ width: 1 })],
+  ])('fails at once, retries left, when the payload %s', async (_what, options, payload) => {
+    const { seen, handler } = recording();
+    const outcome = await run(make(handler, options), payload);
+    expect(outcome).toEqual({ mode: 'fail', text: expect.stringMatching(/^payload/) });
+    expect(seen).toEqual([]);
+  });
+
+  it('names the field of a payloadDto that fails', async () => {
+    const { handler } = recording();
+    await expect(run(make(handler, { payloadDto: Size }), encodeJsonValue({ width: 0 }))).resolves.toEqual({
+      mode: 'fail',
+      text: 'payload.width must be a positive integer',
+    });
   });
 });

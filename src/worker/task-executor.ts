@@ -7,7 +7,9 @@ import { Settlement, SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
 import { LeasedTask } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
-import { NonRetryableError, RetryAfterError, TaskAbortedError } from '../task-types/task-handler';
+import { decodeJsonValue, encodeResult } from '../queue/json-value';
+import { InvalidPayloadError, NonRetryableError, RetryAfterError, TaskAbortedError } from '../task-types/task-handler';
+import { checkPayload } from '../task-types/task-payload';
 
 /** Why a running attempt's signal was aborted. */
 export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown' | 'timeout';
@@ -69,6 +71,11 @@ export class TaskExecutor {
     return this.failure(task, error, failure instanceof NonRetryableError, notBeforeMs);
   }
 
+  /** The type's @TaskHandler concurrency: at most this many of its tasks run at once in a process. */
+  concurrencyOf(type: string): number | undefined {
+    return this.handlers.definition(type)?.options.concurrency;
+  }
+
   /** Logs how the attempt ended, once its outcome was written (or why it was not). */
   report(task: LeasedTask, workerId: string, outcome: TaskOutcome, written: SettleResult | 'unwritten', durationMs: number): void {
     if (written === 'applied' && outcome.mode !== 'discard' && outcome.mode !== 'requeue') {
@@ -126,12 +133,15 @@ export class TaskExecutor {
   }
 
   private async runHandler(task: LeasedTask, signal: AbortSignal): Promise<string> {
-    const handler = this.handlers.get(task.type);
-    if (!handler) {
+    const definition = this.handlers.definition(task.type);
+    if (!definition) {
       throw new NonRetryableError(`unknown task type "${task.type}"; known types: ${this.handlers.types().join(', ')}`);
     }
-    handler.validatePayload?.(task.payload);
-    const running = Promise.resolve().then(() => handler.handle(task.payload, { taskId: task.id, attempt: task.token, signal }));
+    // Checked at submit already; checked again because the type may have changed since (a new payloadDto).
+    const checked = checkPayload(definition, decodeJsonValue(task.payload));
+    if (!checked.ok) throw new InvalidPayloadError(checked.problem);
+    const { handler } = definition;
+    const running = Promise.resolve().then(() => handler.handle(checked.value, { taskId: task.id, attempt: task.token, signal }));
     // A handler that ignores its signal must not hold the slot: stop waiting for it when aborted.
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = () => reject(new TaskAbortedError());
@@ -139,16 +149,8 @@ export class TaskExecutor {
       else signal.addEventListener('abort', onAbort, { once: true });
       running.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
     });
-    return resultText(await Promise.race([running, aborted]));
+    return encodeResult(await Promise.race([running, aborted]));
   }
-}
-
-/** A handler's value as stored: strings as they are, undefined as an empty result, anything else as JSON. */
-export function resultText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined) return '';
-  // JSON.stringify gives undefined for functions and symbols: nothing to store either.
-  return JSON.stringify(value) ?? '';
 }
 
 function errorMessage(err: unknown): string {

@@ -15,6 +15,7 @@ import { LeaseHeartbeat } from './lease-heartbeat';
 import { HeldAttempt, LeaseTable } from './lease-table';
 import { OutcomeWriter } from './outcome-writer';
 import { PrefetchPolicy } from './prefetch-policy';
+import { TypeSlots } from './type-slots';
 import { ServedQueues } from './served-queues';
 import { AbortReason, TaskExecutor, TaskOutcome } from './task-executor';
 
@@ -45,6 +46,8 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   readonly processId = `${hostname()}-${process.pid}`;
   private readonly table = new LeaseTable();
   private readonly freeSlots: number[] = [];
+  /** Handlers running per type, against each type's @TaskHandler concurrency. */
+  private readonly typeSlots: TypeSlots;
   private readonly running = new Set<Promise<void>>();
   private readonly prefetch: PrefetchPolicy;
   private readonly fetcher: Fetcher;
@@ -69,6 +72,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   ) {
     const { concurrency, prefetch, leaseMs } = config.worker;
     for (let slot = concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
+    this.typeSlots = new TypeSlots((type) => executor.concurrencyOf(type));
     this.prefetch = new PrefetchPolicy(prefetch, concurrency);
     this.queues = new ServedQueues(queue, config.worker.queues, random, logger);
     this.fetcher = new Fetcher(
@@ -197,11 +201,13 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
 
   private startBuffered(): void {
     while (this.freeSlots.length > 0 && !this.stopping) {
-      const task = this.fetcher.take();
+      // A task whose type is at its concurrency stays buffered (leased, heart-beaten) behind the ones that can start.
+      const task = this.fetcher.take((t) => this.typeSlots.hasRoom(t.type));
       if (!task) break;
       const held = this.table.get(task);
       if (!held) continue;
       const slot = this.freeSlots.pop() as number;
+      this.typeSlots.take(task.type);
       const run = this.runAttempt(held, slot);
       this.running.add(run);
       void run.finally(() => this.running.delete(run));
@@ -235,6 +241,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
     this.prefetch.record(this.clock.now() - started);
     // The slot is free as soon as the handler is done; the outcome is written in the background.
     this.freeSlots.push(slot);
+    this.typeSlots.release(task.type);
     this.settle(held, outcome, started, workerId);
     this.startBuffered();
   }

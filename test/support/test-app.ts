@@ -1,4 +1,4 @@
-import { INestApplication, Provider } from '@nestjs/common';
+import { INestApplication, ModuleMetadata, Provider } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import type { DestinationStream } from 'pino';
@@ -26,8 +26,10 @@ export function testConfig(env: Record<string, string>): AppConfig {
 }
 
 export interface TestAppOptions {
-  /** Extra providers of the testing module, e.g. a test-only @TaskType handler (the registry finds it). */
+  /** Extra providers of the testing module, e.g. a test-only @TaskHandler class (the registry finds it). */
   providers?: Provider[];
+  /** An application's own modules, as main({ imports }) takes them (e.g. TaskHandlersModule.forFeature). */
+  imports?: ModuleMetadata['imports'];
   /** Where the app's log lines go instead of stdout, e.g. to read them (set LOG_LEVEL too: tests default to silent). */
   logStream?: DestinationStream;
 }
@@ -35,7 +37,7 @@ export interface TestAppOptions {
 /** The whole application, as main.ts builds it, on the given environment. */
 export async function createTestApp(env: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, { logStream: options.logStream })], providers: options.providers ?? [] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, { logStream: options.logStream, imports: options.imports })], providers: options.providers ?? [] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_APP_OPTIONS);
   configureApp(app, config);
   await app.init();

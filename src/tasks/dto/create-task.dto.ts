@@ -1,15 +1,24 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { Allow, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { MAX_RETRY_LIMIT, SCHEDULE_MAX_AHEAD_MS, TASK_TIMEOUT_MAX_MS, TYPE_MAX_LENGTH } from '../../queue/task-limits';
 import { DEFAULT_QUEUE, QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queue/task-id';
 import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
+import type { JsonValue } from '../../queue/json-value';
+import { OpaqueJson } from '../../http/validation.pipe';
 import { BackoffDto } from './backoff.dto';
 import { runAtProblem } from './run-at';
 
+/** OpenAPI schema of any JSON value (a payload or a result). */
+export const JSON_VALUE_SCHEMA: ApiPropertyOptions = {
+  oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: {} }],
+  nullable: true,
+};
+
 /**
- * Body of POST /tasks. Absent `payload` is "" and absent `max_retry` is DEFAULT_MAX_RETRY, as in the
- * original service; an explicit null is a wrong type, not an absence. Every other field is optional
+ * Body of POST /tasks. `payload` is any JSON value, checked by the task type (TasksService): the demo
+ * types take a string (absent = "", as in the original service; null is a wrong type), other types any
+ * value (absent = null). Absent `max_retry` is the type's maxRetry, else DEFAULT_MAX_RETRY. Every other field is optional
  * too (issue 8: scheduling, priority, timeout, backoff). Unknown fields are rejected by the global
  * ValidationPipe (forbidNonWhitelisted). create-task.prevalidate.ts must accept no more than this.
  */
@@ -21,10 +30,13 @@ export class CreateTaskDto {
   @IsString({ message: 'type must be a string' })
   type!: string;
 
-  @ApiPropertyOptional({ default: '', description: 'handed to the handler as it is' })
-  @ValidateIf((o: CreateTaskDto) => o.payload !== undefined)
-  @IsString({ message: 'payload must be a string' })
-  payload?: string;
+  @ApiPropertyOptional({
+    description: 'any JSON value, handed to the handler as it is; the five demo types take a string (absent: "" for them, null for other types)',
+    ...JSON_VALUE_SCHEMA,
+  })
+  @Allow()
+  @OpaqueJson()
+  payload?: JsonValue;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_RETRY_LIMIT, description: 'retries after the first attempt (default DEFAULT_MAX_RETRY)' })
   @ValidateIf((o: CreateTaskDto) => o.max_retry !== undefined)
