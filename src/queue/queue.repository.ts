@@ -562,7 +562,6 @@ export class QueueRepository {
     await this.run(() => this.client.ping());
   }
 
-
   /**
    * The indexes a listing reads and the field conditions list.lua checks per task. High and low tasks
    * have an index of their own, filtered by status and type when those are asked for too; normal tasks
@@ -596,7 +595,8 @@ export class QueueRepository {
    */
   private async run<T>(command: () => Promise<T>, expected: () => boolean = () => false): Promise<T> {
     try {
-      const result = await command();
+      // NOSCRIPT: nothing ran, so once more is safe; ioredis sends EVAL this time (see RedisConnections.preloadScripts).
+      const result = await command().catch((err: unknown) => (isNoScript(err) ? command() : Promise.reject(err)));
       this.redis.reportSuccess();
       return result;
     } catch (err) {
@@ -630,6 +630,11 @@ function mergePages(pages: TaskPage[], limit: number, maxBytes: number): TaskPag
     bytes += t.payload.length + (t.result?.length ?? 0) + (t.error?.length ?? 0);
   }
   return { tasks, next: frontier };
+}
+
+/** Redis did not know the script's SHA (a node restarted, flushed, or reached by a redirect inside a pipeline). */
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
 /** The archived attempts (list), then the last ended one (task hash). */

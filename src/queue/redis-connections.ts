@@ -9,7 +9,7 @@ import { Clock, CLOCK, systemClock } from '../common/clock';
 import { QueueUnavailableError } from './queue-errors';
 import { RedisOutageReporter } from './redis-outage-reporter';
 import { evicting, readServerFacts, RedisServerFacts, RedisVersionError, tooOld } from './redis-server-check';
-import { defineScripts, ScriptArg, ScriptCommands, ScriptName } from './script-loader';
+import { defineScripts, loadScriptSource, ScriptArg, SCRIPTS, ScriptCommands, ScriptName } from './script-loader';
 
 /** A standalone or sentinel-managed server (Redis), or a Redis Cluster (Cluster): the same commands. */
 export type RedisClient = Redis | Cluster;
@@ -57,6 +57,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly outage: RedisOutageReporter;
   private closing = false;
   private underReplicated = { count: 0, loggedAt: -Infinity };
+  private scriptSources?: string[];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -82,6 +83,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       enableAutoPipelining: true,
     }) as CommandClient;
     defineScripts(this.commands);
+    this.preloadScripts(this.commands);
   }
 
   /**
@@ -221,8 +223,26 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       commandTimeout: this.config.redis.waitTimeoutMs + this.config.redis.commandTimeoutMs,
       enableAutoPipelining: true,
     }) as CommandClient;
-    if (!this.replicatedClient.enqueue) defineScripts(this.replicatedClient);
+    if (!this.replicatedClient.enqueue) {
+      defineScripts(this.replicatedClient);
+      this.preloadScripts(this.replicatedClient);
+    }
     return this.replicatedClient;
+  }
+
+  /**
+   * On Cluster, SCRIPT LOAD every script on each node as ioredis adds it. ioredis falls back from
+   * EVALSHA to EVAL on NOSCRIPT for a lone command, but not inside an (auto)pipeline that a MOVED or
+   * ASK sent on to a node that never ran the script (seen while a slot migrates): there NOSCRIPT
+   * would reach the caller. A failed load (node away) leaves the fallback as it was.
+   */
+  private preloadScripts(client: RedisClient): void {
+    if (!(client instanceof Cluster)) return;
+    this.scriptSources ??= Object.values(SCRIPTS).map((spec) => loadScriptSource(spec.file));
+    const sources = this.scriptSources;
+    client.on('+node', (node: Redis) => {
+      for (const source of sources) node.script('LOAD', source).catch(() => undefined);
+    });
   }
 
   private logUnderReplicated(replicas: number, err?: Error): void {
@@ -314,6 +334,9 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
         ...credentials,
         tls,
         db: redis.db,
+        // The sentinels demote the old primary only at their next INFO round (up to 10 s later), and it
+        // accepts writes meanwhile, lost when it resyncs as a replica: follow +switch-master at once.
+        failoverDetector: true,
         // A demoted primary answers READONLY until the sentinels' CLIENT KILL arrives: reconnect at once
         // (asking the sentinels again); the command itself fails with a 503, never half-applied.
         reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),

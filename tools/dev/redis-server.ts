@@ -279,10 +279,10 @@ export class RedisCluster {
   /**
    * Moves one slot, keys and all, to `to` while clients keep using it (what `redis-cli --cluster
    * reshard` does per slot): IMPORTING on the target, MIGRATING on the source, MIGRATE the keys in
-   * batches (clients meanwhile get ASK or TRYAGAIN for them), then every node is told the new owner
+   * batches of `batch` (redis-cli's default --cluster-pipeline is 10; clients meanwhile get ASK or TRYAGAIN for them), then every node is told the new owner
    * (clients get MOVED from then on).
    */
-  async migrateSlot(slot: number, to: RedisServer): Promise<{ from: RedisServer; keys: number }> {
+  async migrateSlot(slot: number, to: RedisServer, batch = 10): Promise<{ from: RedisServer; keys: number }> {
     const from = await this.nodeOfSlot(slot);
     if (from === to) return { from, keys: 0 };
     const id = async (node: RedisServer) => (await redisCli(node.port, ['cluster', 'myid'])).trim();
@@ -291,7 +291,7 @@ export class RedisCluster {
     await redisCli(from.port, ['cluster', 'setslot', String(slot), 'migrating', toId]);
     let moved = 0;
     for (;;) {
-      const keys = (await redisCli(from.port, ['cluster', 'getkeysinslot', String(slot), '100'])).split('\n').filter((k) => k !== '');
+      const keys = (await redisCli(from.port, ['cluster', 'getkeysinslot', String(slot), String(batch)])).split('\n').filter((k) => k !== '');
       if (keys.length === 0) break;
       await redisCli(from.port, ['migrate', HOST, String(to.port), '', '0', '5000', 'KEYS', ...keys]);
       moved += keys.length;
