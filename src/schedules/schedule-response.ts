@@ -3,13 +3,14 @@ import { decodeJsonValue, JsonValue } from '../queue/json-value';
 import { ScheduleRecord } from '../queue/schedule.model';
 import { DEFAULT_QUEUE } from '../queue/task-id';
 import { DEFAULT_PRIORITY, TASK_PRIORITIES, TaskPriority } from '../queue/task-options';
+import { JSON_VALUE_SCHEMA } from '../tasks/dto/create-task.dto';
 import { BackoffResponse } from '../tasks/task-response';
 
 /** The task every tick of a schedule creates, its defaults resolved when the schedule was created. */
 export class ScheduleTaskResponse {
   @ApiProperty()
   type: string;
-  @ApiProperty({ description: 'as submitted (any JSON value for a JSON task type)' })
+  @ApiProperty({ ...JSON_VALUE_SCHEMA, description: 'as submitted (when none was given: "" for the five demo types, null for other types)' })
   payload: JsonValue;
   @ApiProperty({ default: DEFAULT_QUEUE })
   queue: string;
