@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Test, TestingModule } from '@nestjs/testing';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.module';
+import { CLOCK } from '../common/clock';
 import { RANDOM } from '../common/random';
 import { EchoHandler } from './echo.handler';
 import { HandlerRegistry } from './handler-registry';
@@ -131,14 +132,18 @@ describe('HandlerRegistry', () => {
 
   describe('TaskTypesModule.forRoot', () => {
     const stubs = (demoTaskTypes: boolean) => {
-      const config = { handlers: { slowTaskMs: 10, flakyFailureRate: 0, demoTaskTypes } } as unknown as AppConfig;
+      const config = {
+        handlers: { slowTaskMs: 10, flakyFailureRate: 0, demoTaskTypes },
+        httpTasks: { allowedHosts: [], timeoutMs: 1000, maxResponseBytes: 1000 },
+      } as unknown as AppConfig;
       @Global()
       @Module({
         providers: [
           { provide: APP_CONFIG, useValue: config },
           { provide: RANDOM, useValue: { next: () => 0.5 } },
+          { provide: CLOCK, useValue: { now: () => 0 } },
         ],
-        exports: [APP_CONFIG, RANDOM],
+        exports: [APP_CONFIG, RANDOM, CLOCK],
       })
       class StubsModule {}
       return { StubsModule, config };
@@ -149,7 +154,7 @@ describe('HandlerRegistry', () => {
       moduleRef = await Test.createTestingModule({ imports: [StubsModule, TaskTypesModule.forRoot(config)] }).compile();
       await moduleRef.init();
       const registry = moduleRef.get(HandlerRegistry);
-      expect(registry.types()).toEqual(['echo', 'flaky', 'reverse', 'slow', 'sum']);
+      expect(registry.types()).toEqual(['echo', 'flaky', 'http', 'reverse', 'slow', 'sum']);
       expect(registry.get('echo')).toBeInstanceOf(EchoHandler);
       expect(registry.definition('echo')?.options).toEqual({ payload: 'string' });
     });
@@ -158,7 +163,7 @@ describe('HandlerRegistry', () => {
       const { StubsModule, config } = stubs(false);
       moduleRef = await Test.createTestingModule({ imports: [StubsModule, TaskTypesModule.forRoot(config)] }).compile();
       await moduleRef.init();
-      expect(moduleRef.get(HandlerRegistry).types()).toEqual(['echo', 'reverse', 'sum']);
+      expect(moduleRef.get(HandlerRegistry).types()).toEqual(['echo', 'http', 'reverse', 'sum']);
     });
 
     it('finds the types of an application module registered with TaskHandlersModule.forFeature', async () => {
@@ -167,7 +172,7 @@ describe('HandlerRegistry', () => {
       class ZetaFeatureModule {}
       moduleRef = await Test.createTestingModule({ imports: [StubsModule, TaskTypesModule.forRoot(config), ZetaFeatureModule] }).compile();
       await moduleRef.init();
-      expect(moduleRef.get(HandlerRegistry).types()).toEqual(['echo', 'mid', 'reverse', 'sum', 'zeta']);
+      expect(moduleRef.get(HandlerRegistry).types()).toEqual(['echo', 'http', 'mid', 'reverse', 'sum', 'zeta']);
     });
 
     it('fails the boot when a feature claims a built-in type, naming both classes', async () => {

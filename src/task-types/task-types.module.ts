@@ -4,13 +4,15 @@ import { AppConfig } from '../config/app-config';
 import { EchoHandler } from './echo.handler';
 import { FlakyHandler } from './flaky.handler';
 import { HandlerRegistry } from './handler-registry';
+import { HttpTaskHandler } from './http/http-task.handler';
+import { HttpTaskClientModule } from './http/http-task.module';
 import { ReverseHandler } from './reverse.handler';
 import { SlowHandler } from './slow.handler';
 import { SumHandler } from './sum.handler';
 import { TaskHandlersModule } from './task-handlers.module';
 
 /** The built-in types, registered like any other (TaskHandlersModule.forFeature). */
-export const BUILT_IN_HANDLERS = [EchoHandler, ReverseHandler, SumHandler];
+export const BUILT_IN_HANDLERS = [EchoHandler, ReverseHandler, SumHandler, HttpTaskHandler];
 /** Demonstrations of a long and a failing task: left out with DEMO_TASK_TYPES=false. */
 export const DEMO_HANDLERS = [SlowHandler, FlakyHandler];
 
@@ -25,7 +27,7 @@ export class TaskTypesModule {
     const handlers = config.handlers.demoTaskTypes ? [...BUILT_IN_HANDLERS, ...DEMO_HANDLERS] : BUILT_IN_HANDLERS;
     return {
       module: TaskTypesModule,
-      imports: [DiscoveryModule, TaskHandlersModule.forFeature(handlers)],
+      imports: [DiscoveryModule, TaskHandlersModule.forFeature(handlers, { imports: [HttpTaskClientModule] })],
       providers: [HandlerRegistry],
       exports: [HandlerRegistry],
     };
