@@ -94,7 +94,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
    */
   async onModuleInit(): Promise<void> {
     if (await this.firstConnection()) {
-      await this.checkServers();
+      try {
+        await this.checkServers();
+      } catch (err) {
+        // The boot fails here, so no shutdown phase will run to close the connections.
+        this.closing = true;
+        this.commands.disconnect(false);
+        throw err;
+      }
       return;
     }
     this.logger.error(
