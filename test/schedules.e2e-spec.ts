@@ -2,6 +2,12 @@ import { Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
 import { TaskHandler } from '../src/task-types/task-handler';
 import { TaskHandlersModule } from '../src/task-types/task-handlers.module';
+import { PinoLogger } from 'nestjs-pino';
+import { ProcessState } from '../src/lifecycle/process-state';
+import { ScheduleRepository } from '../src/queue/schedule.repository';
+import { newTaskId } from '../src/queue/task-id';
+import { SchedulerService, TICK_KEY_TTL_MS, tickKey } from '../src/schedules/scheduler.service';
+import { freePort } from './support/service-process';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 import { delay, waitFor } from './support/wait';
@@ -178,5 +184,83 @@ describe('periodic schedules (API)', () => {
     expect((await tasksOf(s.id)).length - atDelete).toBeLessThanOrEqual(1);
     // The tasks it created stay.
     expect(atDelete).toBeGreaterThanOrEqual(afterResume.length);
+  });
+});
+
+/**
+ * The scheduler's turns driven by hand (SchedulerService.tick) against real Redis, for the windows a
+ * running fleet rarely shows: a process that died between a tick's enqueue and the schedule's advance,
+ * and two processes taking the same tick at once.
+ */
+describe('scheduler turns (crash between enqueue and advance, two processes on one tick)', () => {
+  const redis = testRedis();
+  const prefix = uniquePrefix('scheduler-turns');
+  let t: TestApp;
+  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as PinoLogger;
+  const scheduler = () =>
+    new SchedulerService(t.app.get(ScheduleRepository), t.queue, t.app.get(ProcessState), t.config, silent);
+
+  beforeAll(async () => {
+    // No scheduler loop of its own: only the turns the test takes.
+    t = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api', SCHEDULER_ENABLED: 'false' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await deleteByPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  /** The ticks (scheduled_for, ms) of the schedule's tasks, in order, duplicates kept. */
+  async function ticksOf(scheduleId: string): Promise<number[]> {
+    const res = await request(t.http).get('/tasks?limit=1000').expect(200);
+    return (res.body as Task[]).filter((x) => x.schedule_id === scheduleId).map((x) => Date.parse(x.scheduled_for!)).sort((a, b) => a - b);
+  }
+
+  /** Until Redis' clock has passed `ms` (the turn reads due schedules by it). */
+  const untilPast = (ms: number) => waitFor(async () => ((await t.app.get(ScheduleRepository).now()) > ms ? true : undefined), { intervalMs: 20, what: 'the tick to come' });
+
+  it('replays the tick a dead process enqueued without advancing, and moves the schedule on once', async () => {
+    const s = (await request(t.http).post('/schedules').send({ cron: '* * * * * *', task: { type: 'echo', payload: 'x' } }).expect(201)).body as Schedule;
+    const tick = Date.parse(s.next_run_at!);
+    const record = (await t.app.get(ScheduleRepository).get(s.id))!;
+    // What a process does before it dies: the tick's task, with the tick's key; no advance.
+    await t.queue.submit(
+      [{ ...record.task, id: newTaskId(), idempotencyKey: tickKey(s.id, tick), requestHash: s.id, scheduleId: s.id, scheduledFor: tick }],
+      TICK_KEY_TTL_MS,
+    );
+    await untilPast(tick);
+    await scheduler().tick();
+    expect(await ticksOf(s.id)).toEqual([tick]);
+    const after = (await request(t.http).get(`/schedules/${s.id}`).expect(200)).body as Schedule;
+    expect(after.last_run_at).toBe(new Date(tick).toISOString());
+    expect(Date.parse(after.next_run_at!)).toBe(tick + 1000);
+
+    // Two processes on the next tick at once: one task, one advance.
+    await untilPast(tick + 1000);
+    await Promise.all([scheduler().tick(), scheduler().tick(), scheduler().tick()]);
+    expect(await ticksOf(s.id)).toEqual([tick, tick + 1000]);
+    const last = (await request(t.http).get(`/schedules/${s.id}`).expect(200)).body as Schedule;
+    expect(last.last_run_at).toBe(new Date(tick + 1000).toISOString());
+    expect(Date.parse(last.next_run_at!)).toBeGreaterThanOrEqual(tick + 2000);
+  });
+});
+
+describe('schedules with Redis unreachable', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, APP_ROLE: 'api', REDIS_COMMAND_TIMEOUT_MS: '200' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers 503 on every route', async () => {
+    await request(t.http).get('/schedules').expect(503);
+    await request(t.http).post('/schedules').send({ cron: '* * * * *', task: { type: 'echo' } }).expect(503);
+    await request(t.http).get('/schedules/00000000-0000-4000-8000-000000000000').expect(503);
+    await request(t.http).post('/schedules/00000000-0000-4000-8000-000000000000/pause').expect(503);
+    await request(t.http).post('/schedules/00000000-0000-4000-8000-000000000000/resume').expect(503);
+    await request(t.http).delete('/schedules/00000000-0000-4000-8000-000000000000').expect(503);
   });
 });
