@@ -66,6 +66,9 @@ async function submit(t: TestApp, body: object): Promise<Task> {
   return (await request(t.http).post('/tasks').send(body).expect(201)).body as Task;
 }
 
+/** A link of the dashboard's navigation. */
+const nav = (page: Page, view: string) => page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: view, exact: true });
+
 /** The ids of the task rows the table shows. */
 async function shownIds(page: Page): Promise<string[]> {
   return page.locator('table.tasks tbody tr[data-task-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id') as string));
@@ -134,14 +137,12 @@ describe('dashboard (/dashboard) in a real browser', () => {
       const first = await shownIds(page);
       expect(first).toHaveLength(25);
       await page.getByRole('button', { name: 'Older →' }).click();
-      await page.getByText('Page 2').waitFor();
-      await waitFor(async () => ((await shownIds(page)).length === 5 ? true : undefined), { what: 'page 2 of 5 tasks' });
+      await page.getByText('Page 2: 5 tasks').waitFor();
       const second = await shownIds(page);
       expect(new Set([...first, ...second])).toEqual(new Set(echoes.map((e) => e.id)));
       expect(await page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
       await page.getByRole('button', { name: '← Newer' }).click();
-      await page.getByText('Page 1').waitFor();
-      await waitFor(async () => ((await shownIds(page)).length === 25 ? true : undefined), { what: 'page 1 again' });
+      await page.getByText('Page 1: 25 tasks').waitFor();
       expect(await shownIds(page)).toEqual(first);
 
       // State filter (a select: applies on change, kept in the URL's hash); the type field cleared.
@@ -176,6 +177,106 @@ describe('dashboard (/dashboard) in a real browser', () => {
     }
   });
 
+  it('overview: counts per queue change as tasks complete; pausing and resuming a queue from the page; throughput, workers, Redis', async () => {
+    const queue = 'dash-overview';
+    await request(t.http).post(`/queues/${queue}/pause`).expect(200);
+    const tasks: Task[] = [];
+    for (let i = 0; i < 5; i++) tasks.push(await submit(t, { type: 'echo', payload: `o${i}`, queue }));
+    const { page, errors, failures, close } = await openPage(browser as Browser, base);
+    try {
+      const row = page.locator(`tr[data-queue="${queue}"]`);
+      const cell = (state: string) => row.locator(`td[data-state="${state}"]`);
+      // Paused: the five wait, and the page says the queue is paused.
+      await waitFor(async () => ((await cell('pending').textContent()) === '5' ? true : undefined), { timeoutMs: 15_000, what: 'pending 5 on the page' });
+      expect(await row.locator('.badge').textContent()).toBe('paused');
+      expect(await page.locator('[data-card="paused"] .card-value').textContent()).toContain(queue);
+      // Resumed from the page: the workers run them, and the page follows (refresh every 2 s).
+      await row.getByRole('button', { name: `Resume ${queue}` }).click();
+      await page.getByRole('dialog', { name: `Resume queue ${queue}` }).getByRole('button', { name: 'Resume' }).click();
+      await page.getByRole('status').getByText(`Queue ${queue} resumed.`).waitFor();
+      await waitFor(async () => ((await cell('completed').textContent()) === '5' ? true : undefined), { timeoutMs: 15_000, what: 'completed 5 on the page' });
+      expect(await cell('pending').textContent()).toBe('0');
+      for (const task of tasks) expect((await settled(t, task.id)).status).toBe('completed');
+      expect(await row.locator('.badge').textContent()).toBe('running');
+      // Throughput over the last hour counts them; workers and Redis are shown.
+      await waitFor(async () => (/Completed: [1-9]\d* in the last hour/.test((await page.locator('section[aria-labelledby="throughput-h"]').textContent()) ?? '') ? true : undefined), {
+        what: 'throughput sums',
+      });
+      expect(await page.locator('.chart canvas').count()).toBe(1);
+      expect(await page.getByRole('table', { name: 'Live worker processes' }).locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('[data-card="redis"] .card-note').textContent()).toMatch(/^version \d+\.\d+/);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
+      // Paused again from the page: the API says so.
+      await row.getByRole('button', { name: `Pause ${queue}` }).click();
+      await page.getByRole('dialog', { name: `Pause queue ${queue}` }).getByRole('button', { name: 'Pause' }).click();
+      await page.getByRole('status').getByText(`Queue ${queue} paused.`).waitFor();
+      const listed = (await request(t.http).get('/queues').expect(200)).body.queues as { name: string; paused: boolean }[];
+      expect(listed.find((q) => q.name === queue)?.paused).toBe(true);
+      expectClean(errors, failures);
+    } finally {
+      await close();
+      await request(t.http).post(`/queues/${queue}/resume`).expect(200);
+    }
+  });
+
+  it('retries a failed task from its page (it runs again), and every failed task of a queue from the list', async () => {
+    const queue = 'dash-retry';
+    const one = await submit(t, { type: 'flaky', payload: 'once', queue });
+    const two = await submit(t, { type: 'flaky', payload: 'twice', queue });
+    await settled(t, one.id, ['failed']);
+    await settled(t, two.id, ['failed']);
+    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks/${one.id}`);
+    try {
+      await page.getByRole('button', { name: 'Retry task' }).click();
+      await page.getByRole('dialog', { name: 'Retry task' }).getByRole('button', { name: 'Retry' }).click();
+      await page.getByRole('status').getByText(`Task ${one.id} queued again.`).waitFor();
+      // It ran again (flaky always fails here): a second attempt in its history, on the page.
+      const history = page.getByRole('table', { name: 'Attempts, oldest first' }).locator('tbody tr');
+      await waitFor(async () => ((await history.count()) === 2 ? true : undefined), { timeoutMs: 15_000, what: 'a second attempt on the page' });
+      expect((await settled(t, one.id, ['failed'])).attempts).toBe(2);
+
+      await page.goto(`${base}#/tasks?queue=${queue}&status=failed`);
+      await waitFor(async () => ((await shownIds(page)).length === 2 ? true : undefined), { what: 'the two failed tasks of the queue' });
+      await page.getByRole('button', { name: 'Retry all failed' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Retry all failed tasks' });
+      expect(await dialog.textContent()).toContain(`queue ${queue}`);
+      await dialog.getByRole('button', { name: 'Retry all' }).click();
+      await page.getByRole('status').getByText('2 failed tasks queued again.').waitFor();
+      await waitFor(async () => ((await request(t.http).get(`/tasks/${two.id}`)).body.attempts === 2 ? true : undefined), { timeoutMs: 15_000, what: 'the second task ran again' });
+      expectClean(errors, failures);
+    } finally {
+      await close();
+    }
+  });
+
+  it('schedules: lists one with its next run, pauses, resumes and deletes it from the page', async () => {
+    const created = (await request(t.http).post('/schedules').send({ name: 'dash-yearly', cron: '0 0 1 1 *', timezone: 'UTC', task: { type: 'echo', payload: 'new year' } }).expect(201))
+      .body as { id: string };
+    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/schedules`);
+    try {
+      const row = page.locator(`tr[data-schedule-id="${created.id}"]`);
+      await row.waitFor();
+      expect(await row.locator('time').first().textContent()).toMatch(/^in \d+ (d|h|min)$/);
+      await row.getByRole('button', { name: 'Pause dash-yearly' }).click();
+      await page.getByRole('dialog', { name: 'Pause schedule dash-yearly' }).getByRole('button', { name: 'Pause' }).click();
+      await page.getByRole('status').getByText('Schedule dash-yearly paused.').waitFor();
+      await row.getByRole('button', { name: 'Resume dash-yearly' }).waitFor();
+      expect((await request(t.http).get(`/schedules/${created.id}`).expect(200)).body.paused).toBe(true);
+      await row.getByRole('button', { name: 'Resume dash-yearly' }).click();
+      await page.getByRole('dialog', { name: 'Resume schedule dash-yearly' }).getByRole('button', { name: 'Resume' }).click();
+      await page.getByRole('status').getByText('Schedule dash-yearly resumed.').waitFor();
+      expect((await request(t.http).get(`/schedules/${created.id}`).expect(200)).body.paused).toBe(false);
+      await row.getByRole('button', { name: 'Delete dash-yearly' }).click();
+      await page.getByRole('dialog', { name: 'Delete schedule dash-yearly' }).getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('status').getByText('Schedule dash-yearly deleted.').waitFor();
+      await row.waitFor({ state: 'detached' });
+      await request(t.http).get(`/schedules/${created.id}`).expect(404);
+      expectClean(errors, failures);
+    } finally {
+      await close();
+    }
+  });
+
   it('works on a server without the stats, queues, workers and schedules endpoints: each panel says it is unavailable', async () => {
     const context = await (browser as Browser).newContext();
     const page = await context.newPage();
@@ -190,10 +291,10 @@ describe('dashboard (/dashboard) in a real browser', () => {
       for (const what of ['Queue counts', 'Throughput', 'The worker list']) {
         await page.getByText(`${what} is not available on this server`).waitFor();
       }
-      await page.getByRole('link', { name: 'Schedules' }).click();
+      await nav(page, 'Schedules').click();
       await page.getByText('Schedules is not available on this server').waitFor();
       // The task list needs none of them; the queue filter is off.
-      await page.getByRole('link', { name: 'Tasks' }).click();
+      await nav(page, 'Tasks').click();
       await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
       expect(await page.getByLabel('Queue').isDisabled()).toBe(true);
       expect(errors).toEqual([]);
@@ -235,9 +336,28 @@ describe('dashboard (/dashboard) in a real browser', () => {
         .map((el) => el.outerHTML)`);
       expect(unlabelled).toEqual([]);
       expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-      // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+      // The overview too (its wide tables scroll inside their own region).
+      await nav(page, 'Overview').click();
+      await page.getByRole('table', { name: 'Tasks per queue and state' }).waitFor();
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview-phone.png'), fullPage: true });
+      // A fresh load (focus at the start of the document).
+      await page.goto(`${base}#/tasks`);
+      await page.reload();
+      await page.locator('table.tasks tbody tr').first().waitFor();
+      // Keyboard: the first Tab reaches the skip link; the next ones the views; Enter opens one and
+      // puts focus on its heading.
       await page.keyboard.press('Tab');
       expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+      for (const name of ['Overview', 'Tasks', 'Schedules']) {
+        await page.keyboard.press('Tab');
+        expect(await page.evaluate('document.activeElement.textContent')).toBe(name);
+      }
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/#\/schedules$/);
+      await waitFor(async () => ((await page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent')) === 'H1 Schedules' ? true : undefined), {
+        what: 'focus on the Schedules heading',
+      });
       expectClean(errors, failures);
     } finally {
       await close();

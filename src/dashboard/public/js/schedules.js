@@ -13,7 +13,7 @@ import { badge, refreshRelativeTimes, timeCell } from './format.js';
  * @param {HTMLElement} root
  */
 export function schedulesView(root) {
-  const list = h('div', { 'aria-live': 'polite' }, h('p', {}, 'Loading…'));
+  const list = h('div', {}, h('p', {}, 'Loading…'));
   const refreshButton = h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Refresh');
   replace(root, h('div', { class: 'view-head' }, h('h1', { tabindex: -1 }, 'Schedules'), h('div', { class: 'toolbar' }, refreshButton)), list);
   let stopped = false;

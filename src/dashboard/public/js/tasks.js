@@ -50,10 +50,11 @@ export function tasksView(root, filters) {
   );
   const retryAll = h('button', { type: 'button', class: 'secondary', onclick: () => void retryAllFailed() }, 'Retry all failed');
   const refreshButton = h('button', { type: 'button', class: 'secondary', onclick: () => void load(pages[pages.length - 1]) }, 'Refresh');
-  const list = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
+  const list = h('div', { 'aria-busy': 'true' });
   const newer = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'secondary', onclick: () => void previousPage() }, '← Newer'));
   const older = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'secondary', onclick: () => void nextPage() }, 'Older →'));
-  const pageLabel = h('span', { class: 'muted' });
+  // Says which page and how many tasks it holds; read out when it changes (the table itself is not).
+  const pageLabel = h('span', { class: 'muted', role: 'status' });
   replace(
     root,
     h('div', { class: 'view-head' }, h('h1', { tabindex: -1 }, 'Tasks'), h('div', { class: 'toolbar' }, refreshButton, retryAll)),
@@ -94,12 +95,15 @@ export function tasksView(root, filters) {
   /** @param {string} cursorQuery `cursor=...` of a Link, or '' for the first page */
   async function load(cursorQuery) {
     list.setAttribute('aria-busy', 'true');
+    /** @type {number | null} */
+    let shown = null;
     try {
       const query = { limit: PAGE_SIZE, status: filters.status, type: filters.type, queue: filters.queue, cursor: new URLSearchParams(cursorQuery).get('cursor') ?? undefined };
       const res = await request('GET', '/tasks', { query });
       if (stopped) return;
       const link = nextPageLink(res.headers);
       next = link ? new URL(link, window.location.origin).search : null;
+      shown = res.data.length;
       render(/** @type {Task[]} */ (res.data));
     } catch (err) {
       if (stopped) return;
@@ -109,7 +113,7 @@ export function tasksView(root, filters) {
       list.setAttribute('aria-busy', 'false');
       newer.disabled = pages.length <= 1;
       older.disabled = next === null;
-      pageLabel.textContent = `Page ${pages.length}`;
+      pageLabel.textContent = `Page ${pages.length}${shown === null ? '' : `: ${shown} task${shown === 1 ? '' : 's'}`}`;
     }
   }
 
@@ -125,7 +129,7 @@ export function tasksView(root, filters) {
           h('th', { scope: 'row' }, h('a', { href: taskHref(t.id), class: 'mono', title: t.id }, shortId(t.id))),
           h('td', {}, t.type),
           h('td', {}, t.queue ?? 'default'),
-          h('td', {}, badge(t.status === 'pending' && t.run_at ? 'scheduled' : t.status)),
+          h('td', {}, badge(t.status === 'pending' && t.run_at && Date.parse(t.run_at) > Date.now() ? 'scheduled' : t.status)),
           h('td', { class: 'num' }, t.attempts),
           h('td', {}, timeCell(t.created_at)),
           h('td', {}, timeCell(t.updated_at)),
@@ -181,7 +185,7 @@ export function tasksView(root, filters) {
  * @param {string} id
  */
 export function taskDetailView(root, id) {
-  const body = h('div', { 'aria-live': 'polite' }, h('p', {}, 'Loading…'));
+  const body = h('div', {}, h('p', {}, 'Loading…'));
   const copy = h('button', { type: 'button', class: 'secondary', onclick: () => void copyId() }, 'Copy id');
   const actions = h('div', { class: 'toolbar' });
   replace(

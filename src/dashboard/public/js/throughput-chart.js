@@ -6,6 +6,8 @@ import { h } from './dom.js';
  */
 
 const HEIGHT = 220;
+/** Tick steps of the count axis: whole tasks only. */
+const COUNT_STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10_000, 100_000, 1_000_000].map((e) => m * e)).sort((a, b) => a - b);
 
 /**
  * Completed and failed tasks per minute over the last hour (GET /stats `throughput`), drawn by uPlot
@@ -44,11 +46,11 @@ export class ThroughputChart {
         width: this.width(),
         height: HEIGHT,
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        axes: [{ stroke: '#57606a' }, { stroke: '#57606a', label: 'tasks / min', size: 56 }],
+        axes: [{ stroke: '#57606a' }, { stroke: '#57606a', label: 'tasks / min', size: 56, incrs: COUNT_STEPS }],
         series: [
           { label: 'minute' },
-          { label: 'completed', stroke: '#1a7f37', width: 2, fill: 'rgba(26, 127, 55, 0.08)' },
-          { label: 'failed', stroke: '#cf222e', width: 2, dash: [6, 4] },
+          { label: 'completed', stroke: '#1a7f37', width: 2, fill: 'rgba(26, 127, 55, 0.08)', points: { show: false } },
+          { label: 'failed', stroke: '#cf222e', width: 2, dash: [6, 4], points: { show: false } },
         ],
         legend: { live: true },
       },
