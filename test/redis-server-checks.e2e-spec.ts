@@ -35,7 +35,8 @@ describe('Redis server checks', () => {
   beforeAll(async () => {
     redis = await PrivateRedis.start('everysec');
     admin = new Redis(redis.port, '127.0.0.1');
-    await admin.call('ACL', 'SETUSER', 'taskqueue', 'on', '>acl-s3cret-pw', '~*', '&*', '+@all');
+    // The ACL the README suggests: its own keys and channels, no admin commands.
+    await admin.call('ACL', 'SETUSER', 'taskqueue', 'on', '>acl-s3cret-pw', '~checks:*', '&checks:*', '+@all', '-@admin', '+info');
   });
   afterEach(async () => {
     await t?.close();
@@ -66,8 +67,9 @@ describe('Redis server checks', () => {
       expect.objectContaining({ level: 40, redis: `taskqueue@127.0.0.1:${redis.port}/0`, maxmemory_policy: 'allkeys-lru' }),
     ]);
     expect(lines.join('\n')).not.toContain('acl-s3cret-pw');
-    // The ACL user really is the one in use.
-    await request(t.http).post('/tasks').send({ type: 'echo' }).expect(201);
+    // The ACL user really is the one in use, and its rights are enough to run a task.
+    const { body } = await request(t.http).post('/tasks?wait=10').send({ type: 'echo', payload: 'acl' });
+    expect(body).toMatchObject({ status: 'completed', result: 'echo: acl' });
     expect(await admin.call('CLIENT', 'LIST')).toMatch(/user=taskqueue/);
   });
 
