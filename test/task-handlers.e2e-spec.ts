@@ -5,6 +5,7 @@ import { ResizeImageModule } from '../examples/resize-image/resize-image.module'
 import { TaskHandler } from '../src/task-types/task-handler';
 import { TaskHandlersModule } from '../src/task-types/task-handlers.module';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
+import { finishedTask } from './support/task-wait';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
@@ -71,11 +72,7 @@ describe('custom task types (TaskHandlersModule.forFeature, the resize-image exa
     redis.disconnect();
   });
 
-  const finished = (id: string) =>
-    waitFor(async () => {
-      const { body } = await request(t.http).get(`/tasks/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? (body as Task) : undefined;
-    });
+  const finished = (id: string) => finishedTask<Task>(t.http, id);
 
   describe('the resize-image example', () => {
     it('takes an object payload, runs with the type defaults, and answers an object result', async () => {

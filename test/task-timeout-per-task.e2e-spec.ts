@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import request from 'supertest';
 import { TaskContext, TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
+import { finishedTask } from './support/task-wait';
 import { createTestApp, TestApp } from './support/test-app';
-import { waitFor } from './support/wait';
 
 /** Why each attempt's signal aborted, by payload. */
 const abortReasons = new Map<string, unknown[]>();
@@ -54,11 +54,7 @@ describe('timeout_ms per task', () => {
     redis.disconnect();
   });
 
-  const finished = (id: string) =>
-    waitFor(async () => {
-      const { body } = await request(t.http).get(`/tasks/${id}`);
-      return body.status === 'completed' || body.status === 'failed' ? (body as Task) : undefined;
-    }, { timeoutMs: 20_000, what: `task ${id} to finish` });
+  const finished = (id: string) => finishedTask<Task>(t.http, id);
 
   it('a shorter timeout_ms: the ignoring handler is aborted with reason timeout, each attempt fails with it, retried by backoff; the only slot runs the next task', async () => {
     const stuck = (await request(t.http).post('/tasks').send({ type: 'never', payload: 'short', timeout_ms: 120, max_retry: 1 }).expect(201)).body as Task;
