@@ -5,7 +5,7 @@ import { WorkerPoolService } from '../src/worker/worker-pool.service';
 import { WorkerPresenceService } from '../src/worker/worker-presence.service';
 import { Scrape } from './support/prometheus';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
-import { ServiceProcess, startService, stopService } from './support/service-process';
+import { ServiceProcess, spawnService, stopService, untilReady } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
@@ -62,8 +62,10 @@ describe('GET /workers', () => {
   it('a SIGTERMed worker process removes its entry; a SIGKILLed one drops out when its TTL runs out', async () => {
     const env = { QUEUE_PREFIX: prefix, APP_ROLE: 'worker', LOG_LEVEL: 'warn' };
     // A TTL far longer than the test: only the process itself can remove its entry that fast.
-    const [stopped, killed] = await Promise.all([startService({ ...env, TASK_LEASE_MS: '60000' }), startService({ ...env, TASK_LEASE_MS: '2000' })]);
+    const [stopped, killed] = await Promise.all([spawnService({ ...env, TASK_LEASE_MS: '60000' }), spawnService({ ...env, TASK_LEASE_MS: '2000' })]);
     children.push(stopped, killed);
+    // Two services booting through ts-node at once on a busy machine: more than the usual 30 s.
+    await Promise.all([untilReady(stopped, 90_000), untilReady(killed, 90_000)]);
     const idOf = (s: ServiceProcess) => `${hostname()}-${s.child.pid}`;
     await waitFor(async () => ((await find(idOf(stopped))) && (await find(idOf(killed))) ? true : undefined), { what: 'both children listed' });
     expect(await find(idOf(stopped))).toMatchObject({ role: 'worker', concurrency: 3 });
@@ -78,7 +80,7 @@ describe('GET /workers', () => {
     await killed.exited;
     await waitFor(async () => ((await find(idOf(killed))) === undefined ? true : undefined), { timeoutMs: 20_000, what: 'the killed worker to drop out' });
     expect(await redis.exists(keys.process(idOf(killed)))).toBe(0);
-  });
+  }, 150_000);
 
   it('an app that closes removes its own entry', async () => {
     const id = t.app.get(WorkerPoolService).processId;
