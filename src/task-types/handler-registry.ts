@@ -36,11 +36,6 @@ export class HandlerRegistry implements OnModuleInit {
     return [...this.load().keys()].sort();
   }
 
-  /** Every registered type (for the worker pool's per-type slots). */
-  all(): TaskTypeDefinition[] {
-    return [...this.load().values()];
-  }
-
   private load(): Map<string, TaskTypeDefinition> {
     if (this.definitions) return this.definitions;
     const found = new Map<string, TaskTypeDefinition>();

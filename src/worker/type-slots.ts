@@ -26,9 +26,4 @@ export class TypeSlots {
     if (n > 0) this.runningByType.set(type, n);
     else this.runningByType.delete(type);
   }
-
-  /** Handlers of the type running now. */
-  running(type: string): number {
-    return this.runningByType.get(type) ?? 0;
-  }
 }

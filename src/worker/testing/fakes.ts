@@ -179,7 +179,6 @@ export function registryOf(handlers: Record<string, TaskHandler>, options: Recor
     get: (type: string) => definition(type)?.handler,
     definition,
     types: () => Object.keys(handlers).sort(),
-    all: () => Object.keys(handlers).map((type) => definition(type) as TaskTypeDefinition),
   } as unknown as HandlerRegistry;
 }
 
