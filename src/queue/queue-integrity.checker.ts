@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { QueueKeys } from './queue-keys';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
+import { DEFAULT_QUEUE } from './task-id';
 import { TASK_PRIORITIES } from './task-options';
 import { TASK_STATUSES, TaskStatus } from './task.model';
 
@@ -18,6 +19,8 @@ export interface IntegrityViolation {
 }
 
 export interface IntegrityReport {
+  /** The queues checked: every registered queue (and default). */
+  queues: string[];
   tasks: number;
   byStatus: Record<TaskStatus, number>;
   violations: IntegrityViolation[];
@@ -26,7 +29,9 @@ export interface IntegrityReport {
 const SCAN_COUNT = 1000;
 
 /**
- * Scans one queue and reports every broken invariant of the data model:
+ * Scans every registered queue (QueueRepository.queueNames) and reports every broken invariant of the
+ * data model; keys of a queue missing from the registry are reported too (its tasks would be served by
+ * no worker that serves every queue). In each queue:
  * - each task is in exactly the structures its status calls for (pending: the queue of its priority
  *   level, `queue`, `queue:high` or `queue:low`; processing: active; completed/failed: done), in its own
  *   status index and status+type index, and, when its priority is high or low, in that priority's
@@ -43,17 +48,34 @@ const SCAN_COUNT = 1000;
  */
 @Injectable()
 export class QueueIntegrityChecker {
-  private readonly keys: QueueKeys;
-
   constructor(
     private readonly redis: RedisConnections,
-    queue: QueueRepository,
-  ) {
-    this.keys = queue.keys;
-  }
+    private readonly queue: QueueRepository,
+  ) {}
 
   async check(): Promise<IntegrityReport> {
-    const k = this.keys;
+    const queues = await this.queue.queueNames();
+    const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    const violations: IntegrityViolation[] = [];
+    let tasks = 0;
+    for (const name of queues) {
+      const report = await this.checkQueue(this.queue.keysOf(name));
+      tasks += report.tasks;
+      for (const s of TASK_STATUSES) byStatus[s] += report.byStatus[s];
+      violations.push(...report.violations.map((v) => (name === DEFAULT_QUEUE ? v : { ...v, detail: `queue ${name}: ${v.detail}` })));
+    }
+    const prefix = this.queue.keys.prefix;
+    const unregistered = new Set<string>();
+    for await (const key of this.scanKeys(`${prefix}:{*}:*`)) {
+      const tag = /^\{([^}]*)\}:/.exec(key.slice(prefix.length + 1))?.[1];
+      // Tags starting with `_` belong to no queue (the workers' and the schedules' keys).
+      if (tag !== undefined && !tag.startsWith('_') && !queues.includes(tag)) unregistered.add(tag);
+    }
+    for (const tag of unregistered) violations.push({ kind: 'foreign-key', id: '', detail: `keys of queue "${tag}", which is not in the registry` });
+    return { queues, tasks, byStatus, violations };
+  }
+
+  private async checkQueue(k: QueueKeys): Promise<Omit<IntegrityReport, 'queues'>> {
     const client = this.redis.commands;
     const violations: IntegrityViolation[] = [];
     const tasks = new Map<string, { status: string; type: string; priority: string | null }>();
@@ -73,7 +95,7 @@ export class QueueIntegrityChecker {
         rest.startsWith('st:')
       ) {
         zsets.set(rest, await this.zmembers(key));
-      } else if (rest !== 'marker' && !rest.startsWith('idem:') && !rest.startsWith('stat:')) {
+      } else if (rest !== 'marker' && rest !== 'paused' && !rest.startsWith('idem:') && !rest.startsWith('stat:')) {
         violations.push({ kind: 'foreign-key', id: '', detail: `unexpected key ${key}` });
       }
     }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { IntegrityViolation, QueueIntegrityChecker } from '../../src/queue/queue-integrity.checker';
+import { newTaskId } from '../../src/queue/task-id';
 import { LEASE_MS, QueueFixture, QueueHarness, T0 } from '../support/queue-harness';
 import { TEST_REDIS_URL } from '../support/redis';
 import { freePort } from '../support/service-process';
@@ -332,7 +333,26 @@ describe('QueueIntegrityChecker on planted violations (real Redis)', () => {
 
   it('finds nothing wrong in an empty queue', async () => {
     const report = await check(harness.queue());
-    expect(report).toEqual({ tasks: 0, byStatus: { pending: 0, processing: 0, completed: 0, failed: 0 }, violations: [] });
+    expect(report).toEqual({ queues: ['default'], tasks: 0, byStatus: { pending: 0, processing: 0, completed: 0, failed: 0 }, violations: [] });
+  });
+
+  it('checks every registered queue, naming the queue of a fault, and reports keys of a queue missing from the registry', async () => {
+    const q = harness.queue();
+    await build(q);
+    const id = newTaskId('other');
+    await q.repo.submit([{ id, queue: 'other', type: 'job', payload: '', maxRetry: 1 }]);
+    await q.repo.pause('other');
+    const clean = await check(q);
+    expect(clean.queues).toEqual(['default', 'other']);
+    expect(clean.violations).toEqual([]);
+    expect(clean.tasks).toBe(8);
+
+    const other = q.repo.keysOf('other');
+    await q.redis.zadd(other.active, T0 + LEASE_MS, id);
+    await q.redis.hset(`${q.prefix}:{ghost}:t:x`, 'type', 'job', 'status', 'pending');
+    expect(sorted((await check(q)).violations)).toEqual(
+      sorted([v('in-wrong-structure', id, 'queue other: pending task also in active'), v('foreign-key', '', 'keys of queue "ghost", which is not in the registry')]),
+    );
   });
 
   it.each(PLANTS)('names $name', async ({ state, priority, plant, expected }) => {
@@ -398,6 +418,7 @@ describe('check-queue exit codes', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toEqual({
       queue_prefix: q.prefix,
+      queues: ['default'],
       tasks: 7,
       byStatus: { pending: 3, processing: 1, completed: 2, failed: 1 },
       violations: [],
