@@ -1,10 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queue/task-id';
-import { TYPE_MAX_LENGTH } from '../../queue/task-limits';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { QueueQueryField, TypeQueryField } from './query-fields';
 
-const TYPE_QUERY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 /** Largest older_than_s: ten years. */
 export const OLDER_THAN_MAX_S = 10 * 365 * 86400;
 export const DELETABLE_STATUSES = ['completed', 'failed'] as const;
@@ -14,17 +12,10 @@ const digitsToNumber = ({ value }: { value: unknown }): unknown =>
 
 /** Query of POST /tasks/retry-failed. */
 export class RetryFailedQuery {
-  @ApiPropertyOptional({ pattern: QUEUE_NAME_PATTERN.source, description: 'failed tasks of one queue (absent: every queue)' })
-  @Matches(QUEUE_NAME_PATTERN, { message: `queue ${QUEUE_NAME_MESSAGE}` })
-  @IsString({ message: 'queue must be a single string' })
-  @IsOptional()
+  @QueueQueryField('failed tasks of one queue (absent: every queue)')
   queue?: string;
 
-  @ApiPropertyOptional({ pattern: TYPE_QUERY_PATTERN.source, maxLength: TYPE_MAX_LENGTH, description: 'failed tasks of one type (absent: every type)' })
-  @Matches(TYPE_QUERY_PATTERN, { message: 'type may only contain letters, digits and _ . : -' })
-  @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
-  @IsString({ message: 'type must be a single string' })
-  @IsOptional()
+  @TypeQueryField('failed tasks of one type (absent: every type)')
   type?: string;
 }
 
@@ -42,10 +33,7 @@ export class DeleteTasksQuery {
   @IsOptional()
   older_than_s?: number;
 
-  @ApiPropertyOptional({ pattern: QUEUE_NAME_PATTERN.source, description: 'tasks of one queue (absent: every queue)' })
-  @Matches(QUEUE_NAME_PATTERN, { message: `queue ${QUEUE_NAME_MESSAGE}` })
-  @IsString({ message: 'queue must be a single string' })
-  @IsOptional()
+  @QueueQueryField('tasks of one queue (absent: every queue)')
   queue?: string;
 }
 

@@ -1,12 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queue/task-id';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
 import { TASK_STATUSES, TaskStatus } from '../../queue/task.model';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, TYPE_MAX_LENGTH } from '../../queue/task-limits';
-
-const TYPE_QUERY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../../queue/task-limits';
+import { QueueQueryField, TypeQueryField } from './query-fields';
 
 /** Only plain decimal digits become a number; anything else stays a string and fails @IsInt. */
 const digitsToNumber = ({ value }: { value: unknown }): unknown =>
@@ -20,10 +18,7 @@ export class ListTasksQuery {
   status?: TaskStatus;
 
   /** Tasks of one queue; absent: every queue, merged newest first (one script call per queue). */
-  @ApiPropertyOptional({ pattern: QUEUE_NAME_PATTERN.source, description: 'tasks of one queue (absent: every queue)' })
-  @Matches(QUEUE_NAME_PATTERN, { message: `queue ${QUEUE_NAME_MESSAGE}` })
-  @IsString({ message: 'queue must be a single string' })
-  @IsOptional()
+  @QueueQueryField('tasks of one queue (absent: every queue)')
   queue?: string;
 
   /** Tasks of one priority level (see README: a filtered page may be short). */
@@ -32,12 +27,7 @@ export class ListTasksQuery {
   @IsIn(TASK_PRIORITIES, { message: `priority must be one of: ${TASK_PRIORITIES.join(', ')}` })
   priority?: TaskPriority;
 
-  // Checked bottom-up, stopping at the first error: the type check goes last.
-  @ApiPropertyOptional({ pattern: TYPE_QUERY_PATTERN.source, maxLength: TYPE_MAX_LENGTH })
-  @Matches(TYPE_QUERY_PATTERN, { message: 'type may only contain letters, digits and _ . : -' })
-  @MaxLength(TYPE_MAX_LENGTH, { message: `type must be at most ${TYPE_MAX_LENGTH} characters` })
-  @IsString({ message: 'type must be a single string' })
-  @IsOptional()
+  @TypeQueryField()
   type?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT })
