@@ -31,6 +31,7 @@ describe('enqueue.lua', () => {
     });
     expect(await q.repo.get('a')).toEqual({
       id: 'a',
+      queue: 'default',
       type: 'report',
       payload,
       status: 'pending',
