@@ -10,6 +10,15 @@ describe('requestHash (what an idempotency key compares)', () => {
     );
   });
 
+  it('ignores key order inside a JSON payload, at every depth, but not the order of array items', () => {
+    expect(hash({ type: 'custom', payload: { a: 1, b: { c: [1, { d: 2, e: 3 }], f: null } } })).toBe(
+      hash({ type: 'custom', payload: { b: { f: null, c: [1, { e: 3, d: 2 }] }, a: 1 } }),
+    );
+    expect(hash({ type: 'custom', payload: [1, 2] })).not.toBe(hash({ type: 'custom', payload: [2, 1] }));
+    expect(hash({ type: 'custom', payload: { a: 1 } })).not.toBe(hash({ type: 'custom', payload: { a: '1' } }));
+    expect(hash({ type: 'custom', payload: { a: 1 } })).not.toBe(hash({ type: 'custom', payload: '{"a":1}' }));
+  });
+
   it('compares run_at as the instant it names', () => {
     expect(hash({ type: 'echo', run_at: '2030-01-31T12:00:00Z' })).toBe(hash({ type: 'echo', run_at: '2030-01-31T13:00:00.000+01:00' }));
     expect(hash({ type: 'echo', run_at: '2030-01-31T12:00:00Z' })).not.toBe(hash({ type: 'echo', run_at: '2030-01-31T12:00:01Z' }));
