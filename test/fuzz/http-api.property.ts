@@ -28,6 +28,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { QueueIntegrityChecker, IntegrityReport } from '../../src/queue/queue-integrity.checker';
+import { queueRegistryKey } from '../../src/queue/queue-keys';
 import { QueueRepository } from '../../src/queue/queue.repository';
 import { RedisConnections } from '../../src/queue/redis-connections';
 import { TASK_STATUSES } from '../../src/queue/task.model';
@@ -175,6 +176,8 @@ const maxRetryText = fc.oneof(
  */
 const taskOption: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.tuple(fc.constant('priority'), fc.constantFrom('"high"', '"normal"', '"low"', '"HIGH"', '""', '1', 'null', '["high"]')),
+  // Named queues: a few valid names (the fuzz app serves every queue) and invalid ones.
+  fc.tuple(fc.constant('queue'), fc.constantFrom('"default"', '"fz-a"', '"fz_b"', '"Fz"', '"a.b"', '""', '"-x"', `"${'q'.repeat(65)}"`, '1', 'null')),
   fc.tuple(fc.constant('timeout_ms'), fc.constantFrom('1', '50', '86400000', '0', '86400001', '1.5', '"100"', 'null', '1e400')),
   fc.tuple(fc.constant('delay_ms'), fc.constantFrom('0', '1', '20', '-1', '1.5', '31536000001', '"5"', 'null', '1e400', '-0')),
   fc.tuple(
@@ -738,12 +741,13 @@ export interface FuzzStats {
   deleted: Set<string>;
 }
 
-type TaskShape = { id: string; type: string; payload: string; max_retry: number; priority?: string; timeout_ms?: number };
+type TaskShape = { id: string; queue?: string; type: string; payload: string; max_retry: number; priority?: string; timeout_ms?: number };
 
 /** Lone surrogates cannot be stored as UTF-8; Redis keeps U+FFFD instead, so such payloads are not compared. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A task id: a UUID in the queue default, `<queue>.<uuid>` in any other. */
+const TASK_ID = /^(?:([a-z0-9][a-z0-9_-]{0,63})\.)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export class PropertyViolation extends Error {
@@ -757,7 +761,9 @@ export class PropertyViolation extends Error {
 export function taskProblem(t: unknown): string | undefined {
   if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'task is not an object';
   const task = t as Record<string, unknown>;
-  if (typeof task.id !== 'string' || !UUID.test(task.id)) return `bad id ${String(task.id)}`;
+  const id = typeof task.id === 'string' ? TASK_ID.exec(task.id) : null;
+  if (!id) return `bad id ${String(task.id)}`;
+  if (task.queue !== (id[1] ?? 'default')) return `task ${String(task.id)} in queue ${String(task.queue)}`;
   if (!(KNOWN_TYPES as readonly string[]).includes(task.type as string)) return `unknown type ${String(task.type)}`;
   if (typeof task.payload !== 'string') return 'payload is not a string';
   if (!(TASK_STATUSES as readonly string[]).includes(task.status as string)) return `impossible status ${String(task.status)}`;
@@ -1059,7 +1065,7 @@ export class HttpFuzzer {
 
   private noteCreated(t: TaskShape): void {
     this.stats.created.push(t.id);
-    this.stats.accepted.set(t.id, { id: t.id, type: t.type, payload: t.payload, max_retry: t.max_retry, priority: t.priority, timeout_ms: t.timeout_ms });
+    this.stats.accepted.set(t.id, { id: t.id, queue: t.queue, type: t.type, payload: t.payload, max_retry: t.max_retry, priority: t.priority, timeout_ms: t.timeout_ms });
   }
 
   /** A DELETE answered 204 removed the task its path names (`/tasks/<id>`, `/tasks/<ID>/`, ...). */
@@ -1230,7 +1236,8 @@ export async function verifyAfterRun(
 ): Promise<AfterRunReport> {
   const problems: string[] = [];
   const { app, fuzzer } = fuzz;
-  const keys = app.get(QueueRepository).keys;
+  const repo = app.get(QueueRepository);
+  const keys = repo.keys;
   const redis = app.get(RedisConnections).commands;
 
   for (const path of ['/health/ready', '/health/live', '/health']) {
@@ -1238,10 +1245,13 @@ export async function verifyAfterRun(
     if (res.status !== 200) problems.push(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
   }
 
-  // The checker needs a quiet queue: nothing pending at any priority level (retries wait at most
-  // RETRY_MAX_DELAY_MS, scheduled tasks at most 20 ms) or running.
+  // The checker needs quiet queues: nothing pending at any priority level (retries wait at most
+  // RETRY_MAX_DELAY_MS, scheduled tasks at most 20 ms) or running, in any queue.
   const quietStart = Date.now();
-  const stages = [keys.queueFor('high'), keys.queue, keys.queueFor('low'), keys.active];
+  const stages = (await repo.queueNames()).flatMap((name) => {
+    const k = repo.keysOf(name);
+    return [k.queueFor('high'), k.queue, k.queueFor('low'), k.active];
+  });
   await waitFor(
     async () => ((await Promise.all(stages.map((k) => redis.zcard(k)))).every((n) => n === 0) ? true : undefined),
     { timeoutMs: quietTimeoutMs, intervalMs: 20, what: 'the queue to drain (no pending or processing task)' },
@@ -1252,7 +1262,8 @@ export async function verifyAfterRun(
   for (const v of integrity.violations.slice(0, 20)) problems.push(`integrity: ${v.kind} ${v.id} ${v.detail}`);
   if (integrity.violations.length > 20) problems.push(`integrity: and ${integrity.violations.length - 20} more violations`);
 
-  // Every key that mentions this run's (unique) prefix must be under the queue base.
+  // Every key that mentions this run's (unique) prefix must be under a queue's base (`<prefix>:{<queue>}:`,
+  // the workers' and schedules' tags included) or be the queue registry.
   const mentioning: string[] = [];
   let cursor = '0';
   do {
@@ -1260,7 +1271,8 @@ export async function verifyAfterRun(
     cursor = next;
     mentioning.push(...found);
   } while (cursor !== '0');
-  for (const key of mentioning.filter((k) => !k.startsWith(keys.base)).slice(0, 20)) problems.push(`key outside the queue base: ${key}`);
+  const inPlace = (k: string) => k.startsWith(`${keys.prefix}:{`) || k === queueRegistryKey(keys.prefix);
+  for (const key of mentioning.filter((k) => !inPlace(k)).slice(0, 20)) problems.push(`key outside the queue base: ${key}`);
 
   // Every accepted task is finished, or gone because a DELETE of it answered 204.
   const { created, deleted } = fuzzer.stats;
@@ -1286,7 +1298,7 @@ export async function verifyAfterRun(
     // Stored exactly as accepted: NUL, emoji, quotes and 40 kB payloads survive Redis and the scripts.
     const sent = fuzzer.stats.accepted.get(id);
     const got = res.body as Partial<TaskShape>;
-    const optionsDiffer = got.priority !== sent?.priority || got.timeout_ms !== sent?.timeout_ms;
+    const optionsDiffer = got.priority !== sent?.priority || got.timeout_ms !== sent?.timeout_ms || got.queue !== sent?.queue;
     if (sent && res.status === 200 && (optionsDiffer || got.type !== sent.type || got.max_retry !== sent.max_retry || (!LONE_SURROGATE.test(sent.payload) && got.payload !== sent.payload))) {
       problems.push(`task ${id} is stored differently from its 201: ${JSON.stringify(sent).slice(0, 200)} vs ${JSON.stringify(got).slice(0, 200)}`);
     }
