@@ -4,7 +4,13 @@ import { Browser, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
+import { finishedTask } from './support/task-wait';
 import { waitFor } from './support/wait';
+
+// A test here walks several pages of a real browser, each waiting for the page's 2 s refresh: on a
+// loaded 2-core machine one takes up to ~25 s (about 8 s when idle), beyond the e2e default of 30 s
+// with little margin. A wait that never ends still fails at its own waitFor.
+jest.setTimeout(60_000);
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, 'artifacts');
@@ -23,7 +29,7 @@ interface Task {
  * load resource"); those are left out of `errors` because `failures` names them and tests check it.
  */
 async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
   const errors: string[] = [];
   const failures: string[] = [];
@@ -51,16 +57,7 @@ async function missingEndpoints(t: TestApp): Promise<string[]> {
   return missing;
 }
 
-/** Waits until the task reaches one of the states (GET /tasks/{id}, the API the page uses too). */
-async function settled(t: TestApp, id: string, states = ['completed', 'failed']): Promise<Task> {
-  return waitFor(
-    async () => {
-      const task = (await request(t.http).get(`/tasks/${id}`).expect(200)).body as Task;
-      return states.includes(task.status) ? task : undefined;
-    },
-    { timeoutMs: 20_000, intervalMs: 50, what: `task ${id} in ${states.join('/')}` },
-  );
-}
+const finished = (t: TestApp, id: string) => finishedTask<Task>(t.http, id);
 
 async function submit(t: TestApp, body: object): Promise<Task> {
   return (await request(t.http).post('/tasks').send(body).expect(201)).body as Task;
@@ -124,11 +121,11 @@ describe('dashboard (/dashboard) in a real browser', () => {
 
   it('lists tasks with filters by state and type, pages through them, and shows a failed task with its error', async () => {
     const type = 'echo';
-    const echoes: Task[] = [];
-    for (let i = 0; i < 30; i++) echoes.push(await submit(t, { type, payload: JSON.stringify({ n: i, note: 'dashboard' }) }));
+    const batch = Array.from({ length: 30 }, (_, n) => ({ type, payload: JSON.stringify({ n, note: 'dashboard' }) }));
+    const echoes = (await request(t.http).post('/tasks/batch').send(batch).expect(201)).body as Task[];
     const failed = await submit(t, { type: 'flaky', payload: 'boom' });
-    await settled(t, failed.id, ['failed']);
-    for (const task of echoes) await settled(t, task.id);
+    expect((await finished(t, failed.id)).status).toBe('failed');
+    for (const task of echoes) await finished(t, task.id);
 
     const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks?type=echo`);
     try {
@@ -157,13 +154,16 @@ describe('dashboard (/dashboard) in a real browser', () => {
       // Its detail: the error, the attempt history, the payload; a screenshot for the record.
       await row.getByRole('link').click();
       await page.getByRole('heading', { name: `Task ${failed.id}` }).waitFor();
-      const error = (await settled(t, failed.id)).error as string;
+      const error = (await finished(t, failed.id)).error as string;
       expect(await page.locator('pre.error-text').textContent()).toBe(error);
       const history = page.getByRole('table', { name: 'Attempts, oldest first' });
       await history.waitFor();
       expect(await history.locator('tbody tr').count()).toBe(1);
       expect(await history.locator('tbody tr .badge').textContent()).toBe('failed');
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-task.png'), fullPage: true });
+      await page.getByRole('button', { name: 'Copy id' }).click();
+      await page.getByRole('status').getByText('Task id copied to the clipboard.').waitFor();
+      expect(await page.evaluate('navigator.clipboard.readText()')).toBe(failed.id);
 
       // A completed task's payload is shown as pretty JSON.
       await page.goto(`${base}#/tasks/${echoes[3].id}`);
@@ -196,7 +196,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       await page.getByRole('status').getByText(`Queue ${queue} resumed.`).waitFor();
       await waitFor(async () => ((await cell('completed').textContent()) === '5' ? true : undefined), { timeoutMs: 15_000, what: 'completed 5 on the page' });
       expect(await cell('pending').textContent()).toBe('0');
-      for (const task of tasks) expect((await settled(t, task.id)).status).toBe('completed');
+      for (const task of tasks) expect((await finished(t, task.id)).status).toBe('completed');
       expect(await row.locator('.badge').textContent()).toBe('running');
       // Throughput over the last hour counts them; workers and Redis are shown.
       await waitFor(async () => (/Completed: [1-9]\d* in the last hour/.test((await page.locator('section[aria-labelledby="throughput-h"]').textContent()) ?? '') ? true : undefined), {
@@ -223,8 +223,8 @@ describe('dashboard (/dashboard) in a real browser', () => {
     const queue = 'dash-retry';
     const one = await submit(t, { type: 'flaky', payload: 'once', queue });
     const two = await submit(t, { type: 'flaky', payload: 'twice', queue });
-    await settled(t, one.id, ['failed']);
-    await settled(t, two.id, ['failed']);
+    expect((await finished(t, one.id)).status).toBe('failed');
+    expect((await finished(t, two.id)).status).toBe('failed');
     const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks/${one.id}`);
     try {
       await page.getByRole('button', { name: 'Retry task' }).click();
@@ -233,7 +233,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       // It ran again (flaky always fails here): a second attempt in its history, on the page.
       const history = page.getByRole('table', { name: 'Attempts, oldest first' }).locator('tbody tr');
       await waitFor(async () => ((await history.count()) === 2 ? true : undefined), { timeoutMs: 15_000, what: 'a second attempt on the page' });
-      expect((await settled(t, one.id, ['failed'])).attempts).toBe(2);
+      expect(await finished(t, one.id)).toMatchObject({ status: 'failed', attempts: 2 });
 
       // The queue filter offers the queues GET /queues lists; the filters end up in the address.
       await nav(page, 'Tasks').click();
@@ -310,7 +310,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
 
   it('deletes a task after a confirmation, and says so', async () => {
     const task = await submit(t, { type: 'echo', payload: 'to delete' });
-    await settled(t, task.id);
+    await finished(t, task.id);
     const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks/${task.id}`);
     try {
       await page.getByRole('button', { name: 'Delete task' }).click();
