@@ -157,13 +157,17 @@ describe('named queues', () => {
     });
 
     it('a worker with WORKER_QUEUES unset serves a queue created after it started, without a restart', async () => {
-      await startWorker();
+      const worker = await startWorker();
       const fresh = await post({ type: 'mark', payload: 'fresh', queue: `fresh-${Date.now()}` });
       expect((await untilStatus(fresh.id, 'completed')).queue).toBe(fresh.queue);
       // ?wait on a task of a named queue hears its events.
       const waited = await post({ type: 'mark', payload: 'waited', queue: fresh.queue });
       const res = await request(api.http).get(`/tasks/${waited.id}?wait=15`).expect(200);
       expect(res.body.status).toBe('completed');
+      // The task counters are labelled with the task's queue, where it was created and where it ran.
+      const series = `{queue="${fresh.queue}",type="mark"} 2`;
+      expect((await request(api.http).get('/metrics').expect(200)).text).toContain(`taskqueue_tasks_created_total${series}`);
+      expect((await request(worker.http).get('/metrics').expect(200)).text).toContain(`taskqueue_tasks_completed_total${series}`);
     });
 
     it('a paused queue hands out nothing (also after a restart) while other queues run; resume lets its task run', async () => {

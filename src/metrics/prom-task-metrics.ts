@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
+import { queueOfTaskId } from '../queue/task-id';
 import { HandlerRegistry } from '../task-types/handler-registry';
 import { DEFAULT_QUEUE, END_TO_END_SECONDS_BUCKETS, METRIC_PREFIX, MetricsRegistry, TASK_SECONDS_BUCKETS } from './metrics-registry';
 import { MeteredTask, TaskMetrics } from './task-metrics';
@@ -89,22 +90,22 @@ export class PromTaskMetrics extends TaskMetrics {
     for (const outcome of ['retry', 'failed', 'stalled']) this.recoveredTotal.labels(DEFAULT_QUEUE, outcome).inc(0);
   }
 
-  created(type: string, count: number): void {
-    this.of(type).created.inc(count);
+  created(type: string, count: number, queue = DEFAULT_QUEUE): void {
+    this.of(type, queue).created.inc(count);
   }
 
   started(task: MeteredTask): void {
-    const m = this.of(task.type);
+    const m = this.of(task.type, queueOf(task));
     m.started.inc();
     if (task.dueForMs !== undefined && task.leasedAt !== undefined) m.queueWait.observe((task.dueForMs + Date.now() - task.leasedAt) / 1000);
   }
 
-  timedOut(type: string): void {
-    this.of(type).timedOut.inc();
+  timedOut(type: string, queue = DEFAULT_QUEUE): void {
+    this.of(type, queue).timedOut.inc();
   }
 
   settled(task: MeteredTask, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void {
-    const m = this.of(task.type);
+    const m = this.of(task.type, queueOf(task));
     if (outcome === 'complete') m.completed.inc();
     else if (outcome === 'retry') m.retried.inc();
     else m.failed.inc();
@@ -114,40 +115,46 @@ export class PromTaskMetrics extends TaskMetrics {
     }
   }
 
-  recovered(outcome: 'retry' | 'failed' | 'stalled'): void {
-    this.recoveredTotal.labels(DEFAULT_QUEUE, outcome).inc();
+  recovered(outcome: 'retry' | 'failed' | 'stalled', queue = DEFAULT_QUEUE): void {
+    this.recoveredTotal.labels(queue, outcome).inc();
   }
 
   deleted(count = 1): void {
     this.deletedTotal.inc(count);
   }
 
-  private of(type: string): TypeMetrics {
-    return this.byType.get(type) ?? this.children(type);
+  private of(type: string, queue: string): TypeMetrics {
+    return this.byType.get(`${queue}|${type}`) ?? this.children(type, queue);
   }
 
   /** Known types get their own children (kept); any other type shares 'other' and is not remembered. */
-  private children(type: string): TypeMetrics {
+  private children(type: string, queue: string): TypeMetrics {
     this.known ??= new Set(this.handlers.types());
     const label = this.known.has(type) ? type : OTHER_TYPE;
-    let m = this.byType.get(label);
+    const key = `${queue}|${label}`;
+    let m = this.byType.get(key);
     if (!m) {
       const c = this.counters;
       m = {
-        created: c.created.labels(DEFAULT_QUEUE, label),
-        started: c.started.labels(DEFAULT_QUEUE, label),
-        timedOut: c.timedOut.labels(DEFAULT_QUEUE, label),
-        completed: c.completed.labels(DEFAULT_QUEUE, label),
-        retried: c.retried.labels(DEFAULT_QUEUE, label),
-        failed: c.failed.labels(DEFAULT_QUEUE, label),
-        duration: this.duration.labels(DEFAULT_QUEUE, label),
-        queueWait: this.queueWait.labels(DEFAULT_QUEUE, label),
-        endToEnd: this.endToEnd.labels(DEFAULT_QUEUE, label),
+        created: c.created.labels(queue, label),
+        started: c.started.labels(queue, label),
+        timedOut: c.timedOut.labels(queue, label),
+        completed: c.completed.labels(queue, label),
+        retried: c.retried.labels(queue, label),
+        failed: c.failed.labels(queue, label),
+        duration: this.duration.labels(queue, label),
+        queueWait: this.queueWait.labels(queue, label),
+        endToEnd: this.endToEnd.labels(queue, label),
       };
       // Every counter of the type at 0 from its first event on (see the constructor).
       for (const child of [m.created, m.started, m.timedOut, m.completed, m.retried, m.failed]) child.inc(0);
-      this.byType.set(label, m);
+      this.byType.set(key, m);
     }
     return m;
   }
+}
+
+/** The queue of a metered task: the one its id names (a task without an id counts in `default`). */
+function queueOf(task: MeteredTask): string {
+  return task.id === undefined ? DEFAULT_QUEUE : queueOfTaskId(task.id);
 }

@@ -115,7 +115,7 @@ export class SchedulerService implements OnModuleInit, BeforeApplicationShutdown
       const { outcomes } = await this.queue.submit([task], TICK_KEY_TTL_MS);
       const outcome = outcomes[0]?.kind;
       if (outcome === 'created') {
-        this.metrics.created(task.type, 1);
+        this.metrics.created(task.type, 1, task.queue);
         this.logger.info({ ...log, task_id: task.id, type: task.type }, 'schedule fired');
       } else if (outcome === 'conflict') {
         this.logger.warn(log, 'the idempotency key of this tick holds another request; tick skipped');

@@ -85,7 +85,7 @@ export class TasksService {
     if (problems.length > 0) throw new InvalidTaskError(summary(dtos.length, problems));
     const { createdAt, outcomes, rejected } = await this.storeByQueue(tasks);
     if (rejected) throw idempotencyError(outcomes, keys, batch);
-    for (let i = 0; i < outcomes.length; i += 1) if (outcomes[i].kind === 'created') this.metrics.created(tasks[i].type, 1);
+    for (let i = 0; i < outcomes.length; i += 1) if (outcomes[i].kind === 'created') this.metrics.created(tasks[i].type, 1, tasks[i].queue);
     const records = tasks.map((t, i) => createdRecord(t, createdAt[i]));
     const replayed: number[] = [];
     const answered = outcomes.map((o, i) => {

@@ -93,7 +93,7 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
       const outcomes = await this.queue.recoverExpired(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS, queue);
       for (const o of outcomes) {
         if (o.outcome === 'dropped') continue;
-        this.metrics.recovered(o.outcome);
+        this.metrics.recovered(o.outcome, queue);
         if (o.outcome === 'stalled') {
           this.logger.warn({ task_id: o.id, queue, outcome: o.outcome, retries: o.retries }, 'lease expired before the task started; task requeued');
           continue;

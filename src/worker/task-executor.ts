@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/app-config.module';
 import { NO_TASK_METRICS, TaskMetrics } from '../metrics/task-metrics';
 import { Settlement, SettleResult } from '../queue/queue.repository';
 import { RETRY_STRATEGY, RetryStrategy } from '../queue/retry/retry-strategy';
+import { queueOfTaskId } from '../queue/task-id';
 import { LeasedTask } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
 import { decodeJsonValue, encodeResult } from '../queue/json-value';
@@ -62,7 +63,7 @@ export class TaskExecutor {
       signal.removeEventListener('abort', forward);
     }
     const reason = attempt.signal.aborted ? (attempt.signal.reason as AbortReason) : undefined;
-    if (reason === 'timeout') this.metrics.timedOut(task.type);
+    if (reason === 'timeout') this.metrics.timedOut(task.type, queueOfTaskId(task.id));
     if (reason === 'deleted' || reason === 'lease-lost') return { mode: 'discard', reason };
     if (result !== undefined) return this.completion(task, result);
     if (reason === 'shutdown') return { mode: 'requeue', text: '' };
