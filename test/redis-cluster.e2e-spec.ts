@@ -33,6 +33,8 @@ describe('Redis Cluster', () => {
   let t: TestApp;
   /** A second queue whose hash tag lands on another master than `default`'s. */
   let other: string;
+  const lines: string[] = [];
+  const logged = (msg: string) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
   beforeAll(async () => {
     cluster = await RedisCluster.start(3);
@@ -40,6 +42,8 @@ describe('Redis Cluster', () => {
     const defaultNode = await nodeOf('default');
     other = '';
     for (let i = 1; !other; i += 1) if ((await nodeOf(`q${i}`)) !== defaultNode) other = `q${i}`;
+    // One master that may evict: the boot check reads every master and names that one.
+    await redisCli(cluster.nodes[2].port, ['config', 'set', 'maxmemory-policy', 'volatile-lru']);
     t = await createTestApp({
       WORKER_QUEUES: `default,${other}`,
       REDIS_URL: '',
@@ -52,7 +56,9 @@ describe('Redis Cluster', () => {
       RETRY_MAX_DELAY_MS: '100',
       // Heartbeats every 20 s: a deleted running task can only be stopped by the cancel channel here.
       TASK_LEASE_MS: '60000',
-    });
+      LOG_LEVEL: 'warn',
+    }, { logStream: { write: (line: string) => void lines.push(line) } });
+    await redisCli(cluster.nodes[2].port, ['config', 'set', 'maxmemory-policy', 'noeviction']);
   }, 40_000);
 
   afterAll(async () => {
@@ -62,6 +68,12 @@ describe('Redis Cluster', () => {
 
   const submit = async (body: object) => (await request(t.http).post('/tasks').send(body).expect(201)).body as { id: string };
   const finished = async (id: string) => (await request(t.http).get(`/tasks/${id}?wait=20`).expect(200)).body as { status: string; result?: string; retries: number };
+
+  it('checks every master at boot: one warning for the master that may evict', () => {
+    expect(logged('Redis maxmemory-policy is not noeviction: under memory pressure Redis may evict accepted tasks. Set maxmemory-policy noeviction')).toEqual([
+      expect.objectContaining({ redis: `127.0.0.1:${cluster.nodes[2].port}`, maxmemory_policy: 'volatile-lru' }),
+    ]);
+  });
 
   it('runs the core flows: submit, complete, retry to failed, get, list, delete a running task (cancel channel)', async () => {
     const echo = await submit({ type: 'echo', payload: 'over the cluster' });

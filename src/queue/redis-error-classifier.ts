@@ -10,6 +10,13 @@ import { QueueServerError, QueueUnavailableError } from './queue-errors';
 const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'READONLY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN']);
 
 /**
+ * Redis Cluster refusing a key a script derives (not in KEYS) because its slot is being migrated to
+ * another node: it answers once the move is over, like TRYAGAIN. The refusal comes at the first access
+ * of such a key, and the scripts read the task's hash before writing it.
+ */
+const MIGRATING_SCRIPT_KEY = /^ERR Script attempted to access a non local key in a cluster node/;
+
+/**
  * Errors ioredis raises itself when a command has no answer: the connection is closed or not ready
  * (offline queue off), the command timed out, or it was aborted by a dropped connection (AbortError,
  * MaxRetriesPerRequestError).
@@ -38,7 +45,7 @@ export function classifyRedisError(err: unknown): RedisErrorClass {
   const { name, message, code } = err as { name?: unknown; message?: unknown; code?: unknown };
   const text = typeof message === 'string' ? message : '';
   if (err instanceof ReplyError || name === 'ReplyError') {
-    return TRANSIENT_REPLIES.has(text.split(' ', 1)[0]) ? 'unavailable' : 'server-error';
+    return TRANSIENT_REPLIES.has(text.split(' ', 1)[0]) || MIGRATING_SCRIPT_KEY.test(text) ? 'unavailable' : 'server-error';
   }
   if (typeof name === 'string' && CONNECTION_ERROR_NAMES.has(name)) return 'unavailable';
   if (CONNECTION_MESSAGES.some((m) => m.test(text))) return 'unavailable';
