@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ModuleMetadata, RequestMethod, Type } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -46,10 +46,11 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          // Request lines are written at info level. Above it, pino-http is not mounted at all: it would
-          // cost a child logger and several listeners per request to write nothing (5xx are still
-          // logged by HttpErrorFilter).
-          ...(REQUEST_LOG_LEVELS.includes(config.log.level) ? {} : { exclude: [{ path: '{*all}', method: RequestMethod.ALL }] }),
+          // Request lines are written at info level. Above it, pino-http is not mounted at all (no route):
+          // it would cost a child logger and several listeners per request to write nothing (5xx are
+          // still logged by HttpErrorFilter); mounted with `exclude`, Nest would still test every
+          // request against the exclusion.
+          ...(REQUEST_LOG_LEVELS.includes(config.log.level) ? {} : { forRoutes: [] }),
           pinoHttp: withStream(options.logStream, {
             level: config.log.level,
             // Probes and scrapes are not logged: they would drown the request log.

@@ -17,6 +17,8 @@ export function configureHttpSecurity(app: NestExpressApplication, security: Sec
   if (security.corsOrigins.length > 0) {
     app.enableCors({ origin: security.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
   }
+  // Without any key configured every path is open: nothing to check per request.
+  if (security.apiKeys.length === 0 && security.metricsApiKey === undefined) return;
   // pino-http is Nest middleware, mounted after this one, so it never sees a refused request: log it here
   // (method and path only; no header, no key).
   app.use(

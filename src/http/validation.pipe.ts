@@ -47,8 +47,33 @@ function silentlyDroppedKeys(value: unknown, path = '', depth = 0): string[] {
   );
 }
 
+const PLAINLY_VALID_METADATA = 'taskqueue:plainly-valid';
+
+/**
+ * A fast yes for the class: `check` accepts only values the class's full validation accepts unchanged
+ * (a plain JSON object with no unknown key and every field valid; it never rejects, a "no" means "ask
+ * the full validation", which also writes the message). The pipe then hands such a value on as it is,
+ * without class-transformer's copy and class-validator's reflection: the cost of a plain
+ * POST /tasks body. Only the class itself, not its subclasses (they may have other fields).
+ */
+export function PlainlyValidWhen(check: (value: unknown) => boolean): ClassDecorator {
+  return (target) => Reflect.defineMetadata(PLAINLY_VALID_METADATA, check, target);
+}
+
+function plainlyValidCheck(metatype: Type | undefined): ((value: unknown) => boolean) | undefined {
+  return typeof metatype === 'function' ? (Reflect.getOwnMetadata(PLAINLY_VALID_METADATA, metatype) as ((value: unknown) => boolean) | undefined) : undefined;
+}
+
 class StrictValidationPipe extends ValidationPipe {
+  constructor(
+    options: ConstructorParameters<typeof ValidationPipe>[0],
+    private readonly fastPaths: boolean,
+  ) {
+    super(options);
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (this.fastPaths && plainlyValidCheck(metadata.metatype)?.(value) === true) return value;
     const keys = opaqueKeys(metadata.metatype);
     if (keys.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return this.strictTransform(value, metadata);
     const rest: Record<string, unknown> = { ...value };
@@ -79,8 +104,10 @@ class StrictValidationPipe extends ValidationPipe {
 /**
  * Strict validation of bodies and queries: unknown fields are rejected by name, nothing is coerced
  * implicitly ("3" is not an integer), and the 400 names every bad field in one message.
+ * `fastPaths: false` always runs the full validation, ignoring PlainlyValidWhen (the spec that checks a
+ * fast check against the full validation).
  */
-export function createValidationPipe(): ValidationPipe {
+export function createValidationPipe({ fastPaths = true }: { fastPaths?: boolean } = {}): ValidationPipe {
   return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -90,5 +117,5 @@ export function createValidationPipe(): ValidationPipe {
     stopAtFirstError: true,
     transformOptions: { enableImplicitConversion: false },
     exceptionFactory: (errors) => new BadRequestException([...new Set(validationMessages(errors))].join('; ')),
-  });
+  }, fastPaths);
 }

@@ -2,7 +2,11 @@ import { BadRequestException } from '@nestjs/common';
 import type { Request } from 'express';
 import { idempotencyKeyOf } from './idempotency-key.decorator';
 
-const requestWith = (values?: string[]) => ({ headersDistinct: values === undefined ? {} : { 'idempotency-key': values } }) as unknown as Request;
+/** As Node presents the header: `headers` joins repeats with ", ", `headersDistinct` keeps each. */
+const requestWith = (values?: string[]) =>
+  (values === undefined
+    ? { headers: {}, headersDistinct: {} }
+    : { headers: { 'idempotency-key': values.join(', ') }, headersDistinct: { 'idempotency-key': values } }) as unknown as Request;
 
 describe('idempotencyKeyOf (the Idempotency-Key header)', () => {
   it('is undefined without the header', () => {

@@ -5,8 +5,9 @@ import { MAX_RETRY_LIMIT, SCHEDULE_MAX_AHEAD_MS, TASK_TIMEOUT_MAX_MS, TYPE_MAX_L
 import { DEFAULT_QUEUE, QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queue/task-id';
 import { TASK_PRIORITIES, TaskPriority } from '../../queue/task-options';
 import type { JsonValue } from '../../queue/json-value';
-import { OpaqueJson } from '../../http/validation.pipe';
+import { OpaqueJson, PlainlyValidWhen } from '../../http/validation.pipe';
 import { BackoffDto } from './backoff.dto';
+import { isPlainlyValidTaskBody } from './create-task.prevalidate';
 import { runAtProblem } from './run-at';
 
 /** OpenAPI schema of any JSON value (a payload or a result). */
@@ -20,8 +21,10 @@ export const JSON_VALUE_SCHEMA: ApiPropertyOptions = {
  * types take a string (absent = "", as in the original service; null is a wrong type), other types any
  * value (absent = null). Absent `max_retry` is the type's maxRetry, else DEFAULT_MAX_RETRY. Every other field is optional
  * too (issue 8: scheduling, priority, timeout, backoff). Unknown fields are rejected by the global
- * ValidationPipe (forbidNonWhitelisted). create-task.prevalidate.ts must accept no more than this.
+ * ValidationPipe (forbidNonWhitelisted). create-task.prevalidate.ts must accept no more than this: a body
+ * it accepts skips class-transformer and class-validator (PlainlyValidWhen).
  */
+@PlainlyValidWhen(isPlainlyValidTaskBody)
 export class CreateTaskDto {
   // class-validator checks decorators bottom-up and stops at the first error: the type check goes last.
   @ApiProperty({ minLength: 1, maxLength: TYPE_MAX_LENGTH, description: 'a task type with a registered handler', example: 'echo' })

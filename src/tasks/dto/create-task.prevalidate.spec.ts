@@ -5,10 +5,11 @@ import { CreateBatchTaskDto } from './create-batch-task.dto';
 import { CreateTaskDto } from './create-task.dto';
 import { isPlainlyValidBatchElement, isPlainlyValidTaskBody } from './create-task.prevalidate';
 
-const pipe = createValidationPipe();
+// Without fast paths: the pipe itself would otherwise answer with isPlainlyValidTaskBody (PlainlyValidWhen).
+const pipe = createValidationPipe({ fastPaths: false });
 /**
- * The full validation a POST /tasks body gets (the global ValidationPipe on CreateTaskDto), or a
- * batch element (the same pipe on CreateBatchTaskDto, in TaskBatchPipe).
+ * The full validation a POST /tasks body gets (the global ValidationPipe on CreateTaskDto, for a body
+ * the fast check leaves to it), or a batch element (the same pipe on CreateBatchTaskDto, in TaskBatchPipe).
  */
 const accepts = async (value: unknown, metatype: new () => object = CreateTaskDto): Promise<boolean> =>
   pipe.transform(value, { type: 'body', metatype }).then(
