@@ -133,6 +133,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       await page.locator('table.tasks tbody tr[data-task-id]').nth(24).waitFor();
       const first = await shownIds(page);
       expect(first).toHaveLength(25);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-tasks.png') });
       await page.getByRole('button', { name: 'Older →' }).click();
       await page.getByText('Page 2: 5 tasks').waitFor();
       const second = await shownIds(page);
@@ -187,14 +188,14 @@ describe('dashboard (/dashboard) in a real browser', () => {
       const row = page.locator(`tr[data-queue="${queue}"]`);
       const cell = (state: string) => row.locator(`td[data-state="${state}"]`);
       // Paused: the five wait, and the page says the queue is paused.
-      await waitFor(async () => ((await cell('pending').textContent()) === '5' ? true : undefined), { timeoutMs: 15_000, what: 'pending 5 on the page' });
+      await waitFor(async () => ((await cell('pending').textContent()) === '5' ? true : undefined), { timeoutMs: 20_000, what: 'pending 5 on the page' });
       expect(await row.locator('.badge').textContent()).toBe('paused');
       expect(await page.locator('[data-card="paused"] .card-value').textContent()).toContain(queue);
       // Resumed from the page: the workers run them, and the page follows (refresh every 2 s).
       await row.getByRole('button', { name: `Resume ${queue}` }).click();
       await page.getByRole('dialog', { name: `Resume queue ${queue}` }).getByRole('button', { name: 'Resume' }).click();
       await page.getByRole('status').getByText(`Queue ${queue} resumed.`).waitFor();
-      await waitFor(async () => ((await cell('completed').textContent()) === '5' ? true : undefined), { timeoutMs: 15_000, what: 'completed 5 on the page' });
+      await waitFor(async () => ((await cell('completed').textContent()) === '5' ? true : undefined), { timeoutMs: 20_000, what: 'completed 5 on the page' });
       expect(await cell('pending').textContent()).toBe('0');
       for (const task of tasks) expect((await finished(t, task.id)).status).toBe('completed');
       expect(await row.locator('.badge').textContent()).toBe('running');
@@ -232,7 +233,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       await page.getByRole('status').getByText(`Task ${one.id} queued again.`).waitFor();
       // It ran again (flaky always fails here): a second attempt in its history, on the page.
       const history = page.getByRole('table', { name: 'Attempts, oldest first' }).locator('tbody tr');
-      await waitFor(async () => ((await history.count()) === 2 ? true : undefined), { timeoutMs: 15_000, what: 'a second attempt on the page' });
+      await waitFor(async () => ((await history.count()) === 2 ? true : undefined), { timeoutMs: 20_000, what: 'a second attempt on the page' });
       expect(await finished(t, one.id)).toMatchObject({ status: 'failed', attempts: 2 });
 
       // The queue filter offers the queues GET /queues lists; the filters end up in the address.
@@ -247,7 +248,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       expect(await dialog.textContent()).toContain(`queue ${queue}`);
       await dialog.getByRole('button', { name: 'Retry all' }).click();
       await page.getByRole('status').getByText('2 failed tasks queued again.').waitFor();
-      await waitFor(async () => ((await request(t.http).get(`/tasks/${two.id}`)).body.attempts === 2 ? true : undefined), { timeoutMs: 15_000, what: 'the second task ran again' });
+      await waitFor(async () => ((await request(t.http).get(`/tasks/${two.id}`)).body.attempts === 2 ? true : undefined), { timeoutMs: 20_000, what: 'the second task ran again' });
       expectClean(errors, failures);
     } finally {
       await close();
@@ -262,6 +263,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       const row = page.locator(`tr[data-schedule-id="${created.id}"]`);
       await row.waitFor();
       expect(await row.locator('time').first().textContent()).toMatch(/^in \d+ (d|h|min)$/);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-schedules.png') });
       await row.getByRole('button', { name: 'Pause dash-yearly' }).click();
       await page.getByRole('dialog', { name: 'Pause schedule dash-yearly' }).getByRole('button', { name: 'Pause' }).click();
       await page.getByRole('status').getByText('Schedule dash-yearly paused.').waitFor();
@@ -384,6 +386,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
         await prompt.getByLabel('API key').fill('wrong-key-0123456789');
         await prompt.getByRole('button', { name: 'Use this key' }).click();
         await prompt.getByText('The key was not accepted').waitFor();
+        await page.screenshot({ path: join(ARTIFACTS, 'dashboard-key-prompt.png') });
         await prompt.getByLabel('API key').fill(API_KEY);
         await prompt.getByRole('button', { name: 'Use this key' }).click();
         await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
