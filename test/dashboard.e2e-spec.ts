@@ -63,6 +63,34 @@ async function submit(t: TestApp, body: object): Promise<Task> {
   return (await request(t.http).post('/tasks').send(body).expect(201)).body as Task;
 }
 
+/**
+ * Runs in the page: every visible element with text of its own whose contrast with the background
+ * behind it is below WCAG AA (4.5:1, or 3:1 for large text), as "tag.class "text" ratio". Disabled
+ * controls are exempt (WCAG 1.4.3); text drawn on the chart's canvas is not seen. A string: the test
+ * project has no DOM types.
+ */
+const CONTRAST_PROBLEMS = `(() => {
+  const rgb = (c) => { const m = /rgba?\\(([^)]+)\\)/.exec(c); if (!m) return null; const [r, g, b, a = 1] = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return { r, g, b, a }; };
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; }
+    return rgb(getComputedStyle(document.documentElement).backgroundColor) ?? { r: 255, g: 255, b: 255 };
+  };
+  const problems = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.offsetParent === null || el.closest(':disabled, dialog:not([open])')) continue;
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '')) continue;
+    const style = getComputedStyle(el);
+    const [hi, lo] = [luminance(rgb(style.color)), luminance(background(el))].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) problems.push(el.tagName.toLowerCase() + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+  }
+  return problems;
+})()`;
+
 /** A link of the dashboard's navigation. */
 const nav = (page: Page, view: string) => page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: view, exact: true });
 
@@ -368,6 +396,29 @@ describe('dashboard (/dashboard) in a real browser', () => {
       expectClean(errors, failures);
     } finally {
       await close();
+    }
+  });
+
+  it.each(['light', 'dark'] as const)('text meets WCAG AA contrast in the %s scheme (overview, task list, a failed task)', async (colorScheme) => {
+    const failed = await submit(t, { type: 'flaky', payload: JSON.stringify({ scheme: colorScheme }) });
+    expect((await finished(t, failed.id)).status).toBe('failed');
+    const context = await (browser as Browser).newContext({ colorScheme, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    try {
+      await page.goto(base);
+      await page.locator('tr[data-queue="default"]').waitFor();
+      await page.locator('.chart canvas').waitFor();
+      const problems: unknown[] = await page.evaluate(CONTRAST_PROBLEMS);
+      await page.goto(`${base}#/tasks`);
+      await page.locator(`tr[data-task-id="${failed.id}"]`).waitFor();
+      problems.push(...(await page.evaluate<unknown[]>(CONTRAST_PROBLEMS)));
+      await page.goto(`${base}#/tasks/${failed.id}`);
+      await page.getByRole('table', { name: 'Attempts, oldest first' }).waitFor();
+      problems.push(...(await page.evaluate<unknown[]>(CONTRAST_PROBLEMS)));
+      await page.screenshot({ path: join(ARTIFACTS, `dashboard-task-${colorScheme}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 

@@ -41,15 +41,22 @@ export class ThroughputChart {
       this.plot.setData(data);
       return;
     }
+    // The axes take the page's colours (light or dark scheme).
+    const style = getComputedStyle(document.documentElement);
+    const muted = style.getPropertyValue('--muted').trim();
+    const grid = { stroke: style.getPropertyValue('--border').trim(), width: 1 };
     this.plot = new uPlot(
       {
         width: this.width(),
         height: HEIGHT,
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        axes: [{ stroke: '#57606a' }, { stroke: '#57606a', label: 'tasks / min', size: 56, incrs: COUNT_STEPS }],
+        axes: [
+          { stroke: muted, grid, ticks: grid },
+          { stroke: muted, grid, ticks: grid, label: 'tasks / min', size: 56, incrs: COUNT_STEPS },
+        ],
         series: [
           { label: 'minute' },
-          { label: 'completed', stroke: '#1a7f37', width: 2, fill: 'rgba(26, 127, 55, 0.08)', points: { show: false } },
+          { label: 'completed', stroke: '#2da44e', width: 2, fill: 'rgba(26, 127, 55, 0.08)', points: { show: false } },
           { label: 'failed', stroke: '#cf222e', width: 2, dash: [6, 4], points: { show: false } },
         ],
         legend: { live: true },
