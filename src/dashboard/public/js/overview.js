@@ -41,15 +41,16 @@ export function overviewView(root) {
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
-  /** Whether GET /stats exists here (learnt from the first answer). */
-  let statsMissing = false;
+  /** GET /stats' 404 once seen (a server without it): not asked again; the counts come from GET /queues. */
+  /** @type {ApiError | null} */
+  let statsMissing = null;
 
   async function refresh() {
-    const [statsResult, workersResult] = await Promise.allSettled([statsMissing ? Promise.reject(missing()) : getJson('/stats'), getJson('/workers')]);
+    const [statsResult, workersResult] = await Promise.allSettled([statsMissing ? Promise.reject(statsMissing) : getJson('/stats'), getJson('/workers')]);
     if (stopped) return;
     /** @type {any} */
     const stats = statsResult.status === 'fulfilled' ? statsResult.value : null;
-    if (statsResult.status === 'rejected' && statsResult.reason instanceof ApiError && statsResult.reason.missingRoute) statsMissing = true;
+    if (statsResult.status === 'rejected' && statsResult.reason instanceof ApiError && statsResult.reason.missingRoute) statsMissing = statsResult.reason;
     /** @type {Queue[] | null} */
     let queueList = stats?.queues ?? null;
     /** @type {unknown} */
@@ -215,10 +216,6 @@ export function overviewView(root) {
       chart.destroy();
     },
   };
-}
-
-function missing() {
-  return new ApiError(404, 'Cannot GET /stats');
 }
 
 /** @param {Queue[]} list */
