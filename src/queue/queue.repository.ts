@@ -76,6 +76,12 @@ export type SettleResult = 'applied' | 'not-found' | 'lease-lost';
  */
 export type RecoveryOutcome = { id: string; outcome: 'retry' | 'failed' | 'stalled' | 'dropped'; retries: number };
 
+/** One recover call of a queue: what it did, and ms until the queue's next lease expires (undefined: none held). */
+export interface Recovery {
+  outcomes: RecoveryOutcome[];
+  nextDeadlineInMs?: number;
+}
+
 export interface ListFilter {
   /** Absent: every registered queue, merged in listing order (one script call per queue). */
   queue?: string;
@@ -447,19 +453,27 @@ export class QueueRepository {
    * without spending a retry ('stalled'), until it has stalled more than `maxStalls` times ('failed').
    */
   async recoverExpired(limit: number, error: string, delays: number[], maxStalls: number, queue = DEFAULT_QUEUE): Promise<RecoveryOutcome[]> {
+    return (await this.recoverDue(limit, error, delays, maxStalls, queue)).outcomes;
+  }
+
+  /**
+   * recoverExpired, plus when the queue's next lease expires (ms from now by Redis' clock, <= 0 when
+   * more are due already; undefined when no lease is held), so the recoverer can sleep until then.
+   */
+  async recoverDue(limit: number, error: string, delays: number[], maxStalls: number, queue = DEFAULT_QUEUE): Promise<Recovery> {
     const k = this.keysOf(queue);
     const reply = (await this.run(() =>
       this.client.recover(k.active, k.queue, k.done, k.marker, k.base, limit, error, maxStalls, ...delays),
     )) as (string | number)[];
     const outcomes: RecoveryOutcome[] = [];
-    for (let i = 0; i < reply.length; i += 3) {
+    for (let i = 1; i < reply.length; i += 3) {
       outcomes.push({
         id: reply[i] as string,
         outcome: reply[i + 1] as RecoveryOutcome['outcome'],
         retries: Number(reply[i + 2]),
       });
     }
-    return outcomes;
+    return { outcomes, nextDeadlineInMs: reply[0] === 'none' ? undefined : Number(reply[0]) };
   }
 
   /**

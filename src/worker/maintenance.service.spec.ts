@@ -1,20 +1,22 @@
 import type { PinoLogger } from 'nestjs-pino';
 import { loadAppConfig } from '../config/app-config';
-import type { QueueRepository, RecoveryOutcome } from '../queue/queue.repository';
+import type { QueueRepository, Recovery, RecoveryOutcome } from '../queue/queue.repository';
 import { MAX_STALLS } from '../queue/task-limits';
-import { LEASE_EXPIRED_ERROR, MAX_BATCHES_PER_TICK, MaintenanceService, PURGE_BATCH, RECOVER_BATCH } from './maintenance.service';
+import { LEASE_EXPIRED_ERROR, MAX_BATCHES_PER_TICK, MaintenanceService, PURGE_BATCH, RECOVER_BATCH, RECOVER_IDLE_MAX_MS, RECOVER_SLACK_MS } from './maintenance.service';
 import { RecordingLogger } from './testing/fakes';
 
 /** A repository whose recover/purge calls answer from a script of batch sizes. */
-function maintenance(recoverSizes: number[], purgeSizes: number[]) {
+function maintenance(recoverSizes: number[], purgeSizes: number[], nextDeadlineInMs?: number) {
   const calls = { recover: [] as unknown[][], purge: [] as unknown[][] };
   const queue = {
-    recoverExpired: (...args: unknown[]) => {
+    recoverDue: (...args: unknown[]): Promise<Recovery> => {
       calls.recover.push(args);
       const n = recoverSizes.shift() ?? 0;
-      return Promise.resolve(
-        Array.from({ length: n }, (_, i): RecoveryOutcome => ({ id: `t${i}`, outcome: (['retry', 'failed', 'stalled', 'dropped'] as const)[i % 4], retries: 1 })),
+      const outcomes = Array.from(
+        { length: n },
+        (_, i): RecoveryOutcome => ({ id: `t${i}`, outcome: (['retry', 'failed', 'stalled', 'dropped'] as const)[i % 4], retries: 1 }),
       );
+      return Promise.resolve({ outcomes, nextDeadlineInMs });
     },
     purgeExpired: (...args: unknown[]) => {
       calls.purge.push(args);
@@ -46,6 +48,35 @@ describe('MaintenanceService', () => {
     expect(t.calls.purge).toHaveLength(MAX_BATCHES_PER_TICK);
   });
 
+  describe('sleeps until the next lease held may expire', () => {
+    /** The delay a tick asks for when each queue's next lease expires after the given ms (undefined: none held). */
+    async function delayFor(nextByQueue: Record<string, number | undefined>, env: Record<string, string> = {}): Promise<number> {
+      const queue = {
+        queueNames: () => Promise.resolve(Object.keys(nextByQueue)),
+        recoverDue: (_l: number, _e: string, _d: number[], _m: number, name: string): Promise<Recovery> =>
+          Promise.resolve({ outcomes: [], nextDeadlineInMs: nextByQueue[name] }),
+        purgeExpired: () => Promise.resolve(0),
+      };
+      const logger = new RecordingLogger() as unknown as PinoLogger;
+      return new MaintenanceService(queue as unknown as QueueRepository, { delayMs: () => 10 }, loadAppConfig(env), logger).recoverExpiredLeases();
+    }
+
+    it('no lease held anywhere: the idle delay, under half a lease', async () => {
+      expect(await delayFor({ default: undefined, a: undefined })).toBe(RECOVER_IDLE_MAX_MS);
+      expect(await delayFor({ default: undefined }, { TASK_LEASE_MS: '4000' })).toBe(2000);
+    });
+
+    it('the earliest deadline of any queue, just after it', async () => {
+      expect(await delayFor({ default: 3000, a: 1200, b: undefined })).toBe(1200 + RECOVER_SLACK_MS);
+      expect(await delayFor({ default: 60_000 })).toBe(RECOVER_IDLE_MAX_MS);
+    });
+
+    it('expired leases left over (more than a tick takes): again after the retry interval', async () => {
+      expect(await delayFor({ default: 0, a: 4000 })).toBe(1000);
+      expect(await delayFor({ default: -50 })).toBe(1000);
+    });
+  });
+
   it('logs each recovered lease by outcome; dropped entries are not news', async () => {
     const t = maintenance([4], []);
     await t.service.recoverExpiredLeases();
@@ -70,9 +101,9 @@ describe('MaintenanceService', () => {
     const recovered: string[] = [];
     const queue = {
       queueNames: () => Promise.resolve(['a', 'b', 'default']),
-      recoverExpired: (_l: number, _e: string, _d: number[], _m: number, name: string) => {
+      recoverDue: (_l: number, _e: string, _d: number[], _m: number, name: string) => {
         recovered.push(name);
-        return name === 'a' ? Promise.reject(new Error('a is broken')) : Promise.resolve([]);
+        return name === 'a' ? Promise.reject(new Error('a is broken')) : Promise.resolve({ outcomes: [] });
       },
       purgeExpired: () => Promise.resolve(0),
     };

@@ -16,6 +16,10 @@ export const PURGE_BATCH = 500;
 export const MAX_BATCHES_PER_TICK = 20;
 /** How long the loops use a registry read before reading it again. */
 export const QUEUE_NAMES_MAX_AGE_MS = 5000;
+/** Longest the recoverer sleeps (when it also stays under half a lease, see recoverIdleMs). */
+export const RECOVER_IDLE_MAX_MS = 5000;
+/** Added to a lease's remaining time, so the recoverer wakes just after the deadline, not just before. */
+export const RECOVER_SLACK_MS = 5;
 
 /**
  * Two loops every worker process runs over every registered queue; each tick is one script call per queue, safe to run concurrently in
@@ -30,6 +34,8 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
   readonly recoverer: BackgroundLoop;
   readonly retention: BackgroundLoop;
   private readonly delays: number[];
+  private readonly recoverRetryMs: number;
+  private readonly recoverIdleMs: number;
   private names?: { list: string[]; readAt: number };
 
   constructor(
@@ -40,10 +46,15 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
     @Optional() private readonly metrics: TaskMetrics = NO_TASK_METRICS,
   ) {
     this.delays = Array.from({ length: MAX_RETRY_LIMIT + 1 }, (_, n) => retryStrategy.delayMs(n));
-    // Recovery delay after a crash is at most lease + this interval.
-    const recoverEveryMs = Math.min(1000, Math.floor(config.worker.leaseMs / 2));
+    // The recoverer sleeps until the earliest lease held in any queue expires (each recover call says
+    // when), at most recoverIdleMs. That is under half a lease, so a lease taken just after a check is
+    // checked again before it can expire: a lost worker's task is recovered at its deadline (+ slack),
+    // and an idle queue costs one call per recoverIdleMs instead of one per second. After a failed
+    // tick, or while a backlog of expired leases remains, it runs every retryMs as before.
+    this.recoverRetryMs = Math.min(1000, Math.floor(config.worker.leaseMs / 2));
+    this.recoverIdleMs = Math.min(RECOVER_IDLE_MAX_MS, Math.floor(config.worker.leaseMs / 2));
     const isOutage = (err: unknown) => err instanceof QueueUnavailableError;
-    this.recoverer = new BackgroundLoop('lease recoverer', recoverEveryMs, () => this.recoverExpiredLeases(), logger, isOutage);
+    this.recoverer = new BackgroundLoop('lease recoverer', this.recoverRetryMs, () => this.recoverExpiredLeases(), logger, isOutage);
     this.retention = new BackgroundLoop('retention', 5000, () => this.purgeExpiredTasks(), logger, isOutage);
   }
 
@@ -67,9 +78,18 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
     return this.names.list;
   }
 
-  /** Recovers expired leases in every queue, one queue after the other (a failure in one does not skip the rest). */
-  async recoverExpiredLeases(): Promise<void> {
-    await this.eachQueue((queue) => this.recoverQueue(queue));
+  /**
+   * Recovers expired leases in every queue, one queue after the other (a failure in one does not skip
+   * the rest); resolves to the delay before the next tick.
+   */
+  async recoverExpiredLeases(): Promise<number> {
+    let delayMs = this.recoverIdleMs;
+    await this.eachQueue(async (queue) => {
+      const next = await this.recoverQueue(queue);
+      if (next === undefined) return;
+      delayMs = Math.min(delayMs, next > 0 ? next + RECOVER_SLACK_MS : this.recoverRetryMs);
+    });
+    return delayMs;
   }
 
   async purgeExpiredTasks(): Promise<void> {
@@ -88,9 +108,13 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
     if (failure !== undefined) throw failure;
   }
 
-  private async recoverQueue(queue: string): Promise<void> {
+  /** Resolves to ms until the queue's next lease expires (<= 0: expired ones are left), undefined when it holds none. */
+  private async recoverQueue(queue: string): Promise<number | undefined> {
+    let next: number | undefined;
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
-      const outcomes = await this.queue.recoverExpired(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS, queue);
+      const recovery = await this.queue.recoverDue(RECOVER_BATCH, LEASE_EXPIRED_ERROR, this.delays, MAX_STALLS, queue);
+      const outcomes = recovery.outcomes;
+      next = recovery.nextDeadlineInMs;
       for (const o of outcomes) {
         if (o.outcome === 'dropped') continue;
         this.metrics.recovered(o.outcome, queue);
@@ -103,8 +127,9 @@ export class MaintenanceService implements OnModuleInit, BeforeApplicationShutdo
           o.outcome === 'retry' ? 'lease expired; task will be retried' : 'lease expired; task failed permanently',
         );
       }
-      if (outcomes.length < RECOVER_BATCH) return;
+      if (outcomes.length < RECOVER_BATCH) return next;
     }
+    return next;
   }
 
   private async purgeQueue(queue: string): Promise<void> {

@@ -240,4 +240,27 @@ describe('recover.lua', () => {
     await q.repo.complete(fresh, 'fresh result');
     expect(await q.hash(old.id)).toMatchObject({ status: 'completed', result: 'fresh result', error: ERROR });
   });
+
+  describe('says when the next lease expires (the recoverer sleeps until then)', () => {
+    it('none held: undefined; leases held: ms until the earliest deadline; expired ones left over: <= 0', async () => {
+      const q = harness.queue();
+      expect((await q.repo.recoverDue(10, ERROR, DELAYS, MAX_STALLS)).nextDeadlineInMs).toBeUndefined();
+
+      const before = await q.redisNow();
+      await q.leased(1, { id: 'long' }, LEASE_MS);
+      await q.leased(1, { id: 'short' }, 4000);
+      const quiet = await q.repo.recoverDue(10, ERROR, DELAYS, MAX_STALLS);
+      const after = await q.redisNow();
+      expect(quiet.outcomes).toEqual([]);
+      expect(quiet.nextDeadlineInMs).toBeGreaterThan(0);
+      expect(quiet.nextDeadlineInMs).toBeLessThanOrEqual(4000);
+      expect(quiet.nextDeadlineInMs).toBeGreaterThanOrEqual(4000 - (after - before));
+
+      await q.expire('short-0', 'long-0');
+      const backlog = await q.repo.recoverDue(1, ERROR, DELAYS, MAX_STALLS);
+      expect(backlog.outcomes).toHaveLength(1);
+      expect(backlog.nextDeadlineInMs).toBeLessThanOrEqual(0);
+      expect((await q.repo.recoverDue(10, ERROR, DELAYS, MAX_STALLS)).nextDeadlineInMs).toBeUndefined();
+    });
+  });
 });

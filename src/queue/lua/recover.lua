@@ -21,7 +21,10 @@
   start time and worker of a started attempt) and its new state is published (publish_event, one
   PUBLISH per call).
   Tasks failed here are counted in `stat:<minute>` (flush_counts).
-  Returns: flat list of id, outcome ('retry' | 'failed' | 'stalled' | 'dropped'), retries spent after it.
+  Returns: { next_deadline_in_ms, then per lease: id, outcome ('retry' | 'failed' | 'stalled' |
+    'dropped'), retries spent after it }. next_deadline_in_ms = ms until the earliest lease still in
+    `active` after this call expires (<= 0 when one already has: more than `max` were due), or 'none'
+    when `active` is empty; the recoverer sleeps until then instead of polling an idle queue.
 ]]
 --- @include "common"
 --- @include "task-options"
@@ -75,4 +78,6 @@ end
 if wake then redis.call('ZADD', KEYS[4], 0, '0') end
 flush_counts(base, now)
 flush_events(base)
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+table.insert(out, 1, head[2] and (tonumber(head[2]) - tonumber(now)) or 'none')
 return out
