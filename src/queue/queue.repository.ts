@@ -150,12 +150,11 @@ function submitOutcome(entry: unknown): SubmitOutcome {
 
 const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
 
-/**
- * On Redis Cluster, how long an idle worker blocks on one queue's wake-up marker before it turns to the
- * next (waitForWork): at most 1000 / CLUSTER_BLOCK_MS commands a second, and a wake-up is seen within
- * (queues served - 1) * CLUSTER_BLOCK_MS.
- */
-export const CLUSTER_BLOCK_MS = 250;
+/** One BZPOPMIN of waitForWork on Cluster: `result` resolves to undefined, or to its error; `done` once it has. */
+interface MarkerWait {
+  done: boolean;
+  result: Promise<unknown>;
+}
 
 /** How long a process trusts that a queue it enqueued into is in the registry before adding it again. */
 const REGISTERED_TTL_MS = 60_000;
@@ -194,8 +193,8 @@ export class QueueRepository {
   private readonly registryKey: string;
   /** Queue -> when this process last added it to the registry (process clock, ms). */
   private readonly registered = new Map<string, number>();
-  /** On Cluster, the marker waitForWork blocks on first (it goes round the queues). */
-  private nextMarker = 0;
+  /** On Cluster, the BZPOPMIN of each marker still blocked (waitForWork); a later wait joins it. */
+  private readonly markerWaits = new Map<string, MarkerWait>();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -489,8 +488,8 @@ export class QueueRepository {
    * Blocks until a task of one of `queues` may be ready or `timeoutMs` passes, on the wake-up markers
    * that enqueue, retry and resume set. Idle workers thereby cost one command per MAX_BLOCK_MS instead
    * of a polling loop. One BZPOPMIN over every queue's marker; on Redis Cluster, where the keys of one
-   * command must share a slot (and each queue is its own slot), the queues' markers are blocked on in
-   * turn, CLUSTER_BLOCK_MS each, until one fires or the time is up (README "Named queues").
+   * command must share a slot (and each queue is its own slot), one BZPOPMIN per marker, all at once,
+   * each on its own connection (waitOnEach; README "Named queues").
    */
   async waitForWork(timeoutMs: number, stop: AbortSignal, queues: readonly string[] = [DEFAULT_QUEUE]): Promise<void> {
     if (stop.aborted) return;
@@ -499,25 +498,55 @@ export class QueueRepository {
     // Dropping the blocking connection is the only way to end a BZPOPMIN early.
     const interrupt = () => this.redis.closeBlocking();
     stop.addEventListener('abort', interrupt, { once: true });
-    const block = (keys: string[], blockMs: number) =>
-      // Interrupted by a stop is not a failure of Redis: nothing to report.
-      this.run(() => this.redis.blocking.bzpopmin(...keys, (blockMs / 1000).toFixed(3)), () => stop.aborted);
     try {
-      if (markers.length <= 1 || !this.redis.blocking.isCluster) {
-        await block(markers, ms);
+      if (markers.length <= 1 || !this.redis.isCluster) {
+        // Interrupted by a stop is not a failure of Redis: nothing to report.
+        await this.run(() => this.redis.blocking.bzpopmin(...markers, (ms / 1000).toFixed(3)), () => stop.aborted);
         return;
       }
-      const until = Date.now() + ms;
-      for (let i = this.nextMarker; !stop.aborted; i += 1) {
-        const left = until - Date.now();
-        if (left <= 0) return;
-        this.nextMarker = (i + 1) % markers.length;
-        if (await block([markers[i % markers.length]], Math.min(left, CLUSTER_BLOCK_MS))) return;
-      }
+      await this.waitOnEach(markers, ms, stop);
     } catch (err) {
       if (!stop.aborted) throw err;
     } finally {
       stop.removeEventListener('abort', interrupt);
+    }
+  }
+
+  /**
+   * Cluster: one BZPOPMIN per marker, each on its own connection, all blocking at once; the first to
+   * answer (or fail), or `ms`, ends the wait. A BZPOPMIN still blocked then is kept, and one that
+   * answers later is kept too until a wait sees it, so no wake-up is lost; an idle process sends one
+   * command per marker and MAX_BLOCK_MS.
+   */
+  private async waitOnEach(markers: string[], ms: number, stop: AbortSignal): Promise<void> {
+    const waits = markers.map((marker) => {
+      const kept = this.markerWaits.get(marker);
+      if (kept) return kept.result;
+      const wait: MarkerWait = { done: false, result: Promise.resolve() };
+      wait.result = this.run(
+        () => this.redis.blockingFor(marker).bzpopmin(marker, (MAX_BLOCK_MS / 1000).toFixed(3)),
+        () => stop.aborted,
+      ).then(
+        () => {
+          wait.done = true;
+          return undefined;
+        },
+        (err: unknown) => {
+          wait.done = true;
+          return err ?? new Error('BZPOPMIN failed');
+        },
+      );
+      this.markerWaits.set(marker, wait);
+      return wait.result;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+    try {
+      const failure = await Promise.race([...waits, timeout]);
+      if (failure) throw failure;
+    } finally {
+      clearTimeout(timer);
+      for (const [marker, wait] of this.markerWaits) if (wait.done) this.markerWaits.delete(marker);
     }
   }
 

@@ -51,6 +51,7 @@ const QUIT_WAIT_MS = 1000;
 export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly commands: CommandClient;
   private blockingClient?: RedisClient;
+  private readonly blockingByKey = new Map<string, RedisClient>();
   private subscriberClient?: RedisClient;
   private eventsClient?: RedisClient;
   private replicatedClient?: CommandClient;
@@ -177,13 +178,32 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   get blocking(): RedisClient {
+    this.blockingClient ??= this.createBlocking();
+    return this.blockingClient;
+  }
+
+  /** REDIS_CLUSTER_NODES is set: the connections are ioredis Cluster clients. */
+  get isCluster(): boolean {
+    return this.config.redis.cluster !== undefined;
+  }
+
+  /**
+   * On Cluster, a blocking connection of its own per key: one BZPOPMIN may not span slots (each queue's
+   * marker is in its own), and a connection blocked on one key holds up any other command sent on it.
+   */
+  blockingFor(key: string): RedisClient {
+    let client = this.blockingByKey.get(key);
+    if (!client) {
+      client = this.createBlocking();
+      this.blockingByKey.set(key, client);
+    }
+    return client;
+  }
+
+  private createBlocking(): RedisClient {
     // Blocking calls last up to MAX_BLOCK_MS, so their timeout must be longer than the block. A
     // wait may be queued while the connection opens: it writes nothing, so replaying it is harmless.
-    this.blockingClient ??= this.create('blocking', {
-      commandTimeout: MAX_BLOCK_MS + this.config.redis.commandTimeoutMs,
-      enableOfflineQueue: true,
-    });
-    return this.blockingClient;
+    return this.create('blocking', { commandTimeout: MAX_BLOCK_MS + this.config.redis.commandTimeoutMs, enableOfflineQueue: true });
   }
 
   get subscriber(): RedisClient {
@@ -263,10 +283,12 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     this.underReplicated = { count: 0, loggedAt: now };
   }
 
-  /** Interrupts a blocked BZPOPMIN (shutdown): the connection is dropped, not reconnected. */
+  /** Interrupts every blocked BZPOPMIN (shutdown): the connections are dropped, not reconnected. */
   closeBlocking(): void {
     this.blockingClient?.disconnect(false);
     this.blockingClient = undefined;
+    for (const client of this.blockingByKey.values()) client.disconnect(false);
+    this.blockingByKey.clear();
   }
 
   /**

@@ -53,6 +53,9 @@ describe('classifyRedisError', () => {
       'TRYAGAIN Multiple keys request during rehashing of slot',
       'CLUSTERDOWN The cluster is down',
       "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+      // Redirects ioredis does not follow inside an autopipeline that mixes them with other replies.
+      'ASK 5718 127.0.0.1:46013',
+      'MOVED 5718 127.0.0.1:46013',
       // A key a script derives (not in KEYS) whose slot is being migrated: seen while resharding.
       'ERR Script attempted to access a non local key in a cluster node script: bbba6002f695fef863eb7978cfdbec1aec4df36a, on @user_script:256.',
     ])('%s is unavailable (503)', (reply) => {

@@ -4,10 +4,12 @@ import { QueueServerError, QueueUnavailableError } from './queue-errors';
 /**
  * Replies Redis gives while it cannot serve now but will without anyone's help: loading its dataset,
  * running a long script, a replica (or a failover in progress), a cluster resharding or without a
- * quorum. Every other reply (WRONGTYPE, NOAUTH, NOPERM, OOM, a script's runtime error, ERR ...) stays
- * until someone fixes the data, the code or the server, so retrying it only hides it.
+ * quorum, or a Cluster redirect that ioredis did not follow (ASK/MOVED inside an autopipeline whose
+ * other replies differ, seen while a slot migrates). Every other reply (WRONGTYPE, NOAUTH, NOPERM, OOM,
+ * a script's runtime error, ERR ...) stays until someone fixes the data, the code or the server, so
+ * retrying it only hides it.
  */
-const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'READONLY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN']);
+const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'READONLY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'ASK', 'MOVED']);
 
 /**
  * Redis Cluster refusing a key a script derives (not in KEYS) because its slot is being migrated to
