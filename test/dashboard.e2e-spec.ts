@@ -28,8 +28,12 @@ interface Task {
  * (`failures`, as "status path"). Chromium also logs each such answer as a console error ("Failed to
  * load resource"); those are left out of `errors` because `failures` names them and tests check it.
  */
-async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
+async function openPage(browser: Browser, url: string | null, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}) {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   const failures: string[] = [];
@@ -40,7 +44,7 @@ async function openPage(browser: Browser, url: string, viewport = { width: 1280,
   page.on('response', (res) => {
     if (res.status() >= 400) failures.push(`${res.status()} ${new URL(res.url()).pathname}`);
   });
-  await page.goto(url);
+  if (url !== null) await page.goto(url);
   return { page, errors, failures, close: () => context.close() };
 }
 
@@ -313,10 +317,8 @@ describe('dashboard (/dashboard) in a real browser', () => {
   });
 
   it('works on a server without the stats, queues, workers and schedules endpoints: each panel says it is unavailable', async () => {
-    const context = await (browser as Browser).newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
+    // Not yet at the page: the routes must be in place before it loads.
+    const { page, errors, failures, close } = await openPage(browser as Browser, null);
     try {
       // An older server: Nest's own 404 for a route it does not have.
       await page.route(/\/(stats|queues|workers|schedules)(\?|$)/, (route) =>
@@ -333,8 +335,9 @@ describe('dashboard (/dashboard) in a real browser', () => {
       await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
       expect(await page.getByLabel('Queue').isDisabled()).toBe(true);
       expect(errors).toEqual([]);
+      expect(failures.filter((f) => !/^404 \/(stats|queues|workers|schedules)$/.test(f))).toEqual([]);
     } finally {
-      await context.close();
+      await close();
     }
   });
 
@@ -361,7 +364,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
   });
 
   it('labels every control and fits a phone-width screen without sideways scrolling of the page', async () => {
-    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks`, { width: 390, height: 844 });
+    const { page, errors, failures, close } = await openPage(browser as Browser, `${base}#/tasks`, { viewport: { width: 390, height: 844 } });
     try {
       await page.locator('table.tasks tbody tr').first().waitFor();
       // Visible controls without an accessible name (a label, aria-label or text). Strings: the test
@@ -402,10 +405,8 @@ describe('dashboard (/dashboard) in a real browser', () => {
   it.each(['light', 'dark'] as const)('text meets WCAG AA contrast in the %s scheme (overview, task list, a failed task)', async (colorScheme) => {
     const failed = await submit(t, { type: 'flaky', payload: JSON.stringify({ scheme: colorScheme }) });
     expect((await finished(t, failed.id)).status).toBe('failed');
-    const context = await (browser as Browser).newContext({ colorScheme, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
+    const { page, errors, failures, close } = await openPage(browser as Browser, base, { colorScheme });
     try {
-      await page.goto(base);
       await page.locator('tr[data-queue="default"]').waitFor();
       await page.locator('.chart canvas').waitFor();
       const problems: unknown[] = await page.evaluate(CONTRAST_PROBLEMS);
@@ -417,8 +418,9 @@ describe('dashboard (/dashboard) in a real browser', () => {
       problems.push(...(await page.evaluate<unknown[]>(CONTRAST_PROBLEMS)));
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-task-${colorScheme}.png`), fullPage: true });
       expect(problems).toEqual([]);
+      expectClean(errors, failures);
     } finally {
-      await context.close();
+      await close();
     }
   });
 
