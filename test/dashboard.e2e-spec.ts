@@ -174,6 +174,10 @@ describe('dashboard (/dashboard) in a real browser', () => {
       await page.getByRole('button', { name: '← Newer' }).click();
       await page.getByText('Page 1: 25 tasks').waitFor();
       expect(await shownIds(page)).toEqual(first);
+      // Apply with the same filters reads the list again: a newer task comes first.
+      const newer = await submit(t, { type, payload: 'newer' });
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await waitFor(async () => ((await shownIds(page))[0] === newer.id ? true : undefined), { what: 'the newer task first' });
 
       // State filter (a select: applies on change, kept in the URL's hash); the type field cleared.
       await page.getByLabel('Type').fill('');

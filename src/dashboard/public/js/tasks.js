@@ -65,7 +65,14 @@ export function tasksView(root, filters) {
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    window.location.hash = tasksHref({ queue: queueSelect.value, status: statusSelect.value, type: typeInput.value.trim() });
+    const target = tasksHref({ queue: queueSelect.value, status: statusSelect.value, type: typeInput.value.trim() });
+    if (window.location.hash !== target) {
+      window.location.hash = target;
+      return;
+    }
+    // The same filters again (no hashchange): read the first page again.
+    pages.length = 1;
+    void load('');
   });
   for (const select of [queueSelect, statusSelect]) select.addEventListener('change', () => form.requestSubmit());
 
