@@ -122,6 +122,26 @@ describe('Redis Cluster', () => {
     expect(owners.size).toBe(2);
   });
 
+  it('REDIS_WAIT_REPLICAS on Cluster: enqueue and WAIT go to the queue\'s master in one pipeline; no replica there, so 503', async () => {
+    const waiting = await createTestApp({
+      REDIS_URL: '',
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      QUEUE_PREFIX: PREFIX,
+      APP_ROLE: 'api',
+      REDIS_WAIT_REPLICAS: '1',
+      REDIS_WAIT_TIMEOUT_MS: '50',
+    });
+    try {
+      const slot = await cluster.slotOf(`${PREFIX}:{${other}}:queue`);
+      const before = Number(await redisCli((await cluster.nodeOfSlot(slot)).port, ['cluster', 'countkeysinslot', String(slot)]));
+      await request(waiting.http).post('/tasks').send({ type: 'echo', queue: other }).expect(503);
+      // Stored on the queue's master all the same (the script ran there; only the WAIT fell short).
+      expect(Number(await redisCli((await cluster.nodeOfSlot(slot)).port, ['cluster', 'countkeysinslot', String(slot)]))).toBeGreaterThan(before);
+    } finally {
+      await waiting.close();
+    }
+  });
+
   it('re-loads the scripts on a node that lost them (NOSCRIPT: EVAL, then EVALSHA again)', async () => {
     await Promise.all(cluster.nodes.map((node) => redisCli(node.port, ['script', 'flush'])));
     const echo = await submit({ type: 'echo', payload: 'after SCRIPT FLUSH' });

@@ -29,6 +29,18 @@ const UNDER_REPLICATED_LOG_EVERY_MS = 10_000;
 /** How long idle workers block on the wake-up marker at most; bounds the idle command rate. */
 export const MAX_BLOCK_MS = 5000;
 const BOOT_CONNECT_WAIT_MS = 3000;
+/** Resolves true once `client` is ready, false after BOOT_CONNECT_WAIT_MS. */
+function firstConnection(client: RedisClient): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), BOOT_CONNECT_WAIT_MS);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 /** Longest wait for QUIT's answer on shutdown. */
 const QUIT_WAIT_MS = 1000;
 
@@ -94,13 +106,18 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
    * at fatal, since the boot is over by then).
    */
   async onModuleInit(): Promise<void> {
-    if (await this.firstConnection()) {
+    // The WAIT connection opens with the others: it has no offline queue, so the first submits
+    // would find it still connecting.
+    const replicated = this.config.redis.waitReplicas > 0 ? firstConnection(this.replicated) : Promise.resolve(true);
+    const [ready] = await Promise.all([firstConnection(this.commands), replicated]);
+    if (ready) {
       try {
         await this.checkServers();
       } catch (err) {
         // The boot fails here, so no shutdown phase will run to close the connections.
         this.closing = true;
         this.commands.disconnect(false);
+        this.replicatedClient?.disconnect(false);
         throw err;
       }
       return;
@@ -112,17 +129,6 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     this.commands.once('ready', () => {
       this.checkServers().catch((err: unknown) => {
         if (err instanceof RedisVersionError) this.logger.fatal({ redis: this.describeTarget() }, err.message);
-      });
-    });
-  }
-
-  private firstConnection(): Promise<boolean> {
-    if (this.commands.status === 'ready') return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), BOOT_CONNECT_WAIT_MS);
-      this.commands.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
       });
     });
   }

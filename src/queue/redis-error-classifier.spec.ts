@@ -153,6 +153,14 @@ describe('classifyRedisError', () => {
       expect(classifyRedisError(err)).toBe('unavailable');
     });
 
+    it.each([
+      "Cluster isn't ready and enableOfflineQueue options is false",
+      'Failed to refresh slots cache.',
+      'None of startup nodes is available',
+    ])('the Cluster client saying %p is unavailable', (message) => {
+      expect(classifyRedisError(new Error(message))).toBe('unavailable');
+    });
+
     it('MaxRetriesPerRequestError is unavailable', () => {
       expect(classifyRedisError(new MaxRetriesPerRequestError(0))).toBe('unavailable');
     });

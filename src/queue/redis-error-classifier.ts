@@ -19,11 +19,20 @@ const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'READONLY', 'TRYAGAIN', 'C
 const MIGRATING_SCRIPT_KEY = /^ERR Script attempted to access a non local key in a cluster node/;
 
 /**
- * Errors ioredis raises itself when a command has no answer: the connection is closed or not ready
- * (offline queue off), the command timed out, or it was aborted by a dropped connection (AbortError,
+ * Errors ioredis raises itself when a command has no answer: the connection (or the Cluster) is closed
+ * or not ready (offline queue off), the command timed out, or it was aborted by a dropped connection (AbortError,
  * MaxRetriesPerRequestError).
  */
-const CONNECTION_MESSAGES = [/^Connection is closed\.?$/, /^Stream isn't writeable/, /^Command timed out$/, /^Command aborted due to connection close/];
+const CONNECTION_MESSAGES = [
+  /^Connection is closed\.?$/,
+  /^Stream isn't writeable/,
+  /^Command timed out$/,
+  /^Command aborted due to connection close/,
+  // The Cluster client: no slot map yet (connecting), or no node answers.
+  /^Cluster isn't ready/,
+  /^Failed to refresh slots cache/,
+  /^None of startup nodes is available/,
+];
 const CONNECTION_ERROR_NAMES = new Set(['AbortError', 'MaxRetriesPerRequestError']);
 /** Socket errors (Node system errors) of a connection that is refused, reset or unreachable. */
 const SOCKET_CODES = new Set([
