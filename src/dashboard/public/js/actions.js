@@ -9,7 +9,7 @@ import { request } from './api.js';
  * @param {string} confirmLabel
  * @returns {Promise<boolean>}
  */
-export function confirmAction(title, message, confirmLabel) {
+function confirmAction(title, message, confirmLabel) {
   const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('confirm-dialog'));
   /** @type {HTMLElement} */ (document.getElementById('confirm-dialog-title')).textContent = title;
   /** @type {HTMLElement} */ (document.getElementById('confirm-dialog-message')).textContent = message;

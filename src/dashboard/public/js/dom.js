@@ -34,7 +34,7 @@ export function h(tag, attrs = {}, ...children) {
  * @param {Element} parent
  * @param {(Child | Child[])[]} children
  */
-export function append(parent, children) {
+function append(parent, children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     parent.append(typeof child === 'number' ? String(child) : child);

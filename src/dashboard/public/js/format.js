@@ -6,7 +6,7 @@ import { h } from './dom.js';
  * @param {number} ms epoch milliseconds
  * @param {number} [now]
  */
-export function relative(ms, now = Date.now()) {
+function relative(ms, now = Date.now()) {
   const diff = Math.round((now - ms) / 1000);
   const abs = Math.abs(diff);
   let text;

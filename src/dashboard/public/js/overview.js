@@ -6,7 +6,7 @@ import { bytes, count, duration, timeCell } from './format.js';
 import { ThroughputChart } from './throughput-chart.js';
 
 /** How often the overview reads the server again. */
-export const REFRESH_MS = 2000;
+const REFRESH_MS = 2000;
 
 const STATES = /** @type {const} */ (['pending', 'scheduled', 'processing', 'completed', 'failed']);
 

@@ -13,12 +13,12 @@ const PAGE_SIZE = 25;
  */
 
 /** @param {string} id */
-export function taskHref(id) {
+function taskHref(id) {
   return `#/tasks/${encodeURIComponent(id)}`;
 }
 
 /** @param {TaskFilters} filters */
-export function tasksHref(filters) {
+function tasksHref(filters) {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
   const query = params.toString();
@@ -33,6 +33,13 @@ export function tasksHref(filters) {
  * @param {TaskFilters} filters
  */
 export function tasksView(root, filters) {
+  /** The query (`?...cursor=...`) of each page seen, the current one last; the first page has none. */
+  /** @type {string[]} */
+  const pages = [''];
+  /** The next page's query, from the Link header; null on the last page. */
+  /** @type {string | null} */
+  let next = null;
+  let stopped = false;
   const queueSelect = /** @type {HTMLSelectElement} */ (h('select', { id: 'filter-queue', name: 'queue' }, h('option', { value: '' }, 'All queues')));
   const statusSelect = /** @type {HTMLSelectElement} */ (
     h('select', { id: 'filter-status', name: 'status' }, h('option', { value: '' }, 'Any state'), STATUSES.map((s) => h('option', { value: s, selected: s === filters.status }, s)))
@@ -40,12 +47,12 @@ export function tasksView(root, filters) {
   const typeInput = /** @type {HTMLInputElement} */ (h('input', { id: 'filter-type', name: 'type', type: 'text', value: filters.type ?? '', placeholder: 'e.g. echo', spellcheck: 'false', autocomplete: 'off' }));
   const form = /** @type {HTMLFormElement} */ (
     h(
-    'form',
-    { class: 'filters', role: 'search', 'aria-label': 'Filter tasks' },
-    h('div', { class: 'field' }, h('label', { for: 'filter-queue' }, 'Queue'), queueSelect),
-    h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'State'), statusSelect),
-    h('div', { class: 'field' }, h('label', { for: 'filter-type' }, 'Type'), typeInput),
-    h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Apply filters')),
+      'form',
+      { class: 'filters', role: 'search', 'aria-label': 'Filter tasks' },
+      h('div', { class: 'field' }, h('label', { for: 'filter-queue' }, 'Queue'), queueSelect),
+      h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'State'), statusSelect),
+      h('div', { class: 'field' }, h('label', { for: 'filter-type' }, 'Type'), typeInput),
+      h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Apply filters')),
     )
   );
   const retryAll = h('button', { type: 'button', class: 'secondary', onclick: () => void retryAllFailed() }, 'Retry all failed');
@@ -75,13 +82,6 @@ export function tasksView(root, filters) {
     void load('');
   });
   for (const select of [queueSelect, statusSelect]) select.addEventListener('change', () => form.requestSubmit());
-
-  /** The query of each page seen, the current one last (the first page has no cursor). */
-  /** @type {string[]} */
-  const pages = [''];
-  /** @type {string | null} */
-  let next = null;
-  let stopped = false;
 
   /** The queue filter lists the queues the server knows; without GET /queues there is none to offer. */
   async function loadQueues() {
