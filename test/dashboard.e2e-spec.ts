@@ -221,7 +221,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       for (const task of tasks) expect((await finished(t, task.id)).status).toBe('completed');
       expect(await row.locator('.badge').textContent()).toBe('running');
       // Throughput over the last hour counts them; workers and Redis are shown.
-      await waitFor(async () => (/Completed: [1-9]\d* in the last hour/.test((await page.locator('section[aria-labelledby="throughput-h"]').textContent()) ?? '') ? true : undefined), {
+      await waitFor(async () => (/In the last hour: [1-9]\d* finished/.test((await page.locator('section[aria-labelledby="throughput-h"]').textContent()) ?? '') ? true : undefined), {
         what: 'throughput sums',
       });
       expect(await page.locator('.chart canvas').count()).toBe(1);

@@ -69,7 +69,10 @@ export function overviewView(root) {
     else replace(queues, problem(queueError, 'Queue counts'));
     if (stats?.throughput) {
       chart.update(stats.throughput);
-      chartNote.textContent = `Completed: ${count(stats.processed.last_hour)} in the last hour, ${count(stats.processed.last_minute)} in the last minute. Failed: ${count(stats.failed.last_hour)} in the last hour, ${count(stats.failed.last_minute)} in the last minute.`;
+      // processed counts completed and failed tasks together.
+      chartNote.textContent =
+        `In the last hour: ${count(stats.processed.last_hour)} finished, ${count(stats.failed.last_hour)} of them failed. ` +
+        `In the last minute: ${count(stats.processed.last_minute)} finished, ${count(stats.failed.last_minute)} of them failed.`;
     } else {
       replace(chartNote, problem(statsResult.status === 'rejected' ? statsResult.reason : new Error('no throughput in the answer'), 'Throughput'));
     }
