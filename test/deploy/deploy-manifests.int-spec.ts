@@ -170,8 +170,17 @@ describe('deploy/k8s manifests', () => {
     const pdbs = ofKind('PodDisruptionBudget');
     expect(pdbs.map((p) => selects(p.spec.selector.matchLabels))).toEqual(pdbs.map(() => 1));
     expect(pdbs.length).toBe(deployments.length);
+    const metricsSource = readdirSync(join(ROOT, 'src/metrics'))
+      .map((f) => readFileSync(join(ROOT, 'src/metrics', f), 'utf8'))
+      .join('\n');
     for (const hpa of ofKind('HorizontalPodAutoscaler')) {
       expect(named('Deployment', hpa.spec.scaleTargetRef.name)).toBeDefined();
+      // An External metric is one GET /metrics exports (METRIC_PREFIX is `taskqueue_`).
+      for (const m of (hpa.spec.metrics as Doc[]).filter((x) => x.type === 'External')) {
+        const name = String(m.external.metric.name);
+        expect(name).toMatch(/^taskqueue_/);
+        expect(metricsSource).toContain(`\${METRIC_PREFIX}${name.slice('taskqueue_'.length)}\``);
+      }
     }
   });
 });
