@@ -152,6 +152,8 @@ describe('HTTP security', () => {
       expect(headers['x-content-type-options']).toBe('nosniff');
       expect(headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(headers['content-security-policy']).toContain("default-src 'self'");
+      // Served over plain HTTP, this directive would break /docs in a browser on any host but localhost.
+      expect(headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
       expect(headers['strict-transport-security']).toMatch(/max-age=\d+/);
       expect(headers['cross-origin-opener-policy']).toBe('same-origin');
       expect(headers['x-powered-by']).toBeUndefined();

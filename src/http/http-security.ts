@@ -13,7 +13,9 @@ const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'X-Task-Wait', 'Idem
  * carry no key, before the key check), then the API key check.
  */
 export function configureHttpSecurity(app: NestExpressApplication, security: SecurityConfig, logger: Logger): void {
-  app.use(helmet());
+  // Without upgrade-insecure-requests: served over plain HTTP (inside a cluster, behind a TLS proxy),
+  // it makes browsers fetch /docs' scripts over HTTPS from a port that speaks HTTP (docs/operations.md).
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (security.corsOrigins.length > 0) {
     app.enableCors({ origin: security.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
   }
