@@ -27,17 +27,20 @@ describe('readiness on SIGTERM (a real process)', () => {
     service = undefined;
   });
 
-  it('answers 503 on /health/ready over new connections first, and only later refuses connections; exits 0', async () => {
+  it('answers 503 on /health/ready over new connections first (/health/live stays 200), and only later refuses connections; exits 0', async () => {
     service = await startService({ APP_ROLE: 'api', SHUTDOWN_READY_DELAY_MS: '1500' });
     const { url } = service;
     expect(await fresh(`${url}/health/ready`)).toBe(200);
 
     service.child.kill('SIGTERM');
     const seen: Seen[] = [];
+    // Liveness checks nothing: a 503 while draining would make Kubernetes kill a pod that stops cleanly.
+    const seenLive: Seen[] = [];
     let servedDuringDelay: Seen | undefined;
     for (;;) {
       const status = await fresh(`${url}/health/ready`);
       seen.push(status);
+      seenLive.push(await fresh(`${url}/health/live`));
       if (status === 503 && servedDuringDelay === undefined) {
         // The API still serves while readiness says "take me out of rotation".
         servedDuringDelay = await fresh(`${url}/tasks?limit=1`);
@@ -52,6 +55,9 @@ describe('readiness on SIGTERM (a real process)', () => {
     expect(firstRefused).toBeGreaterThan(first503);
     expect(seen.slice(first503, firstRefused).every((s) => s === 503)).toBe(true); // never 200 again
     expect(servedDuringDelay).toBe(200);
+    const liveAnswers = seenLive.filter((s) => s !== 'refused');
+    expect(liveAnswers.length).toBeGreaterThan(first503); // live was asked while ready said 503
+    expect(liveAnswers.every((s) => s === 200)).toBe(true);
     expect(await service.exited).toBe(0);
   }, 60_000);
 
