@@ -3,6 +3,7 @@ import { QueueIntegrityChecker } from '../src/queue/queue-integrity.checker';
 import { QueueRepository } from '../src/queue/queue.repository';
 import { RedisConnections } from '../src/queue/redis-connections';
 import { ADMIN_CHUNK } from '../src/queue/queue-admin.repository';
+import { Scrape } from './support/prometheus';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -136,6 +137,22 @@ describe('admin actions', () => {
       expect((await request(t.http).delete('/tasks?status=completed&queue=other').expect(202)).body).toEqual({ deleted: 2 });
       await finished(2, 'complete', 'echo', 'other');
       expect((await request(t.http).delete('/tasks?status=completed').expect(202)).body).toEqual({ deleted: 5 });
+    });
+
+    it('counts each deleted task in taskqueue_tasks_deleted_total under its own queue', async () => {
+      const scrape = async () => new Scrape((await request(t.http).get('/metrics').expect(200)).text);
+      await finished(2, 'complete', 'echo', 'other');
+      await finished(3, 'complete');
+      await finished(1, 'complete', 'echo', 'emails');
+      const [single] = await finished(1, 'fail', 'echo', 'emails');
+      const before = await scrape();
+      expect((await request(t.http).delete('/tasks?status=completed&queue=other').expect(202)).body).toEqual({ deleted: 2 });
+      // Over every queue: each queue's part under its name.
+      expect((await request(t.http).delete('/tasks?status=completed').expect(202)).body).toEqual({ deleted: 4 });
+      await request(t.http).delete(`/tasks/${single}`).expect(204);
+      const after = await scrape();
+      const moved = (queue: string) => after.value('taskqueue_tasks_deleted_total', { queue }) - before.value('taskqueue_tasks_deleted_total', { queue });
+      expect([moved('default'), moved('other'), moved('emails')]).toEqual([3, 2, 2]);
     });
 
     it('with older_than_s deletes only tasks finished that long ago, across chunks of the other status', async () => {

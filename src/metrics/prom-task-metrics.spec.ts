@@ -69,8 +69,9 @@ describe('PromTaskMetrics', () => {
     tasks.recovered('stalled');
     tasks.recovered('retry');
     tasks.recovered('retry');
-    tasks.deleted();
+    tasks.deleted('default');
+    tasks.deleted('emails', 3);
     expect(await values(registry, 'taskqueue_tasks_recovered_total')).toEqual({ 'default/retry': 2, 'default/failed': 0, 'default/stalled': 1 });
-    expect(await values(registry, 'taskqueue_tasks_deleted_total')).toEqual({ 'default/': 1 });
+    expect(await values(registry, 'taskqueue_tasks_deleted_total')).toEqual({ 'default/': 1, 'emails/': 3 });
   });
 });

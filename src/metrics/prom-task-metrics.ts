@@ -33,7 +33,7 @@ export class PromTaskMetrics extends TaskMetrics {
   private readonly queueWait: Histogram;
   private readonly endToEnd: Histogram;
   private readonly recoveredTotal: Counter;
-  private readonly deletedTotal: Child;
+  private readonly deletedTotal: Counter;
   private known?: Set<string>;
 
   constructor(
@@ -84,9 +84,9 @@ export class PromTaskMetrics extends TaskMetrics {
       help: 'Tasks deleted through DELETE /tasks/{id} and DELETE /tasks?status=.',
       labelNames: ['queue'],
       registers,
-    }).labels(DEFAULT_QUEUE);
+    });
     // Series exported at 0 from the start, so that rate() sees their first increment.
-    this.deletedTotal.inc(0);
+    this.deletedTotal.labels(DEFAULT_QUEUE).inc(0);
     for (const outcome of ['retry', 'failed', 'stalled']) this.recoveredTotal.labels(DEFAULT_QUEUE, outcome).inc(0);
   }
 
@@ -119,8 +119,8 @@ export class PromTaskMetrics extends TaskMetrics {
     this.recoveredTotal.labels(queue, outcome).inc();
   }
 
-  deleted(count = 1): void {
-    this.deletedTotal.inc(count);
+  deleted(queue: string, count = 1): void {
+    this.deletedTotal.labels(queue).inc(count);
   }
 
   private of(type: string, queue: string): TypeMetrics {

@@ -21,8 +21,8 @@ export abstract class TaskMetrics {
   abstract settled(task: MeteredTask, outcome: 'complete' | 'retry' | 'fail', durationMs: number): void;
   /** An expired lease was recovered by the maintenance loop (no type: recover.lua reports ids only). */
   abstract recovered(outcome: 'retry' | 'failed' | 'stalled', queue?: string): void;
-  /** Tasks deleted through the API, one or `count` at a time (no type: the delete scripts answer counts only). */
-  abstract deleted(count?: number): void;
+  /** Tasks of `queue` deleted through the API, one or `count` at a time (no type: the delete scripts answer counts only). */
+  abstract deleted(queue: string, count?: number): void;
 }
 
 class NoTaskMetrics extends TaskMetrics {

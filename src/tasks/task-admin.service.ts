@@ -37,8 +37,12 @@ export class TaskAdminService {
   async deleteFinished(query: DeleteTasksQuery): Promise<number> {
     const olderThanMs = query.older_than_s === undefined ? undefined : query.older_than_s * 1000;
     let deleted = 0;
-    for (const queue of await this.queuesOf(query.queue)) deleted += await this.admin.deleteFinished(queue, query.status, olderThanMs);
-    if (deleted > 0) this.metrics.deleted(deleted);
+    for (const queue of await this.queuesOf(query.queue)) {
+      const count = await this.admin.deleteFinished(queue, query.status, olderThanMs);
+      // Counted per queue as each queue's part is done, so an error in a later queue loses no count.
+      if (count > 0) this.metrics.deleted(queue, count);
+      deleted += count;
+    }
     return deleted;
   }
 

@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config/app-config.module';
 import { TaskMetrics } from '../metrics/task-metrics';
 import { TaskNotFoundError } from '../queue/queue-errors';
 import { QueueRepository, SubmitOutcome } from '../queue/queue.repository';
-import { DEFAULT_QUEUE, newTaskId } from '../queue/task-id';
+import { DEFAULT_QUEUE, newTaskId, queueOfTaskId } from '../queue/task-id';
 import { BackoffPolicy } from '../queue/task-options';
 import { NewTask, TaskPage, TaskRecord } from '../queue/task.model';
 import { encodeJsonValue } from '../queue/json-value';
@@ -209,7 +209,7 @@ export class TasksService {
 
   async delete(id: string): Promise<void> {
     await this.queue.delete(id);
-    this.metrics.deleted();
+    this.metrics.deleted(queueOfTaskId(id));
   }
 }
 
