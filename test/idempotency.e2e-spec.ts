@@ -80,6 +80,19 @@ describe('idempotency keys', () => {
     expect(await storedWithPayload('two')).toBe(0);
   });
 
+  it('queue left out is not queue "default" (422); a key is scoped to the queue its task goes to', async () => {
+    const key = `queue-${randomUUID()}`;
+    const plain = (await post({ type: 'echo', payload: 'scoped' }, key).expect(201)).body as Task;
+    const res = await post({ type: 'echo', payload: 'scoped', queue: 'default' }, key).expect(422);
+    expect(res.body.message).toBe(`Idempotency-Key "${key}" was already used with a different request body`);
+
+    // The same key in another queue is another key: a task there, replayed there.
+    const emails = (await post({ type: 'echo', payload: 'scoped', queue: 'emails' }, key).expect(201)).body as Task;
+    expect(emails.id).toMatch(/^emails\./);
+    expect((await post({ type: 'echo', payload: 'scoped', queue: 'emails' }, key).expect(200)).body.id).toBe(emails.id);
+    expect((await post({ type: 'echo', payload: 'scoped' }, key).expect(200)).body.id).toBe(plain.id);
+  });
+
   it('after the task finished: 200 with it as it is now; after it was deleted: 410', async () => {
     const key = randomUUID();
     const created = (await post({ type: 'echo', payload: 'finish' }, key).expect(201)).body as Task;
@@ -184,6 +197,17 @@ describe('idempotency keys', () => {
 
       expect(res.body.message).toMatch(/^no task was created: \[1\] the task created with idempotency_key ".+" no longer exists/);
       expect(await storedWithPayload('fresh-in-gone-batch')).toBe(0);
+    });
+
+    it('an element\'s queue is part of its body, and its key is scoped to that queue', async () => {
+      const key = randomUUID();
+      const batch = (queue?: string) => request(t.http).post('/tasks/batch').send([{ type: 'echo', payload: 'b-scoped', idempotency_key: key, ...(queue && { queue }) }]);
+      const plain = (await batch().expect(201)).body[0] as Task;
+      expect((await batch('default').expect(422)).body.message).toMatch(/idempotency_key ".+" was already used with a different request body$/);
+      const emails = (await batch('emails').expect(201)).body[0] as Task;
+      expect(emails.id).toMatch(/^emails\./);
+      expect((await batch('emails').expect(200)).body[0].id).toBe(emails.id);
+      expect((await batch().expect(200)).body[0].id).toBe(plain.id);
     });
 
     it('a bad idempotency_key is a 400 naming the element', async () => {

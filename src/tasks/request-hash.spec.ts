@@ -34,9 +34,15 @@ describe('requestHash (what an idempotency key compares)', () => {
     ['another timeout', { type: 'echo', timeout_ms: 1 }, { type: 'echo', timeout_ms: 2 }],
     ['another backoff', { type: 'echo', backoff: { jitter: true } }, { type: 'echo', backoff: { jitter: false } }],
     ['backoff {} vs none', { type: 'echo', backoff: {} }, { type: 'echo' }],
+    ['queue left out vs default', { type: 'echo' }, { type: 'echo', queue: 'default' }],
+    ['another queue', { type: 'echo', queue: 'emails' }, { type: 'echo', queue: 'default' }],
     ['a payload that spells another field', { type: 'echo', payload: 'null,null' }, { type: 'echo', payload: 'null', max_retry: null }],
   ])('tells apart %s', (_what, a, b) => {
     expect(hash(a)).not.toBe(hash(b));
+  });
+
+  it('hashes a request without queue as before queue was part of it (keys stored by an older version still replay)', () => {
+    expect(hash({ type: 'echo', payload: 'x', max_retry: 2 })).toBe('lF_4ZLEyYPkqVVQ7mcRclg1nQE7ICdLAckCiAOmYfgU');
   });
 
   it('does not include a batch element\'s own idempotency_key', () => {

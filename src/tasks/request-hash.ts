@@ -7,7 +7,8 @@ import { parseRunAt } from './dto/run-at';
  * fixed order (absent ones as null), so key order and whitespace do not matter, and run_at as the
  * instant it names (`12:00Z` and `13:00+01:00` are the same request). A JSON payload's object keys are
  * sorted at every depth (array items keep their order). A batch element's own idempotency_key is not
- * part of it.
+ * part of it. `queue` is appended only when given, so a request without it hashes as before queue was
+ * part of the hash (keys stored by an older version still replay) and differs from one naming `default`.
  */
 export function requestHash(body: CreateTaskDto): string {
   const runAt = body.run_at === undefined ? null : (parseRunAt(body.run_at) ?? body.run_at);
@@ -22,6 +23,7 @@ export function requestHash(body: CreateTaskDto): string {
     body.timeout_ms ?? null,
     b === undefined ? null : [b.type ?? null, b.delay_ms ?? null, b.max_delay_ms ?? null, b.jitter ?? null],
   ];
+  if (body.queue !== undefined) canonical.push(body.queue);
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
 }
 
