@@ -1,14 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
-import { NonRetryableError, TaskHandler } from '../src/task-types/task-handler';
+import { QueueRepository } from '../src/queue/queue.repository';
+import { queueOfTaskId } from '../src/queue/task-id';
+import { NonRetryableError, TaskContext, TaskHandler } from '../src/task-types/task-handler';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 
-/** Fails every attempt with a retryable error; payload 'final' throws NonRetryableError instead. */
+/** Set by the spec: pauses the queue of a task (each task of this spec has a queue of its own). */
+let pauseQueueOf: (taskId: string) => Promise<void> = () => Promise.reject(new Error('the app is not up'));
+
+/**
+ * Fails every attempt with a retryable error; payload 'final' throws NonRetryableError instead. Before
+ * failing it pauses the task's queue, so the retry its failure schedules stays pending until the spec,
+ * having read it, resumes the queue: no wait can go by unseen, however slowly the spec polls.
+ */
 @Injectable()
 @TaskHandler('always-fails', { payload: 'string' })
 class AlwaysFailsHandler implements TaskHandler {
-  handle(payload: string, { attempt }: { attempt: number }): Promise<string> {
+  async handle(payload: string, { attempt, taskId }: TaskContext): Promise<string> {
+    await pauseQueueOf(taskId);
     if (payload === 'final') throw new NonRetryableError('cannot ever work');
     throw new Error(`failed attempt ${attempt}`);
   }
@@ -25,7 +35,10 @@ interface Task {
   backoff?: { type: string; delay_ms: number; max_delay_ms: number; jitter: boolean };
 }
 
-/** backoff per task, observed as run_at - updated_at while each retry waits (both stamped by one settle write). */
+/**
+ * backoff per task, observed as run_at - updated_at while each retry waits (both stamped by one settle
+ * write); the handler holds each retry (pauses its queue) until the spec has read it.
+ */
 describe('backoff per task', () => {
   const redis = testRedis();
   const prefix = uniquePrefix('backoff');
@@ -36,6 +49,8 @@ describe('backoff per task', () => {
       { QUEUE_PREFIX: prefix, WORKER_COUNT: '4', RETRY_BASE_DELAY_MS: '250', RETRY_MAX_DELAY_MS: '60000' },
       { providers: [AlwaysFailsHandler] },
     );
+    const queue = t.app.get(QueueRepository);
+    pauseQueueOf = (taskId) => queue.pause(queueOfTaskId(taskId));
   });
   afterAll(async () => {
     await t?.close();
@@ -44,16 +59,18 @@ describe('backoff per task', () => {
   });
 
   /**
-   * Polls the task until it failed; returns, per retry waited for (1, 2, ...), run_at - updated_at as
-   * first seen while it waited. Fails if a wait went by unseen.
+   * Polls the task until it failed; returns, per retry waited for (1, 2, ...), run_at - updated_at read
+   * while it waited in its paused queue, which is then resumed. Fails if a wait went by unseen.
    */
   async function observedDelays(id: string): Promise<number[]> {
     const delays: number[] = [];
+    const queue = t.app.get(QueueRepository);
     const deadline = Date.now() + 20_000;
     for (;;) {
       const task = (await request(t.http).get(`/tasks/${id}`).expect(200)).body as Task;
       if (task.status === 'pending' && task.run_at && delays[task.retries - 1] === undefined) {
         delays[task.retries - 1] = Date.parse(task.run_at) - Date.parse(task.updated_at);
+        await queue.resume(queueOfTaskId(id));
       }
       if (task.status === 'failed') {
         expect(delays).toHaveLength(task.retries);
@@ -61,7 +78,7 @@ describe('backoff per task', () => {
         return delays;
       }
       if (Date.now() > deadline) throw new Error(`task ${id} did not fail in time: ${JSON.stringify(task)}`);
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
 
@@ -69,10 +86,10 @@ describe('backoff per task', () => {
     (await request(t.http).post('/tasks').send({ type: 'always-fails', ...body }).expect(201)).body as Task;
 
   it('fixed vs exponential vs the default, side by side', async () => {
-    const fixed = await submit({ max_retry: 3, backoff: { type: 'fixed', delay_ms: 400 } });
-    const exponential = await submit({ max_retry: 3, backoff: { type: 'exponential', delay_ms: 200 } });
-    const capped = await submit({ max_retry: 3, backoff: { delay_ms: 200, max_delay_ms: 500 } });
-    const plain = await submit({ max_retry: 2 });
+    const fixed = await submit({ queue: 'fixed', max_retry: 3, backoff: { type: 'fixed', delay_ms: 400 } });
+    const exponential = await submit({ queue: 'exponential', max_retry: 3, backoff: { type: 'exponential', delay_ms: 200 } });
+    const capped = await submit({ queue: 'capped', max_retry: 3, backoff: { delay_ms: 200, max_delay_ms: 500 } });
+    const plain = await submit({ queue: 'plain', max_retry: 2 });
 
     // Resolved at submit: every field set, defaults from RETRY_BASE_DELAY_MS / RETRY_MAX_DELAY_MS.
     expect(fixed.backoff).toEqual({ type: 'fixed', delay_ms: 400, max_delay_ms: 60_000, jitter: false });
@@ -88,7 +105,7 @@ describe('backoff per task', () => {
   }, 40_000);
 
   it('with jitter each wait is between half the delay and all of it', async () => {
-    const jittered = await submit({ max_retry: 3, backoff: { type: 'fixed', delay_ms: 600, jitter: true } });
+    const jittered = await submit({ queue: 'jittered', max_retry: 3, backoff: { type: 'fixed', delay_ms: 600, jitter: true } });
 
     const delays = await observedDelays(jittered.id);
 
@@ -100,7 +117,7 @@ describe('backoff per task', () => {
   }, 30_000);
 
   it('NonRetryableError skips the remaining retries whatever the policy', async () => {
-    const task = await submit({ payload: 'final', max_retry: 5, backoff: { type: 'fixed', delay_ms: 10 } });
+    const task = await submit({ queue: 'final', payload: 'final', max_retry: 5, backoff: { type: 'fixed', delay_ms: 10 } });
     const delays = await observedDelays(task.id);
     expect(delays).toEqual([]);
     expect((await request(t.http).get(`/tasks/${task.id}`).expect(200)).body).toMatchObject({ status: 'failed', error: 'cannot ever work', retries: 0, attempts: 1 });

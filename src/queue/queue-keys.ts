@@ -9,6 +9,14 @@ export function queueRegistryKey(prefix: string): string {
   return `${prefix}:queues`;
 }
 
+/**
+ * The channel of the registry: a process that adds a queue to the registry for the first time publishes
+ * its name there, so workers serving every queue join it at once instead of at their next read.
+ */
+export function queueRegistryChannel(prefix: string): string {
+  return `${prefix}:queues:added`;
+}
+
 /** Prefix of the rate limiter's keys (RATE_LIMIT_PER_MIN): per client, with a TTL of the window. */
 export function rateLimitKeyPrefix(prefix: string): string {
   return `${prefix}:ratelimit:`;

@@ -10,7 +10,7 @@ import {
   TaskNotFoundError,
 } from './queue-errors';
 import { AttemptRecord, lastAttemptFromHash, parseAttemptEntry, storableWorkerId } from './attempt-history';
-import { QueueKeys, queueRegistryKey } from './queue-keys';
+import { QueueKeys, queueRegistryChannel, queueRegistryKey } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { toQueueError } from './redis-error-classifier';
 import { LIST_FILTER_SCAN_MAX, LIST_PAGE_MAX_BYTES } from './task-limits';
@@ -191,6 +191,7 @@ export class QueueRepository {
   private readonly waitReplicas: number;
   private readonly keysByQueue = new Map<string, QueueKeys>();
   private readonly registryKey: string;
+  private readonly registryChannel: string;
   /** Queue -> when this process last added it to the registry (process clock, ms). */
   private readonly registered = new Map<string, number>();
   /** On Cluster, the BZPOPMIN of each marker still blocked (waitForWork); a later wait joins it. */
@@ -203,6 +204,7 @@ export class QueueRepository {
     this.keys = new QueueKeys(config.queue.prefix);
     this.keysByQueue.set(DEFAULT_QUEUE, this.keys);
     this.registryKey = queueRegistryKey(config.queue.prefix);
+    this.registryChannel = queueRegistryChannel(config.queue.prefix);
     this.idempotencyTtlMs = config.queue.idempotencyTtlS * 1000;
     this.waitReplicas = config.redis.waitReplicas;
   }
@@ -234,15 +236,26 @@ export class QueueRepository {
   /**
    * Adds the queue to the registry (a command of its own: the registry is in no queue's slot). Once per
    * process and REGISTERED_TTL_MS, so enqueueing costs nothing more, and a registry lost meanwhile heals.
-   * `default` is always known and never added.
+   * `default` is always known and never added. A queue new to the registry is also published on its
+   * channel (onQueueAdded), one more command only then.
    */
   private async register(queue: string): Promise<void> {
     if (queue === DEFAULT_QUEUE) return;
     const at = this.registered.get(queue);
     const now = Date.now();
     if (at !== undefined && now - at < REGISTERED_TTL_MS) return;
-    await this.run(() => this.client.sadd(this.registryKey, queue));
+    const added = await this.run(() => this.client.sadd(this.registryKey, queue));
+    if (added === 1) await this.run(() => this.client.publish(this.registryChannel, queue));
     this.registered.set(queue, now);
+  }
+
+  /**
+   * Calls `listener` with the name of every queue added to the registry from now on, by any process.
+   * Like onCancel it does not wait for the subscription, and a missed message costs only time (workers
+   * also read the registry every DISCOVER_EVERY_MS). Returns a function dropping the listener.
+   */
+  onQueueAdded(listener: (queue: string) => void): () => void {
+    return this.listen(this.registryChannel, listener);
   }
 
   /**
@@ -489,26 +502,32 @@ export class QueueRepository {
    * that enqueue, retry and resume set. Idle workers thereby cost one command per MAX_BLOCK_MS instead
    * of a polling loop. One BZPOPMIN over every queue's marker; on Redis Cluster, where the keys of one
    * command must share a slot (and each queue is its own slot), one BZPOPMIN per marker, all at once,
-   * each on its own connection (waitOnEach; README "Named queues").
+   * each on its own connection (waitOnEach; README "Named queues"). `wake` ends the wait early like
+   * `stop` (the served queues changed: wait on the new set), without ending the blocked BZPOPMINs kept
+   * on Cluster.
    */
-  async waitForWork(timeoutMs: number, stop: AbortSignal, queues: readonly string[] = [DEFAULT_QUEUE]): Promise<void> {
-    if (stop.aborted) return;
+  async waitForWork(timeoutMs: number, stop: AbortSignal, queues: readonly string[] = [DEFAULT_QUEUE], wake?: AbortSignal): Promise<void> {
+    const interrupted = () => stop.aborted || wake?.aborted === true;
+    if (interrupted()) return;
     const ms = Math.min(Math.max(Math.ceil(timeoutMs), 1), MAX_BLOCK_MS);
     const markers = queues.map((q) => this.keysOf(q).marker);
+    const single = markers.length <= 1 || !this.redis.isCluster;
     // Dropping the blocking connection is the only way to end a BZPOPMIN early.
     const interrupt = () => this.redis.closeBlocking();
     stop.addEventListener('abort', interrupt, { once: true });
+    if (single) wake?.addEventListener('abort', interrupt, { once: true });
     try {
-      if (markers.length <= 1 || !this.redis.isCluster) {
+      if (single) {
         // Interrupted by a stop is not a failure of Redis: nothing to report.
-        await this.run(() => this.redis.blocking.bzpopmin(...markers, (ms / 1000).toFixed(3)), () => stop.aborted);
+        await this.run(() => this.redis.blocking.bzpopmin(...markers, (ms / 1000).toFixed(3)), interrupted);
         return;
       }
-      await this.waitOnEach(markers, ms, stop);
+      await this.waitOnEach(markers, ms, stop, wake);
     } catch (err) {
-      if (!stop.aborted) throw err;
+      if (!interrupted()) throw err;
     } finally {
       stop.removeEventListener('abort', interrupt);
+      wake?.removeEventListener('abort', interrupt);
     }
   }
 
@@ -516,9 +535,9 @@ export class QueueRepository {
    * Cluster: one BZPOPMIN per marker, each on its own connection, all blocking at once; the first to
    * answer (or fail), or `ms`, ends the wait. A BZPOPMIN still blocked then is kept, and one that
    * answers later is kept too until a wait sees it, so no wake-up is lost; an idle process sends one
-   * command per marker and MAX_BLOCK_MS.
+   * command per marker and MAX_BLOCK_MS. `wake` ends the wait at once and keeps every BZPOPMIN.
    */
-  private async waitOnEach(markers: string[], ms: number, stop: AbortSignal): Promise<void> {
+  private async waitOnEach(markers: string[], ms: number, stop: AbortSignal, wake?: AbortSignal): Promise<void> {
     const waits = markers.map((marker) => {
       const kept = this.markerWaits.get(marker);
       if (kept) return kept.result;
@@ -540,12 +559,18 @@ export class QueueRepository {
       return wait.result;
     });
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+    let woken: (() => void) | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+      woken = () => resolve(undefined);
+      wake?.addEventListener('abort', woken, { once: true });
+    });
     try {
       const failure = await Promise.race([...waits, timeout]);
       if (failure) throw failure;
     } finally {
       clearTimeout(timer);
+      if (woken) wake?.removeEventListener('abort', woken);
       for (const [marker, wait] of this.markerWaits) if (wait.done) this.markerWaits.delete(marker);
     }
   }
@@ -557,8 +582,12 @@ export class QueueRepository {
    * task gone.
    */
   onCancel(listener: (taskId: string) => void, queue = DEFAULT_QUEUE): () => void {
+    return this.listen(this.keysOf(queue).cancelChannel, listener);
+  }
+
+  /** Subscribes the subscriber connection to `channel` (without waiting) and calls `listener` with each message. */
+  private listen(channel: string, listener: (message: string) => void): () => void {
     const sub = this.redis.subscriber;
-    const channel = this.keysOf(queue).cancelChannel;
     const handler = (ch: string, message: string) => {
       if (ch === channel) listener(message);
     };

@@ -108,4 +108,39 @@ describe('ServedQueues', () => {
     expect(served.names).toEqual(['default', 'emails']);
     expect(heard).toEqual([['default', 'emails']]);
   });
+
+  it('a queue announced on the registry channel is joined at once and ends the wait in progress; the next wait covers it', async () => {
+    const names = ['default'];
+    const waits: Array<{ queues: readonly string[]; wake?: AbortSignal }> = [];
+    let announce: ((name: string) => void) | undefined;
+    const repo = {
+      ...fakeQueues({}, names).repo,
+      waitForWork: (_ms: number, _stop: AbortSignal, queues: readonly string[], wake?: AbortSignal) => {
+        waits.push({ queues: [...queues], wake });
+        return new Promise<void>((resolve) => wake?.addEventListener('abort', () => resolve(), { once: true }));
+      },
+      onQueueAdded: (listener: (name: string) => void) => {
+        announce = listener;
+        return () => (announce = undefined);
+      },
+    } as unknown as QueueRepository;
+    const served = new ServedQueues(repo, { strict: false }, scripted(), logger);
+    const changed = new Promise<readonly string[]>((resolve) => served.onChange((n) => n.includes('fresh') && resolve(n)));
+    served.start();
+    await served.discovery?.stop();
+    const waiting = served.waitForWork(60_000, new AbortController().signal);
+    expect(waits).toHaveLength(1);
+    expect(waits[0].queues).toEqual(['default']);
+
+    names.push('fresh');
+    announce?.('fresh');
+    await waiting;
+    expect(waits[0].wake?.aborted).toBe(true);
+    expect(await changed).toEqual(['default', 'fresh']);
+    void served.waitForWork(60_000, new AbortController().signal);
+    expect(waits[1].queues).toEqual(['default', 'fresh']);
+
+    await served.stop();
+    expect(announce).toBeUndefined();
+  });
 });

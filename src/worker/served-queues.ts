@@ -6,7 +6,11 @@ import type { FetchResult, QueueRepository } from '../queue/queue.repository';
 import { DEFAULT_QUEUE } from '../queue/task-id';
 import type { LeasedTask } from '../queue/task.model';
 
-/** How often a worker serving every queue reads the registry (one SMEMBERS): a new queue is served within this plus MAX_BLOCK_MS. */
+/**
+ * How often a worker serving every queue reads the registry (one SMEMBERS). A new queue is normally
+ * joined at once, from the registry's channel (QueueRepository.onQueueAdded); this read is the fallback
+ * for a message lost, serving the queue within this plus MAX_BLOCK_MS.
+ */
 export const DISCOVER_EVERY_MS = 5000;
 
 interface Weighted {
@@ -42,16 +46,21 @@ export function fetchOrder(queues: readonly Weighted[], strict: boolean, random:
  * The queues this worker process serves (WORKER_QUEUES), and the fetch and wait over them the Fetcher
  * uses in place of a single queue's: a round leases from the queues in fetchOrder until the room asked
  * for is filled, and an idle worker blocks once over every served queue's wake-up marker. With
- * WORKER_QUEUES unset it serves `default` and every queue in the registry, read again every
- * DISCOVER_EVERY_MS, so a queue created later is served without a restart.
+ * WORKER_QUEUES unset it serves `default` and every queue in the registry, read again whenever the
+ * registry's channel announces a new queue and every DISCOVER_EVERY_MS, so a queue created later is
+ * served without a restart; a wait in progress then ends, so the next one includes the new queue.
  */
 export class ServedQueues {
   private queues: Weighted[];
-  private readonly discovery?: BackgroundLoop;
+  /** The periodic read of the registry (absent with WORKER_QUEUES set). */
+  readonly discovery?: BackgroundLoop;
   private readonly listeners: Array<(names: readonly string[]) => void> = [];
+  /** One per waitForWork in progress: aborted when the served set grows. */
+  private readonly waits = new Set<AbortController>();
+  private dropAnnouncements?: () => void;
 
   constructor(
-    private readonly queue: Pick<QueueRepository, 'fetch' | 'waitForWork' | 'whenConnected' | 'queueNames'>,
+    private readonly queue: Pick<QueueRepository, 'fetch' | 'waitForWork' | 'whenConnected' | 'queueNames' | 'onQueueAdded'>,
     private readonly config: WorkerQueuesConfig,
     private readonly random: RandomSource,
     logger: LoopLogger,
@@ -72,15 +81,26 @@ export class ServedQueues {
     this.listeners.push(listener);
   }
 
-  /** Starts discovery (when serving every queue); the first read happens at once. */
+  /**
+   * Starts discovery (when serving every queue); the first read happens at once. The registry's channel
+   * is subscribed before the listeners run (CancelSubscriber subscribes in one), on the same connection.
+   */
   start(): void {
+    const discovery = this.discovery;
+    if (discovery) {
+      this.dropAnnouncements = this.queue.onQueueAdded((name) => {
+        if (!this.names.includes(name)) void discovery.runOnce();
+      });
+    }
     for (const listener of this.listeners) listener(this.names);
-    if (!this.discovery) return;
-    this.discovery.start();
-    void this.discovery.runOnce();
+    if (!discovery) return;
+    discovery.start();
+    void discovery.runOnce();
   }
 
   stop(): Promise<void> {
+    this.dropAnnouncements?.();
+    this.dropAnnouncements = undefined;
     return this.discovery?.stop() ?? Promise.resolve();
   }
 
@@ -91,6 +111,7 @@ export class ServedQueues {
     const added = names.filter((n) => !known.has(n));
     if (added.length === 0) return;
     this.queues = [...this.queues, ...added.map((name) => ({ name, weight: 1 }))];
+    for (const wait of this.waits) wait.abort();
     for (const listener of this.listeners) listener(this.names);
   }
 
@@ -123,8 +144,18 @@ export class ServedQueues {
     return { tasks, nextRunInMs };
   }
 
-  /** One blocking wait over every served queue's wake-up marker (QueueRepository.waitForWork). */
-  waitForWork(timeoutMs: number, stop: AbortSignal): Promise<void> {
-    return this.queue.waitForWork(timeoutMs, stop, this.names);
+  /**
+   * One blocking wait over every served queue's wake-up marker (QueueRepository.waitForWork); it ends
+   * early when the served set grows, so the caller fetches from the new queue and then waits on its
+   * marker too.
+   */
+  async waitForWork(timeoutMs: number, stop: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    this.waits.add(wake);
+    try {
+      await this.queue.waitForWork(timeoutMs, stop, this.names, wake.signal);
+    } finally {
+      this.waits.delete(wake);
+    }
   }
 }

@@ -14,7 +14,8 @@ import { SHUTDOWN_WRITE_MARGIN_MS, WorkerPoolService } from './worker-pool.servi
 /**
  * Keeps this worker process listed in GET /workers: a heartbeat every TASK_LEASE_MS / 3 writes its
  * entry with a TTL of TASK_LEASE_MS, so a process that dies drops out within one lease of its last
- * beat. On shutdown it goes on beating while the pool drains (a draining process still holds leases),
+ * beat; it also beats at once when the served queues change, so `queues` is never a beat behind. On
+ * shutdown it goes on beating while the pool drains (a draining process still holds leases),
  * then removes its entry; both waits are bounded.
  */
 @Injectable()
@@ -41,6 +42,10 @@ export class WorkerPresenceService implements OnModuleInit, BeforeApplicationShu
       this.started = true;
       void this.loop.runOnce();
       this.loop.start();
+    });
+    // Before boot the first beat carries the queues anyway.
+    this.pool.queues.onChange(() => {
+      if (this.started) void this.loop.runOnce();
     });
   }
 

@@ -53,7 +53,7 @@ export class RecordingLogger {
   }
 }
 
-type QueuePart = Pick<QueueRepository, 'fetch' | 'waitForWork' | 'whenConnected' | 'heartbeat' | 'settle' | 'onCancel' | 'queueNames'>;
+type QueuePart = Pick<QueueRepository, 'fetch' | 'waitForWork' | 'whenConnected' | 'heartbeat' | 'settle' | 'onCancel' | 'queueNames' | 'onQueueAdded'>;
 
 /**
  * A queue in memory that hands out what the spec pushes. Settlements and heartbeats are recorded;
@@ -127,6 +127,11 @@ export class FakeQueue implements QueuePart {
     return Promise.resolve(
       settlements.map((s) => (this.deleted.has(s.lease.id) ? 'not-found' : this.lost.has(attemptKey(s.lease)) ? 'lease-lost' : 'applied')),
     );
+  }
+
+  /** No queue is ever announced: the fake has only `default`. */
+  onQueueAdded(): () => void {
+    return () => undefined;
   }
 
   onCancel(listener: (taskId: string) => void): () => void {
