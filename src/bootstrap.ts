@@ -1,7 +1,6 @@
-import { BadRequestException, INestApplication } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { json, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -10,6 +9,7 @@ import { configureHttpSecurity } from './http/http-security';
 import { mountApiDocs } from './http/api-docs';
 import { mountDashboard } from './dashboard/dashboard-assets';
 import { rejectOversizedJson } from './http/json-limits';
+import { jsonBodyParser } from './http/json-body';
 
 /**
  * Nest's own body parsers are off: configureApp mounts the JSON parser with our limit, and the API
@@ -22,9 +22,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.useLogger(app.get(Logger));
   // First: headers, CORS and the API key check apply to every route, before any body is read.
   configureHttpSecurity(app, config.security, app.get(Logger));
-  // Our JSON parser, so that JSON syntax errors get a message that says so.
-  app.use(json({ limit: config.server.bodyLimitBytes }));
-  app.use(explainJsonSyntaxErrors);
+  // Our JSON parser, so that JSON syntax errors and empty bodies get a message that says so.
+  app.use(...jsonBodyParser(config.server.bodyLimitBytes));
   app.use(rejectOversizedJson());
   app.disable('x-powered-by');
   // Task JSON changes with every state transition; a weak ETag per response would be work for nothing.
@@ -57,9 +56,4 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), NEST_APP_OPTIONS);
   configureApp(app, config);
   return app;
-}
-
-function explainJsonSyntaxErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
-  const parseFailed = (err as { type?: string } | undefined)?.type === 'entity.parse.failed';
-  next(parseFailed ? new BadRequestException(`body is not valid JSON: ${(err as Error).message}`) : err);
 }

@@ -48,13 +48,52 @@ describe('POST /tasks/batch', () => {
     ['an unknown field in one element', [{ type: 'echo', when: 'now' }], /\[0\] property when should not exist/],
     ['an unknown type in one element', [{ type: 'echo' }, { type: 'nope' }], /\[1\] unknown task type "nope"/],
     ['a bad sum payload in one element', [{ type: 'sum', payload: '[1]' }, { type: 'sum', payload: 'x' }], /\[1\] payload: sum payload/],
-    ['__proto__ in one element', JSON.parse('[{"type":"echo"},{"type":"echo","__proto__":{}}]'), /\[1\]: property __proto__/],
+    ['__proto__ in one element', JSON.parse('[{"type":"echo"},{"type":"echo","__proto__":{}}]'), /^no task was created: \[1\] property __proto__ should not exist$/],
   ])('rejects %s with 400 and stores none of the batch', async (_name, body, message) => {
     const before = await pendingCount();
     const res = await request(t.http).post('/tasks/batch').send(body as object).expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(res.body.message).toMatch(message);
     expect(await pendingCount()).toBe(before);
+  });
+
+  const KNOWN = 'known types: echo, flaky, http, reverse, slow, sum';
+  it.each([
+    ['a field rule and an unknown type', [{ type: 'x' }, { type: 'echo', max_retry: 26 }], `[0] unknown task type "x"; ${KNOWN}; [1] max_retry must be between 0 and 25`],
+    ['elements that are no objects', [5, 'x', []], '[0] must be a JSON object; [1] must be a JSON object; [2] must be a JSON object'],
+    [
+      'a shape, a field rule, a type and a payload',
+      [{ type: 'echo' }, null, { type: 'nope', max_retry: -1 }, { type: 'sum', payload: 'x' }, { type: 'echo', urgency: 1 }],
+      `[1] must be a JSON object; [2] max_retry must be between 0 and 25; [2] unknown task type "nope"; ${KNOWN}; [3] payload: sum payload must be a JSON array of numbers, e.g. "[1, 2, 5]"; [4] property urgency should not exist`,
+    ],
+    ['a one-element batch', [{ type: 'nope' }], `[0] unknown task type "nope"; ${KNOWN}`],
+    ['a bad type field (not checked as a type)', [{ type: 42 }, { type: 'nope' }], `[0] type must be a string; [1] unknown task type "nope"; ${KNOWN}`],
+  ])('names every bad element, with one prefix: %s', async (_name, body, problems) => {
+    const before = await pendingCount();
+    const res = await request(t.http).post('/tasks/batch').send(body).expect(400);
+    expect(res.body.message).toBe(`no task was created: ${problems}`);
+    expect(await pendingCount()).toBe(before);
+  });
+
+  it('a payload over MAX_PAYLOAD_BYTES makes it a 413 that names the other bad elements too', async () => {
+    const big = 'x'.repeat(600_000);
+    const res = await request(t.http)
+      .post('/tasks/batch')
+      .send([{ type: 'echo', max_retry: 26 }, { type: 'echo', payload: big }, { type: 'nope' }])
+      .expect(413);
+    expect(res.body.message).toBe(
+      `no task was created: [0] max_retry must be between 0 and 25; [1] payload is 600000 bytes; the limit is 524288 bytes (MAX_PAYLOAD_BYTES); [2] unknown task type "nope"; ${KNOWN}`,
+    );
+  });
+
+  it.each(['null', '5', 'true', '"str"', '{"type":"echo"}'])('answers the JSON value %s with "body must be a JSON array of tasks"', async (json) => {
+    const res = await request(t.http).post('/tasks/batch').set('Content-Type', 'application/json').send(json).expect(400);
+    expect(res.body.message).toBe('body must be a JSON array of tasks');
+  });
+
+  it('answers an empty body with "request body is empty"', async () => {
+    const res = await request(t.http).post('/tasks/batch').set('Content-Type', 'application/json').expect(400);
+    expect(res.body.message).toBe('request body is empty: send a JSON array of tasks');
   });
 
   it('requires a JSON content type', async () => {

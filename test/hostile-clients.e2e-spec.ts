@@ -211,6 +211,26 @@ describe('hostile clients (real process, loopback)', () => {
       expect((await postJson('/TASKS/', '{"type":"echo"}')).status).toBe(201);
       await expectHealthy();
     });
+
+    it('an empty body gets one clear message on both routes, however it is sent; a Content-Type message only for a wrong one', async () => {
+      const send = async (path: string, headers: string, body = '') => {
+        const res = await rawRequest(port, `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers}\r\n${body}`);
+        return [statusOf(res.text), (bodyOf(res.text) as { message: string }).message] as const;
+      };
+      const json = 'Content-Type: application/json\r\n';
+      for (const [path, wanted] of [['/tasks', 'a JSON object'], ['/tasks/batch', 'a JSON array of tasks']]) {
+        const empty = [400, `request body is empty: send ${wanted}`];
+        // curl -X POST -H 'Content-Type: application/json' (no body, no Content-Length)
+        expect(await send(path, json)).toEqual(empty);
+        // curl -d '' (Content-Length: 0), a body of whitespace, an empty chunked body
+        expect(await send(path, `${json}Content-Length: 0\r\n`)).toEqual(empty);
+        expect(await send(path, `${json}Content-Length: 3\r\n`, ' \r\n')).toEqual(empty);
+        expect(await send(path, `${json}Transfer-Encoding: chunked\r\n`, '0\r\n\r\n')).toEqual(empty);
+        expect(await send(path, '')).toEqual(empty);
+        expect(await send(path, 'Content-Type: text/plain\r\nContent-Length: 2\r\n', '{}')).toEqual([400, 'Content-Type must be application/json (got "text/plain")']);
+        expect(await send(path, 'Content-Length: 2\r\n', '{}')).toEqual([400, 'Content-Type must be application/json (got none)']);
+      }
+    });
   });
 
   describe('slow and abusive clients', () => {

@@ -199,6 +199,20 @@ describe('idempotency keys', () => {
       expect(await storedWithPayload('fresh-in-gone-batch')).toBe(0);
     });
 
+    it('a one-element batch answers its 422 and 410 with the prefix and index of any batch', async () => {
+      const key = randomUUID();
+      const created = (await post({ type: 'echo', payload: 'o1' }, key).expect(201)).body as Task;
+      const conflict = await request(t.http).post('/tasks/batch').send([{ type: 'echo', payload: 'o2', idempotency_key: key }]).expect(422);
+      expect(conflict.body.message).toBe(`no task was created: [0] idempotency_key "${key}" was already used with a different request body`);
+      await request(t.http).delete(`/tasks/${created.id}`).expect(204);
+      const gone = await request(t.http).post('/tasks/batch').send([{ type: 'echo', payload: 'o1', idempotency_key: key }]).expect(410);
+      expect(gone.body.message).toBe(
+        `no task was created: [0] the task created with idempotency_key "${key}" no longer exists (deleted, or removed after TASK_RETENTION_S)`,
+      );
+      const badKey = await request(t.http).post('/tasks/batch').send([{ type: 'echo', idempotency_key: '' }]).expect(400);
+      expect(badKey.body.message).toBe('no task was created: [0] idempotency_key must be 1 to 255 printable ASCII characters');
+    });
+
     it('an element\'s queue is part of its body, and its key is scoped to that queue', async () => {
       const key = randomUUID();
       const batch = (queue?: string) => request(t.http).post('/tasks/batch').send([{ type: 'echo', payload: 'b-scoped', idempotency_key: key, ...(queue && { queue }) }]);

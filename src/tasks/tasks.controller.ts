@@ -53,7 +53,7 @@ const ID_PARAM = ApiParam({
   description: 'task id: a UUID (queue default) or <queue>.<uuid>; anything else is 404',
 });
 const NOT_FOUND = 'no task has this id (or it is not a task id)';
-const BAD_BODY = 'body is not valid: not JSON, wrong Content-Type, unknown or invalid fields (the message names each)';
+const BAD_BODY = 'body is not valid: empty, not JSON, wrong Content-Type, unknown or invalid fields (the message names each)';
 const TOO_LARGE = 'body larger than BODY_LIMIT, or a payload larger than MAX_PAYLOAD_BYTES';
 
 /** Aborts when the client goes away before its answer was sent. */

@@ -59,7 +59,7 @@ export class TasksService {
 
   /**
    * All or none: every task is checked first (payload size, then its type's validation), then all are
-   * stored in one script call. Payloads over MAX_PAYLOAD_BYTES are reported first (413), the rest 400.
+   * stored in one script call. Every bad task is named; a 413 when a payload is over MAX_PAYLOAD_BYTES, else 400.
    */
   async createMany(dtos: CreateBatchTaskDto[]): Promise<TaskRecord[]> {
     return (await this.submitMany(dtos)).tasks;
@@ -70,19 +70,32 @@ export class TasksService {
     return this.submitAll(dtos, dtos.map((d) => d.idempotency_key), true);
   }
 
+  /**
+   * The answer to a batch some of whose elements broke the field rules (TaskBatchPipe): it names those
+   * (`elements[i].problem`) and the type and payload problems of every element that has a task to check
+   * (`elements[i].task`: its type and payload), so that one answer names every bad element. A 413 when a
+   * payload is too large, else a 400.
+   */
+  batchRejection(elements: Array<{ problem?: string; task?: CreateTaskDto }>): Error {
+    const found = new Problems(true);
+    elements.forEach(({ problem, task }, i) => {
+      found.add(i, problem, false);
+      if (!task) return;
+      const checked = this.check(task);
+      found.add(i, checked.tooLarge ?? checked.problem, checked.tooLarge !== undefined);
+    });
+    return found.error();
+  }
+
   /** `keys`: each task's idempotency key, from the header (`batch` false) or the element's idempotency_key. */
   private async submitAll(dtos: CreateTaskDto[], keys: Array<string | undefined>, batch: boolean): Promise<SubmittedBatch> {
-    const tooLarge: string[] = [];
-    const problems: string[] = [];
-    const element = (i: number, problem: string) => (dtos.length === 1 ? problem : `[${i}] ${problem}`);
+    const found = new Problems(batch);
     const tasks: NewTask[] = dtos.map((dto, i) => {
       const checked = this.check(dto);
-      if (checked.tooLarge) tooLarge.push(element(i, checked.tooLarge));
-      else if (checked.problem) problems.push(element(i, checked.problem));
+      found.add(i, checked.tooLarge ?? checked.problem, checked.tooLarge !== undefined);
       return this.newTask(dto, checked.payload, keys[i], checked.def);
     });
-    if (tooLarge.length > 0) throw new PayloadTooLargeError(summary(dtos.length, tooLarge));
-    if (problems.length > 0) throw new InvalidTaskError(summary(dtos.length, problems));
+    if (found.any()) throw found.error();
     const { createdAt, outcomes, rejected } = await this.storeByQueue(tasks);
     if (rejected) throw idempotencyError(outcomes, keys, batch);
     for (let i = 0; i < outcomes.length; i += 1) if (outcomes[i].kind === 'created') this.metrics.created(tasks[i].type, 1, tasks[i].queue);
@@ -218,9 +231,40 @@ function toBackoffDto(b: TaskTypeBackoff): BackoffDto {
   return { type: b.type, delay_ms: b.delayMs, max_delay_ms: b.maxDelayMs, jitter: b.jitter };
 }
 
-/** One problem as it is; several as one line naming each element, at most 20 of them. */
-function summary(count: number, problems: string[]): string {
-  return count === 1 ? problems[0] : `no task was created: ${problems.slice(0, 20).join('; ')}`;
+/** Batch problems reported in one answer; the rest are counted (`; and N more`). */
+const MAX_REPORTED = 20;
+
+/**
+ * The rule of a batch's 4xx about its elements: `no task was created: ` and every bad element's problems
+ * by index (`[1] max_retry must be between 0 and 25; [3] unknown task type "x"`), whatever the batch's
+ * size. A single task's (POST /tasks) one problem as it is.
+ */
+function batchMessage(problems: string[]): string {
+  const more = problems.length > MAX_REPORTED ? `; and ${problems.length - MAX_REPORTED} more` : '';
+  return `no task was created: ${problems.slice(0, MAX_REPORTED).join('; ')}${more}`;
+}
+
+/** The problems of the tasks of one request, in order; a 413 when a payload is too large, else a 400. */
+class Problems {
+  private readonly messages: string[] = [];
+  private tooLarge = false;
+
+  constructor(private readonly batch: boolean) {}
+
+  add(index: number, problem: string | undefined, tooLarge: boolean): void {
+    if (problem === undefined) return;
+    this.messages.push(this.batch ? `[${index}] ${problem}` : problem);
+    this.tooLarge ||= tooLarge;
+  }
+
+  any(): boolean {
+    return this.messages.length > 0;
+  }
+
+  error(): Error {
+    const message = this.batch ? batchMessage(this.messages) : this.messages[0];
+    return this.tooLarge ? new PayloadTooLargeError(message) : new InvalidTaskError(message);
+  }
 }
 
 /** The record of a task this call created, as it was stored (no need to read it back). */
@@ -252,10 +296,11 @@ function idempotencyError(outcomes: SubmitOutcome[], keys: Array<string | undefi
   const conflict = outcomes.some((o) => o.kind === 'conflict');
   const problems: string[] = [];
   outcomes.forEach((o, i) => {
-    const element = batch && outcomes.length > 1 ? `[${i}] ` : '';
+    const element = batch ? `[${i}] ` : '';
     const name = `${batch ? 'idempotency_key' : 'Idempotency-Key'} ${JSON.stringify(keys[i])}`;
     if (o.kind === 'conflict') problems.push(`${element}${name} was already used with a different request body`);
     else if (o.kind === 'gone' && !conflict) problems.push(`${element}the task created with ${name} no longer exists (deleted, or removed after TASK_RETENTION_S)`);
   });
-  return conflict ? new IdempotencyConflictError(summary(outcomes.length, problems)) : new IdempotencyGoneError(summary(outcomes.length, problems));
+  const message = batch ? batchMessage(problems) : problems[0];
+  return conflict ? new IdempotencyConflictError(message) : new IdempotencyGoneError(message);
 }
