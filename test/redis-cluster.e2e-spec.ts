@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
+import { QueueKeys } from '../src/queue/queue-keys';
+import { WorkerPoolService } from '../src/worker/worker-pool.service';
 import { RedisCluster, redisCli, RedisServer } from '../tools/dev/redis-server';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -177,4 +179,24 @@ describe('Redis Cluster', () => {
     expect(errors.filter((status) => status !== 503)).toEqual([]);
     expect((await keysOn(before)).filter((k) => k.includes('{default}'))).toEqual([]);
   }, 40_000);
+
+  it('a worker serving every queue joins a brand-new queue from the registry channel, its periodic read of the registry stopped', async () => {
+    const everyQueue = await createTestApp({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds, QUEUE_PREFIX: PREFIX, APP_ROLE: 'worker', WORKER_COUNT: '1', LOG_LEVEL: 'warn' });
+    try {
+      // Its cancel channel of `default` is subscribed after the registry's, on the same connection
+      // (ServedQueues.start); the suite's app listens there too, hence two.
+      const channel = new QueueKeys(PREFIX).cancelChannel;
+      const subscribers = async () => {
+        let n = 0;
+        for (const node of cluster.nodes) n += Number((await redisCli(node.port, ['pubsub', 'numsub', channel])).trim().split('\n')[1] ?? 0);
+        return n;
+      };
+      await waitFor(async () => ((await subscribers()) >= 2 ? true : undefined), { what: 'the worker subscribed' });
+      await everyQueue.app.get(WorkerPoolService).queues.discovery?.stop();
+      const task = await submit({ type: 'echo', payload: 'brand-new queue', queue: 'fresh-on-cluster' });
+      expect(await finished(task.id)).toMatchObject({ status: 'completed', result: 'echo: brand-new queue' });
+    } finally {
+      await everyQueue.close();
+    }
+  });
 });
