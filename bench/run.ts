@@ -12,7 +12,7 @@
  *
  * Options:
  *   --quick             smaller sizes and fewer repetitions
- *   --only=a,b          sections: enqueue, drain, http, batch, pickup, e2e, scale, idle
+ *   --only=a,b          sections: enqueue, drain, http, batch, pickup, e2e, scale, idle, cluster
  *   --no-build          measure dist/ as it is (default: compile src/ into the private directory, so
  *                       concurrent builds or edits cannot change what is measured)
  *   --generator=G       HTTP load generator: auto (wrk, installed with apt-get when missing, else
@@ -37,6 +37,7 @@ import {
   batchSection,
   closeClients,
   Clients,
+  clusterSection,
   drainSection,
   endToEndSection,
   enqueueSection,
@@ -48,7 +49,7 @@ import {
 } from './lib/sections';
 import { ROOT } from './lib/util';
 
-const SECTIONS = ['enqueue', 'drain', 'http', 'batch', 'pickup', 'e2e', 'scale', 'idle'] as const;
+const SECTIONS = ['enqueue', 'drain', 'http', 'batch', 'pickup', 'e2e', 'scale', 'idle', 'cluster'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Args {
@@ -215,6 +216,8 @@ async function main(): Promise<void> {
     clients = undefined;
     // Last, with no other client of the benchmark connected.
     await run('idle', () => idleSection(ctx));
+    // Worker processes and queues on a Redis Cluster of its own (and on the benchmark's redis-server).
+    await run('cluster', () => clusterSection(ctx));
   } catch (err) {
     failure = err;
   } finally {

@@ -6,6 +6,7 @@ import {
   closedLoop,
   drainBull,
   drainOurs,
+  drainSpread,
   ourEnqueueCall,
   ourProbe,
   probeIdle,
@@ -14,6 +15,7 @@ import {
   TASK_BODY,
 } from '../bench/lib/measure';
 import { BenchBuild, buildPrivateCopy, removePrivateCopy } from '../bench/lib/build';
+import { BenchCluster } from '../bench/lib/cluster';
 import { OurQueue } from '../bench/lib/ours';
 import { Child, killAllChildren, stopAll } from '../bench/lib/processes';
 import { BenchRedis } from '../bench/lib/redis-server';
@@ -77,6 +79,26 @@ describe('benchmark harness (smoke)', () => {
     expect(b).toMatchObject({ tasks: 200, completed: 200, failed: 0 });
     expect(await redis.admin.zcard(bullKey('completed'))).toBe(200);
   }, 60_000);
+
+  it('drains tasks spread over 3 queues on 3 different masters of a Redis Cluster with our worker process', async () => {
+    const cluster = await BenchCluster.start(3);
+    let onCluster: OurQueue | undefined;
+    try {
+      onCluster = await OurQueue.open(cluster.env, build!.code);
+      const placed = await cluster.spreadQueues(3);
+      expect(placed[0].name).toBe('default');
+      expect(new Set(placed.map((p) => p.master)).size).toBe(3);
+      const r = await drainSpread(ctx, cluster, onCluster, 300, placed.map((p) => p.name), 10, 1);
+      expect(r).toMatchObject({ tasks: 300, completed: 300, failed: 0 });
+      expect(r.problem).toBeUndefined();
+      expect(r.completedByQueue).toEqual(Object.fromEntries(placed.map((p) => [p.name, 100])));
+      expect(r.redisCpuUsPerTask).toHaveLength(3);
+      expect([...ctx.commandLines].some((c) => c.startsWith(`REDIS_CLUSTER_NODES=${cluster.env.REDIS_CLUSTER_NODES} APP_ROLE=worker`))).toBe(true);
+    } finally {
+      await onCluster?.close();
+      await cluster.stop();
+    }
+  }, 90_000);
 
   it('runs the cross-check script (bench/crosscheck/bullmq-drain.mjs), which cleans up its queue', async () => {
     await redis.flush();

@@ -28,6 +28,10 @@ export interface BenchSizes {
   scaleSeconds: number;
   idleSeconds: number;
   idleSettleMs: number;
+  /** Section 9: tasks drained per case, worker process counts, and WORKER_COUNT of each process. */
+  clusterTasks: number;
+  clusterProcesses: number[];
+  clusterConcurrency: number;
 }
 
 export const FULL: BenchSizes = {
@@ -49,6 +53,9 @@ export const FULL: BenchSizes = {
   scaleSeconds: 3,
   idleSeconds: 20,
   idleSettleMs: 2000,
+  clusterTasks: 30_000,
+  clusterProcesses: [1, 2, 4],
+  clusterConcurrency: 50,
 };
 
 export const QUICK: BenchSizes = {
@@ -70,6 +77,9 @@ export const QUICK: BenchSizes = {
   scaleSeconds: 0.5,
   idleSeconds: 1.5,
   idleSettleMs: 500,
+  clusterTasks: 1_500,
+  clusterProcesses: [1, 2],
+  clusterConcurrency: 50,
 };
 
 export interface MemorySamples {
@@ -158,13 +168,15 @@ export class BenchContext {
   /**
    * One worker process of ours as users run it: `node main.js` of the measured build with
    * APP_ROLE=worker, WORKER_COUNT=concurrency, LOG_LEVEL=warn; resolves when /health/ready answers.
-   * `index` tells apart processes running at the same time (each has its own port).
+   * `index` tells apart processes running at the same time (each has its own port). `redisEnv` names
+   * the Redis deployment (default: REDIS_URL of the benchmark's redis-server; REDIS_CLUSTER_NODES for
+   * a cluster).
    */
-  async ourWorker(concurrency: number, index = 0): Promise<Child> {
+  async ourWorker(concurrency: number, index = 0, redisEnv: Record<string, string> = { REDIS_URL: this.redis.url }): Promise<Child> {
     const port = await this.port(`our-worker-${index}`);
     const child = this.started(
       await spawnWrapped(`our-worker(c=${concurrency})`, process.execPath, [...this.profArgs(`our-worker-c${concurrency}`), join(this.code.dir, 'main.js')], {
-        REDIS_URL: this.redis.url,
+        ...redisEnv,
         APP_ROLE: 'worker',
         WORKER_COUNT: String(concurrency),
         LOG_LEVEL: 'warn',

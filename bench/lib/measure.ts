@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import http from 'node:http';
 import { BULL_JOB_OPTS, bullKey } from './bull';
+import { DrainTarget, flushTarget, mastersCpuMs } from './cluster';
 import { BenchContext } from './context';
 import { newTask, newTasks, OurQueue, PAYLOAD, TASK_TYPE } from './ours';
 import { Child, stopAll } from './processes';
@@ -507,4 +508,119 @@ export async function sequentialLatency(baseUrl: string, paths: string[], count:
     agent.destroy();
   }
   return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Worker processes and queues, on a Redis Cluster and on one redis-server
+
+export interface SpreadDrainResult extends RateResult {
+  completed: number;
+  failed: number;
+  problem?: string;
+  /** Tasks completed per queue. */
+  completedByQueue: Record<string, number>;
+  /** CPU time per task (µs) of the worker processes together, over the tasks that finished while sampled. */
+  workerCpuUsPerTask: number;
+  /** CPU time per task (µs) of each master (INFO cpu), in the order of `target.masters`. */
+  redisCpuUsPerTask: number[];
+}
+
+/**
+ * Drains `n` tasks spread evenly over `queues` with `processes` worker processes of ours (`node
+ * main.js`, APP_ROLE=worker, WORKER_COUNT=concurrency, serving every queue: WORKER_QUEUES unset) on
+ * `target`. The queues are paused while the tasks are queued and the processes start, and resumed
+ * once every process is ready, so every process drains from the first task on (a process that booted
+ * sooner does not start alone). Time: first started_at to last completed_at, from the tasks' hashes.
+ * CPU: /proc of the workers and INFO cpu of every master, read after every process is ready (before
+ * the resume) and once all are finished, divided by the tasks finished in between.
+ */
+export async function drainSpread(
+  ctx: BenchContext,
+  target: DrainTarget,
+  q: OurQueue,
+  n: number,
+  queues: string[],
+  concurrency: number,
+  processes: number,
+): Promise<SpreadDrainResult> {
+  await flushTarget(target);
+  for (const queue of queues) await q.repo.pause(queue);
+  const ids: string[] = [];
+  const share = (i: number) => Math.floor(n / queues.length) + (i < n % queues.length ? 1 : 0);
+  for (const [i, queue] of queues.entries()) {
+    for (let done = 0; done < share(i); ) {
+      const batch = q.newTasks(Math.min(1000, share(i) - done), queue);
+      await q.enqueue(batch);
+      for (const t of batch) ids.push(t.id);
+      done += batch.length;
+    }
+  }
+  const workers: Child[] = [];
+  const doneKeys = queues.map((queue) => q.keysOf(queue).done);
+  const finishedCount = async () => (await Promise.all(doneKeys.map((k) => q.client.zcard(k)))).reduce((a, b) => a + b, 0);
+  const samples: { t: number; workers: number; redis: number[] }[] = [];
+  const sample = async () => {
+    const t = Date.now();
+    samples.push({ t, workers: childrenCpuMs(workers), redis: await mastersCpuMs(target) });
+  };
+  try {
+    workers.push(...(await Promise.all(Array.from({ length: processes }, (_, i) => ctx.ourWorker(concurrency, i, target.env)))));
+    await sample();
+    for (const queue of queues) await q.repo.resume(queue);
+    await waitFor(
+      async () => {
+        if ((await finishedCount()) < n) return undefined;
+        await sample();
+        return true;
+      },
+      `${n} tasks finished`,
+      30_000 + n * 2,
+      25,
+    );
+  } finally {
+    await stopAll(workers);
+  }
+  const tasks = await q.readTasks(ids);
+  const completedByQueue: Record<string, number> = Object.fromEntries(queues.map((queue) => [queue, 0]));
+  let completed = 0;
+  let failed = 0;
+  let start = Infinity;
+  let end = -Infinity;
+  let withTimes = 0;
+  for (const t of tasks) {
+    if (t?.status === 'completed') {
+      completed += 1;
+      completedByQueue[t.queue] = (completedByQueue[t.queue] ?? 0) + 1;
+    }
+    if (t?.status === 'failed') failed += 1;
+    const s = num(t?.startedAt);
+    const e = num(t?.completedAt);
+    if (Number.isFinite(s) && Number.isFinite(e)) withTimes += 1;
+    if (Number.isFinite(s)) start = Math.min(start, s);
+    if (Number.isFinite(e)) end = Math.max(end, e);
+  }
+  const problems: string[] = [];
+  if (withTimes < n) problems.push(`${n - withTimes} tasks without a start or finish time`);
+  for (const queue of queues) {
+    const indexed = await q.client.zcard(q.keysOf(queue).byStatus('completed'));
+    if (indexed !== completedByQueue[queue]) problems.push(`queue ${queue}: the completed index holds ${indexed} ids, the hashes say ${completedByQueue[queue]}`);
+  }
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const inWindow = tasks.filter((t) => {
+    const e = num(t?.completedAt);
+    return e > first.t && e <= last.t;
+  }).length;
+  const ms = end - start;
+  return {
+    tasks: n,
+    ms,
+    perSec: ms > 0 ? (n / ms) * 1000 : NaN,
+    completed,
+    failed,
+    problem: problems.join('; ') || undefined,
+    completedByQueue,
+    workerCpuUsPerTask: inWindow > 0 ? ((last.workers - first.workers) * 1000) / inWindow : NaN,
+    redisCpuUsPerTask: first.redis.map((r0, i) => (inWindow > 0 ? ((last.redis[i] - r0) * 1000) / inWindow : NaN)),
+  };
 }

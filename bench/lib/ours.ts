@@ -40,22 +40,47 @@ export class OurQueue {
     readonly repo: QueueRepository,
     private readonly connections: RedisConnections,
     private readonly parseTaskHash: typeof import('../../src/queue/task.model').parseTaskHash,
+    private readonly taskIds: typeof import('../../src/queue/task-id'),
   ) {}
 
-  static async open(redisUrl: string, code: OurCode): Promise<OurQueue> {
+  /**
+   * `redis`: a redis:// URL, or the environment naming the deployment as the service reads it
+   * (e.g. `{ REDIS_CLUSTER_NODES: 'host:port,...' }`).
+   */
+  static async open(redis: string | Record<string, string>, code: OurCode): Promise<OurQueue> {
     const { loadAppConfig } = await load<typeof import('../../src/config/app-config')>(code, 'config/app-config');
     const { RedisConnections } = await load<typeof import('../../src/queue/redis-connections')>(code, 'queue/redis-connections');
     const { QueueRepository } = await load<typeof import('../../src/queue/queue.repository')>(code, 'queue/queue.repository');
     const { parseTaskHash } = await load<typeof import('../../src/queue/task.model')>(code, 'queue/task.model');
-    const config: AppConfig = loadAppConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX, LOG_LEVEL: 'silent' });
+    const taskIds = await load<typeof import('../../src/queue/task-id')>(code, 'queue/task-id');
+    const redisEnv = typeof redis === 'string' ? { REDIS_URL: redis } : redis;
+    const config: AppConfig = loadAppConfig({ ...redisEnv, QUEUE_PREFIX, LOG_LEVEL: 'silent' });
     const connections = new RedisConnections(config, silentLogger);
     await connections.onModuleInit();
-    if (connections.commands.status !== 'ready') throw new Error(`our queue cannot reach Redis at ${redisUrl}`);
-    return new OurQueue(new QueueRepository(connections, config), connections, parseTaskHash);
+    if (connections.commands.status !== 'ready') throw new Error(`our queue cannot reach Redis at ${JSON.stringify(redisEnv)}`);
+    return new OurQueue(new QueueRepository(connections, config), connections, parseTaskHash, taskIds);
   }
 
+  /** The keys of the default queue. */
   get keys(): QueueKeys {
     return this.repo.keys;
+  }
+
+  /** The keys of any queue. */
+  keysOf(queue: string): QueueKeys {
+    return this.repo.keysOf(queue);
+  }
+
+  /** The command connection (a Cluster client on a Redis Cluster). */
+  get client(): RedisConnections['commands'] {
+    return this.connections.commands;
+  }
+
+  /** `n` new tasks of `queue` (ids by the measured code's newTaskId: the queue is part of the id). */
+  newTasks(n: number, queue: string): NewTask[] {
+    const out: NewTask[] = new Array(n);
+    for (let i = 0; i < n; i += 1) out[i] = { id: this.taskIds.newTaskId(queue), queue, type: TASK_TYPE, payload: PAYLOAD, maxRetry: MAX_RETRY };
+    return out;
   }
 
   /** Resolves to the tasks' created_at (Redis time). */
@@ -68,16 +93,27 @@ export class OurQueue {
    * the benchmark does not depend on how the hash spells its fields. HGETALL pipelined, 2000 at a time.
    */
   async readTasks(ids: string[]): Promise<(TaskRecord | undefined)[]> {
-    const out: (TaskRecord | undefined)[] = [];
-    for (let i = 0; i < ids.length; i += 2000) {
-      const chunk = ids.slice(i, i + 2000);
-      const pipe = this.connections.commands.pipeline();
-      for (const id of chunk) pipe.hgetall(this.keys.task(id));
-      const res = (await pipe.exec()) ?? [];
-      res.forEach(([err, h], j) => {
-        if (err) throw err;
-        out.push(this.parseTaskHash(chunk[j], h as Record<string, string>));
-      });
+    const out: (TaskRecord | undefined)[] = new Array(ids.length);
+    // A pipeline per queue: on a Redis Cluster one pipeline goes to one node, and a queue's keys share a slot.
+    const byQueue = new Map<string, number[]>();
+    ids.forEach((id, i) => {
+      const queue = this.taskIds.queueOfTaskId(id);
+      const list = byQueue.get(queue) ?? [];
+      list.push(i);
+      byQueue.set(queue, list);
+    });
+    for (const [queue, positions] of byQueue) {
+      const k = this.keysOf(queue);
+      for (let i = 0; i < positions.length; i += 2000) {
+        const chunk = positions.slice(i, i + 2000);
+        const pipe = this.connections.commands.pipeline();
+        for (const p of chunk) pipe.hgetall(k.task(ids[p]));
+        const res = (await pipe.exec()) ?? [];
+        res.forEach(([err, h], j) => {
+          if (err) throw err;
+          out[chunk[j]] = this.parseTaskHash(ids[chunk[j]], h as Record<string, string>);
+        });
+      }
     }
     return out;
   }

@@ -1,9 +1,10 @@
 /**
- * The eight sections of `npm run bench`: each repeats its measurements (ours and the reference
+ * The sections of `npm run bench`: each repeats its measurements (ours and the reference
  * alternate: even repetitions run ours first, odd ones the reference first) and returns its tables.
  */
 import { Queue } from 'bullmq';
 import { bullKey, openBullQueue } from './bull';
+import { BenchCluster, DrainTarget, standaloneTarget } from './cluster';
 import { BenchContext, HttpApp, MemorySamples } from './context';
 import {
   batchBody,
@@ -12,6 +13,7 @@ import {
   closedLoop,
   drainBull,
   drainOurs,
+  drainSpread,
   endToEnd,
   fillTo,
   idleCost,
@@ -27,7 +29,7 @@ import {
 } from './measure';
 import { cpuCount } from './environment';
 import { LoadResult } from './load';
-import { OurQueue } from './ours';
+import { OurQueue, QUEUE_PREFIX } from './ours';
 import { Child, stopAll } from './processes';
 import { medianRatio, Table, verdict } from './report';
 import { fmtNumber, median, ratio, Sample } from './stats';
@@ -656,5 +658,109 @@ export async function idleSection(ctx: BenchContext): Promise<Table[]> {
   table.note(`Ours sent: ${fmt(breakdown.ours)}; executed: ${fmt(breakdown.oursExecuted)}.`);
   table.note(`BullMQ sent: ${fmt(breakdown.bull)}; executed: ${fmt(breakdown.bullExecuted)}.`);
   table.note(`Private Redis with an empty queue and only that process connected (plus the benchmark's admin and MONITOR connections, whose own commands are left out), measured over ${sizes.idleSeconds} s after a ${sizes.idleSettleMs / 1000} s settle. Sent: MONITOR lines from the process's connections (a script call counts once). Executed: INFO commandstats deltas, which also count the commands scripts run.`);
+  return [table];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * 9. Where users outgrow one process: N queued tasks drained by 1, 2, 4 worker processes (serving
+ * every queue), from 1 queue or from 3 queues whose hash tags land on different masters, on a private
+ * 3-master Redis Cluster and, for reference, on the benchmark's standalone redis-server.
+ */
+export async function clusterSection(ctx: BenchContext): Promise<Table[]> {
+  const { sizes } = ctx;
+  const n = sizes.clusterTasks;
+  const c = sizes.clusterConcurrency;
+  const cores = cpuCount();
+  const cluster = await BenchCluster.start(3);
+  for (const line of cluster.commandLines) ctx.commandLines.add(line);
+  const opened: OurQueue[] = [];
+  const table = new Table(`9. Worker processes and queues: drain ${fmtNumber(n)} queued no-op tasks on a 3-master Redis Cluster and on one redis-server`, [
+    'Redis', 'queues', 'worker processes', 'tasks/s', '× 1 process', 'worker µs/task', 'Redis µs/task, all masters', 'Redis µs/task per master (M1 / M2 / M3)', `CPU-bound ceiling on ${cores} cores`,
+  ]);
+  const problems: string[] = [];
+  try {
+    const onCluster = await OurQueue.open(cluster.env, ctx.code);
+    opened.push(onCluster);
+    const onStandalone = await OurQueue.open(ctx.redis.url, ctx.code);
+    opened.push(onStandalone);
+    const placed = await cluster.spreadQueues(3);
+    const names = placed.map((p) => p.name);
+    const masterOf = (queue: string) => `M${(placed.find((p) => p.name === queue)?.master ?? -1) + 1}`;
+    ctx.log(`[cluster] queues: ${placed.map((p) => `${p.name} (slot ${p.slot}) on M${p.master + 1} ${cluster.masters[p.master].name}`).join(', ')}`);
+    const standalone = standaloneTarget(ctx.redis);
+    const setups = [
+      { redis: 'Cluster, 3 masters', target: cluster as DrainTarget, q: onCluster, queues: names.slice(0, 1) },
+      { redis: 'Cluster, 3 masters', target: cluster as DrainTarget, q: onCluster, queues: names },
+      { redis: 'one redis-server', target: standalone, q: onStandalone, queues: names.slice(0, 1) },
+      { redis: 'one redis-server', target: standalone, q: onStandalone, queues: names },
+    ];
+    interface Samples { rate: Sample; worker: Sample; redis: Sample; perMaster: Sample[] }
+    const results = setups.map(() => new Map<number, Samples>());
+    for (const processes of sizes.clusterProcesses) {
+      await rotate(
+        sizes.reps,
+        setups.map((s, i) => async (rep: number) => {
+          const r = await drainSpread(ctx, s.target, s.q, n, s.queues, c, processes);
+          const m = results[i].get(processes) ?? {
+            rate: new Sample('tasks/s'), worker: new Sample('µs', 1), redis: new Sample('µs', 1), perMaster: s.target.masters.map(() => new Sample('µs', 1)),
+          };
+          results[i].set(processes, m);
+          m.rate.add(r.perSec);
+          m.worker.add(r.workerCpuUsPerTask);
+          m.redis.add(r.redisCpuUsPerTask.reduce((a, b) => a + b, 0));
+          r.redisCpuUsPerTask.forEach((v, j) => m.perMaster[j].add(v));
+          const what = `${s.redis}, ${s.queues.length} queue(s), ${processes} process(es)`;
+          if (r.completed !== n) problems.push(`${what}: ${r.completed} completed, ${r.failed} failed of ${n}`);
+          if (r.problem) problems.push(`${what}: ${r.problem}`);
+          ctx.log(
+            `[cluster] ${what} rep ${rep + 1}: ${fmtNumber(r.perSec)} tasks/s (${fmtNumber(r.ms)} ms; ${r.workerCpuUsPerTask.toFixed(1)} µs worker, ` +
+              `Redis ${r.redisCpuUsPerTask.map((v) => v.toFixed(1)).join(' / ')} µs per task; completed by queue ${JSON.stringify(r.completedByQueue)})`,
+          );
+        }),
+      );
+    }
+    setups.forEach((s, i) => {
+      const one = results[i].get(sizes.clusterProcesses[0]);
+      for (const processes of sizes.clusterProcesses) {
+        const m = results[i].get(processes);
+        if (!m) continue;
+        const ceiling = (cores * 1e6) / (m.worker.median + m.redis.median);
+        table.row(
+          s.redis,
+          s.queues.length === 1 ? `1 (${s.queues[0]})` : `${s.queues.length} (${s.queues.join(', ')})`,
+          String(processes),
+          m.rate.format(),
+          one && processes !== sizes.clusterProcesses[0] ? medianRatio(m.rate, one.rate) : '',
+          m.worker.format(),
+          m.redis.format(),
+          m.perMaster.length > 1 ? m.perMaster.map((x) => fmtNumber(x.median, 1)).join(' / ') : '(one server)',
+          fmtNumber(ceiling),
+        );
+      }
+    });
+    table.note(
+      `Queues: ${placed.map((p) => `${p.name} → slot ${p.slot} (CLUSTER KEYSLOT of ${QUEUE_PREFIX}:{${p.name}}:queue), served by ${masterOf(p.name)} ${cluster.masters[p.master].name}`).join('; ')}. ` +
+        "The 1-queue case is `default`, which a worker serving every queue always serves; the 3-queue case adds two named queues picked (from a fixed list, checked at run time) so that each queue's hash tag lands on another master. The other masters' figures in the 1-queue case are the cluster's own upkeep (cluster bus) and the benchmark's polling.",
+    );
+    table.note(
+      `Each case: FLUSHALL on every master, the queues paused, ${fmtNumber(n)} tasks queued (enqueue 1000/call, evenly over the queues), then the worker processes start (\`node main.js\` of the measured build, APP_ROLE=worker, WORKER_COUNT=${c}, LOG_LEVEL=warn, WORKER_QUEUES unset: every queue; REDIS_CLUSTER_NODES=<the 3 masters> on the cluster, REDIS_URL on one server), and once every process is ready the queues are resumed, so all processes drain from the first task on. Time: first started_at to last completed_at from the tasks' own hashes; rate = N / that time.`,
+    );
+    table.note(
+      `CPU: /proc/<pid>/stat of the worker processes (summed) and INFO cpu of every master, read when all processes are ready and once all tasks are finished, divided by the tasks finished in between. Redis includes the benchmark's polling (one ZCARD per queue every 25 ms) and, on the cluster, the cluster bus. The CPU-bound ceiling is ${cores} cores × 10⁶ / (worker µs + Redis µs per task): the rate if the cases' processes had this machine's cores to themselves and nothing else waited; it is not a measurement.`,
+    );
+    table.note(
+      `What this machine can and cannot show: all processes (up to 4 workers, 3 Redis masters or one, the benchmark) share ${cores} cores, so the sum of all processes' CPU per task bounds the rate whatever the number of processes or masters. More worker processes help only as far as one process was waiting rather than computing; a cluster cannot show its point here (each master on its own core or host, so Redis work per master is ~1/3 with 3 spread queues): it shows where the Redis work lands (per-master columns) and what the cluster costs per task (Redis µs all masters vs one server), not the throughput 3 masters on 3 hosts would reach. On a machine with a core per process, expect throughput to grow with processes until one master's CPU per task × rate reaches one core; with 1 queue that is one master, with 3 spread queues three.`,
+    );
+    table.note(
+      `Order within each repetition rotates over the four setups (rep 1 starts with the first, rep 2 with the second, ...); ${sizes.reps} repetition(s) per process count; medians (min–max). "× 1 process" = median rate / median rate with ${sizes.clusterProcesses[0]} process of the same setup.`,
+    );
+  } finally {
+    for (const q of opened) await q.close().catch(() => undefined);
+    await cluster.stop();
+    await ctx.redis.flush();
+  }
+  for (const p of new Set(problems)) table.note(`PROBLEM: ${p}`);
   return [table];
 }
