@@ -9,6 +9,7 @@ import {
   QueueUnavailableError,
   TaskNotFoundError,
 } from './queue-errors';
+import { EnqueueGroups, SubmitResult } from './enqueue-groups';
 import { AttemptRecord, lastAttemptFromHash, parseAttemptEntry, storableWorkerId } from './attempt-history';
 import { QueueKeys, queueRegistryChannel, queueRegistryKey } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
@@ -90,30 +91,7 @@ export interface ListFilter {
   priority?: TaskPriority;
 }
 
-/**
- * What submitting one task came to (see submit): created; the same task as an earlier element of the
- * call (`index`, 0-based: its idempotency key came twice with the same request); a replay of the task an
- * earlier request with the same idempotency key created; or rejected: the key was used with another
- * request ('conflict'), or its task no longer exists ('gone').
- */
-export type SubmitOutcome =
-  | { kind: 'created' }
-  | { kind: 'same-as'; index: number }
-  | { kind: 'replayed'; task: TaskRecord }
-  | { kind: 'conflict' }
-  | { kind: 'gone' };
-
-export interface SubmitResult {
-  /** created_at (Redis time, ms) of the tasks created by this call. */
-  createdAt: number;
-  /** Per task, in order. */
-  outcomes: SubmitOutcome[];
-  /** Some outcome is a conflict or gone: nothing was stored. */
-  rejected: boolean;
-}
-
-/** enqueue.lua's first reply value when an idempotency key was rejected; lua/lib/task-options.lua ERR_IDEMPOTENCY. */
-const ENQUEUE_IDEMPOTENCY_REJECTED = -4;
+export type { SubmitOutcome, SubmitResult } from './enqueue-groups';
 
 const hasOptions = (t: NewTask): boolean =>
   t.delayMs !== undefined ||
@@ -124,28 +102,19 @@ const hasOptions = (t: NewTask): boolean =>
   t.idempotencyKey !== undefined ||
   t.scheduleId !== undefined;
 
-/** enqueue.lua's ARGV after the TTL: the values per task (4, or 12 when any task has options), then the tasks. */
-function enqueueArgs(args: (string | number)[], tasks: NewTask[]): void {
-  const full = tasks.some(hasOptions);
+/** enqueue.lua's ARGV after the TTL: the values per task (4, or 12 when any task has options), then the tasks of every part in order. */
+function enqueueArgs(args: (string | number)[], parts: NewTask[][]): void {
+  const full = parts.some((tasks) => tasks.some(hasOptions));
   args.push(full ? 12 : 4);
-  for (const t of tasks) {
-    args.push(t.id, t.type, t.payload, t.maxRetry);
-    if (!full) continue;
-    const priority = t.priority === 'normal' ? '' : (t.priority ?? '');
-    args.push(t.delayMs ?? '', t.runAt ?? '', priority, t.timeoutMs ?? '', t.backoff ? encodeBackoff(t.backoff) : '');
-    args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''), encodeSchedule(t));
+  for (const tasks of parts) {
+    for (const t of tasks) {
+      args.push(t.id, t.type, t.payload, t.maxRetry);
+      if (!full) continue;
+      const priority = t.priority === 'normal' ? '' : (t.priority ?? '');
+      args.push(t.delayMs ?? '', t.runAt ?? '', priority, t.timeoutMs ?? '', t.backoff ? encodeBackoff(t.backoff) : '');
+      args.push(t.idempotencyKey ?? '', t.idempotencyKey === undefined ? '' : (t.requestHash ?? ''), encodeSchedule(t));
+    }
   }
-}
-
-function submitOutcome(entry: unknown): SubmitOutcome {
-  if (entry === 'conflict' || entry === 'gone') return { kind: entry };
-  if (Array.isArray(entry)) {
-    const [id, pairs] = entry as [string, string[]];
-    const task = parseTaskHash(id, pairsToObject(pairs));
-    if (task) return { kind: 'replayed', task };
-  }
-  const earlier = Number(entry);
-  return earlier > 0 ? { kind: 'same-as', index: earlier - 1 } : { kind: 'created' };
 }
 
 const DOMAIN_ERRORS = [TaskNotFoundError, LeaseLostError, DuplicateTaskIdError];
@@ -196,6 +165,13 @@ export class QueueRepository {
   private readonly registered = new Map<string, number>();
   /** On Cluster, the BZPOPMIN of each marker still blocked (waitForWork); a later wait joins it. */
   private readonly markerWaits = new Map<string, MarkerWait>();
+  /** Group commit of submits: those of one queue in one tick share an enqueue.lua call. */
+  private readonly enqueues = new EnqueueGroups((queue, ttlMs, parts) => {
+    const k = this.keysOf(queue);
+    const args: (string | number)[] = [k.queue, k.marker, k.base, ttlMs];
+    enqueueArgs(args, parts);
+    return this.run(() => this.enqueueScript(args));
+  });
 
   constructor(
     private readonly redis: RedisConnections,
@@ -282,19 +258,7 @@ export class QueueRepository {
       }
     }
     await this.register(queue);
-    const k = this.keysOf(queue);
-    const args: (string | number)[] = [k.queue, k.marker, k.base, idempotencyTtlMs];
-    enqueueArgs(args, tasks);
-    const reply = (await this.run(() => this.enqueueScript(args))) as number | unknown[];
-    const firstId = tasks[0]?.id ?? '';
-    if (!Array.isArray(reply)) {
-      const createdAt = Number(checkScriptResult(reply, firstId));
-      return { createdAt, outcomes: tasks.map(() => ({ kind: 'created' })), rejected: false };
-    }
-    const code = Number(reply[0]);
-    if (code !== ENQUEUE_IDEMPOTENCY_REJECTED) checkScriptResult(code, firstId);
-    const outcomes = reply.slice(1).map(submitOutcome);
-    return { createdAt: code, outcomes, rejected: code === ENQUEUE_IDEMPOTENCY_REJECTED };
+    return this.enqueues.submit(queue, idempotencyTtlMs, tasks);
   }
 
   /** enqueue.lua; with REDIS_WAIT_REPLICAS, followed by WAIT on the same connection (RedisConnections.writeReplicated). */
