@@ -690,7 +690,8 @@ class ChaosRun {
       if (this.accepted.length === 0 || this.samples.size >= 5000) continue;
       const ids = Array.from({ length: 40 }, () => this.accepted[Math.floor(Math.random() * this.accepted.length)].id);
       try {
-        const rows = await this.readTasks(ids, ['status', 'completed_at']);
+        // updated_at: a finished task's finish time (it stores no completed_at field any more).
+        const rows = await this.readTasks(ids, ['status', 'updated_at']);
         ids.forEach((id, i) => {
           const [status, completedAt] = rows[i];
           if (status && TERMINAL.has(status) && !this.samples.has(id)) {
@@ -729,7 +730,7 @@ class ChaosRun {
   private async collect(submitS: number, drainS: number, drained: boolean): Promise<ChaosFigures> {
     const o = this.o;
     const ids = this.accepted.map((a) => a.id);
-    const rows = await this.readTasks(ids, ['status', 'attempts', 'result', 'error', 'completed_at']);
+    const rows = await this.readTasks(ids, ['status', 'attempts', 'result', 'error']);
     let completed = 0;
     let failed = 0;
     let ranMoreThanOnce = 0;
@@ -783,7 +784,7 @@ class ChaosRun {
       o.fsync === 'everysec' && this.restarts.some((r) => t >= r.crashAt - o.windowMs && t <= r.crashAt);
     let rollbacksExempt = 0;
     const sampled = [...this.samples];
-    const again = await this.readTasks(sampled.map(([id]) => id), ['status', 'completed_at']);
+    const again = await this.readTasks(sampled.map(([id]) => id), ['status', 'updated_at']);
     let terminalLeft = 0;
     sampled.forEach(([, s], i) => {
       if (again[i][0] === s.status && (again[i][1] ?? '') === s.completedAt) return;

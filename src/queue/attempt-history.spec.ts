@@ -50,6 +50,15 @@ describe('attempt history entries', () => {
     expect(lastAttemptFromHash({ ...base, h_attempt: '', h_outcome: 'retry' })).toBeUndefined();
   });
 
+  it('reads the attempt that completed a task from the task itself when no h_* field is stored', () => {
+    const task = { status: 'completed', attempts: '3', updated_at: '50', started: '3', started_at: '40', worker: 'w/3', error: 'an earlier error' };
+    expect(lastAttemptFromHash(task)).toEqual({ attempt: 3, outcome: 'completed', startedAt: 40, endedAt: 50, workerId: 'w/3', error: undefined });
+    // Its handler never started (started names an earlier attempt).
+    expect(lastAttemptFromHash({ ...task, started: '2' })).toMatchObject({ attempt: 3, startedAt: undefined, workerId: undefined });
+    // Only for a completed task: a failed one without h_* holds no ended attempt.
+    expect(lastAttemptFromHash({ ...task, status: 'failed' })).toBeUndefined();
+  });
+
   it('cuts UTF-8 text at a byte budget without splitting a character', () => {
     expect(utf8Prefix('abc', 2)).toBe('ab');
     expect(utf8Prefix('a€', 3)).toBe('a'); // '€' is 3 bytes

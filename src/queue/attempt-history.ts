@@ -62,9 +62,12 @@ export function parseAttemptEntry(entry: string): AttemptRecord | undefined {
 /**
  * The last ended attempt, from the task hash: h_attempt ('' = none), h_outcome, h_ended_at, h_error
  * ('=' for the task's own error field, written by the same transition); its start time and worker
- * are the task's started_at and worker when `started` is that attempt (lua/lib/common.lua).
+ * are the task's started_at and worker when `started` is that attempt (lua/lib/common.lua). A
+ * completed task without h_attempt (the layout since tasks stopped storing it) ended with the
+ * attempt that completed it: attempt = attempts, ended at updated_at, no error.
  */
 export function lastAttemptFromHash(h: Record<string, string>): AttemptRecord | undefined {
+  if (!h.h_attempt && h.status === 'completed' && h.attempts) return completingAttempt(h);
   if (!h.h_attempt || !(ATTEMPT_OUTCOMES as readonly string[]).includes(h.h_outcome)) return undefined;
   const error = h.h_error === '=' ? utf8Prefix(h.error ?? '', HISTORY_ERROR_MAX_BYTES) : h.h_error;
   const ran = h.started === h.h_attempt;
@@ -75,6 +78,19 @@ export function lastAttemptFromHash(h: Record<string, string>): AttemptRecord | 
     endedAt: Number(h.h_ended_at),
     workerId: (ran && h.worker) || undefined,
     error: error || undefined,
+  };
+}
+
+/** The attempt that completed a task, read from the task itself (lua/lib/common.lua history_clear). */
+function completingAttempt(h: Record<string, string>): AttemptRecord {
+  const ran = h.started === h.attempts;
+  return {
+    attempt: Number(h.attempts),
+    outcome: 'completed',
+    startedAt: ran && h.started_at ? Number(h.started_at) : undefined,
+    endedAt: Number(h.updated_at),
+    workerId: (ran && h.worker) || undefined,
+    error: undefined,
   };
 }
 

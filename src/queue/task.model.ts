@@ -115,7 +115,9 @@ export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord
     updatedAt: Number(h.updated_at),
     runAt: optionalNumber(h.run_at),
     startedAt: optionalNumber(h.started_at),
-    completedAt: optionalNumber(h.completed_at),
+    // Finished tasks store no completed_at (lua/lib/common.lua finish): their updated_at is the finish
+    // time. Tasks finished before kept completed_at (equal to updated_at).
+    completedAt: optionalNumber(h.completed_at) ?? (h.status === 'completed' || h.status === 'failed' ? Number(h.updated_at) : undefined),
     priority: (TASK_PRIORITIES as readonly string[]).includes(h.priority) ? (h.priority as TaskPriority) : undefined,
     ...decodeTaskOptions(h.opts),
     ...decodeSchedule(h.sched),

@@ -61,10 +61,12 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     expect(await heard()).toEqual(['a|completed|1']);
     const h = await q.hash('a');
     expect(await history(q, 'a')).toEqual([
-      { attempt: 1, outcome: 'completed', startedAt: Number(startedAt), endedAt: Number(h.completed_at), workerId: WORKER, error: undefined },
+      { attempt: 1, outcome: 'completed', startedAt: Number(startedAt), endedAt: Number(h.updated_at), workerId: WORKER, error: undefined },
     ]);
-    // A task that ran once keeps its attempt in its hash: no list key, no extra write.
-    expect(h).toMatchObject({ h_attempt: '1', h_outcome: 'completed', h_ended_at: h.completed_at, h_error: '', started: '1', started_at: startedAt, worker: WORKER });
+    // A task that ran once keeps its attempt in its hash: no list key, no extra write; completed, the
+    // attempt is the task's own fields (no h_* field).
+    expect(h).toMatchObject({ attempts: '1', started: '1', started_at: startedAt, worker: WORKER });
+    expect(Object.keys(h).filter((f) => f.startsWith('h_') || f === 'completed_at')).toEqual([]);
     expect(await q.redis.exists(q.keys.history('a'))).toBe(0);
   });
 
@@ -96,7 +98,7 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     expect(await heard()).toEqual(['b|processing|1', 'b|retrying|1', 'b|processing|2', 'b|failed|2']);
     expect(await history(q, 'b')).toEqual([
       { attempt: 1, outcome: 'retry', startedAt: expect.any(Number), endedAt: Number(afterRetry.updated_at), workerId: 'w/1', error: 'boom 1' },
-      { attempt: 2, outcome: 'failed', startedAt: Number(afterFail.started_at), endedAt: Number(afterFail.completed_at), workerId: 'w/2', error: 'boom 2' },
+      { attempt: 2, outcome: 'failed', startedAt: Number(afterFail.started_at), endedAt: Number(afterFail.updated_at), workerId: 'w/2', error: 'boom 2' },
     ]);
   });
 
@@ -238,6 +240,50 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     // Nine in the list (raw entries), the last in the hash.
     expect((await q.history('j')).map((e) => parseAttemptEntry(e)?.attempt)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect((await q.hash('j')).h_attempt).toBe('12');
+  });
+
+  it('a task completed after earlier attempts: the list keeps them, the completing attempt is the task itself (no h_* left)', async () => {
+    const { q } = await setup();
+    let t = await lease(q, 'm', 25);
+    for (let i = 1; i <= 11; i += 1) {
+      await q.repo.start(t, `w/${i}`);
+      await q.repo.retry(t, `error ${i}`, 0);
+      [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    }
+    // Attempt 12 is handed back before it starts (held in h_*, never started), attempt 13 completes.
+    await q.repo.requeue(t);
+    [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(t, 'w/13');
+    await q.repo.complete(t, 'done');
+    const h = await q.hash('m');
+    expect(Object.keys(h).filter((f) => f.startsWith('h_') || f === 'completed_at')).toEqual([]);
+    const entries = await history(q, 'm');
+    expect(entries.map((e) => [e.attempt, e.outcome, e.workerId])).toEqual([
+      ...[4, 5, 6, 7, 8, 9, 10, 11].map((n) => [n, 'retry', `w/${n}`]),
+      [12, 'requeued', undefined],
+      [13, 'completed', 'w/13'],
+    ]);
+    expect(entries[9]).toEqual({ attempt: 13, outcome: 'completed', startedAt: Number(h.started_at), endedAt: Number(h.updated_at), workerId: 'w/13', error: undefined });
+    const task = await q.repo.get('m');
+    expect(task?.completedAt).toBe(Number(h.updated_at));
+    expect(task?.error).toBe('error 11');
+  });
+
+  it('reads a task finished by the previous version (completed_at and h_* stored) as it did', async () => {
+    const { q } = await setup();
+    // The hash and history list as the previous version left them: a retry, then the completing attempt.
+    await q.redis.hset(q.keys.task('old'), {
+      type: 'job', payload: 'p', status: 'completed', retries: '1', max_retry: '3', attempts: '2',
+      created_at: '1000', updated_at: '5000', started_at: '4000', started: '2', worker: 'w/2', result: 'r', error: 'boom',
+      completed_at: '5000', h_attempt: '2', h_outcome: 'completed', h_ended_at: '5000', h_error: '',
+    });
+    await q.redis.rpush(q.keys.history('old'), '1|retry|2000|3000|w/1|boom');
+    const task = await q.repo.get('old');
+    expect(task).toMatchObject({ status: 'completed', attempts: 2, createdAt: 1000, updatedAt: 5000, startedAt: 4000, completedAt: 5000, result: 'r' });
+    expect(task?.history).toEqual([
+      { attempt: 1, outcome: 'retry', startedAt: 2000, endedAt: 3000, workerId: 'w/1', error: 'boom' },
+      { attempt: 2, outcome: 'completed', startedAt: 4000, endedAt: 5000, workerId: 'w/2', error: undefined },
+    ]);
   });
 
   it('cuts a long error at 1 KiB in the history, never inside a UTF-8 character; the task keeps it whole', async () => {

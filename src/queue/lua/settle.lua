@@ -15,7 +15,8 @@
     detail of 'retry' and 'fail': 'timeout' when the handler ran out of time (history outcome 'timeout').
   Every mode but a repeated 'start' publishes the task's event (publish_event, one PUBLISH per call)
   and every mode but 'start' records the ended attempt in the task's history (history_fields,
-  history_archive): completed | retry | failed | timeout | requeued.
+  history_archive): completed | retry | failed | timeout | requeued; a completed task's is the task
+  itself (history_clear).
   Time: Redis' clock (TIME), one reading for the whole call.
   Counts the completed and failed tasks of the call in `stat:<minute>` (flush_counts, one HINCRBY per
   outcome per call).
@@ -68,8 +69,9 @@ for i = 2, #ARGV, 6 do
     else
       history_archive(base, key, id, ended)
       if mode == 'complete' then
-        finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3],
-          history_fields(token, 'completed', now, ''))
+        -- The completing attempt is read from the task itself (no h_* field, see history_clear).
+        history_clear(key, ended)
+        finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
         publish_event(id, 'completed', token)
       elseif mode == 'retry' then
         -- The backoff counts from this write, so run_at - updated_at is exactly the delay.

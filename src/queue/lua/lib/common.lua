@@ -91,10 +91,13 @@ local function flush_counts(base, now)
 end
 
 -- processing -> completed (text = result) or failed (text = error): terminal, kept until retention.
+-- The finish time is updated_at: nothing writes a finished task's updated_at again but revive_failed,
+-- which makes it pending, so no completed_at field is stored (tasks written before kept one; readers
+-- take completed_at when present, else updated_at of a completed or failed task).
 local function finish(base, key, id, task_type, created, status, text, now, active_key, done_key, fields)
   outcome_counts[status] = outcome_counts[status] + 1
   local field = status == 'completed' and 'result' or 'error'
-  redis.call('HSET', key, 'status', status, field, text, 'completed_at', now, 'updated_at', now, unpack(fields or NO_FIELDS))
+  redis.call('HSET', key, 'status', status, field, text, 'updated_at', now, unpack(fields or NO_FIELDS))
   redis.call('ZREM', active_key, id)
   index_move(base, id, task_type, 'processing', status, created)
   redis.call('ZADD', done_key, now, id)
@@ -136,6 +139,10 @@ end
 -- `attempt|outcome|started_at|ended_at|worker|error`, error cut at HISTORY_ERROR_MAX bytes;
 -- started_at and worker are empty when the handler never started. h_attempt '' = none in the hash.
 -- outcome: completed | failed | retry | timeout | lost | requeued.
+-- A completed task stores no h_* field: its last ended attempt is the one that completed it, read
+-- from the task itself (attempt = attempts, ended at updated_at, started_at and worker when started
+-- = attempts, no error); history_clear removes the h_* fields of an earlier attempt once archived.
+-- (Tasks completed before this layout kept h_* = that attempt; readers take h_* when h_attempt is set.)
 local HISTORY_MAX = 10
 local HISTORY_ERROR_MAX = 1024
 
@@ -175,4 +182,10 @@ end
 -- transition writes this attempt's error to the error field, '' for none, else the text.
 local function history_fields(attempt, outcome, now, err)
   return { 'h_attempt', attempt, 'h_outcome', outcome, 'h_ended_at', now, 'h_error', err }
+end
+
+-- Removes the h_* fields (call after history_archive) when the hash has them (`previous` = its
+-- h_attempt as read, false when absent): the completing transition stores none.
+local function history_clear(key, previous)
+  if previous then redis.call('HDEL', key, 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error') end
 end
