@@ -8,8 +8,8 @@ export type AttemptState = 'buffered' | 'running' | 'settling';
 export interface HeldAttempt {
   readonly task: LeasedTask;
   state: AttemptState;
-  /** Set while the handler runs. */
-  controller?: AbortController;
+  /** Set while the handler runs: stops it (the first reason stays). */
+  attempt?: { abort(reason: 'deleted' | 'lease-lost' | 'shutdown'): void };
   /** When the handler started (process clock), while it runs. */
   startedAt?: number;
 }

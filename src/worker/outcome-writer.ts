@@ -41,11 +41,14 @@ export class OutcomeWriter {
   ) {}
 
   write(settlement: Settlement): Promise<SettleResult | 'unwritten'> {
-    return new Promise((resolve) => {
-      const giveUpAt = Math.min(this.clock.now() + this.config.worker.leaseMs, this.deadline);
-      this.queued.push({ settlement, bytes: settlement.text.length, giveUpAt, resolve });
-      this.flushing ??= this.flushAll();
-    });
+    return new Promise((resolve) => this.submit(settlement, resolve));
+  }
+
+  /** `write` without a promise: `written` is called once with the result, never from within this call. */
+  submit(settlement: Settlement, written: (result: SettleResult | 'unwritten') => void): void {
+    const giveUpAt = Math.min(this.clock.now() + this.config.worker.leaseMs, this.deadline);
+    this.queued.push({ settlement, bytes: settlement.text.length, giveUpAt, resolve: written });
+    this.flushing ??= this.flushAll();
   }
 
   /** From now on nothing is retried past `at`; a retry pause in progress ends at once. */
@@ -79,12 +82,12 @@ export class OutcomeWriter {
         const batch = this.nextBatch();
         try {
           const results = await this.queue.settle(batch.map((w) => w.settlement));
-          batch.forEach((w, i) => w.resolve(results[i]));
+          for (let i = 0; i < batch.length; i += 1) answer(batch[i], results[i]);
         } catch (err) {
           const now = this.clock.now();
           const retryable = err instanceof QueueUnavailableError;
           const again = batch.filter((w) => retryable && now < w.giveUpAt);
-          for (const w of batch) if (!again.includes(w)) w.resolve('unwritten');
+          for (const w of batch) if (!again.includes(w)) answer(w, 'unwritten');
           this.queued.unshift(...again);
           if (again.length > 0 && !this.wakeRetry.signal.aborted) await sleep(RETRY_PAUSE_MS, this.wakeRetry.signal);
           else if (again.length > 0) await sleep(Math.min(RETRY_PAUSE_MS, Math.max(0, this.deadline - now)));
@@ -93,5 +96,16 @@ export class OutcomeWriter {
     } finally {
       this.flushing = undefined;
     }
+  }
+}
+
+/** Gives a write its result; what its callback throws does not keep the others from theirs (it is thrown on its own). */
+function answer(w: PendingWrite, result: SettleResult | 'unwritten'): void {
+  try {
+    w.resolve(result);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
   }
 }

@@ -9,7 +9,7 @@ import { queueOfTaskId } from '../queue/task-id';
 import { LeasedTask } from '../queue/task.model';
 import { HandlerRegistry } from '../task-types/handler-registry';
 import { decodeJsonValue, encodeResult } from '../queue/json-value';
-import { InvalidPayloadError, NonRetryableError, RetryAfterError, TaskAbortedError } from '../task-types/task-handler';
+import { InvalidPayloadError, NonRetryableError, RetryAfterError, TaskContext } from '../task-types/task-handler';
 import { checkPayload } from '../task-types/task-payload';
 
 /** Why a running attempt's signal was aborted. */
@@ -42,27 +42,34 @@ export class TaskExecutor {
    * first: a handler that ignores its signal does not hold the slot, and whatever it returns later is
    * dropped (its lease token is stale by then).
    */
-  async run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
-    this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
+  run(task: LeasedTask, workerId: string, signal: AbortSignal): Promise<TaskOutcome> {
+    return new Promise((resolve) => {
+      const forward = () => attempt.abort(signal.reason as AbortReason);
+      const attempt = this.start(task, workerId, (outcome) => {
+        signal.removeEventListener('abort', forward);
+        resolve(outcome);
+      });
+      if (signal.aborted) forward();
+      else signal.addEventListener('abort', forward, { once: true });
+    });
+  }
+
+  /**
+   * `run` for the pool, without a promise, an AbortController or a listener of its own: the returned
+   * attempt is aborted by calling its `abort`, and `done` gets the outcome once, never from within
+   * this call or an `abort` call (the handler is invoked in a microtask, and an abort ends the
+   * attempt in one).
+   */
+  start(task: LeasedTask, workerId: string, done: (outcome: TaskOutcome) => void): RunningAttempt {
+    if (levelEnabled(this.logger, 'info')) this.logger.info(this.fields(task, workerId, { retries: task.retries }), 'processing task');
     this.metrics.started(task);
-    // The task's own timeout_ms, else TASK_TIMEOUT_MS.
-    const timeoutMs = task.timeoutMs ?? this.config.worker.taskTimeoutMs;
-    const attempt = new AbortController();
-    const forward = () => attempt.abort(signal.reason);
-    if (signal.aborted) forward();
-    else signal.addEventListener('abort', forward, { once: true });
-    const timer = setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeoutMs);
-    let result: string | undefined;
-    let failure: unknown;
-    try {
-      result = await this.runHandler(task, attempt.signal);
-    } catch (err) {
-      failure = err;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', forward);
-    }
-    const reason = attempt.signal.aborted ? (attempt.signal.reason as AbortReason) : undefined;
+    const attempt = new RunningAttempt(this, task, task.timeoutMs ?? this.config.worker.taskTimeoutMs, done);
+    attempt.begin();
+    return attempt;
+  }
+
+  /** What an attempt came to: `result` or `failure` from its handler, and why it was aborted (if it was) by then. */
+  outcomeOf(task: LeasedTask, reason: AbortReason | undefined, timeoutMs: number, result: string | undefined, failure: unknown): TaskOutcome {
     if (reason === 'timeout') this.metrics.timedOut(task.type, queueOfTaskId(task.id));
     if (reason === 'deleted' || reason === 'lease-lost') return { mode: 'discard', reason };
     if (result !== undefined) return this.completion(task, result);
@@ -70,6 +77,18 @@ export class TaskExecutor {
     const error = reason === 'timeout' ? `timeout after ${timeoutMs} ms` : errorMessage(failure);
     const notBeforeMs = failure instanceof RetryAfterError ? failure.delayMs : undefined;
     return this.failure(task, error, failure instanceof NonRetryableError, notBeforeMs);
+  }
+
+  /** Calls the task's handler (its payload checked first); returns what the handler returns. Throws what it throws. */
+  invoke(task: LeasedTask, context: TaskContext): unknown {
+    const definition = this.handlers.definition(task.type);
+    if (!definition) {
+      throw new NonRetryableError(`unknown task type "${task.type}"; known types: ${this.handlers.types().join(', ')}`);
+    }
+    // Checked at submit already; checked again because the type may have changed since (a new payloadDto).
+    const checked = checkPayload(definition, decodeJsonValue(task.payload));
+    if (!checked.ok) throw new InvalidPayloadError(checked.problem);
+    return definition.handler.handle(checked.value, context);
   }
 
   /** The type's @TaskHandler concurrency: at most this many of its tasks run at once in a process. */
@@ -81,6 +100,11 @@ export class TaskExecutor {
   report(task: LeasedTask, workerId: string, outcome: TaskOutcome, written: SettleResult | 'unwritten', durationMs: number): void {
     if (written === 'applied' && outcome.mode !== 'discard' && outcome.mode !== 'requeue') {
       this.metrics.settled(task, outcome.mode, durationMs);
+    }
+    if (written === 'applied' && outcome.mode === 'complete') {
+      // The common case: one info line, its fields built only when info is on.
+      if (levelEnabled(this.logger, 'info')) this.logger.info(this.fields(task, workerId, { duration_ms: durationMs }), 'task completed');
+      return;
     }
     const fields = this.fields(task, workerId, { duration_ms: durationMs });
     if (outcome.mode === 'discard') {
@@ -132,26 +156,116 @@ export class TaskExecutor {
   private fields(task: LeasedTask, workerId: string, extra: Record<string, unknown>): Record<string, unknown> {
     return { task_id: task.id, worker_id: workerId, type: task.type, attempt: task.token, ...extra };
   }
+}
 
-  private async runHandler(task: LeasedTask, signal: AbortSignal): Promise<string> {
-    const definition = this.handlers.definition(task.type);
-    if (!definition) {
-      throw new NonRetryableError(`unknown task type "${task.type}"; known types: ${this.handlers.types().join(', ')}`);
+/** Whether `logger` writes this level (a logger that cannot say, such as a spec's, writes all). */
+export function levelEnabled(logger: PinoLogger, level: 'info' | 'debug'): boolean {
+  const pino = (logger as { logger?: { isLevelEnabled?: (level: string) => boolean } }).logger;
+  return pino?.isLevelEnabled === undefined || pino.isLevelEnabled(level);
+}
+
+/**
+ * One attempt of a task's handler, as TaskExecutor.start runs it: the timer of its timeout and its
+ * end, once. The handler's signal is made when the handler first reads it (most never do): an
+ * AbortController costs more than the rest of an attempt together.
+ */
+export class RunningAttempt {
+  private ended = false;
+  private reason?: AbortReason;
+  private controller?: AbortController;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly executor: TaskExecutor,
+    private readonly task: LeasedTask,
+    private readonly timeoutMs: number,
+    private readonly done: (outcome: TaskOutcome) => void,
+  ) {}
+
+  /** The handler's signal: aborted with the attempt's reason. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
     }
-    // Checked at submit already; checked again because the type may have changed since (a new payloadDto).
-    const checked = checkPayload(definition, decodeJsonValue(task.payload));
-    if (!checked.ok) throw new InvalidPayloadError(checked.problem);
-    const { handler } = definition;
-    const running = Promise.resolve().then(() => handler.handle(checked.value, { taskId: task.id, attempt: task.token, signal }));
-    // A handler that ignores its signal must not hold the slot: stop waiting for it when aborted.
-    const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(new TaskAbortedError());
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      running.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
-    });
-    return encodeResult(await Promise.race([running, aborted]));
+    return this.controller.signal;
   }
+
+  begin(): void {
+    this.timer = setTimeout(timeOut, this.timeoutMs, this);
+    queueMicrotask(() => this.invoke());
+  }
+
+  /** Stops the attempt (the first reason stays): the handler's signal aborts, and the attempt ends without waiting for the handler. */
+  abort(reason: AbortReason): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    if (!this.ended) queueMicrotask(() => this.end(undefined, undefined));
+  }
+
+  private invoke(): void {
+    if (this.ended) return;
+    let value: unknown;
+    try {
+      value = this.executor.invoke(this.task, new AttemptContext(this.task, this));
+    } catch (err) {
+      this.end(undefined, err);
+      return;
+    }
+    if (isThenable(value)) {
+      value.then(
+        (v) => this.resolved(v),
+        (err: unknown) => this.end(undefined, err),
+      );
+    } else {
+      this.resolved(value);
+    }
+  }
+
+  private resolved(value: unknown): void {
+    let result: string;
+    try {
+      result = encodeResult(value);
+    } catch (err) {
+      this.end(undefined, err);
+      return;
+    }
+    this.end(result, undefined);
+  }
+
+  private end(result: string | undefined, failure: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.done(this.executor.outcomeOf(this.task, this.reason, this.timeoutMs, result, failure));
+  }
+}
+
+/** What a handler is given with its payload; `signal` is read through to the attempt. */
+class AttemptContext implements TaskContext {
+  readonly taskId: string;
+  readonly attempt: number;
+
+  constructor(
+    task: LeasedTask,
+    private readonly owner: RunningAttempt,
+  ) {
+    this.taskId = task.id;
+    this.attempt = task.token;
+  }
+
+  get signal(): AbortSignal {
+    return this.owner.signal;
+  }
+}
+
+function timeOut(attempt: RunningAttempt): void {
+  attempt.abort('timeout');
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function errorMessage(err: unknown): string {

@@ -157,7 +157,9 @@ describe('WorkerPoolService', () => {
   it('a crash of the executor fails the attempt instead of losing the slot', async () => {
     t = makePool({ WORKER_COUNT: '1' });
     const executor = (t.pool as unknown as { executor: TaskExecutor }).executor;
-    jest.spyOn(executor, 'run').mockRejectedValueOnce(new Error('boom'));
+    jest.spyOn(executor, 'start').mockImplementationOnce(() => {
+      throw new Error('boom');
+    });
     t.state.markBooted();
     t.queue.push(leased('a'), leased('b'));
     // b runs in the same (only) slot after a's crash.

@@ -48,7 +48,10 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   private readonly freeSlots: number[] = [];
   /** Handlers running per type, against each type's @TaskHandler concurrency. */
   private readonly typeSlots: TypeSlots;
-  private readonly running = new Set<Promise<void>>();
+  /** `<processId>/<slot>` by slot (index 0 unused): built once, not per task. */
+  private readonly workerIds: string[] = [];
+  /** Resolved when no handler runs (shutdown waits for them). */
+  private idleWaiters: Array<() => void> = [];
   private readonly prefetch: PrefetchPolicy;
   private readonly fetcher: Fetcher;
   /** The queues this process serves (WORKER_QUEUES), their fetch order and their wait. */
@@ -72,6 +75,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   ) {
     const { concurrency, prefetch, leaseMs } = config.worker;
     for (let slot = concurrency; slot >= 1; slot -= 1) this.freeSlots.push(slot);
+    for (let slot = 0; slot <= concurrency; slot += 1) this.workerIds.push(`${this.processId}/${slot}`);
     this.typeSlots = new TypeSlots((type) => executor.concurrencyOf(type));
     this.prefetch = new PrefetchPolicy(prefetch, concurrency);
     this.queues = new ServedQueues(queue, config.worker.queues, random, logger);
@@ -163,12 +167,12 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       const held = this.table.get(task);
       if (held) this.settle(held, { mode: 'requeue', text: '' }, began, '-');
     }
-    if (this.running.size > 0) {
-      this.logger.info({ running: this.running.size, timeout_ms: this.config.worker.shutdownTimeoutMs }, 'waiting for running tasks to finish');
-      if (!(await settlesWithin(Promise.all(this.running), left(handlersUntil)))) {
-        this.logger.warn({ running: this.running.size }, 'shutdown timeout: aborting running tasks and requeueing them');
-        for (const held of this.table.values()) held.controller?.abort('shutdown' satisfies AbortReason);
-        await settlesWithin(Promise.all(this.running), left(deadline));
+    if (this.runningCount > 0) {
+      this.logger.info({ running: this.runningCount, timeout_ms: this.config.worker.shutdownTimeoutMs }, 'waiting for running tasks to finish');
+      if (!(await settlesWithin(this.whenNoneRunning(), left(handlersUntil)))) {
+        this.logger.warn({ running: this.runningCount }, 'shutdown timeout: aborting running tasks and requeueing them');
+        for (const held of this.table.values()) held.attempt?.abort('shutdown' satisfies AbortReason);
+        await settlesWithin(this.whenNoneRunning(), left(deadline));
       }
     }
     const settled = await settlesWithin(this.table.whenEmpty(), left(deadline));
@@ -192,58 +196,72 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
   /** Aborts a running handler, or drops a buffered task; an attempt being settled is left alone (fencing decides). */
   private abortAttempt(held: HeldAttempt, reason: 'deleted' | 'lease-lost'): void {
     if (held.state === 'running') {
-      held.controller?.abort(reason);
+      held.attempt?.abort(reason);
     } else if (held.state === 'buffered' && this.fetcher.remove(held.task)) {
       this.executor.report(held.task, '-', { mode: 'discard', reason }, 'unwritten', 0);
       this.release(held.task);
     }
   }
 
+  /** Whether a buffered task may start now: its type is under its concurrency. */
+  private readonly canStart = (task: LeasedTask): boolean => this.typeSlots.hasRoom(task.type);
+
   private startBuffered(): void {
     while (this.freeSlots.length > 0 && !this.stopping) {
       // A task whose type is at its concurrency stays buffered (leased, heart-beaten) behind the ones that can start.
-      const task = this.fetcher.take((t) => this.typeSlots.hasRoom(t.type));
+      const task = this.fetcher.take(this.canStart);
       if (!task) break;
       const held = this.table.get(task);
       if (!held) continue;
       const slot = this.freeSlots.pop() as number;
       this.typeSlots.take(task.type);
-      const run = this.runAttempt(held, slot);
-      this.running.add(run);
-      void run.finally(() => this.running.delete(run));
+      this.runAttempt(held, slot);
     }
     // Taking from the buffer may have made it worth fetching again.
     this.fetcher.wake();
   }
 
-  private async runAttempt(held: HeldAttempt, slot: number): Promise<void> {
+  private runAttempt(held: HeldAttempt, slot: number): void {
     const { task } = held;
-    const workerId = `${this.processId}/${slot}`;
-    const controller = new AbortController();
+    const workerId = this.workerIds[slot];
     held.state = 'running';
-    held.controller = controller;
     held.startedAt = this.clock.now();
-    // Recorded so that a lease recovered from a task that never started costs no retry.
-    void this.writer.write({ lease: task, mode: 'start', text: '', workerId }).then((written) => {
-      if (written === 'not-found') controller.abort('deleted' satisfies AbortReason);
-      else if (written === 'lease-lost') controller.abort('lease-lost' satisfies AbortReason);
+    // Recorded so that a lease recovered from a task that never started costs no retry (answered later, never from this call).
+    this.writer.submit({ lease: task, mode: 'start', text: '', workerId }, (written) => {
+      if (written === 'not-found') held.attempt?.abort('deleted');
+      else if (written === 'lease-lost') held.attempt?.abort('lease-lost');
     });
-    let outcome: TaskOutcome;
+    const ended = (outcome: TaskOutcome) => this.endAttempt(held, slot, workerId, outcome);
     try {
-      outcome = await this.executor.run(task, workerId, controller.signal);
+      held.attempt = this.executor.start(task, workerId, ended);
     } catch (err) {
-      outcome = { mode: 'fail', text: `task execution crashed: ${err instanceof Error ? err.message : String(err)}` };
+      // start() calls `ended` only later, and never when it throws.
+      queueMicrotask(() => ended({ mode: 'fail', text: `task execution crashed: ${err instanceof Error ? err.message : String(err)}` }));
     }
-    const started = held.startedAt;
+  }
+
+  private endAttempt(held: HeldAttempt, slot: number, workerId: string, outcome: TaskOutcome): void {
+    const started = held.startedAt as number;
     held.state = 'settling';
-    held.controller = undefined;
+    held.attempt = undefined;
     held.startedAt = undefined;
     this.prefetch.record(this.clock.now() - started);
     // The slot is free as soon as the handler is done; the outcome is written in the background.
     this.freeSlots.push(slot);
-    this.typeSlots.release(task.type);
+    this.typeSlots.release(held.task.type);
     this.settle(held, outcome, started, workerId);
+    if (this.freeSlots.length === this.concurrency && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     this.startBuffered();
+  }
+
+  /** Resolves once no handler runs. */
+  private whenNoneRunning(): Promise<void> {
+    if (this.runningCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Writes the outcome (batched), logs it, and releases the attempt once it is written. */
@@ -255,7 +273,7 @@ export class WorkerPoolService implements OnModuleInit, OnModuleDestroy, BeforeA
       this.release(task);
       return;
     }
-    void this.writer.write({ lease: task, ...outcome }).then((written) => {
+    this.writer.submit({ lease: task, ...outcome }, (written) => {
       this.executor.report(task, workerId, outcome, written, this.clock.now() - started);
       this.release(task);
     });
