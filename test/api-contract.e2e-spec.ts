@@ -3,7 +3,8 @@ import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Task ids are opaque: 22 characters of base64url (16 random bytes) since 2026-11-30; UUIDs v4 before. */
+const TASK_ID = /^[A-Za-z0-9_-]{22}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('REST API contract (seed-compatible)', () => {
@@ -34,7 +35,7 @@ describe('REST API contract (seed-compatible)', () => {
     const res = await post({ type: 'echo', payload: 'Hello World', max_retry: 3 }).expect(201);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     expect(res.body).toMatchObject({ type: 'echo', payload: 'Hello World', status: 'pending', retries: 0, max_retry: 3 });
-    expect(res.body.id).toMatch(UUID_V4);
+    expect(res.body.id).toMatch(TASK_ID);
     expect(res.body.created_at).toMatch(ISO_UTC);
     expect(res.body.updated_at).toMatch(ISO_UTC);
     expect(res.body).not.toHaveProperty('result');

@@ -150,7 +150,7 @@ export class TaskEventBus implements OnApplicationShutdown {
     return sub;
   }
 
-  /** `id|event|attempt`; ids are `[<queue>.]<uuid>` (no `|`). */
+  /** `id|event|attempt`; ids are `[<queue>.]<id>`, base64url or UUID (no `|`). */
   private dispatch(message: string): void {
     const bar = message.indexOf('|');
     if (bar < 0) return;

@@ -9,6 +9,9 @@ describe('list cursor', () => {
     { score: 0, id: ID },
     { score: 1, id: '00000000-0000-0000-0000-000000000000' },
     { score: 9_007_199_254_740_991, id: 'ffffffff-ffff-4fff-bfff-ffffffffffff' },
+    // Ids issued since 2026-11-30: 22 characters of base64url, plain or after `<queue>.`.
+    { score: 1_700_000_000_123, id: 'AbC_-0123456789xyzXYZ_' },
+    { score: 1, id: 'emails.AbC_-0123456789xyzXYZ_' },
   ])('round-trips %p', (cursor) => {
     const text = encodeCursor(cursor);
     expect(decodeCursor(text)).toEqual(cursor);

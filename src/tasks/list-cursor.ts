@@ -9,7 +9,7 @@ export function encodeCursor(cursor: ListCursor): string {
 /** Returns undefined for anything that was not produced by encodeCursor. */
 export function decodeCursor(text: string): ListCursor | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
-  const match = /^(\d{1,16}):(.{36,101})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  const match = /^(\d{1,16}):(.{22,101})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
   if (!match || !TASK_ID_PATTERN.test(match[2])) return undefined;
   const score = Number(match[1]);
   // Scores are epoch milliseconds; beyond 2^53 a score would not survive the round trip exactly.

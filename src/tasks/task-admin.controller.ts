@@ -32,7 +32,7 @@ export class TaskAdminController {
   @Post(':id/retry')
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed task', description: 'The failed task goes back to pending, due now, with a fresh retry budget; its history is kept.' })
-  @ApiParam({ name: 'id', schema: { type: 'string', pattern: TASK_ID_PATTERN.source }, description: 'task id: a UUID (queue default) or <queue>.<uuid>' })
+  @ApiParam({ name: 'id', schema: { type: 'string', pattern: TASK_ID_PATTERN.source }, description: 'task id: 22 characters of base64url (queue default) or <queue>.<id>; a UUID for tasks created before 2026-11-30' })
   @ApiAcceptedResponse({ type: TaskResponse, description: 'the task, pending again' })
   @ApiErrors({ 404: 'no task has this id', 409: 'the task is not failed (the message names its state)' })
   async retry(@Param('id', TaskIdPipe) id: string): Promise<TaskResponse> {

@@ -41,7 +41,7 @@ export class BackoffResponse {
  * literal typed by it, so a field added to one and not the other does not compile.
  */
 export class TaskResponse {
-  @ApiProperty({ pattern: TASK_ID_PATTERN.source, description: 'a UUID for a task of the queue default, <queue>.<uuid> for any other queue' })
+  @ApiProperty({ pattern: TASK_ID_PATTERN.source, description: '22 characters of base64url for a task of the queue default, <queue>.<id> for any other queue (a UUID for tasks created before 2026-11-30); opaque' })
   id: string;
   @ApiProperty({ pattern: QUEUE_NAME_PATTERN.source, example: DEFAULT_QUEUE })
   queue: string;

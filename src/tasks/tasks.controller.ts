@@ -50,7 +50,7 @@ const WAIT_HEADER_DOC = {
 const ID_PARAM = ApiParam({
   name: 'id',
   schema: { type: 'string', pattern: TASK_ID_PATTERN.source },
-  description: 'task id: a UUID (queue default) or <queue>.<uuid>; anything else is 404',
+  description: 'task id: 22 characters of base64url (queue default) or <queue>.<id>, a UUID for tasks created before 2026-11-30; anything else is 404',
 });
 const NOT_FOUND = 'no task has this id (or it is not a task id)';
 const BAD_BODY = 'body is not valid: empty, not JSON, wrong Content-Type, unknown or invalid fields (the message names each)';

@@ -32,6 +32,7 @@ import { queueRegistryKey } from '../../src/queue/queue-keys';
 import { QueueRepository } from '../../src/queue/queue.repository';
 import { RedisConnections } from '../../src/queue/redis-connections';
 import { TASK_STATUSES } from '../../src/queue/task.model';
+import { UUID_ID_PATTERN } from '../../src/queue/task-id';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
@@ -746,8 +747,8 @@ type TaskShape = { id: string; queue?: string; type: string; payload: string; ma
 /** Lone surrogates cannot be stored as UTF-8; Redis keeps U+FFFD instead, so such payloads are not compared. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** A task id: a UUID in the queue default, `<queue>.<uuid>` in any other. */
-const TASK_ID = /^(?:([a-z0-9][a-z0-9_-]{0,63})\.)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A task id as issued: 22 characters of base64url in the queue default, `<queue>.<id>` in any other. */
+const TASK_ID = /^(?:([a-z0-9][a-z0-9_-]{0,63})\.)?[A-Za-z0-9_-]{22}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export class PropertyViolation extends Error {
@@ -1077,7 +1078,9 @@ export class HttpFuzzer {
     } catch {
       // undecodable: use it as it is
     }
-    for (const id of target.toLowerCase().match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []) this.stats.deleted.add(id);
+    // The path segment that named the task, as the service reads it (TaskIdPipe: a UUID in lower case,
+    // a base64url id as it is).
+    for (const segment of target.split('/')) this.stats.deleted.add(UUID_ID_PATTERN.test(segment) ? segment.toLowerCase() : segment);
   }
 
   /** A plain GET, for the checks after the run. */
