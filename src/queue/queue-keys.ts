@@ -119,12 +119,20 @@ export class QueueKeys {
     return `${this.base}stat:${minute}`;
   }
 
-  /** Listing index of one status; score = creation time (ms). */
+  /**
+   * Listing index of one status; score = creation time (ms). Processing has none (lua/lib/common.lua
+   * index_add): its tasks are listed from `active` and counted by it (countedBy).
+   */
   byStatus(status: TaskStatus): string {
     return `${this.base}s:${status}`;
   }
 
-  /** Listing index of one status and one type; score = creation time (ms). */
+  /** The zset whose size is the number of tasks of a status: its listing index, `active` for processing. */
+  countedBy(status: TaskStatus): string {
+    return status === 'processing' ? this.active : this.byStatus(status);
+  }
+
+  /** Listing index of one status (not processing, see byStatus) and one type; score = creation time (ms). */
   byStatusAndType(status: TaskStatus, type: string): string {
     return `${this.base}st:${status}:${type}`;
   }

@@ -291,7 +291,7 @@ export class QueueRepository {
   /** One page of one queue (list.lua). */
   private async listQueue(queue: string, filter: ListFilter, limit: number, cursor: ListCursor | undefined, maxBytes: number): Promise<TaskPage> {
     const k = this.keysOf(queue);
-    const { indexes, conditions } = this.listPlan(k, filter);
+    const { indexes, activeType, conditions } = this.listPlan(k, filter);
     const reply = (await this.run(() =>
       this.client.list(
         indexes.length,
@@ -302,6 +302,7 @@ export class QueueRepository {
         cursor?.id ?? '',
         maxBytes,
         LIST_FILTER_SCAN_MAX,
+        activeType,
         ...conditions,
       ),
     )) as [number, ...unknown[]];
@@ -585,7 +586,7 @@ export class QueueRepository {
   /** queue-overview.lua of one queue: paused (0|1), scheduled, oldest due age (ms), then the count of each status. */
   async overview(queue: string, statuses: readonly TaskStatus[]): Promise<number[]> {
     const k = this.keysOf(queue);
-    const reply = await this.run(() => this.client.queueOverview(2 + statuses.length, k.queue, k.paused, ...statuses.map((s) => k.byStatus(s))));
+    const reply = await this.run(() => this.client.queueOverview(2 + statuses.length, k.queue, k.paused, ...statuses.map((s) => k.countedBy(s))));
     return (reply as (string | number)[]).map(Number);
   }
 
@@ -602,18 +603,20 @@ export class QueueRepository {
    * The indexes a listing reads and the field conditions list.lua checks per task. High and low tasks
    * have an index of their own, filtered by status and type when those are asked for too; normal tasks
    * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
+   * Processing tasks have no index: list.lua reads them from `active` (of type `activeType`, '' = any).
    */
-  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; conditions: string[] } {
+  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; activeType: string; conditions: string[] } {
     const { status, type, priority } = filter;
     if (priority === 'high' || priority === 'low') {
       const conditions: string[] = [];
       if (status) conditions.push('status', status);
       if (type) conditions.push('type', type);
-      return { indexes: [keys.byPriority(priority)], conditions };
+      return { indexes: [keys.byPriority(priority)], activeType: '', conditions };
     }
     const statuses = status ? [status] : TASK_STATUSES;
     return {
-      indexes: statuses.map((s) => (type ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
+      indexes: statuses.map((s) => (s === 'processing' ? keys.active : type ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
+      activeType: type ?? '',
       conditions: priority === 'normal' ? ['priority', ''] : [],
     };
   }

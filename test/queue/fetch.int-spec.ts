@@ -71,9 +71,9 @@ describe('fetch.lua', () => {
     expect(leasedAt).toBeGreaterThanOrEqual(before);
     expect(leasedAt).toBeLessThanOrEqual(after);
     expect(await q.score(q.keys.active, 'a')).toBe(leasedAt + LEASE_MS);
-    // Listing indexes keep the creation time as score.
-    expect(await q.score(q.keys.byStatus('processing'), 'a')).toBe(createdAt);
-    expect(await q.score(q.keys.byStatusAndType('processing', 'email'), 'a')).toBe(createdAt);
+    // Leaving pending leaves its listing indexes; a processing task has none (`active` lists it).
+    expect(await q.score(q.keys.byStatus('pending'), 'a')).toBeNull();
+    expect(await q.score(q.keys.byStatusAndType('pending', 'email'), 'a')).toBeNull();
     expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'email', 'processing'));
   });
 

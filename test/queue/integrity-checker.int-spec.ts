@@ -16,7 +16,8 @@ type State = 'pending' | 'delayed' | 'processing' | 'completed' | 'failed';
 
 /**
  * Writes task `id` in a state exactly as the data model (README, "Redis data model") lays it out:
- * the hash, the structure of its state (queue / active / done) and both listing indexes. Written
+ * the hash, the structure of its state (queue / active / done) and both listing indexes (a processing
+ * task has none: `active` lists it). Written
  * with plain commands rather than through the scripts so the spec pins the model the checker
  * checks, not the current script signatures; that the scripts leave a clean queue is shown by the
  * fuzz and chaos runs, which end with this checker.
@@ -46,8 +47,10 @@ async function arrange(q: QueueFixture, id: string, state: State, type: string, 
     r.zadd(q.keys.done, T0 + 1, id);
   }
   r.hset(q.keys.task(id), fields);
-  r.zadd(q.keys.byStatus(status), T0, id);
-  r.zadd(q.keys.byStatusAndType(status, type), T0, id);
+  if (status !== 'processing') {
+    r.zadd(q.keys.byStatus(status), T0, id);
+    r.zadd(q.keys.byStatusAndType(status, type), T0, id);
+  }
   r.zadd(q.keys.marker, 0, '0');
   await r.exec();
 }
@@ -160,11 +163,7 @@ const PLANTS: Plant[] = [
     name: 'an active id without a task (the hash deleted under a running task)',
     state: 'processing',
     plant: (q) => q.redis.del(q.keys.task('v')),
-    expected: [
-      v('dangling-entry', 'v', 'active entry without a task'),
-      v('dangling-entry', 'v', 's:processing entry without a task'),
-      v('dangling-entry', 'v', 'st:processing:job entry without a task'),
-    ],
+    expected: [v('dangling-entry', 'v', 'active entry without a task')],
   },
   {
     name: 'a queue id without a task',
@@ -242,11 +241,11 @@ const PLANTS: Plant[] = [
   // Hashes that are not tasks of the model.
   {
     name: 'a task with a status the model does not have',
-    state: 'processing',
+    state: 'pending',
     plant: (q) => q.redis.hset(q.keys.task('v'), 'status', 'running'),
     expected: [
       v('bad-status', 'v', 'status "running", type "job"'),
-      v('index-mismatch', 'v', 'in st:processing:job but task is running/job'),
+      v('index-mismatch', 'v', 'in st:pending:job but task is running/job'),
     ],
   },
   {

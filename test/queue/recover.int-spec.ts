@@ -241,6 +241,28 @@ describe('recover.lua', () => {
     expect(await q.hash(old.id)).toMatchObject({ status: 'completed', result: 'fresh result', error: ERROR });
   });
 
+  it('drops the processing listing indexes an older version kept (s:processing, st:processing:<type>), leases untouched', async () => {
+    const q = harness.queue();
+    const [job] = await q.leased(1, { id: 'job', type: 'job' });
+    const [mail] = await q.leased(1, { id: 'mail', type: 'mail' });
+    await q.repo.complete(mail, 'done');
+    // As the old fetch wrote them (a process of the old version during a rolling upgrade, or data
+    // stored before the upgrade), the finished task's entries left behind as well.
+    const created = Number((await q.hash('job-0')).created_at);
+    await q.redis.zadd(q.keys.byStatus('processing'), created, 'job-0', created, 'mail-0');
+    await q.redis.zadd(q.keys.byStatusAndType('processing', 'job'), created, 'job-0');
+    await q.redis.zadd(q.keys.byStatusAndType('processing', 'mail'), created, 'mail-0');
+    const active = await q.redis.zrange(q.keys.active, 0, -1, 'WITHSCORES');
+
+    expect((await q.repo.recoverDue(10, ERROR, DELAYS, MAX_STALLS)).outcomes).toEqual([]);
+
+    expect(await q.redis.exists(q.keys.byStatus('processing'), q.keys.byStatusAndType('processing', 'job'), q.keys.byStatusAndType('processing', 'mail'))).toBe(0);
+    expect(await q.redis.zrange(q.keys.active, 0, -1, 'WITHSCORES')).toEqual(active);
+    expect(await q.footprint(job.id)).toEqual(q.expectedFootprint(job.id, 'job', 'processing'));
+    expect(await q.footprint(mail.id)).toEqual(q.expectedFootprint(mail.id, 'mail', 'completed'));
+    expect((await q.repo.list({ status: 'processing' }, 10)).tasks.map((t) => t.id)).toEqual([job.id]);
+  });
+
   describe('says when the next lease expires (the recoverer sleeps until then)', () => {
     it('none held: undefined; leases held: ms until the earliest deadline; expired ones left over: <= 0', async () => {
       const q = harness.queue();

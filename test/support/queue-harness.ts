@@ -84,9 +84,13 @@ export class QueueFixture {
     return found.sort();
   }
 
-  /** The keys (relative) that reference a task in `status`: its hash, its stage zset and both listing indexes. */
+  /**
+   * The keys (relative) that reference a task in `status`: its hash, its stage zset and both listing
+   * indexes (a processing task has none: `active` lists it).
+   */
   expectedFootprint(id: string, type: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
     const stage = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' }[status];
+    if (status === 'processing') return [stage, `t:${id}`].sort();
     return [stage, `s:${status}`, `st:${status}:${type}`, `t:${id}`].sort();
   }
 

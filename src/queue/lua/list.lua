@@ -1,6 +1,10 @@
 --[[ list: one page of tasks, newest first, from one index or the merge of several, optionally filtered.
   KEYS[1..n] -> listing index zsets (score = creation time); several are merged (all statuses, or one
                 type across statuses). Cost: O(n * (log N + limit)), whatever the number of tasks.
+                The queue's `active` zset (<base>active) stands for the processing tasks, which have no
+                index of their own: its members that are processing (of type ARGV[7] when given) are
+                read and sorted by creation time, once per call: O(A log A) for A leased tasks, which
+                are bounded by the workers (workers x (concurrency + prefetch)), not by the tasks stored.
   ARGV[1] -> key base of the queue
   ARGV[2] -> limit
   ARGV[3] -> cursor score ('' for the first page)
@@ -8,7 +12,8 @@
   ARGV[5] -> byte budget: no further task is added once the task hashes read reach it (the first
              always is); 0 = none. Bounds the reply (and the time Redis spends on it) when tasks are large
   ARGV[6] -> scan budget of a filtered page: most index entries it examines (at least limit)
-  ARGV[7..] -> filter, pairs: task field, value ('' matches a task without the field); none = every
+  ARGV[7] -> type of the processing tasks read from `active` ('' = every type)
+  ARGV[8..] -> filter, pairs: task field, value ('' matches a task without the field); none = every
              task of the indexes. A filtered page reads the indexes in windows (limit + 1, then as many
              as the matches still missing need at the rate seen so far) until it has `limit` matching
              tasks, the indexes end, or it examined the scan budget: it may hold fewer than limit tasks
@@ -25,12 +30,32 @@
 local base, limit = ARGV[1], tonumber(ARGV[2])
 local max_bytes = tonumber(ARGV[5]) or 0
 local filter_fields, filter_values = {}, {}
-for k = 7, #ARGV, 2 do
+for k = 8, #ARGV, 2 do
   filter_fields[#filter_fields + 1] = ARGV[k]
   filter_values[#filter_values + 1] = ARGV[k + 1]
 end
 local filtered = #filter_fields > 0
 local scan_max = filtered and math.max(tonumber(ARGV[6]), limit) or limit
+local active_key, active_type = base .. 'active', ARGV[7]
+
+-- The processing tasks (members of `active` whose task is processing, of type active_type when it is
+-- not ''), as { score, id, score text } in listing order: built on first use, once per call.
+local processing = false
+local function processing_index()
+  if processing then return processing end
+  processing = {}
+  for _, id in ipairs(redis.call('ZRANGE', active_key, 0, -1)) do
+    local f = redis.call('HMGET', task_key(base, id), 'status', 'created_at', 'type')
+    if f[1] == 'processing' and f[2] and (active_type == '' or f[3] == active_type) then
+      processing[#processing + 1] = { tonumber(f[2]), id, f[2] }
+    end
+  end
+  table.sort(processing, function(a, b)
+    if a[1] ~= b[1] then return a[1] > b[1] end
+    return a[2] > b[2]
+  end)
+  return processing
+end
 
 -- The first `want` entries of each index strictly after `after` ({ score, id, score text }, or nil for
 -- the start), merged in listing order. The first `want` of the result are the first `want` overall.
@@ -39,7 +64,16 @@ local function gather(after, want)
   local candidates = {}
   for k = 1, #KEYS do
     local got, offset = 0, 0
-    while got < want do
+    if KEYS[k] == active_key then
+      for _, e in ipairs(processing_index()) do
+        if got >= want then break end
+        if (not after) or e[1] < after[1] or (e[1] == after[1] and e[2] < after[2]) then
+          candidates[#candidates + 1] = e
+          got = got + 1
+        end
+      end
+    end
+    while got < want and KEYS[k] ~= active_key do
       local chunk = redis.call('ZRANGE', KEYS[k], max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
       for j = 1, #chunk, 2 do
         local id, score = chunk[j], tonumber(chunk[j + 1])

@@ -1,7 +1,8 @@
 --[[ queue-overview: what GET /queues and the /metrics gauges show of one queue, read in one snapshot.
   KEYS[1] -> queue zset of the normal level; `queue:high` and `queue:low` are derived from it (level_queues)
   KEYS[2] -> paused flag
-  KEYS[3..n] -> status indexes (s:<status>), in the order the caller wants their counts
+  KEYS[3..n] -> the zset counting each status (s:<status>; `active` for processing, which has no
+                index), in the order the caller wants their counts
   Time: Redis' clock (TIME).
   Returns: { paused (0|1), scheduled, oldest_due_age_ms, then ZCARD of each status index }
     scheduled: tasks of any level whose run time is after now (delayed, or waiting for a retry);

@@ -31,6 +31,25 @@
 
 local base, err, max_stalls = ARGV[1], ARGV[3], tonumber(ARGV[4])
 local now = redis_now()
+
+-- Processing tasks had listing indexes, s:processing and st:processing:<type>, before they were listed
+-- from `active`. A deployment upgraded in place still holds them, and a process of the old version adds
+-- to them during a rolling upgrade; nothing reads them now, so they are dropped here, up to 1000 tasks'
+-- entries per call (one EXISTS when there are none). The types come from the tasks of s:processing: the
+-- old scripts wrote both indexes together.
+local legacy = status_key(base, 'processing')
+if redis.call('EXISTS', legacy) == 1 then
+  local stale = redis.call('ZRANGE', legacy, 0, 999)
+  local types = {}
+  for _, id in ipairs(stale) do
+    local task_type = redis.call('HGET', task_key(base, id), 'type')
+    if task_type and not types[task_type] then
+      types[task_type] = true
+      redis.call('DEL', status_type_key(base, 'processing', task_type))
+    end
+  end
+  redis.call('ZREM', legacy, unpack(stale))
+end
 local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 local wake = false

@@ -26,12 +26,18 @@ local function ms_string(ms)
   return string.format('%d', ms)
 end
 
+-- Listing indexes: s:<status> and st:<status>:<type>, score = creation time, for pending, completed
+-- and failed. Processing has none: its listing is derived from the `active` zset (list.lua), which
+-- holds every leased task anyway (at most workers x (concurrency + prefetch) of them), so leasing a
+-- task and ending its attempt each move it in two indexes, not four.
 local function index_add(base, id, task_type, status, created)
+  if status == 'processing' then return end
   redis.call('ZADD', status_key(base, status), created, id)
   redis.call('ZADD', status_type_key(base, status, task_type), created, id)
 end
 
 local function index_remove(base, id, task_type, status)
+  if status == 'processing' then return end
   redis.call('ZREM', status_key(base, status), id)
   redis.call('ZREM', status_type_key(base, status, task_type), id)
 end
