@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { ROOT } from './util';
 
 export interface Environment {
@@ -37,15 +37,22 @@ function pkgVersion(name: string): string {
   return text ? (JSON.parse(text) as { version: string }).version : 'not installed';
 }
 
-/** HEAD commit, read from .git files (the benchmark runs no git command). */
+/**
+ * HEAD commit, read from .git files (the benchmark runs no git command). In a `git worktree`, .git is
+ * a file naming the worktree's git directory (its own HEAD), whose `commondir` holds the refs.
+ */
 export function headCommit(): string {
-  const head = read(join(ROOT, '.git', 'HEAD'))?.trim();
+  const pointer = /^gitdir: (.+)$/m.exec(read(join(ROOT, '.git')) ?? '')?.[1]?.trim();
+  const gitDir = pointer ? resolve(ROOT, pointer) : join(ROOT, '.git');
+  const common = read(join(gitDir, 'commondir'))?.trim();
+  const refsDir = common ? resolve(gitDir, common) : gitDir;
+  const head = read(join(gitDir, 'HEAD'))?.trim();
   if (!head) return 'unknown';
   if (!head.startsWith('ref: ')) return head;
   const ref = head.slice(5);
-  const loose = read(join(ROOT, '.git', ref))?.trim();
+  const loose = read(join(refsDir, ref))?.trim();
   if (loose) return `${loose} (${ref.replace('refs/heads/', '')})`;
-  const packed = read(join(ROOT, '.git', 'packed-refs')) ?? '';
+  const packed = read(join(refsDir, 'packed-refs')) ?? '';
   const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
   return line ? `${line.split(' ')[0]} (${ref.replace('refs/heads/', '')})` : `unknown (${ref})`;
 }

@@ -677,7 +677,7 @@ export async function clusterSection(ctx: BenchContext): Promise<Table[]> {
   for (const line of cluster.commandLines) ctx.commandLines.add(line);
   const opened: OurQueue[] = [];
   const table = new Table(`9. Worker processes and queues: drain ${fmtNumber(n)} queued no-op tasks on a 3-master Redis Cluster and on one redis-server`, [
-    'Redis', 'queues', 'worker processes', 'tasks/s', '× 1 process', 'worker µs/task', 'Redis µs/task, all masters', 'Redis µs/task per master (M1 / M2 / M3)', `CPU-bound ceiling on ${cores} cores`,
+    'Redis', 'queues', 'worker processes', 'tasks/s', '× 1 process', 'worker µs/task', 'Redis µs/task, all masters', 'Redis µs/task per master (M1 / M2 / M3)', `CPU bound on these ${cores} cores`, 'CPU bound, a core per process',
   ]);
   const problems: string[] = [];
   try {
@@ -727,6 +727,12 @@ export async function clusterSection(ctx: BenchContext): Promise<Table[]> {
         const m = results[i].get(processes);
         if (!m) continue;
         const ceiling = (cores * 1e6) / (m.worker.median + m.redis.median);
+        // Every worker process and every master on a core of its own: the busiest master, or the
+        // workers together (µs per task summed over the processes), saturates first.
+        const busiest = Math.max(...m.perMaster.map((x) => x.median));
+        const redisBound = 1e6 / busiest;
+        const workerBound = (processes * 1e6) / m.worker.median;
+        const spread = `${fmtNumber(Math.min(redisBound, workerBound))} (${redisBound <= workerBound ? 'Redis' : 'workers'})`;
         table.row(
           s.redis,
           s.queues.length === 1 ? `1 (${s.queues[0]})` : `${s.queues.length} (${s.queues.join(', ')})`,
@@ -737,6 +743,7 @@ export async function clusterSection(ctx: BenchContext): Promise<Table[]> {
           m.redis.format(),
           m.perMaster.length > 1 ? m.perMaster.map((x) => fmtNumber(x.median, 1)).join(' / ') : '(one server)',
           fmtNumber(ceiling),
+          spread,
         );
       }
     });
@@ -748,7 +755,7 @@ export async function clusterSection(ctx: BenchContext): Promise<Table[]> {
       `Each case: FLUSHALL on every master, the queues paused, ${fmtNumber(n)} tasks queued (enqueue 1000/call, evenly over the queues), then the worker processes start (\`node main.js\` of the measured build, APP_ROLE=worker, WORKER_COUNT=${c}, LOG_LEVEL=warn, WORKER_QUEUES unset: every queue; REDIS_CLUSTER_NODES=<the 3 masters> on the cluster, REDIS_URL on one server), and once every process is ready the queues are resumed, so all processes drain from the first task on. Time: first started_at to last completed_at from the tasks' own hashes; rate = N / that time.`,
     );
     table.note(
-      `CPU: /proc/<pid>/stat of the worker processes (summed) and INFO cpu of every master, read when all processes are ready and once all tasks are finished, divided by the tasks finished in between. Redis includes the benchmark's polling (one ZCARD per queue every 25 ms) and, on the cluster, the cluster bus. The CPU-bound ceiling is ${cores} cores × 10⁶ / (worker µs + Redis µs per task): the rate if the cases' processes had this machine's cores to themselves and nothing else waited; it is not a measurement.`,
+      `CPU: /proc/<pid>/stat of the worker processes (summed) and INFO cpu of every master, read when all processes are ready and once all tasks are finished, divided by the tasks finished in between. Redis includes the benchmark's polling (one ZCARD per queue every 25 ms) and, on the cluster, the cluster bus. Two bounds computed from those medians, not measured: on these cores = ${cores} × 10⁶ / (worker µs + Redis µs per task), the rate if the case had the ${cores} cores to itself and nothing ever waited; a core per process = the lower of 10⁶ / (µs per task of the busiest master) and processes × 10⁶ / (worker µs per task), i.e. what the same per-task costs allow when every worker process and every master has a core (or host) of its own, and which of the two saturates first.`,
     );
     table.note(
       `What this machine can and cannot show: all processes (up to 4 workers, 3 Redis masters or one, the benchmark) share ${cores} cores, so the sum of all processes' CPU per task bounds the rate whatever the number of processes or masters. More worker processes help only as far as one process was waiting rather than computing; a cluster cannot show its point here (each master on its own core or host, so Redis work per master is ~1/3 with 3 spread queues): it shows where the Redis work lands (per-master columns) and what the cluster costs per task (Redis µs all masters vs one server), not the throughput 3 masters on 3 hosts would reach. On a machine with a core per process, expect throughput to grow with processes until one master's CPU per task × rate reaches one core; with 1 queue that is one master, with 3 spread queues three.`,
