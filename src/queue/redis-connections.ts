@@ -94,6 +94,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       // Commands issued in the same tick (concurrent requests, a worker's fetch and settle) share
       // one socket write: measured as the largest single cost of POST /tasks without it.
       enableAutoPipelining: true,
+      // enqueue groups the submits of a tick itself (EnqueueGroups): its call goes out at once.
+      autoPipeliningIgnoredCommands: ['enqueue'],
     }) as CommandClient;
     defineScripts(this.commands);
     this.preloadScripts(this.commands);
@@ -348,10 +350,11 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     if (redis.cluster) {
       // Node connections always queue while they connect and never reconnect on their own (ioredis
       // refreshes the slot map instead); the cluster-level options carry the offline-queue choice.
-      const { enableOfflineQueue, enableAutoPipelining, retryStrategy, ...nodeOptions } = options;
+      const { enableOfflineQueue, enableAutoPipelining, autoPipeliningIgnoredCommands, retryStrategy, ...nodeOptions } = options;
       client = new Cluster(redis.cluster, {
         enableOfflineQueue,
         enableAutoPipelining,
+        autoPipeliningIgnoredCommands,
         clusterRetryStrategy: retryStrategy,
         slotsRefreshTimeout: 2000,
         redisOptions: { ...nodeOptions, ...credentials, tls },
