@@ -269,6 +269,24 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     expect(task?.error).toBe('error 11');
   });
 
+  it('retry, then complete: the retry archived when the next attempt started, no h_* left', async () => {
+    const { q } = await setup();
+    const t = await lease(q, 'n');
+    await q.repo.start(t, 'w/1');
+    await q.repo.retry(t, 'boom 1', 0);
+    const [second] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    await q.repo.start(second, 'w/2');
+    // The start archived attempt 1 and left h_attempt '' (the other h_* fields stale) until the end.
+    expect((await q.hash('n')).h_attempt).toBe('');
+    await q.repo.complete(second, 'ok');
+    const h = await q.hash('n');
+    expect(Object.keys(h).filter((f) => f.startsWith('h_') || f === 'completed_at')).toEqual([]);
+    expect(await history(q, 'n')).toEqual([
+      { attempt: 1, outcome: 'retry', startedAt: expect.any(Number), endedAt: expect.any(Number), workerId: 'w/1', error: 'boom 1' },
+      { attempt: 2, outcome: 'completed', startedAt: Number(h.started_at), endedAt: Number(h.updated_at), workerId: 'w/2', error: undefined },
+    ]);
+  });
+
   it('reads a task finished by the previous version (completed_at and h_* stored) as it did', async () => {
     const { q } = await setup();
     // The hash and history list as the previous version left them: a retry, then the completing attempt.
