@@ -94,8 +94,10 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       // Commands issued in the same tick (concurrent requests, a worker's fetch and settle) share
       // one socket write: measured as the largest single cost of POST /tasks without it.
       enableAutoPipelining: true,
-      // enqueue groups the submits of a tick itself (EnqueueGroups): its call goes out at once.
-      autoPipeliningIgnoredCommands: ['enqueue'],
+      // A worker's fetch and settle calls are batches already: sent at once rather than at the next
+      // setImmediate (after the handlers that run meanwhile) and behind the autopipeline in flight, so
+      // Redis leases the next batch while the worker runs the current one.
+      autoPipeliningIgnoredCommands: ['fetch', 'settle'],
     }) as CommandClient;
     defineScripts(this.commands);
     this.preloadScripts(this.commands);
