@@ -97,7 +97,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       // A worker's fetch and settle calls are batches already: sent at once rather than at the next
       // setImmediate (after the handlers that run meanwhile) and behind the autopipeline in flight, so
       // Redis leases the next batch while the worker runs the current one.
-      autoPipeliningIgnoredCommands: ['fetch', 'settle'],
+      // enqueue groups the submits of a tick itself (EnqueueGroups): its call goes out at once.
+      autoPipeliningIgnoredCommands: ['fetch', 'settle', 'enqueue'],
     }) as CommandClient;
     defineScripts(this.commands);
     this.preloadScripts(this.commands);
