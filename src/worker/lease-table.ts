@@ -26,44 +26,59 @@ export function attemptKey(lease: Lease): string {
  * heartbeat loss) never reaches the other.
  */
 export class LeaseTable {
-  private readonly attempts = new Map<string, HeldAttempt>();
-  /** task id -> keys of its attempts held here (almost always one). */
-  private readonly byId = new Map<string, Set<string>>();
+  /** task id -> its attempt held here, or its attempts (almost always one: no key string, no set per task). */
+  private readonly byId = new Map<string, HeldAttempt | HeldAttempt[]>();
+  private count = 0;
   private emptyWaiters: Array<() => void> = [];
 
   get size(): number {
-    return this.attempts.size;
+    return this.count;
   }
 
   add(task: LeasedTask): HeldAttempt {
-    const key = attemptKey(task);
     const held: HeldAttempt = { task, state: 'buffered' };
-    this.attempts.set(key, held);
-    let keys = this.byId.get(task.id);
-    if (!keys) this.byId.set(task.id, (keys = new Set()));
-    keys.add(key);
+    const found = this.byId.get(task.id);
+    if (found === undefined) {
+      this.byId.set(task.id, held);
+    } else {
+      // The same lease added again replaces the one held.
+      const others = (Array.isArray(found) ? found : [found]).filter((h) => h.task.token !== task.token);
+      this.count -= (Array.isArray(found) ? found.length : 1) - others.length;
+      this.byId.set(task.id, others.length === 0 ? held : [...others, held]);
+    }
+    this.count += 1;
     return held;
   }
 
   get(lease: Lease): HeldAttempt | undefined {
-    return this.attempts.get(attemptKey(lease));
+    const found = this.byId.get(lease.id);
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) return found.task.token === lease.token ? found : undefined;
+    return found.find((h) => h.task.token === lease.token);
   }
 
   /** Every attempt of this task id held here. */
   withId(id: string): HeldAttempt[] {
-    const keys = this.byId.get(id);
-    if (!keys) return [];
-    return [...keys].map((k) => this.attempts.get(k)).filter((h): h is HeldAttempt => h !== undefined);
+    const found = this.byId.get(id);
+    if (found === undefined) return [];
+    return Array.isArray(found) ? [...found] : [found];
   }
 
   /** Stops holding the attempt (its outcome is written, or it was handed back or dropped). */
   release(lease: Lease): void {
-    const key = attemptKey(lease);
-    if (!this.attempts.delete(key)) return;
-    const keys = this.byId.get(lease.id);
-    keys?.delete(key);
-    if (keys?.size === 0) this.byId.delete(lease.id);
-    if (this.attempts.size === 0) {
+    const found = this.byId.get(lease.id);
+    if (found === undefined) return;
+    if (!Array.isArray(found)) {
+      if (found.task.token !== lease.token) return;
+      this.byId.delete(lease.id);
+    } else {
+      const i = found.findIndex((h) => h.task.token === lease.token);
+      if (i < 0) return;
+      const rest = found.filter((_, j) => j !== i);
+      this.byId.set(lease.id, rest.length === 1 ? rest[0] : rest);
+    }
+    this.count -= 1;
+    if (this.count === 0) {
       const waiters = this.emptyWaiters;
       this.emptyWaiters = [];
       for (const resolve of waiters) resolve();
@@ -72,16 +87,21 @@ export class LeaseTable {
 
   /** The leases to extend: every held attempt. */
   leases(): Lease[] {
-    return [...this.attempts.values()].map((h) => ({ id: h.task.id, token: h.task.token }));
+    const out: Lease[] = [];
+    for (const h of this.values()) out.push({ id: h.task.id, token: h.task.token });
+    return out;
   }
 
-  values(): IterableIterator<HeldAttempt> {
-    return this.attempts.values();
+  *values(): IterableIterator<HeldAttempt> {
+    for (const found of this.byId.values()) {
+      if (Array.isArray(found)) yield* found;
+      else yield found;
+    }
   }
 
   /** Resolves once nothing is held. */
   whenEmpty(): Promise<void> {
-    if (this.attempts.size === 0) return Promise.resolve();
+    if (this.count === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 }

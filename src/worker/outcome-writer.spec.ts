@@ -76,6 +76,27 @@ describe('OutcomeWriter', () => {
     await t.writer.drain();
   });
 
+  it('submit answers each write of a batch by its callback, even when an earlier callback throws', async () => {
+    const t = writer();
+    // What a callback throws is thrown again on its own, in a microtask: kept here instead.
+    const rethrown: Array<() => void> = [];
+    const spy = jest.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void rethrown.push(fn));
+    try {
+      const answers: string[] = [];
+      t.writer.submit(complete('a'), () => {
+        throw new Error('callback bug');
+      });
+      t.writer.submit(complete('b'), (result) => answers.push(`b:${result}`));
+      expect(answers).toEqual([]);
+      await t.writer.drain();
+      expect(answers).toEqual(['b:applied']);
+      expect(rethrown).toHaveLength(1);
+      expect(rethrown[0]).toThrow('callback bug');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('drain resolves once everything written so far is settled', async () => {
     const t = writer();
     let settled = false;
