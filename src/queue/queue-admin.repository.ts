@@ -54,17 +54,19 @@ export class QueueAdminRepository {
    */
   async retryFailed(queue: string, type?: string): Promise<number> {
     const k = this.queue.keysOf(queue);
-    const index = type === undefined ? k.byStatus('failed') : k.byStatusAndType('failed', type);
     let retried = 0;
     let budget = Infinity;
+    // Failed tasks have no index per type: with a type, the others are kept and skipped (offset).
+    let offset = 0;
     while (budget > 0) {
       const limit = Math.min(ADMIN_CHUNK, budget);
-      const [sent, handled, size] = (await runCommand(this.redis, () =>
-        this.redis.commands.retryFailed(index, k.queue, k.done, k.marker, k.base, limit),
-      )) as [number, number, number];
+      const [sent, handled, size, kept] = (await runCommand(this.redis, () =>
+        this.redis.commands.retryFailed(k.byStatus('failed'), k.queue, k.done, k.marker, k.base, limit, type ?? '', offset),
+      )) as [number, number, number, number];
       if (budget === Infinity) budget = size;
       retried += sent;
       budget -= handled;
+      offset += kept;
       if (handled < limit) break;
     }
     return retried;

@@ -132,7 +132,11 @@ export class QueueKeys {
     return status === 'processing' ? this.active : this.byStatus(status);
   }
 
-  /** Listing index of one status (not processing, see byStatus) and one type; score = creation time (ms). */
+  /**
+   * Listing index of the pending tasks of one type; score = creation time (ms). Processing, completed
+   * and failed tasks have none (lua/lib/common.lua index_add); tasks finished before that layout may
+   * still be in `st:completed:<type>` / `st:failed:<type>`, and leave it with their task.
+   */
   byStatusAndType(status: TaskStatus, type: string): string {
     return `${this.base}st:${status}:${type}`;
   }

@@ -291,7 +291,7 @@ export class QueueRepository {
   /** One page of one queue (list.lua). */
   private async listQueue(queue: string, filter: ListFilter, limit: number, cursor: ListCursor | undefined, maxBytes: number): Promise<TaskPage> {
     const k = this.keysOf(queue);
-    const { indexes, activeType, conditions } = this.listPlan(k, filter);
+    const { indexes, indexType, conditions } = this.listPlan(k, filter);
     const reply = (await this.run(() =>
       this.client.list(
         indexes.length,
@@ -302,7 +302,7 @@ export class QueueRepository {
         cursor?.id ?? '',
         maxBytes,
         LIST_FILTER_SCAN_MAX,
-        activeType,
+        indexType,
         ...conditions,
       ),
     )) as [number, ...unknown[]];
@@ -603,20 +603,22 @@ export class QueueRepository {
    * The indexes a listing reads and the field conditions list.lua checks per task. High and low tasks
    * have an index of their own, filtered by status and type when those are asked for too; normal tasks
    * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
-   * Processing tasks have no index: list.lua reads them from `active` (of type `activeType`, '' = any).
+   * Processing tasks have no index: list.lua reads them from `active` (of type `indexType`, '' = any).
+   * Finished tasks have no index per type: with a type, list.lua reads s:completed / s:failed and skips
+   * the tasks of other types (`indexType` again).
    */
-  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; activeType: string; conditions: string[] } {
+  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; indexType: string; conditions: string[] } {
     const { status, type, priority } = filter;
     if (priority === 'high' || priority === 'low') {
       const conditions: string[] = [];
       if (status) conditions.push('status', status);
       if (type) conditions.push('type', type);
-      return { indexes: [keys.byPriority(priority)], activeType: '', conditions };
+      return { indexes: [keys.byPriority(priority)], indexType: '', conditions };
     }
     const statuses = status ? [status] : TASK_STATUSES;
     return {
-      indexes: statuses.map((s) => (s === 'processing' ? keys.active : type ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
-      activeType: type ?? '',
+      indexes: statuses.map((s) => (s === 'processing' ? keys.active : type && s === 'pending' ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
+      indexType: type ?? '',
       conditions: priority === 'normal' ? ['priority', ''] : [],
     };
   }

@@ -85,12 +85,13 @@ export class QueueFixture {
   }
 
   /**
-   * The keys (relative) that reference a task in `status`: its hash, its stage zset and both listing
-   * indexes (a processing task has none: `active` lists it).
+   * The keys (relative) that reference a task in `status`: its hash, its stage zset and its listing
+   * indexes (a processing task has none: `active` lists it; a finished one has no index per type).
    */
   expectedFootprint(id: string, type: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
     const stage = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' }[status];
     if (status === 'processing') return [stage, `t:${id}`].sort();
+    if (status !== 'pending') return [stage, `s:${status}`, `t:${id}`].sort();
     return [stage, `s:${status}`, `st:${status}:${type}`, `t:${id}`].sort();
   }
 

@@ -5,6 +5,8 @@
                 index of their own: its members that are processing (of type ARGV[7] when given) are
                 read and sorted by creation time, once per call: O(A log A) for A leased tasks, which
                 are bounded by the workers (workers x (concurrency + prefetch)), not by the tasks stored.
+                Finished tasks have no index per type: with ARGV[7] given, entries of a status index
+                (<base>s:<status>) count only when their task has that type (a filtered scan, below).
   ARGV[1] -> key base of the queue
   ARGV[2] -> limit
   ARGV[3] -> cursor score ('' for the first page)
@@ -12,9 +14,10 @@
   ARGV[5] -> byte budget: no further task is added once the task hashes read reach it (the first
              always is); 0 = none. Bounds the reply (and the time Redis spends on it) when tasks are large
   ARGV[6] -> scan budget of a filtered page: most index entries it examines (at least limit)
-  ARGV[7] -> type of the processing tasks read from `active` ('' = every type)
+  ARGV[7] -> type of the tasks read from `active` and from status indexes ('' = every type)
   ARGV[8..] -> filter, pairs: task field, value ('' matches a task without the field); none = every
-             task of the indexes. A filtered page reads the indexes in windows (limit + 1, then as many
+             task of the indexes. A filtered page (one with a filter, or with a type and a status
+             index) reads the indexes in windows (limit + 1, then as many
              as the matches still missing need at the rate seen so far) until it has `limit` matching
              tasks, the indexes end, or it examined the scan budget: it may hold fewer than limit tasks
              (even none) and still have more.
@@ -34,11 +37,19 @@ for k = 8, #ARGV, 2 do
   filter_fields[#filter_fields + 1] = ARGV[k]
   filter_values[#filter_values + 1] = ARGV[k + 1]
 end
-local filtered = #filter_fields > 0
+local active_key, list_type = base .. 'active', ARGV[7]
+-- Whether entries of KEYS[k] must be checked for the type (a status index, when a type is asked for).
+local status_prefix = base .. 's:'
+local type_checked = {}
+local any_type_checked = false
+for k = 1, #KEYS do
+  type_checked[k] = list_type ~= '' and string.sub(KEYS[k], 1, #status_prefix) == status_prefix
+  any_type_checked = any_type_checked or type_checked[k]
+end
+local filtered = #filter_fields > 0 or any_type_checked
 local scan_max = filtered and math.max(tonumber(ARGV[6]), limit) or limit
-local active_key, active_type = base .. 'active', ARGV[7]
 
--- The processing tasks (members of `active` whose task is processing, of type active_type when it is
+-- The processing tasks (members of `active` whose task is processing, of type list_type when it is
 -- not ''), as { score, id, score text } in listing order: built on first use, once per call.
 local processing = false
 local function processing_index()
@@ -46,7 +57,7 @@ local function processing_index()
   processing = {}
   for _, id in ipairs(redis.call('ZRANGE', active_key, 0, -1)) do
     local f = redis.call('HMGET', task_key(base, id), 'status', 'created_at', 'type')
-    if f[1] == 'processing' and f[2] and (active_type == '' or f[3] == active_type) then
+    if f[1] == 'processing' and f[2] and (list_type == '' or f[3] == list_type) then
       processing[#processing + 1] = { tonumber(f[2]), id, f[2] }
     end
   end
@@ -79,7 +90,7 @@ local function gather(after, want)
         local id, score = chunk[j], tonumber(chunk[j + 1])
         -- Entries tied with the cursor's score came before it unless their id sorts below it.
         if (not after) or score < after[1] or id < after[2] then
-          candidates[#candidates + 1] = { score, id, chunk[j + 1] }
+          candidates[#candidates + 1] = { score, id, chunk[j + 1], type_checked[k] }
           got = got + 1
           if got >= want then break end
         end
@@ -98,7 +109,17 @@ local function gather(after, want)
   return candidates
 end
 
-local function matches(key)
+-- Whether the task matches the filter (and has type list_type, when check_type).
+local function matches(key, check_type)
+  if check_type then
+    local values = redis.call('HMGET', key, 'type', unpack(filter_fields))
+    if values[1] ~= list_type then return false end
+    for j = 1, #filter_fields do
+      if (values[j + 1] or '') ~= filter_values[j] then return false end
+    end
+    return true
+  end
+  if #filter_fields == 0 then return true end
   local values = redis.call('HMGET', key, unpack(filter_fields))
   for j = 1, #filter_fields do
     if (values[j] or '') ~= filter_values[j] then return false end
@@ -126,7 +147,7 @@ while true do
     examined = examined + 1
     position = c
     local key = task_key(base, c[2])
-    if filtered and not matches(key) then
+    if filtered and not matches(key, c[4]) then
       skipped = c
     else
       local hash = redis.call('HGETALL', key)

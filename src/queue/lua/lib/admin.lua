@@ -1,8 +1,9 @@
 -- Transitions an operator asks for (retry-task, retry-failed, delete-finished) and retention
 -- (purge-expired), shared through `--- @include "admin"` after "common" and "task-options".
 
--- Removes a finished (completed or failed) task from every structure: its status and status+type
--- index entries, its priority index entry, the done zset, its hash and its attempt history.
+-- Removes a finished (completed or failed) task from every structure: its status index entry (and the
+-- status+type one a task finished before has, index_remove), its priority index entry, the done zset,
+-- its hash and its attempt history.
 local function remove_finished(base, key, id, status, task_type, priority, done_key)
   index_remove(base, id, task_type, status)
   if priority then redis.call('ZREM', priority_key(base, priority), id) end

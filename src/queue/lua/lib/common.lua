@@ -26,16 +26,21 @@ local function ms_string(ms)
   return string.format('%d', ms)
 end
 
--- Listing indexes: s:<status> and st:<status>:<type>, score = creation time, for pending, completed
--- and failed. Processing has none: its listing is derived from the `active` zset (list.lua), which
--- holds every leased task anyway (at most workers x (concurrency + prefetch) of them), so leasing a
--- task and ending its attempt each move it in two indexes, not four.
+-- Listing indexes, score = creation time: s:<status> for pending, completed and failed, and
+-- st:pending:<type>. Processing has none: its listing is derived from the `active` zset (list.lua),
+-- which holds every leased task anyway (at most workers x (concurrency + prefetch) of them), so
+-- leasing a task moves it in two indexes, not four. Finished tasks have no index per type (list.lua
+-- filters s:completed / s:failed by type), so a finished task costs one index entry beside `done`,
+-- not two, and finishing one is one ZADD less.
 local function index_add(base, id, task_type, status, created)
   if status == 'processing' then return end
   redis.call('ZADD', status_key(base, status), created, id)
-  redis.call('ZADD', status_type_key(base, status, task_type), created, id)
+  if status == 'pending' then redis.call('ZADD', status_type_key(base, status, task_type), created, id) end
 end
 
+-- Also removes the st:completed:<type> / st:failed:<type> entry that a task finished before this
+-- layout (or by a process of an older version) has: they leave with their tasks (retention, delete,
+-- retry), a ZREM of a missing key for the others.
 local function index_remove(base, id, task_type, status)
   if status == 'processing' then return end
   redis.call('ZREM', status_key(base, status), id)
