@@ -64,6 +64,22 @@ describe('EnqueueGroups (group commit of enqueues)', () => {
     expect(order).toEqual(['next tick: 1 call(s)', 'immediate: 1 call(s)']);
   });
 
+  it('after a call of several submits the next ones wait for the I/O of the loop turn; after a lone one, no longer', async () => {
+    const { calls, groups } = fake();
+    /** When the call of one submit is sent: by the end of its tick, or later in the loop turn. */
+    const sentBy = async (id: string) => {
+      const done = groups.submit('default', 1000, [task(id)]);
+      await new Promise((resolve) => process.nextTick(resolve));
+      const byTick = calls.some((c) => c.ids.flat().includes(id));
+      await done;
+      return byTick ? 'tick' : 'loop turn';
+    };
+    expect(await sentBy('lone')).toBe('tick');
+    await Promise.all([groups.submit('default', 1000, [task('a')]), groups.submit('default', 1000, [task('b')])]);
+    expect(await sentBy('after-crowd')).toBe('loop turn');
+    expect(await sentBy('lone-again')).toBe('tick');
+  });
+
   it('keeps queues and idempotency lifetimes apart: one call each', async () => {
     const { calls, groups } = fake();
     await Promise.all([

@@ -93,13 +93,16 @@ class Group {
  *   answers the submits with a conflict or a gone task, and sends the others again together;
  * - a failed call (Redis down, a timeout, an error reply) rejects every submit of the group with its error.
  *
- * When: at the end of the current tick (process.nextTick) when no call of the same group is in
- * flight, so a lone caller waits for nothing; while one is, at setImmediate (after the I/O callbacks of
- * this loop turn, e.g. concurrent HTTP requests: what ioredis' auto-pipelining waited for anyway).
+ * When: at the end of the current tick (process.nextTick) when no call of the queue is in flight and
+ * its last call held one submit, so a lone caller waits for nothing; otherwise at setImmediate, after
+ * the other I/O callbacks of this loop turn (concurrent HTTP requests, each read in a tick of its own,
+ * join): what ioredis' auto-pipelining waited for anyway.
  */
 export class EnqueueGroups {
   private readonly open = new Map<string, Group>();
   private readonly inFlight = new Map<string, number>();
+  /** The slots whose last call held several submits: callers are concurrent there. */
+  private readonly crowded = new Set<string>();
 
   constructor(
     private readonly send: EnqueueSend,
@@ -130,7 +133,7 @@ export class EnqueueGroups {
     if (!group) {
       group = new Group(slot, queue, ttlMs);
       this.open.set(slot, group);
-      if (this.inFlight.get(slot)) setImmediate(flushGroup, this, group);
+      if (this.inFlight.get(slot) || this.crowded.has(slot)) setImmediate(flushGroup, this, group);
       else process.nextTick(flushGroup, this, group);
     }
     group.add(s);
@@ -142,6 +145,8 @@ export class EnqueueGroups {
     group.sent = true;
     if (this.open.get(group.slot) === group) this.open.delete(group.slot);
     const { slot, submits } = group;
+    if (submits.length > 1) this.crowded.add(slot);
+    else this.crowded.delete(slot);
     this.inFlight.set(slot, (this.inFlight.get(slot) ?? 0) + 1);
     const done = () => {
       const n = (this.inFlight.get(slot) ?? 1) - 1;
