@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
+import { Counter } from 'prom-client';
 import { queueOfTaskId } from '../queue/task-id';
 import { HandlerRegistry } from '../task-types/handler-registry';
 import { DEFAULT_QUEUE, END_TO_END_SECONDS_BUCKETS, METRIC_PREFIX, MetricsRegistry, TASK_SECONDS_BUCKETS } from './metrics-registry';
+import { BufferedCount, CountedHistogram, flushOnRead } from './counted-metrics';
 import { MeteredTask, TaskMetrics } from './task-metrics';
 
 /** Label value of every type that has no handler here: the type label is a known, small set. */
@@ -10,15 +11,19 @@ export const OTHER_TYPE = 'other';
 
 type Child = { inc(value?: number): void };
 type HistogramChild = { observe(value: number): void };
+type CounterName = 'created' | 'started' | 'timedOut' | 'completed' | 'retried' | 'failed';
 
-/** The children of one (queue, type), made once so that counting allocates nothing. */
+/**
+ * The children of one (queue, type), made once so that counting allocates nothing: the counters count
+ * in numbers added to prom-client's series when /metrics is read, the histograms are CountedHistograms.
+ */
 interface TypeMetrics {
-  created: Child;
-  started: Child;
-  timedOut: Child;
-  completed: Child;
-  retried: Child;
-  failed: Child;
+  created: BufferedCount;
+  started: BufferedCount;
+  timedOut: BufferedCount;
+  completed: BufferedCount;
+  retried: BufferedCount;
+  failed: BufferedCount;
   duration: HistogramChild;
   queueWait: HistogramChild;
   endToEnd: HistogramChild;
@@ -28,10 +33,12 @@ interface TypeMetrics {
 @Injectable()
 export class PromTaskMetrics extends TaskMetrics {
   private readonly byType = new Map<string, TypeMetrics>();
-  private readonly counters: Record<keyof Omit<TypeMetrics, 'duration' | 'queueWait' | 'endToEnd'>, Counter>;
-  private readonly duration: Histogram;
-  private readonly queueWait: Histogram;
-  private readonly endToEnd: Histogram;
+  /** queue -> type -> children, for the per-task calls (no key string built per call). */
+  private readonly byQueue = new Map<string, Map<string, TypeMetrics>>();
+  private readonly counters: Record<CounterName, Counter>;
+  private readonly duration: CountedHistogram;
+  private readonly queueWait: CountedHistogram;
+  private readonly endToEnd: CountedHistogram;
   private readonly recoveredTotal: Counter;
   private readonly deletedTotal: Counter;
   private known?: Set<string>;
@@ -42,8 +49,11 @@ export class PromTaskMetrics extends TaskMetrics {
   ) {
     super();
     const registers = [metrics.registry];
-    const counter = (name: string, help: string) =>
-      new Counter({ name: `${METRIC_PREFIX}${name}`, help, labelNames: ['queue', 'type'], registers });
+    const counter = (name: string, help: string) => {
+      const c = new Counter({ name: `${METRIC_PREFIX}${name}`, help, labelNames: ['queue', 'type'], registers });
+      flushOnRead(c, () => this.flushCounts());
+      return c;
+    };
     this.counters = {
       created: counter('tasks_created_total', 'Tasks stored (POST /tasks, /tasks/batch); idempotent replays not counted.'),
       started: counter('tasks_started_total', 'Attempts whose handler started.'),
@@ -52,27 +62,27 @@ export class PromTaskMetrics extends TaskMetrics {
       retried: counter('tasks_retried_total', 'Attempts that failed and were scheduled for another attempt.'),
       failed: counter('tasks_failed_total', 'Attempts that failed their task for good (no retry left, or not retryable).'),
     };
-    this.duration = new Histogram({
-      name: `${METRIC_PREFIX}task_handler_duration_seconds`,
-      help: 'Run time of attempts whose outcome was written, from handler start to its end.',
-      labelNames: ['queue', 'type'],
-      buckets: TASK_SECONDS_BUCKETS,
-      registers,
-    });
-    this.queueWait = new Histogram({
-      name: `${METRIC_PREFIX}task_queue_wait_seconds`,
-      help: 'From the time a task was due (created, scheduled run_at, or end of its retry backoff) to its handler start, per attempt.',
-      labelNames: ['queue', 'type'],
-      buckets: TASK_SECONDS_BUCKETS,
-      registers,
-    });
-    this.endToEnd = new Histogram({
-      name: `${METRIC_PREFIX}task_end_to_end_seconds`,
-      help: 'From creation to the written final outcome (completed, or failed for good by a worker), retries included.',
-      labelNames: ['queue', 'type'],
-      buckets: END_TO_END_SECONDS_BUCKETS,
-      registers,
-    });
+    this.duration = new CountedHistogram(
+      `${METRIC_PREFIX}task_handler_duration_seconds`,
+      'Run time of attempts whose outcome was written, from handler start to its end.',
+      ['queue', 'type'],
+      TASK_SECONDS_BUCKETS,
+      metrics.registry,
+    );
+    this.queueWait = new CountedHistogram(
+      `${METRIC_PREFIX}task_queue_wait_seconds`,
+      'From the time a task was due (created, scheduled run_at, or end of its retry backoff) to its handler start, per attempt.',
+      ['queue', 'type'],
+      TASK_SECONDS_BUCKETS,
+      metrics.registry,
+    );
+    this.endToEnd = new CountedHistogram(
+      `${METRIC_PREFIX}task_end_to_end_seconds`,
+      'From creation to the written final outcome (completed, or failed for good by a worker), retries included.',
+      ['queue', 'type'],
+      END_TO_END_SECONDS_BUCKETS,
+      metrics.registry,
+    );
     this.recoveredTotal = new Counter({
       name: `${METRIC_PREFIX}tasks_recovered_total`,
       help: 'Expired leases recovered by the maintenance loop, by what became of the task (retry, failed, stalled = requeued, never started).',
@@ -124,7 +134,19 @@ export class PromTaskMetrics extends TaskMetrics {
   }
 
   private of(type: string, queue: string): TypeMetrics {
-    return this.byType.get(`${queue}|${type}`) ?? this.children(type, queue);
+    return this.byQueue.get(queue)?.get(type) ?? this.children(type, queue);
+  }
+
+  /** Adds what the counters counted since the last read to their prom-client series. */
+  private flushCounts(): void {
+    for (const m of this.byType.values()) {
+      m.created.flush();
+      m.started.flush();
+      m.timedOut.flush();
+      m.completed.flush();
+      m.retried.flush();
+      m.failed.flush();
+    }
   }
 
   /** Known types get their own children (kept); any other type shares 'other' and is not remembered. */
@@ -135,20 +157,30 @@ export class PromTaskMetrics extends TaskMetrics {
     let m = this.byType.get(key);
     if (!m) {
       const c = this.counters;
+      const child = (name: CounterName): BufferedCount => {
+        const promChild: Child = c[name].labels(queue, label);
+        // Every counter of the type at 0 from its first event on (see the constructor).
+        promChild.inc(0);
+        return new BufferedCount(promChild);
+      };
       m = {
-        created: c.created.labels(queue, label),
-        started: c.started.labels(queue, label),
-        timedOut: c.timedOut.labels(queue, label),
-        completed: c.completed.labels(queue, label),
-        retried: c.retried.labels(queue, label),
-        failed: c.failed.labels(queue, label),
+        created: child('created'),
+        started: child('started'),
+        timedOut: child('timedOut'),
+        completed: child('completed'),
+        retried: child('retried'),
+        failed: child('failed'),
         duration: this.duration.labels(queue, label),
         queueWait: this.queueWait.labels(queue, label),
         endToEnd: this.endToEnd.labels(queue, label),
       };
-      // Every counter of the type at 0 from its first event on (see the constructor).
-      for (const child of [m.created, m.started, m.timedOut, m.completed, m.retried, m.failed]) child.inc(0);
       this.byType.set(key, m);
+    }
+    // Remembered by the type asked for only when it is known (any other type is not remembered).
+    if (label === type) {
+      let types = this.byQueue.get(queue);
+      if (!types) this.byQueue.set(queue, (types = new Map()));
+      types.set(type, m);
     }
     return m;
   }
