@@ -45,11 +45,12 @@ for _, level in ipairs(levels) do
     taken = taken + 1
     redis.call('ZREM', level, id)
     local key = task_key(base, id)
-    local f = redis.call('HMGET', key, 'type', 'payload', 'retries', 'max_retry', 'created_at', 'status', 'opts')
+    local f = redis.call('HMGET', key, 'type', 'payload', 'retries', 'max_retry', 'created_at', 'status', 'opts', 'attempts')
     -- A queue entry whose task is gone or not pending is stale; dropping it is the repair.
     if f[1] and f[6] == 'pending' then
-      local token = redis.call('HINCRBY', key, 'attempts', 1)
-      redis.call('HSET', key, 'status', 'processing', 'updated_at', now)
+      -- The lease token: attempts + 1, written by the same HSET (one call, not HINCRBY and HSET).
+      local token = (tonumber(f[8]) or 0) + 1
+      redis.call('HSET', key, 'status', 'processing', 'updated_at', now, 'attempts', token)
       -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at.
       if f[3] ~= '0' or f[7] then redis.call('HDEL', key, 'run_at') end
       redis.call('ZADD', KEYS[2], deadline, id)
