@@ -42,6 +42,28 @@ describe('fetch.lua', () => {
     expect(await q.redis.exists(q.keys.queue)).toBe(0);
   });
 
+  it('enqueue and fetch write the sorted sets of many tasks at once (more than one chunk of 1000 arguments): every task in the right ones', async () => {
+    const q = harness.queue();
+    const tasks = Array.from({ length: 1200 }, (_, i) => newTask({ id: `t${String(i).padStart(4, '0')}`, type: i % 3 ? 'a' : 'b' }));
+    const createdAt = await q.repo.enqueue(tasks);
+    expect(await q.redis.zcard(q.keys.queue)).toBe(1200);
+    expect(await q.redis.zcard(q.keys.byStatus('pending'))).toBe(1200);
+    expect(await q.redis.zcard(q.keys.byStatusAndType('pending', 'a'))).toBe(800);
+    expect(await q.score(q.keys.byStatusAndType('pending', 'b'), 't1197')).toBe(createdAt);
+
+    const { tasks: leased } = await q.repo.fetch(700, LEASE_MS);
+
+    expect(leased).toHaveLength(700);
+    const left = tasks.filter((t) => !leased.some((l) => l.id === t.id));
+    expect(await q.redis.zcard(q.keys.active)).toBe(700);
+    expect(await q.redis.zcard(q.keys.queue)).toBe(500);
+    expect(await q.redis.zcard(q.keys.byStatus('pending'))).toBe(500);
+    expect(await q.redis.zcard(q.keys.byStatusAndType('pending', 'a'))).toBe(left.filter((t) => t.type === 'a').length);
+    expect(await q.redis.zcard(q.keys.byStatusAndType('pending', 'b'))).toBe(left.filter((t) => t.type === 'b').length);
+    for (const l of [leased[0], leased[1], leased[699]]) expect(await q.footprint(l.id)).toEqual(q.expectedFootprint(l.id, l.type, 'processing'));
+    expect(await q.footprint(left[0].id)).toEqual(q.expectedFootprint(left[0].id, left[0].type, 'pending'));
+  });
+
   it('marks a leased task processing (not started), counts the attempt, leases until Redis now + leaseMs', async () => {
     const q = harness.queue();
     const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'email', payload: 'x', maxRetry: 2 })]);

@@ -37,15 +37,32 @@ if size == 4 then
     seen[id] = true
   end
   local now = redis_now()
+  -- Every task of the call is due now and created now: the queue and s:pending get one ZADD for all
+  -- of them, st:pending:<type> one per type (a redis.call costs about as much as the write it
+  -- carries), in chunks of at most 1000 arguments.
+  local entries, by_type = {}, {}
   for i = 4, #ARGV, 4 do
     local id, task_type = ARGV[i], ARGV[i + 1]
     redis.call('HSET', task_key(base, id),
       'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
       'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
       'created_at', now, 'updated_at', now)
-    redis.call('ZADD', KEYS[1], now, id)
-    index_add(base, id, task_type, 'pending', now)
+    entries[#entries + 1] = now
+    entries[#entries + 1] = id
+    local of_type = by_type[task_type]
+    if not of_type then
+      of_type = {}
+      by_type[task_type] = of_type
+    end
+    of_type[#of_type + 1] = now
+    of_type[#of_type + 1] = id
   end
+  local function zadd_all(key, args)
+    for i = 1, #args, 1000 do redis.call('ZADD', key, unpack(args, i, math.min(i + 999, #args))) end
+  end
+  zadd_all(KEYS[1], entries)
+  zadd_all(status_key(base, 'pending'), entries)
+  for task_type, of_type in pairs(by_type) do zadd_all(status_type_key(base, 'pending', task_type), of_type) end
   redis.call('ZADD', KEYS[2], 0, '0')
   return tonumber(now)
 end

@@ -33,17 +33,28 @@ local max_bytes = tonumber(ARGV[4]) or 0
 -- Most queues never see a high or low task: then one EXISTS replaces four reads of empty levels.
 local levels = { KEYS[1] }
 if redis.call('EXISTS', KEYS[1] .. ':high', KEYS[1] .. ':low') > 0 then levels = level_queues(KEYS[1]) end
+-- The sorted-set writes of the call go out together, one command per key for all its tasks (a
+-- redis.call costs about as much as the write it carries), in chunks of at most 1000 arguments.
+local function batched(command, key, args)
+  for i = 1, #args, 1000 do
+    redis.call(command, key, unpack(args, i, math.min(i + 999, #args)))
+  end
+end
 local out = { -1 }
 local bytes = 0
 local taken = 0
+local leases = {} -- deadline, id pairs for `active`
+local leased = {} -- ids leaving s:pending
+local leased_by_type = {} -- type -> ids leaving st:pending:<type>
 for _, level in ipairs(levels) do
   if taken >= max or (max_bytes > 0 and bytes >= max_bytes) then break end
   local due = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken, 'WITHSCORES')
+  local taken_here = {}
   for j = 1, #due, 2 do
     local id = due[j]
     if max_bytes > 0 and bytes >= max_bytes then break end
     taken = taken + 1
-    redis.call('ZREM', level, id)
+    taken_here[#taken_here + 1] = id
     local key = task_key(base, id)
     local f = redis.call('HMGET', key, 'type', 'payload', 'retries', 'max_retry', 'created_at', 'status', 'opts', 'attempts')
     -- A queue entry whose task is gone or not pending is stale; dropping it is the repair.
@@ -53,8 +64,16 @@ for _, level in ipairs(levels) do
       redis.call('HSET', key, 'status', 'processing', 'updated_at', now, 'attempts', token)
       -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at.
       if f[3] ~= '0' or f[7] then redis.call('HDEL', key, 'run_at') end
-      redis.call('ZADD', KEYS[2], deadline, id)
-      index_move(base, id, f[1], 'pending', 'processing', f[5])
+      -- Into `active`, out of the pending listing indexes (processing has none: index_add).
+      leases[#leases + 1] = deadline
+      leases[#leases + 1] = id
+      leased[#leased + 1] = id
+      local of_type = leased_by_type[f[1]]
+      if not of_type then
+        of_type = {}
+        leased_by_type[f[1]] = of_type
+      end
+      of_type[#of_type + 1] = id
       bytes = bytes + #f[2]
       out[#out + 1] = id
       out[#out + 1] = token
@@ -68,7 +87,12 @@ for _, level in ipairs(levels) do
       out[#out + 1] = now_ms - (tonumber(f[5]) or now_ms)
     end
   end
+  -- Every entry taken leaves its level, a stale one too.
+  batched('ZREM', level, taken_here)
 end
+batched('ZADD', KEYS[2], leases)
+batched('ZREM', status_key(base, 'pending'), leased)
+for task_type, ids in pairs(leased_by_type) do batched('ZREM', status_type_key(base, 'pending', task_type), ids) end
 local wait = false
 for _, level in ipairs(levels) do
   local head = redis.call('ZRANGE', level, 0, 0, 'WITHSCORES')
