@@ -8,7 +8,6 @@ import { AppConfig } from './config/app-config';
 import { configureHttpSecurity } from './http/http-security';
 import { mountApiDocs } from './http/api-docs';
 import { mountDashboard } from './dashboard/dashboard-assets';
-import { rejectOversizedJson } from './http/json-limits';
 import { jsonBodyParser } from './http/json-body';
 
 /**
@@ -22,9 +21,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.useLogger(app.get(Logger));
   // First: headers, CORS and the API key check apply to every route, before any body is read.
   configureHttpSecurity(app, config.security, app.get(Logger));
-  // Our JSON parser, so that JSON syntax errors and empty bodies get a message that says so.
-  app.use(...jsonBodyParser(config.server.bodyLimitBytes));
-  app.use(rejectOversizedJson());
+  // Our JSON parser, so that JSON syntax errors and empty bodies get a message that says so, with the
+  // limits on a body's depth and number of values.
+  app.use(jsonBodyParser(config.server.bodyLimitBytes));
   app.disable('x-powered-by');
   // Task JSON changes with every state transition; a weak ETag per response would be work for nothing.
   app.set('etag', false);
