@@ -72,9 +72,21 @@ class StrictValidationPipe extends ValidationPipe {
     super(options);
   }
 
+  /** Per metatype, read once (metadata is written by decorators when the class is defined). */
+  private readonly byMetatype = new Map<unknown, { check: ((value: unknown) => boolean) | undefined; keys: string[] }>();
+
+  private metadataOf(metatype: Type | undefined): { check: ((value: unknown) => boolean) | undefined; keys: string[] } {
+    let found = this.byMetatype.get(metatype);
+    if (found === undefined) {
+      found = { check: this.fastPaths ? plainlyValidCheck(metatype) : undefined, keys: opaqueKeys(metatype) };
+      this.byMetatype.set(metatype, found);
+    }
+    return found;
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (this.fastPaths && plainlyValidCheck(metadata.metatype)?.(value) === true) return value;
-    const keys = opaqueKeys(metadata.metatype);
+    const { check, keys } = this.metadataOf(metadata.metatype);
+    if (check !== undefined && check(value) === true) return value;
     if (keys.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return this.strictTransform(value, metadata);
     const rest: Record<string, unknown> = { ...value };
     const held: Record<string, unknown> = {};
