@@ -53,8 +53,19 @@ export class TasksService {
    * and once that task is gone an IdempotencyGoneError.
    */
   async submit(dto: CreateTaskDto, idempotencyKey?: string): Promise<Submitted> {
-    const { tasks, replayed } = await this.submitAll([dto], [idempotencyKey], false);
-    return { task: tasks[0], replayed: replayed.length > 0 };
+    // submitAll for one task, without its arrays and per-queue grouping (the cost of every POST /tasks).
+    const checked = this.check(dto);
+    if (checked.tooLarge !== undefined) throw new PayloadTooLargeError(checked.tooLarge);
+    if (checked.problem !== undefined) throw new InvalidTaskError(checked.problem);
+    const task = this.newTask(dto, checked.payload, idempotencyKey, checked.def);
+    const { createdAt, outcomes, rejected } = await this.queue.submit([task]);
+    const outcome = outcomes[0];
+    if (rejected) throw idempotencyError([outcome], [idempotencyKey], false);
+    if (outcome.kind === 'created') {
+      this.metrics.created(task.type, 1, task.queue);
+      return { task: createdRecord(task, createdAt), replayed: false };
+    }
+    return { task: outcome.kind === 'replayed' ? outcome.task : createdRecord(task, createdAt), replayed: true };
   }
 
   /**
