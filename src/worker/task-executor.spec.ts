@@ -108,6 +108,25 @@ describe('TaskExecutor', () => {
     });
   });
 
+  it('a handler that copies its context (spread, Object.assign, JSON of the keys) still has the signal', async () => {
+    const seen: Array<{ keys: string[]; copied?: AbortSignal; assigned?: AbortSignal }> = [];
+    const handler: TaskHandler = {
+      handle: (_payload, context) => {
+        const copied = { ...context };
+        const assigned = Object.assign({}, context);
+        seen.push({ keys: Object.keys(context).sort(), copied: copied.signal, assigned: assigned.signal });
+        return new Promise(() => undefined);
+      },
+    };
+    const { executor } = executorWith(handler, { TASK_TIMEOUT_MS: '20' });
+    await executor.run(leased('a'), 'w/1', new AbortController().signal);
+    expect(seen[0].keys).toEqual(['attempt', 'signal', 'taskId']);
+    expect(seen[0].copied).toBeInstanceOf(AbortSignal);
+    expect(seen[0].copied?.aborted).toBe(true);
+    expect(seen[0].copied?.reason).toBe('timeout');
+    expect(seen[0].assigned).toBe(seen[0].copied);
+  });
+
   describe('TASK_TIMEOUT_MS', () => {
     it('aborts the signal with reason timeout and fails the attempt as retryable, even when the handler ignores it', async () => {
       const handler = new ManualHandler();

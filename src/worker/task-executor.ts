@@ -242,21 +242,20 @@ export class RunningAttempt {
   }
 }
 
-/** What a handler is given with its payload; `signal` is read through to the attempt. */
+/**
+ * What a handler is given with its payload; `signal` is read through to the attempt. It is an own,
+ * enumerable accessor (not a prototype getter), so a handler that copies its context ({ ...context },
+ * Object.assign) still gets the signal; the copy reads it, which makes it.
+ */
 class AttemptContext implements TaskContext {
   readonly taskId: string;
   readonly attempt: number;
+  declare readonly signal: AbortSignal;
 
-  constructor(
-    task: LeasedTask,
-    private readonly owner: RunningAttempt,
-  ) {
+  constructor(task: LeasedTask, owner: RunningAttempt) {
     this.taskId = task.id;
     this.attempt = task.token;
-  }
-
-  get signal(): AbortSignal {
-    return this.owner.signal;
+    Object.defineProperty(this, 'signal', { get: () => owner.signal, enumerable: true });
   }
 }
 
