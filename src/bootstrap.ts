@@ -9,6 +9,8 @@ import { configureHttpSecurity } from './http/http-security';
 import { mountApiDocs } from './http/api-docs';
 import { mountDashboard } from './dashboard/dashboard-assets';
 import { jsonBodyParser } from './http/json-body';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import type { NextFunction, Request, Response } from 'express';
 
 /**
  * Nest's own body parsers are off: configureApp mounts the JSON parser with our limit, and the API
@@ -24,6 +26,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Our JSON parser, so that JSON syntax errors and empty bodies get a message that says so, with the
   // limits on a body's depth and number of values.
   app.use(jsonBodyParser(config.server.bodyLimitBytes));
+  // HTTP metrics of the requests that got past the key check and the body parser, before any Nest
+  // middleware (request log, body shape checks) and route: the place it held as Nest middleware.
+  const httpMetrics = app.get(HttpMetricsMiddleware);
+  app.use((req: Request, res: Response, next: NextFunction) => httpMetrics.use(req, res, next));
   app.disable('x-powered-by');
   // Task JSON changes with every state transition; a weak ETag per response would be work for nothing.
   app.set('etag', false);
