@@ -48,6 +48,31 @@ describe('finished tasks by type (no index per type)', () => {
     expect(await q.footprint(f)).toEqual(['done', 's:failed', `t:${f}`]);
   });
 
+  it('one settle call finishing 1200 tasks (completed, failed, one retried between them) writes every sorted set once per key', async () => {
+    const q = harness.queue();
+    const ids = Array.from({ length: 1200 }, (_, i) => `t${String(i).padStart(4, '0')}`);
+    await q.repo.enqueue(ids.map((id) => newTask({ id, type: 'job' })));
+    const { tasks } = await q.repo.fetch(1200, LEASE_MS);
+    expect(tasks).toHaveLength(1200);
+    const mode = (i: number) => (i === 601 ? 'retry' : i % 4 === 0 ? 'fail' : 'complete');
+    const results = await q.repo.settle(tasks.map((lease, i) => ({ lease, mode: mode(i), text: mode(i) === 'complete' ? 'ok' : 'boom', delayMs: 60_000 })));
+    expect(results.every((r) => r === 'applied')).toBe(true);
+
+    expect(await q.redis.zcard(q.keys.active)).toBe(0);
+    expect(await q.redis.zcard(q.keys.byStatus('failed'))).toBe(300);
+    expect(await q.redis.zcard(q.keys.byStatus('completed'))).toBe(899);
+    expect(await q.redis.zcard(q.keys.done)).toBe(1199);
+    for (const i of [0, 1, 599, 600, 602, 1199]) {
+      const status = mode(i) === 'fail' ? 'failed' : 'completed';
+      const h = await q.hash(tasks[i].id);
+      expect(h.status).toBe(status);
+      expect(await q.score(q.keys.byStatus(status), tasks[i].id)).toBe(Number(h.created_at));
+      expect(await q.score(q.keys.done, tasks[i].id)).toBe(Number(h.updated_at));
+      expect(await q.footprint(tasks[i].id)).toEqual(q.expectedFootprint(tasks[i].id, 'job', status));
+    }
+    expect(await q.footprint(tasks[601].id)).toEqual(q.expectedFootprint(tasks[601].id, 'job', 'pending'));
+  });
+
   it('lists the completed tasks of a rare type: short or empty pages within the scan budget, every one exactly once, newest first', async () => {
     const q = harness.queue();
     // The rare ones are the oldest: the first page examines the scan budget of others and finds none.

@@ -95,6 +95,7 @@ for _, id in ipairs(ids) do
 end
 -- Wake one idle worker so it recomputes how long to block for the earliest waiting task.
 if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+flush_finished()
 flush_counts(base, now)
 flush_events(base)
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')

@@ -98,6 +98,7 @@ for i = 2, #ARGV, 6 do
   codes[#codes + 1] = rc
 end
 if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+flush_finished()
 flush_counts(base, now)
 flush_events(base)
 return codes

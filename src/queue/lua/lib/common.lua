@@ -101,6 +101,11 @@ local function flush_counts(base, now)
   end
 end
 
+-- finish() writes the task's hash at once; its sorted-set writes wait in `finished` and go out once
+-- per script call (flush_finished), one command per key for all the tasks the call finished (a
+-- redis.call costs about as much as the write it carries).
+local finished = { keys = false, active = {}, done = {}, completed = {}, failed = {} }
+
 -- processing -> completed (text = result) or failed (text = error): terminal, kept until retention.
 -- The finish time is updated_at: nothing writes a finished task's updated_at again but revive_failed,
 -- which makes it pending, so no completed_at field is stored (tasks written before kept one; readers
@@ -109,9 +114,31 @@ local function finish(base, key, id, task_type, created, status, text, now, acti
   outcome_counts[status] = outcome_counts[status] + 1
   local field = status == 'completed' and 'result' or 'error'
   redis.call('HSET', key, 'status', status, field, text, 'updated_at', now, unpack(fields or NO_FIELDS))
-  redis.call('ZREM', active_key, id)
-  index_move(base, id, task_type, 'processing', status, created)
-  redis.call('ZADD', done_key, now, id)
+  -- Out of `active`, into s:<status> (index_add: no index per type) and `done`: see flush_finished.
+  local f = finished
+  f.keys = f.keys or { base, active_key, done_key }
+  f.active[#f.active + 1] = id
+  f.done[#f.done + 1] = now
+  f.done[#f.done + 1] = id
+  local index = f[status]
+  index[#index + 1] = created
+  index[#index + 1] = id
+end
+
+-- Sends the sorted-set writes finish() collected: one command per key for every task of the call,
+-- in chunks of at most 1000 arguments. Call it before the script returns, and before it reads
+-- `active`, `done`, s:completed or s:failed again.
+local function flush_finished()
+  local f = finished
+  if not f.keys then return end
+  local function write_all(command, key, args)
+    for i = 1, #args, 1000 do redis.call(command, key, unpack(args, i, math.min(i + 999, #args))) end
+  end
+  write_all('ZREM', f.keys[2], f.active)
+  write_all('ZADD', f.keys[3], f.done)
+  write_all('ZADD', status_key(f.keys[1], 'completed'), f.completed)
+  write_all('ZADD', status_key(f.keys[1], 'failed'), f.failed)
+  finished = { keys = false, active = {}, done = {}, completed = {}, failed = {} }
 end
 
 -- processing -> pending at once, without spending a retry (graceful shutdown, prefetched tasks handed
