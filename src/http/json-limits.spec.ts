@@ -1,6 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { jsonShapeProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES, rejectOversizedJson } from './json-limits';
+import { jsonShapeProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES } from './json-limits';
 
 const nested = (depth: number, open = '[', close = ']'): unknown => JSON.parse(`${open.repeat(depth)}1${close.repeat(depth)}`);
 
@@ -31,24 +29,5 @@ describe('jsonShapeProblem', () => {
     expect(jsonShapeProblem({ type: 'echo', payload: wide })).toMatch(/too many values/);
     expect(jsonShapeProblem(Array.from({ length: 5000 }, () => [1]))).toMatch(/too many values/);
     expect(jsonShapeProblem(Array(MAX_JSON_VALUES - 1).fill(1))).toBeUndefined();
-  });
-});
-
-describe('rejectOversizedJson', () => {
-  const run = (body: unknown): unknown => {
-    let passed: unknown = 'not called';
-    rejectOversizedJson()({ body } as Request, {} as Response, (err?: unknown) => (passed = err));
-    return passed;
-  };
-
-  it('passes normal bodies and requests without a body', () => {
-    expect(run({ type: 'echo' })).toBeUndefined();
-    expect(run(undefined)).toBeUndefined();
-  });
-
-  it('turns a body beyond the limits into a 400', () => {
-    const err = run(nested(1000));
-    expect(err).toBeInstanceOf(BadRequestException);
-    expect((err as BadRequestException).message).toMatch(/nested too deeply/);
   });
 });

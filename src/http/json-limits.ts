@@ -1,6 +1,3 @@
-import { BadRequestException } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-
 /**
  * Limits on the shape of a parsed JSON body, on top of BODY_LIMIT (its size in bytes). No valid body
  * comes close to them: a batch is an array of at most 1000 flat objects (depth 2, about 4000 values).
@@ -28,12 +25,4 @@ export function jsonShapeProblem(value: unknown, maxDepth = MAX_JSON_DEPTH, maxV
     }
   }
   return undefined;
-}
-
-/** Express middleware, right after the JSON parser: 400 for a body beyond the limits above. */
-export function rejectOversizedJson(maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    const problem = jsonShapeProblem(req.body, maxDepth, maxValues);
-    next(problem ? new BadRequestException(problem) : undefined);
-  };
 }
