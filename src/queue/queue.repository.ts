@@ -42,15 +42,17 @@ export interface Lease {
 
 /**
  * A fenced write about one attempt: 'start' records that its handler started; the others end it.
- * `text` is the result for 'complete', the error for 'retry' and 'fail'.
+ * 'run' is a 'start' and a 'complete' of the same attempt in one write (the worker sends it when both
+ * are in one batch: a short handler). `text` is the result for 'complete' and 'run', the error for
+ * 'retry' and 'fail'.
  */
 export interface Settlement {
   lease: Lease;
-  mode: 'start' | 'complete' | 'retry' | 'fail' | 'requeue';
+  mode: 'start' | 'run' | 'complete' | 'retry' | 'fail' | 'requeue';
   text: string;
   /** For 'retry': how long the task waits, counted from the write. */
   delayMs?: number;
-  /** For 'start': the worker slot running the attempt (`<host>-<pid>/<slot>`), kept in the task's history. */
+  /** For 'start' and 'run': the worker slot running the attempt (`<host>-<pid>/<slot>`), kept in the task's history. */
   workerId?: string;
   /**
    * For 'retry' and 'fail': the handler ran out of time (history outcome 'timeout'). When unset, the
@@ -63,7 +65,7 @@ const TIMEOUT_ERROR = /^timeout after \d+ ms$/;
 
 /** The 6th value of a settle group (settle.lua): the worker id of a start, 'timeout' for a timed-out end. */
 function settleDetail(s: Settlement): string {
-  if (s.mode === 'start') return storableWorkerId(s.workerId);
+  if (s.mode === 'start' || s.mode === 'run') return storableWorkerId(s.workerId);
   if (s.mode === 'retry' || s.mode === 'fail') return s.timedOut ?? TIMEOUT_ERROR.test(s.text) ? 'timeout' : '';
   return '';
 }

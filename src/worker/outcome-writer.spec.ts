@@ -24,6 +24,35 @@ describe('OutcomeWriter', () => {
     expect(t.queue.settleCalls).toBe(1);
   });
 
+  it("fuses a start and the completion of the same attempt in one batch into one 'run', answering both", async () => {
+    const t = writer();
+    t.queue.lost.add('1:lost');
+    const start = (id: string, token = 1): Settlement => ({ lease: leased(id, token), mode: 'start', text: '', workerId: `w/${id}` });
+    const results = await Promise.all([
+      t.writer.write(start('a')),
+      t.writer.write(start('b')),
+      t.writer.write(complete('x')),
+      t.writer.write(start('c', 1)),
+      t.writer.write(complete('a', 'done a')),
+      t.writer.write({ lease: leased('c', 2), mode: 'complete', text: 'other attempt' }),
+      t.writer.write({ lease: leased('b'), mode: 'fail', text: 'boom' }),
+      t.writer.write(start('lost')),
+      t.writer.write(complete('lost')),
+    ]);
+    expect(results).toEqual(['applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'lease-lost', 'lease-lost']);
+    expect(t.queue.settleCalls).toBe(1);
+    // At the start's place; a start whose outcome is not a completion, or of another attempt, goes as it is.
+    expect(t.queue.settled.map((s) => `${s.mode} ${s.lease.id}:${s.lease.token} ${s.text} ${s.workerId ?? ''}`.trim())).toEqual([
+      'run a:1 done a w/a',
+      'start b:1  w/b',
+      'complete x:1 ok',
+      'start c:1  w/c',
+      'complete c:2 other attempt',
+      'fail b:1 boom',
+      'run lost:1 ok w/lost',
+    ]);
+  });
+
   it('splits batches by count and by bytes, never leaving one out', async () => {
     const t = writer();
     const many = Array.from({ length: MAX_BATCH + 1 }, (_, i) => t.writer.write(complete(`n${i}`)));

@@ -13,6 +13,12 @@ interface PendingWrite {
   resolve: (result: SettleResult | 'unwritten') => void;
 }
 
+/** One settlement of a script call and the writes it answers (two when a start and its completion were fused). */
+interface BatchEntry {
+  settlement: Settlement;
+  writes: PendingWrite[];
+}
+
 /** Most settlements in one script call. */
 export const MAX_BATCH = 500;
 /** Most result/error bytes in one script call (a batch always takes at least one settlement). */
@@ -81,8 +87,9 @@ export class OutcomeWriter {
       while (this.queued.length > 0) {
         const batch = this.nextBatch();
         try {
-          const results = await this.queue.settle(batch.map((w) => w.settlement));
-          for (let i = 0; i < batch.length; i += 1) answer(batch[i], results[i]);
+          const entries = fuseStarts(batch);
+          const results = await this.queue.settle(entries.map((e) => e.settlement));
+          for (let i = 0; i < entries.length; i += 1) for (const w of entries[i].writes) answer(w, results[i]);
         } catch (err) {
           const now = this.clock.now();
           const retryable = err instanceof QueueUnavailableError;
@@ -97,6 +104,32 @@ export class OutcomeWriter {
       this.flushing = undefined;
     }
   }
+}
+
+/**
+ * A 'start' and the 'complete' of the same attempt in one batch (a handler that finished before its
+ * start was written: most short tasks) become one 'run' settlement at the start's place, which the
+ * script reads and fences once; both writes get its result. Everything else goes as it is, in order.
+ */
+function fuseStarts(batch: PendingWrite[]): BatchEntry[] {
+  const entries: BatchEntry[] = [];
+  let starts: Map<string, BatchEntry> | undefined;
+  for (const w of batch) {
+    const s = w.settlement;
+    if (s.mode === 'complete' && starts) {
+      const start = starts.get(s.lease.id);
+      if (start && start.settlement.lease.token === s.lease.token) {
+        starts.delete(s.lease.id);
+        start.settlement = { lease: s.lease, mode: 'run', text: s.text, workerId: start.settlement.workerId };
+        start.writes.push(w);
+        continue;
+      }
+    }
+    const entry = { settlement: s, writes: [w] };
+    if (s.mode === 'start') (starts ??= new Map()).set(s.lease.id, entry);
+    entries.push(entry);
+  }
+  return entries;
 }
 
 /** Gives a write its result; what its callback throws does not keep the others from theirs (it is thrown on its own). */

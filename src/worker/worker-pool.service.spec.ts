@@ -122,12 +122,24 @@ describe('WorkerPoolService', () => {
     t.state.markBooted();
     t.queue.push(leased('a', 7));
     const [a] = await t.handler.started(1);
+    await until(() => t!.queue.settled.length === 1, 'the start to be written');
     a.resolve('done');
     await until(() => t!.pool.heldCount === 0, 'the outcome to be written');
     expect(t.queue.settled.map((s) => [s.lease, s.mode])).toEqual([
       [{ ...leased('a', 7) }, 'start'],
       [{ ...leased('a', 7) }, 'complete'],
     ]);
+  });
+
+  it("a handler done before its start is written: one 'run' write records both, with the worker", async () => {
+    t = makePool();
+    t.state.markBooted();
+    t.queue.push(leased('a', 7));
+    const [a] = await t.handler.started(1);
+    a.resolve('done');
+    await until(() => t!.pool.heldCount === 0, 'the outcome to be written');
+    expect(t.queue.settled.map((s) => [s.lease, s.mode, s.text])).toEqual([[{ ...leased('a', 7) }, 'run', 'done']]);
+    expect(t.queue.settled[0].workerId).toMatch(/\/\d+$/);
   });
 
   it('a start that Redis rejects as lease-lost aborts the handler', async () => {

@@ -70,6 +70,52 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     expect(await q.redis.exists(q.keys.history('a'))).toBe(0);
   });
 
+  it("'run' (a start and its completion fused by the worker) writes, publishes and records what start + complete do", async () => {
+    const { q, heard } = await setup();
+    // First attempts, and second attempts after a retry (the start archives the retried attempt).
+    const [a, b] = [await lease(q, 'ra'), await lease(q, 'rb')];
+    await q.repo.enqueue([newTask({ id: 'rc', type: 'job' }), newTask({ id: 'rd', type: 'job' })]);
+    for (const first of (await q.repo.fetch(2, LEASE_MS)).tasks) {
+      await q.repo.start(first, 'w/1');
+      await q.repo.retry(first, 'boom', 0);
+    }
+    const again = (await q.repo.fetch(2, LEASE_MS)).tasks;
+    const c = again.find((t) => t.id === 'rc') as LeasedTask;
+    const d = again.find((t) => t.id === 'rd') as LeasedTask;
+    await heard();
+
+    await q.repo.settle([
+      { lease: a, mode: 'start', text: '', workerId: WORKER },
+      { lease: a, mode: 'complete', text: 'ok' },
+      { lease: c, mode: 'start', text: '', workerId: WORKER },
+      { lease: c, mode: 'complete', text: 'ok' },
+    ]);
+    const separate = await heard();
+    await expect(
+      q.repo.settle([
+        { lease: b, mode: 'run', text: 'ok', workerId: WORKER },
+        { lease: d, mode: 'run', text: 'ok', workerId: WORKER },
+      ]),
+    ).resolves.toEqual(['applied', 'applied']);
+    expect(await heard()).toEqual(separate.map((line) => line.replace(/^ra\|/, 'rb|').replace(/^rc\|/, 'rd|')));
+
+    // Same fields and values but the times (one Redis clock reading per call) and the payloads (numbered).
+    const times = ['started_at', 'updated_at', 'created_at', 'payload'];
+    const shape = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([f]) => !times.includes(f)));
+    expect(shape(await q.hash('rb'))).toEqual(shape(await q.hash('ra')));
+    expect(shape(await q.hash('rd'))).toEqual(shape(await q.hash('rc')));
+    const strip = (h: Awaited<ReturnType<typeof history>>) => h.map(({ outcome, attempt, workerId, error }) => ({ outcome, attempt, workerId, error }));
+    expect(strip(await history(q, 'rd'))).toEqual(strip(await history(q, 'rc')));
+    expect(strip(await history(q, 'rd')).map((e) => e.outcome)).toEqual(['retry', 'completed']);
+    const hb = await q.hash('rb');
+    expect(hb).toMatchObject({ status: 'completed', started: '1', worker: WORKER, started_at: hb.updated_at });
+
+    // A retried call (its reply lost) is recognised as applied and writes nothing more.
+    await expect(q.repo.settle([{ lease: b, mode: 'run', text: 'ok', workerId: WORKER }])).resolves.toEqual(['applied']);
+    expect(await heard()).toEqual([]);
+    await expect(q.repo.settle([{ lease: b, mode: 'run', text: 'other', workerId: WORKER }])).resolves.toEqual(['lease-lost']);
+  });
+
   it('one script call publishes one message holding every transition it made, in order', async () => {
     const { q, messages } = await setup();
     await q.repo.enqueue([newTask({ id: 'x1', type: 'job' }), newTask({ id: 'x2', type: 'job' })]);

@@ -9,6 +9,9 @@
     mode 'start':    the handler starts: started_at = now, started = token, worker = detail (the worker
                      slot running it, kept for the attempt history; the task stays processing)
     mode 'complete': processing -> completed, text = result
+    mode 'run':      'start' then 'complete' of the same attempt in one group (detail = the worker, text =
+                     the result): what a worker sends when both are in one batch (a short handler), so
+                     the task is read and fenced once; it writes and publishes exactly what the two would
     mode 'retry':    processing -> pending until now + delay_ms (run_at), spends a retry, text = error
     mode 'fail':     processing -> failed, text = error
     mode 'requeue':  processing -> pending at once, no retry spent (shutdown, prefetch handed back)
@@ -36,7 +39,7 @@
 local function applied_before(key, token, mode, text)
   local f = redis.call('HMGET', key, 'status', 'attempts', 'result', 'error', 'run_at')
   if f[2] ~= token then return false end
-  if mode == 'complete' then return f[1] == 'completed' and f[3] == text end
+  if mode == 'complete' or mode == 'run' then return f[1] == 'completed' and f[3] == text end
   if mode == 'fail' then return f[1] == 'failed' and f[4] == text end
   -- A retry leaves run_at; a requeue (ours, or the recoverer's of a task that never started, which
   -- comes to the same) does not, and the recoverer's retry carries its own error text.
@@ -54,19 +57,22 @@ for i = 2, #ARGV, 6 do
   local key = task_key(base, id)
   local rc, task_type, created, started, ended = check_lease(key, token)
   if rc == 0 then
-    if mode == 'start' then
+    if mode == 'start' or mode == 'run' then
       -- Idempotent: a repeated start keeps the first start time.
       if started ~= token then
         if history_held(ended) and started == ended then
           -- This start overwrites the last ended attempt's start time and worker: archive it first.
           history_archive(base, key, id, ended)
           redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5], 'h_attempt', '')
+          ended = ''
         else
           redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5])
         end
         publish_event(id, 'processing', token)
       end
-    else
+      if mode == 'run' then mode = 'complete' end
+    end
+    if mode ~= 'start' then
       history_archive(base, key, id, ended)
       if mode == 'complete' then
         -- The completing attempt is read from the task itself (no h_* field, see history_clear).
