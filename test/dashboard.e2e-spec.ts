@@ -259,8 +259,12 @@ describe('dashboard (/dashboard) in a real browser', () => {
 
       // The queue filter offers the queues GET /queues lists; the filters end up in the address.
       await nav(page, 'Tasks').click();
+      const replaced = await page.getByLabel('State').elementHandle();
       await page.getByLabel('Queue').selectOption(queue);
       await page.waitForURL(new RegExp(`#/tasks\\?queue=${queue}$`));
+      // The address changes before its hashchange redraws the view: a choice made in the filters being
+      // replaced would be lost (their form is gone), so act on the new ones.
+      await page.waitForFunction((el) => !el?.isConnected, replaced);
       await page.getByLabel('State').selectOption('failed');
       await page.waitForURL(new RegExp(`#/tasks\\?queue=${queue}&status=failed$`));
       await waitFor(async () => ((await shownIds(page)).sort().join() === [one.id, two.id].sort().join() ? true : undefined), { what: 'the two failed tasks of the queue' });
