@@ -156,18 +156,7 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
   };
   try {
     await sample();
-    await waitFor(
-      async () => {
-        const finished = await side.finishedCount();
-        if (finished < n) return undefined;
-        await sample();
-        return true;
-      },
-      `${n} tasks finished`,
-      30_000 + n * 2,
-      // Only to notice the end (the figures come from the tasks' timestamps): rarely enough to cost nothing.
-      25,
-    );
+    await untilFinished(() => side.finishedCount(), n, sample);
   } finally {
     await stopAll(workers);
   }
@@ -567,16 +556,7 @@ export async function drainSpread(
     workers.push(...(await Promise.all(Array.from({ length: processes }, (_, i) => ctx.ourWorker(concurrency, i, target.env)))));
     await sample();
     for (const queue of queues) await q.repo.resume(queue);
-    await waitFor(
-      async () => {
-        if ((await finishedCount()) < n) return undefined;
-        await sample();
-        return true;
-      },
-      `${n} tasks finished`,
-      30_000 + n * 2,
-      25,
-    );
+    await untilFinished(finishedCount, n, sample);
   } finally {
     await stopAll(workers);
   }
@@ -623,4 +603,21 @@ export async function drainSpread(
     workerCpuUsPerTask: inWindow > 0 ? ((last.workers - first.workers) * 1000) / inWindow : NaN,
     redisCpuUsPerTask: first.redis.map((r0, i) => (inWindow > 0 ? ((last.redis[i] - r0) * 1000) / inWindow : NaN)),
   };
+}
+
+/**
+ * Waits until `finishedCount()` reaches `n`, taking the closing CPU `sample` as soon as it does. Polled
+ * only to notice the end (the figures come from the tasks' timestamps): rarely enough to cost nothing.
+ */
+async function untilFinished(finishedCount: () => Promise<number>, n: number, sample: () => Promise<void>): Promise<void> {
+  await waitFor(
+    async () => {
+      if ((await finishedCount()) < n) return undefined;
+      await sample();
+      return true;
+    },
+    `${n} tasks finished`,
+    30_000 + n * 2,
+    25,
+  );
 }
