@@ -1,28 +1,12 @@
 import { QueueAdminRepository } from '../../src/queue/queue-admin.repository';
-import { ListFilter } from '../../src/queue/queue.repository';
 import { LIST_FILTER_SCAN_MAX } from '../../src/queue/task-limits';
-import { ListCursor, TaskRecord } from '../../src/queue/task.model';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
+import { LEASE_MS, listPages, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 
 /**
  * Finished tasks have no index per type (lua/lib/common.lua index_add): a listing by type reads
  * s:completed / s:failed and skips the other types (list.lua, within the scan budget), and
  * POST /tasks/retry-failed?type= walks s:failed keeping the other types (retry-failed.lua, offset).
  */
-
-/** Every page of a listing, in order; pages of a filtered listing may be short or empty. */
-async function pages(q: QueueFixture, filter: ListFilter, limit: number): Promise<TaskRecord[][]> {
-  const out: TaskRecord[][] = [];
-  let cursor: ListCursor | undefined;
-  for (let page = 0; page < 1000; page += 1) {
-    const got = await q.repo.list(filter, limit, cursor);
-    expect(got.tasks.length).toBeLessThanOrEqual(limit);
-    out.push(got.tasks);
-    if (!got.next) return out;
-    cursor = got.next;
-  }
-  throw new Error('pagination did not end');
-}
 
 /** `count` tasks ids `<prefix><00000>`, one enqueue call (one creation time), leased and finished with `mode`. */
 async function finished(q: QueueFixture, prefix: string, count: number, type: (i: number) => string, mode: 'complete' | 'fail'): Promise<string[]> {
@@ -81,12 +65,12 @@ describe('finished tasks by type (no index per type)', () => {
     const pending = 'p00000';
     await q.repo.enqueue([newTask({ id: pending, type: 'rare' })]);
 
-    const byStatus = await pages(q, { status: 'completed', type: 'rare' }, 10);
+    const byStatus = await listPages(q, { status: 'completed', type: 'rare' }, 10);
     expect(byStatus.map((p) => p.length)).toEqual([0, 3]);
     expect(byStatus.flat().map((t) => t.id)).toEqual([...rare].reverse());
 
     // Every status: the pending one (from its type index) first, then the completed ones.
-    const all = (await pages(q, { type: 'rare' }, 2)).flat();
+    const all = (await listPages(q, { type: 'rare' }, 2)).flat();
     expect(all.map((t) => t.id)).toEqual([pending, ...[...rare].reverse()]);
     expect(all.every((t) => t.type === 'rare')).toBe(true);
   });

@@ -1,8 +1,8 @@
 import { ListFilter } from '../../src/queue/queue.repository';
 import { LIST_FILTER_SCAN_MAX } from '../../src/queue/task-limits';
 import { TaskPriority } from '../../src/queue/task-options';
-import { ListCursor, TaskRecord, TaskStatus } from '../../src/queue/task.model';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
+import { TaskStatus } from '../../src/queue/task.model';
+import { LEASE_MS, listPages, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 
 interface Seeded {
   id: string;
@@ -10,20 +10,6 @@ interface Seeded {
   status: TaskStatus;
   priority: TaskPriority;
   created: number;
-}
-
-/** Every page of a listing, in order; pages of a filtered listing may be short or empty. */
-async function pages(q: QueueFixture, filter: ListFilter, limit: number): Promise<TaskRecord[][]> {
-  const out: TaskRecord[][] = [];
-  let cursor: ListCursor | undefined;
-  for (let page = 0; page < 1000; page += 1) {
-    const got = await q.repo.list(filter, limit, cursor);
-    expect(got.tasks.length).toBeLessThanOrEqual(limit);
-    out.push(got.tasks);
-    if (!got.next) return out;
-    cursor = got.next;
-  }
-  throw new Error('pagination did not end');
 }
 
 function expectedIds(seeded: Seeded[], filter: ListFilter): string[] {
@@ -76,7 +62,7 @@ describe('listing by priority', () => {
     const q = harness.queue();
     const seeded = await seedMix(q);
 
-    const got = (await pages(q, filter, 3)).flat();
+    const got = (await listPages(q, filter, 3)).flat();
 
     expect(got.map((t) => t.id)).toEqual(expectedIds(seeded, filter));
     expect(got.length).toBeGreaterThan(0);
@@ -103,7 +89,7 @@ describe('listing by priority', () => {
     for (const filter of [{ priority: 'normal' }, { priority: 'high', type: 'a' }, { priority: 'low', status: 'pending' }, { priority: 'normal', type: 'b' }] as ListFilter[]) {
       expect(expectedIds(seeded, filter).length).toBeGreaterThan(5);
       for (const limit of [1, 7, 50]) {
-        const got = (await pages(q, filter, limit)).flat().map((t) => t.id);
+        const got = (await listPages(q, filter, limit)).flat().map((t) => t.id);
         expect({ filter, limit, got }).toEqual({ filter, limit, got: expectedIds(seeded, filter) });
       }
     }
@@ -113,7 +99,7 @@ describe('listing by priority', () => {
     const q = harness.queue();
     await seedMix(q);
 
-    const got = await pages(q, { priority: 'high' }, 3);
+    const got = await listPages(q, { priority: 'high' }, 3);
 
     expect(got.map((p) => p.length)).toEqual([3, 3, 2]);
   });
@@ -125,7 +111,7 @@ describe('listing by priority', () => {
     const highs = LIST_FILTER_SCAN_MAX + 100;
     await q.repo.enqueue(Array.from({ length: highs }, (_, i) => newTask({ id: `h${String(i).padStart(5, '0')}`, type: 'job', priority: 'high' })));
 
-    const got = await pages(q, { priority: 'normal', status: 'pending' }, 10);
+    const got = await listPages(q, { priority: 'normal', status: 'pending' }, 10);
 
     // The first page examined LIST_FILTER_SCAN_MAX high tasks and found none; the next one found all five.
     expect(got.map((p) => p.length)).toEqual([0, 5]);

@@ -2,8 +2,8 @@ import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../src/config/app-config';
 import { QueueKeys } from '../../src/queue/queue-keys';
-import { LeasedTask, NewTask } from '../../src/queue/task.model';
-import { QueueRepository } from '../../src/queue/queue.repository';
+import { LeasedTask, ListCursor, NewTask, TaskRecord } from '../../src/queue/task.model';
+import { ListFilter, QueueRepository } from '../../src/queue/queue.repository';
 import { RedisConnections } from '../../src/queue/redis-connections';
 import { deleteByPrefix, keysByPrefix, testRedis, uniquePrefix } from './redis';
 import { testConfig } from './test-app';
@@ -214,4 +214,18 @@ export class QueueHarness {
     for (const c of this.extraClients) c.disconnect();
     await this.redis.quit();
   }
+}
+
+/** Every page of a listing, in order; pages of a filtered listing may be short or empty. */
+export async function listPages(q: QueueFixture, filter: ListFilter, limit: number): Promise<TaskRecord[][]> {
+  const out: TaskRecord[][] = [];
+  let cursor: ListCursor | undefined;
+  for (let page = 0; page < 1000; page += 1) {
+    const got = await q.repo.list(filter, limit, cursor);
+    expect(got.tasks.length).toBeLessThanOrEqual(limit);
+    out.push(got.tasks);
+    if (!got.next) return out;
+    cursor = got.next;
+  }
+  throw new Error('pagination did not end');
 }
