@@ -740,6 +740,11 @@ export interface FuzzStats {
   accepted: Map<string, TaskShape>;
   /** Ids named by DELETEs answered 204. */
   deleted: Set<string>;
+  /**
+   * Tasks removed by bulk deletes (`DELETE /tasks?status=...`, answered 202 `{ deleted: n }`): the
+   * fuzzer sends one by chance, and which tasks it removed is not in the answer, only how many.
+   */
+  bulkDeleted: number;
 }
 
 type TaskShape = { id: string; queue?: string; type: string; payload: string; max_retry: number; priority?: string; timeout_ms?: number };
@@ -806,7 +811,7 @@ export function taskProblem(t: unknown): string | undefined {
  * Keeps the run's statistics and the ids of the tasks it created (for `{known:n}` paths).
  */
 export class HttpFuzzer {
-  readonly stats: FuzzStats = { cases: 0, requests: 0, statuses: {}, kinds: {}, created: [], accepted: new Map(), deleted: new Set() };
+  readonly stats: FuzzStats = { cases: 0, requests: 0, statuses: {}, kinds: {}, created: [], accepted: new Map(), deleted: new Set(), bulkDeleted: 0 };
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
   constructor(
@@ -903,6 +908,7 @@ export class HttpFuzzer {
       }
       return res;
     }
+    if (res.status === 202 && r.method === 'DELETE') this.noteBulkDelete(body);
     // 2xx: task bodies must describe possible states; 201s register the created tasks.
     const tasks = Array.isArray(body) ? body : typeof body === 'object' && body !== null && 'id' in body ? [body] : [];
     for (const t of tasks) {
@@ -974,6 +980,7 @@ export class HttpFuzzer {
         const e = body as Record<string, unknown>;
         if (e?.statusCode !== res.status || typeof e.error !== 'string' || typeof e.message !== 'string') fail('error body is not {statusCode, error, message}', bytes);
       }
+      if (res.status === 202) this.noteBulkDelete(body);
       if (res.status === 201) {
         for (const t of Array.isArray(body) ? body : [body]) {
           const problem = taskProblem(t);
@@ -1067,6 +1074,12 @@ export class HttpFuzzer {
   private noteCreated(t: TaskShape): void {
     this.stats.created.push(t.id);
     this.stats.accepted.set(t.id, { id: t.id, queue: t.queue, type: t.type, payload: t.payload, max_retry: t.max_retry, priority: t.priority, timeout_ms: t.timeout_ms });
+  }
+
+  /** A bulk delete's 202 says how many tasks it removed. */
+  private noteBulkDelete(body: unknown): void {
+    const deleted = (body as { deleted?: unknown } | null)?.deleted;
+    if (typeof deleted === 'number') this.stats.bulkDeleted += deleted;
   }
 
   /** A DELETE answered 204 removed the task its path names (`/tasks/<id>`, `/tasks/<ID>/`, ...). */
@@ -1277,21 +1290,26 @@ export async function verifyAfterRun(
   const inPlace = (k: string) => k.startsWith(`${keys.prefix}:{`) || k === queueRegistryKey(keys.prefix);
   for (const key of mentioning.filter((k) => !inPlace(k)).slice(0, 20)) problems.push(`key outside the queue base: ${key}`);
 
-  // Every accepted task is finished, or gone because a DELETE of it answered 204.
-  const { created, deleted } = fuzzer.stats;
-  const expectedGone = created.filter((id) => deleted.has(id)).length;
-  const expectedTasks = created.length - expectedGone;
-  if (integrity.tasks !== expectedTasks) {
-    problems.push(`Redis holds ${integrity.tasks} tasks; ${created.length} were accepted and ${expectedGone} deleted`);
-  }
+  // Every accepted task is finished, or gone because a DELETE of it answered 204, or one of the tasks
+  // bulk deletes answered 202 for (their answer has a count, not ids: at most that many may be gone).
+  const { created, deleted, bulkDeleted } = fuzzer.stats;
+  const deletedById = created.filter((id) => deleted.has(id)).length;
   if (integrity.byStatus.pending + integrity.byStatus.processing > 0) {
     problems.push(`unfinished tasks after the drain: ${JSON.stringify(integrity.byStatus)}`);
   }
+  const goneUnnamed: string[] = [];
   for (const id of created) {
     const res = await fuzzer.get(`/tasks/${id}`);
     if (deleted.has(id)) {
       if (res.status !== 404) problems.push(`task ${id} was deleted (204) but GET answers ${res.status}`);
       continue;
+    }
+    if (res.status === 404 && goneUnnamed.length < bulkDeleted) {
+      goneUnnamed.push(id);
+      continue;
+    }
+    if (res.status === 404 && bulkDeleted > 0) {
+      problems.push(`${goneUnnamed.length + 1} accepted tasks are gone with no 204 DELETE naming them; bulk deletes removed ${bulkDeleted}: ${id}`);
     }
     const status = (res.body as { status?: string }).status;
     const problem = res.status === 200 ? taskProblem(res.body) : undefined;
@@ -1306,6 +1324,10 @@ export async function verifyAfterRun(
       problems.push(`task ${id} is stored differently from its 201: ${JSON.stringify(sent).slice(0, 200)} vs ${JSON.stringify(got).slice(0, 200)}`);
     }
     if (problems.length > 50) break;
+  }
+  const expectedGone = deletedById + goneUnnamed.length;
+  if (integrity.tasks !== created.length - expectedGone) {
+    problems.push(`Redis holds ${integrity.tasks} tasks; ${created.length} were accepted, ${deletedById} deleted by id and ${goneUnnamed.length} by bulk deletes (which removed ${bulkDeleted})`);
   }
 
   if (prototypeBefore) {
