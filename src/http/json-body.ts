@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { json, NextFunction, Request, RequestHandler, Response } from 'express';
 import { jsonShapeProblem } from './json-limits';
+import { PlainJsonOutcome, plainJsonLength, readPlainJson } from './plain-json-body';
 
 /** Set on a request whose JSON body was sent but holds nothing but whitespace (or nothing at all). */
 const BLANK_BODY = Symbol('blank JSON body');
@@ -19,6 +20,8 @@ const isBlank = (buf: Buffer): boolean => buf.every((byte) => WHITESPACE.has(byt
  * - a syntax error is a 400 that says so;
  * - a parsed body beyond MAX_JSON_DEPTH or MAX_JSON_VALUES is a 400 (jsonShapeProblem).
  * Errors of the middleware before it (the API key check) pass through untouched: they never reach it.
+ * A plain request (plain-json-body.ts: `application/json` with a Content-Length within the limit, not
+ * compressed) is read without body-parser, to the same outcome; every other goes through body-parser.
  */
 export function jsonBodyParser(limitBytes: number): RequestHandler {
   const parse = json({
@@ -29,15 +32,45 @@ export function jsonBodyParser(limitBytes: number): RequestHandler {
     },
   });
   return (req: Request, res: Response, next: NextFunction): void => {
+    const plainLength = plainJsonLength(req, limitBytes);
+    if (plainLength !== undefined) {
+      readPlainJson(req, plainLength, (outcome) => parsePlainJson(outcome, req, next));
+      return;
+    }
     parse(req, res, (err?: unknown) => {
       if (err !== undefined && err !== null) {
         explainJsonErrors(err, req, next);
         return;
       }
-      const problem = jsonShapeProblem(req.body);
-      next(problem === undefined ? undefined : new BadRequestException(problem));
+      checkShape(req, next);
     });
   };
+}
+
+function checkShape(req: Request, next: NextFunction): void {
+  const problem = jsonShapeProblem(req.body);
+  next(problem === undefined ? undefined : new BadRequestException(problem));
+}
+
+/** What body-parser's verify, parse and error path above make of the same bytes. */
+function parsePlainJson(outcome: PlainJsonOutcome, req: Request, next: NextFunction): void {
+  if ('error' in outcome) {
+    next(outcome.error);
+    return;
+  }
+  if (isBlank(outcome.bytes)) (req as MaybeBlank)[BLANK_BODY] = true;
+  if (outcome.text.length === 0) {
+    req.body = {};
+  } else {
+    try {
+      req.body = JSON.parse(outcome.text);
+    } catch (err) {
+      req.body = undefined;
+      explainJsonErrors(Object.assign(err as Error, { type: 'entity.parse.failed' }), req, next);
+      return;
+    }
+  }
+  checkShape(req, next);
 }
 
 function explainJsonErrors(err: unknown, req: Request, next: NextFunction): void {
