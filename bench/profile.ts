@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       await fillOurs(q, tasks);
       const t0 = Date.now();
       const worker = await ctx.ourWorker(concurrency);
-      await waitFor(async () => ((await redis.admin.zcard(q.keys.done)) >= tasks ? true : undefined), 'drain', 30_000 + tasks * 2, 20);
+      await waitFor(async () => ((await redis.admin.zcard(q.keys.byStatus('completed'))) + (await redis.admin.zcard(q.keys.byStatus('failed'))) >= tasks ? true : undefined), 'drain', 30_000 + tasks * 2, 20);
       log(`worker (concurrency ${concurrency}): ${tasks} tasks drained ${Date.now() - t0} ms after spawn (boot included)`);
       await stopAll([worker]);
       await redis.flush();

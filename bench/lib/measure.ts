@@ -229,7 +229,7 @@ export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency
       fill: (count) => fillOurs(q, count),
       hashKey: (id) => k.task(id),
       spawn: (index) => ctx.ourWorker(concurrency, index),
-      finishedCount: () => redis.zcard(k.done),
+      finishedCount: async () => (await redis.zcard(k.byStatus('completed'))) + (await redis.zcard(k.byStatus('failed'))),
       times: async (ids) => {
         const tasks = await q.readTasks(ids);
         const completed = tasks.filter((t) => t?.status === 'completed').length;
@@ -545,7 +545,7 @@ export async function drainSpread(
     }
   }
   const workers: Child[] = [];
-  const doneKeys = queues.map((queue) => q.keysOf(queue).done);
+  const doneKeys = queues.flatMap((queue) => [q.keysOf(queue).byStatus('completed'), q.keysOf(queue).byStatus('failed')]);
   const finishedCount = async () => (await Promise.all(doneKeys.map((k) => q.client.zcard(k)))).reduce((a, b) => a + b, 0);
   const samples: { t: number; workers: number; redis: number[] }[] = [];
   const sample = async () => {

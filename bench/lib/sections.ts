@@ -402,7 +402,7 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
       probe: ourProbe(clients.ours),
       key: (id: string) => k.task(id),
       field: 'result',
-      finished: () => redis.admin.zcard(k.done),
+      finished: async () => (await redis.admin.zcard(k.byStatus('completed'))) + (await redis.admin.zcard(k.byStatus('failed'))),
     },
     bull: {
       probe: bullProbe(clients.bull),
@@ -487,7 +487,7 @@ export async function endToEndSection(ctx: BenchContext, clients: Clients): Prom
       try {
         const finished =
           name === 'ours'
-            ? () => redis.admin.zcard(keys.done)
+            ? async () => (await redis.admin.zcard(keys.byStatus('completed'))) + (await redis.admin.zcard(keys.byStatus('failed')))
             : async () => (await redis.admin.zcard(bullKey('completed'))) + (await redis.admin.zcard(bullKey('failed')));
         const r = await endToEnd(ctx.load, apps[name === 'ours' ? 0 : 1].url, n, connections, finished);
         tasks[name].add(r.perSec);

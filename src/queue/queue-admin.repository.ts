@@ -41,7 +41,7 @@ export class QueueAdminRepository {
   /** A failed task goes back to pending, due now, with a fresh retry budget (retry-task.lua). */
   async retryTask(id: string): Promise<RetryTaskResult> {
     const k = this.queue.keysOf(queueOfTaskId(id));
-    const reply = await runCommand(this.redis, () => this.redis.commands.retryTask(k.task(id), k.queue, k.done, k.marker, k.base, id));
+    const reply = await runCommand(this.redis, () => this.redis.commands.retryTask(k.task(id), k.queue, k.marker, k.base, id));
     if (typeof reply === 'string') return { retried: false, status: reply as TaskStatus };
     checkScriptResult(reply as number, id);
     return { retried: true };
@@ -61,7 +61,7 @@ export class QueueAdminRepository {
     while (budget > 0) {
       const limit = Math.min(ADMIN_CHUNK, budget);
       const [sent, handled, size, kept] = (await runCommand(this.redis, () =>
-        this.redis.commands.retryFailed(k.byStatus('failed'), k.queue, k.done, k.marker, k.base, limit, type ?? '', offset),
+        this.redis.commands.retryFailed(k.byStatus('failed'), k.queue, k.marker, k.base, limit, type ?? '', offset),
       )) as [number, number, number, number];
       if (budget === Infinity) budget = size;
       retried += sent;
@@ -80,14 +80,12 @@ export class QueueAdminRepository {
     const k = this.queue.keysOf(queue);
     let deleted = 0;
     let cutoff = '';
-    let offset = 0;
     for (;;) {
-      const [removed, examined, kept, used] = (await runCommand(this.redis, () =>
-        this.redis.commands.deleteFinished(k.byStatus(status), k.done, k.base, status, ADMIN_CHUNK, cutoff, olderThanMs ?? '', offset),
-      )) as [number, number, number, string];
+      const [removed, examined, used] = (await runCommand(this.redis, () =>
+        this.redis.commands.deleteFinished(k.byStatus(status), k.base, status, ADMIN_CHUNK, cutoff, olderThanMs ?? ''),
+      )) as [number, number, string];
       deleted += removed;
       cutoff = used;
-      offset += kept;
       if (examined < ADMIN_CHUNK) return deleted;
     }
   }

@@ -33,12 +33,16 @@ const SCAN_COUNT = 1000;
  * data model; keys of a queue missing from the registry are reported too (its tasks would be served by
  * no worker that serves every queue). In each queue:
  * - each task is in exactly the structures its status calls for (pending: the queue of its priority
- *   level, `queue`, `queue:high` or `queue:low`; processing: active; completed/failed: done), in its own
+ *   level, `queue`, `queue:high` or `queue:low`; processing: active; completed/failed: none beyond its
+ *   status index), in its own
  *   status index (a processing task has none: `active` lists it), a pending one also in its status+type
  *   index, and, when its priority is high or low, in that priority's index (`p:high`, `p:low`), and in
  *   no other (a finished task may also be in `st:<its status>:<its type>`, as tasks finished before
  *   finished tasks lost that index are: they leave it with the task);
- * - every entry of the queues, active, done and the indexes points at a task in the matching state;
+ * - every entry of the queues, active and the indexes points at a task in the matching state;
+ * - the legacy `done` zset (finished tasks of a process of an older version, QueueKeys.legacyDone) is a
+ *   known key and not checked: recover.lua moves its entries into the status indexes, dropping those
+ *   whose task is gone;
  * - a task's priority, when stored, is high or low (normal is stored as no field);
  * - idempotency keys (`idem:<key>`) are known keys; the task one names may be gone (deleted, retention);
  * - outcome counters (`stat:<minute>`, GET /stats) are known keys;
@@ -92,19 +96,19 @@ export class QueueIntegrityChecker {
         const [status, type, priority] = await client.hmget(key, 'status', 'type', 'priority');
         tasks.set(rest.slice(2), { status: status ?? '', type: type ?? '', priority });
       } else if (
-        ['queue', 'queue:high', 'queue:low', 'active', 'done', 'p:high', 'p:low'].includes(rest) ||
+        ['queue', 'queue:high', 'queue:low', 'active', 'p:high', 'p:low'].includes(rest) ||
         rest.startsWith('s:') ||
         rest.startsWith('st:')
       ) {
         zsets.set(rest, await this.zmembers(key));
-      } else if (rest !== 'marker' && rest !== 'paused' && !rest.startsWith('idem:') && !rest.startsWith('stat:')) {
+      } else if (rest !== 'marker' && rest !== 'paused' && rest !== 'done' && !rest.startsWith('idem:') && !rest.startsWith('stat:')) {
         violations.push({ kind: 'foreign-key', id: '', detail: `unexpected key ${key}` });
       }
     }
 
     const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
     const member = (name: string, id: string) => zsets.get(name)?.has(id) ?? false;
-    const home: Record<TaskStatus, string> = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' };
+    const home: Record<TaskStatus, string> = { pending: 'queue', processing: 'active', completed: 's:completed', failed: 's:failed' };
 
     for (const [id, { status, type, priority }] of tasks) {
       if (!TASK_STATUSES.includes(status as TaskStatus) || !type) {

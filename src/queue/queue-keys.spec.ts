@@ -14,7 +14,7 @@ describe('QueueKeys', () => {
   it('names the fixed keys of the queue', () => {
     expect(keys.queue).toBe('taskqueue:{default}:queue');
     expect(keys.active).toBe('taskqueue:{default}:active');
-    expect(keys.done).toBe('taskqueue:{default}:done');
+    expect(keys.legacyDone).toBe('taskqueue:{default}:done');
     expect(keys.marker).toBe('taskqueue:{default}:marker');
     expect(keys.cancelChannel).toBe('taskqueue:{default}:cancel');
     expect(keys.pattern).toBe('taskqueue:{default}:*');
@@ -51,7 +51,7 @@ describe('QueueKeys', () => {
       keys.idempotency('{other}'),
       keys.queue,
       keys.active,
-      keys.done,
+      keys.legacyDone,
       keys.marker,
       keys.cancelChannel,
       keys.eventsChannel,
@@ -88,7 +88,7 @@ describe('QueueKeys', () => {
       expect(custom.base).toBe('myapp:prod:{emails}:');
       expect(custom.queue).toBe('myapp:prod:{emails}:queue');
       expect(custom.active).toBe('myapp:prod:{emails}:active');
-      expect(custom.done).toBe('myapp:prod:{emails}:done');
+      expect(custom.legacyDone).toBe('myapp:prod:{emails}:done');
       expect(custom.marker).toBe('myapp:prod:{emails}:marker');
       expect(custom.cancelChannel).toBe('myapp:prod:{emails}:cancel');
       expect(custom.task(id)).toBe(`myapp:prod:{emails}:t:${id}`);

@@ -62,8 +62,12 @@ export class QueueKeys {
   readonly queue: string;
   /** Running task ids; score = lease deadline (ms). */
   readonly active: string;
-  /** Finished task ids; score = finish time (ms); drives retention. */
-  readonly done: string;
+  /**
+   * Legacy: finished task ids by finish time, which drove retention before s:completed / s:failed took
+   * the finish time as their score. Nothing writes it now; recover.lua moves what a process of an older
+   * version still writes there into the status indexes and it disappears (see README, data model).
+   */
+  readonly legacyDone: string;
   /** Wake-up marker that idle workers block on (BZPOPMIN). */
   readonly marker: string;
   /** Pub/sub channel carrying ids of running tasks that were deleted. */
@@ -83,7 +87,7 @@ export class QueueKeys {
     this.base = `${prefix}:{${queueName}}:`;
     this.queue = `${this.base}queue`;
     this.active = `${this.base}active`;
-    this.done = `${this.base}done`;
+    this.legacyDone = `${this.base}done`;
     this.marker = `${this.base}marker`;
     this.cancelChannel = `${this.base}cancel`;
     this.eventsChannel = `${this.base}events`;
@@ -120,8 +124,9 @@ export class QueueKeys {
   }
 
   /**
-   * Listing index of one status; score = creation time (ms). Processing has none (lua/lib/common.lua
-   * index_add): its tasks are listed from `active` and counted by it (countedBy).
+   * Listing index of one status; score = creation time (ms) for pending, finish time (ms) for completed
+   * and failed, which also drives retention. Processing has none (lua/lib/common.lua index_add): its
+   * tasks are listed from `active` and counted by it (countedBy).
    */
   byStatus(status: TaskStatus): string {
     return `${this.base}s:${status}`;

@@ -19,6 +19,7 @@ import { DEFAULT_QUEUE, queueOfTaskId } from './task-id';
 import { decodeTaskOptions, encodeBackoff, TaskPriority } from './task-options';
 import {
   encodeSchedule,
+  isFinishedStatus,
   LeasedTask,
   ListCursor,
   NewTask,
@@ -142,9 +143,16 @@ function byQueue<T>(items: T[], idOf: (item: T) => string): Map<string, { item: 
   return groups;
 }
 
-/** Whether listing position a (created score, id) comes before b: newest first, then id descending. */
+/** Whether listing position a comes before b: the open part first, then newest score first, then id descending. */
 function listedBefore(a: ListCursor, b: ListCursor): boolean {
+  if (Boolean(a.finished) !== Boolean(b.finished)) return !a.finished;
   return a.score !== b.score ? a.score > b.score : a.id > b.id;
+}
+
+/** One queue's page, each task with its listing position (for the merge of several queues). */
+interface PositionedPage {
+  tasks: { task: TaskRecord; at: ListCursor }[];
+  next?: ListCursor;
 }
 
 /**
@@ -280,20 +288,23 @@ export class QueueRepository {
   }
 
   /**
-   * One page, newest first: at most `limit` tasks, and fewer when the task hashes read reach
-   * `maxBytes` (at least one task is always returned); `next` is set whenever the page was cut short.
+   * One page: at most `limit` tasks, and fewer when the task hashes read reach `maxBytes` (at least one
+   * task is always returned); `next` is set whenever the page was cut short. Order: open tasks (pending,
+   * processing) newest created first, then finished ones (completed, failed) latest finished first
+   * (ListCursor); a listing of high or low priority goes by creation time only (one index, its part
+   * the open one).
    */
   async list(filter: ListFilter, limit: number, cursor?: ListCursor, maxBytes = LIST_PAGE_MAX_BYTES): Promise<TaskPage> {
     const queues = filter.queue !== undefined ? [filter.queue] : await this.queueNames();
-    if (queues.length === 1) return this.listQueue(queues[0], filter, limit, cursor, maxBytes);
     const pages = await Promise.all(queues.map((q) => this.listQueue(q, filter, limit, cursor, maxBytes)));
-    return mergePages(pages, limit, maxBytes);
+    const page = pages.length === 1 ? pages[0] : mergePages(pages, limit, maxBytes);
+    return { tasks: page.tasks.map((t) => t.task), next: page.next };
   }
 
   /** One page of one queue (list.lua). */
-  private async listQueue(queue: string, filter: ListFilter, limit: number, cursor: ListCursor | undefined, maxBytes: number): Promise<TaskPage> {
+  private async listQueue(queue: string, filter: ListFilter, limit: number, cursor: ListCursor | undefined, maxBytes: number): Promise<PositionedPage> {
     const k = this.keysOf(queue);
-    const { indexes, indexType, conditions } = this.listPlan(k, filter);
+    const { indexes, openCount, indexType, conditions } = this.listPlan(k, filter);
     const reply = (await this.run(() =>
       this.client.list(
         indexes.length,
@@ -305,17 +316,19 @@ export class QueueRepository {
         maxBytes,
         LIST_FILTER_SCAN_MAX,
         indexType,
+        openCount,
+        cursor?.finished ? 1 : 0,
         ...conditions,
       ),
     )) as [number, ...unknown[]];
-    const tasks: TaskRecord[] = [];
+    const tasks: PositionedPage['tasks'] = [];
     let last: ListCursor | undefined;
-    for (let i = 1; i < reply.length; i += 3) {
+    for (let i = 1; i < reply.length; i += 4) {
       const id = reply[i] as string;
-      last = { id, score: Number(reply[i + 1]) };
-      const task = parseTaskHash(id, pairsToObject(reply[i + 2] as string[]));
+      last = Number(reply[i + 2]) === 1 ? { id, score: Number(reply[i + 1]), finished: true } : { id, score: Number(reply[i + 1]) };
+      const task = parseTaskHash(id, pairsToObject(reply[i + 3] as string[]));
       // A task removed between the index read and now is skipped; the cursor still moves past it.
-      if (task) tasks.push(task);
+      if (task) tasks.push({ task, at: last });
     }
     return { tasks, next: reply[0] === 1 ? last : undefined };
   }
@@ -324,7 +337,7 @@ export class QueueRepository {
   async delete(id: string): Promise<void> {
     const k = this.keysOf(queueOfTaskId(id));
     const result = await this.run(() =>
-      this.client.delete(k.task(id), k.queue, k.active, k.done, k.base, id, k.cancelChannel),
+      this.client.delete(k.task(id), k.queue, k.active, k.base, id, k.cancelChannel),
     );
     checkScriptResult(result as number, id);
   }
@@ -413,7 +426,7 @@ export class QueueRepository {
     // One script call per queue (a script touches one queue's slot); results go back in input order.
     const calls = [...byQueue(settlements, (s) => s.lease.id)].map(async ([queue, group]) => {
       const k = this.keysOf(queue);
-      const args: (string | number)[] = [k.active, k.queue, k.done, k.marker, k.base];
+      const args: (string | number)[] = [k.active, k.queue, k.marker, k.base];
       for (const { item: s } of group) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0, settleDetail(s));
       const codes = (await this.run(() => this.client.settle(...args))) as number[];
       group.forEach(({ index }, i) => {
@@ -442,7 +455,7 @@ export class QueueRepository {
   async recoverDue(limit: number, error: string, delays: number[], maxStalls: number, queue = DEFAULT_QUEUE): Promise<Recovery> {
     const k = this.keysOf(queue);
     const reply = (await this.run(() =>
-      this.client.recover(k.active, k.queue, k.done, k.marker, k.base, limit, error, maxStalls, ...delays),
+      this.client.recover(k.active, k.queue, k.marker, k.base, limit, error, maxStalls, ...delays),
     )) as (string | number)[];
     const outcomes: RecoveryOutcome[] = [];
     for (let i = 1; i < reply.length; i += 3) {
@@ -457,11 +470,11 @@ export class QueueRepository {
 
   /**
    * Removes up to `limit` tasks that finished at least `retentionMs` ago by Redis' clock; returns how
-   * many done entries it handled (`limit` means more may be due).
+   * many entries of s:completed / s:failed it handled (`limit` means more may be due).
    */
   async purgeExpired(retentionMs: number, limit: number, queue = DEFAULT_QUEUE): Promise<number> {
     const k = this.keysOf(queue);
-    return (await this.run(() => this.client.purgeExpired(k.done, k.base, retentionMs, limit))) as number;
+    return (await this.run(() => this.client.purgeExpired(k.byStatus('completed'), k.byStatus('failed'), k.base, retentionMs, limit))) as number;
   }
 
   /**
@@ -607,19 +620,23 @@ export class QueueRepository {
    * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
    * Processing tasks have no index: list.lua reads them from `active` (of type `indexType`, '' = any).
    * Finished tasks have no index per type: with a type, list.lua reads s:completed / s:failed and skips
-   * the tasks of other types (`indexType` again).
+   * the tasks of other types (`indexType` again). The first `openCount` indexes are the open part of
+   * the listing (by creation time), the others the finished part (by finish time).
    */
-  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; indexType: string; conditions: string[] } {
+  private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; openCount: number; indexType: string; conditions: string[] } {
     const { status, type, priority } = filter;
     if (priority === 'high' || priority === 'low') {
       const conditions: string[] = [];
       if (status) conditions.push('status', status);
       if (type) conditions.push('type', type);
-      return { indexes: [keys.byPriority(priority)], indexType: '', conditions };
+      return { indexes: [keys.byPriority(priority)], openCount: 1, indexType: '', conditions };
     }
     const statuses = status ? [status] : TASK_STATUSES;
+    const open = statuses.filter((s) => !isFinishedStatus(s));
+    const ordered = [...open, ...statuses.filter(isFinishedStatus)];
     return {
-      indexes: statuses.map((s) => (s === 'processing' ? keys.active : type && s === 'pending' ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
+      indexes: ordered.map((s) => (s === 'processing' ? keys.active : type && s === 'pending' ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
+      openCount: open.length,
       indexType: type ?? '',
       conditions: priority === 'normal' ? ['priority', ''] : [],
     };
@@ -657,20 +674,19 @@ export class QueueRepository {
  * listing order, up to `limit` and the byte budget, but none past the first place where a queue's own
  * page stopped short (what that queue holds beyond it is unread). `next` is set whenever more may follow.
  */
-function mergePages(pages: TaskPage[], limit: number, maxBytes: number): TaskPage {
-  const position = (t: TaskRecord): ListCursor => ({ score: t.createdAt, id: t.id });
-  const all = pages.flatMap((p) => p.tasks).sort((a, b) => (listedBefore(position(a), position(b)) ? -1 : 1));
+function mergePages(pages: PositionedPage[], limit: number, maxBytes: number): PositionedPage {
+  const all = pages.flatMap((p) => p.tasks).sort((a, b) => (listedBefore(a.at, b.at) ? -1 : 1));
   let frontier: ListCursor | undefined;
   for (const p of pages) if (p.next && (!frontier || listedBefore(p.next, frontier))) frontier = p.next;
-  const tasks: TaskRecord[] = [];
+  const tasks: PositionedPage['tasks'] = [];
   let bytes = 0;
   for (const t of all) {
-    if (frontier && listedBefore(frontier, position(t))) break;
+    if (frontier && listedBefore(frontier, t.at)) break;
     if (tasks.length >= limit || (maxBytes > 0 && tasks.length > 0 && bytes >= maxBytes)) {
-      return { tasks, next: position(tasks[tasks.length - 1]) };
+      return { tasks, next: tasks[tasks.length - 1].at };
     }
     tasks.push(t);
-    bytes += t.payload.length + (t.result?.length ?? 0) + (t.error?.length ?? 0);
+    bytes += t.task.payload.length + (t.task.result?.length ?? 0) + (t.task.error?.length ?? 0);
   }
   return { tasks, next: frontier };
 }

@@ -5,6 +5,11 @@ import { BackoffPolicy, decodeTaskOptions, TASK_PRIORITIES, TaskPriority } from 
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
+/** Completed and failed: terminal, kept until retention; listed and retained by finish time (s:<status>). */
+export function isFinishedStatus(status: TaskStatus): boolean {
+  return status === 'completed' || status === 'failed';
+}
+
 /** A task as stored, times in epoch milliseconds. */
 export interface TaskRecord {
   id: string;
@@ -85,10 +90,16 @@ export interface NewTask {
   scheduledFor?: number;
 }
 
-/** Position in a listing: the creation score and id of the last task returned. */
+/**
+ * Position in a listing: the part, score and id of the last task returned. A listing goes through the
+ * open part (pending and processing tasks, score = creation time), then the finished part (completed
+ * and failed tasks, score = finish time), newest score first within each (lua/list.lua).
+ */
 export interface ListCursor {
   score: number;
   id: string;
+  /** In the finished part (absent or false: the open part). */
+  finished?: boolean;
 }
 
 export interface TaskPage {

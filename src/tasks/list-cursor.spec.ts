@@ -12,6 +12,9 @@ describe('list cursor', () => {
     // Ids issued since 2026-11-30: 22 characters of base64url, plain or after `<queue>.`.
     { score: 1_700_000_000_123, id: 'AbC_-0123456789xyzXYZ_' },
     { score: 1, id: 'emails.AbC_-0123456789xyzXYZ_' },
+    // In the finished part of a listing (completed and failed tasks, by finish time).
+    { score: 1_700_000_000_123, id: ID, finished: true },
+    { score: 0, id: 'emails.AbC_-0123456789xyzXYZ_', finished: true },
   ])('round-trips %p', (cursor) => {
     const text = encodeCursor(cursor);
     expect(decodeCursor(text)).toEqual(cursor);
@@ -26,6 +29,12 @@ describe('list cursor', () => {
 
   it('decodes a cursor built by hand in the documented format', () => {
     expect(decodeCursor(b64(`42:${ID}`))).toEqual({ score: 42, id: ID });
+    expect(decodeCursor(b64(`f42:${ID}`))).toEqual({ score: 42, id: ID, finished: true });
+  });
+
+  it('writes a cursor of the open part exactly as cursors were written before the finished part existed', () => {
+    expect(encodeCursor({ score: 42, id: ID, finished: false })).toBe(b64(`42:${ID}`));
+    expect(encodeCursor({ score: 42, id: ID, finished: true })).toBe(b64(`f42:${ID}`));
   });
 
   it.each([
@@ -65,6 +74,10 @@ describe('list cursor', () => {
       ['huge score (17 digits)', b64(`12345678901234567:${ID}`)],
       ['enormous score', b64(`${'9'.repeat(400)}:${ID}`)],
       ['extra field', b64(`1:${ID}:x`)],
+      ['another part letter', b64(`o1:${ID}`)],
+      ['part letter twice', b64(`ff1:${ID}`)],
+      ['uppercase part letter', b64(`F1:${ID}`)],
+      ['part letter after the score', b64(`1f:${ID}`)],
       ['leading whitespace', b64(` 1:${ID}`)],
       ['trailing newline', b64(`1:${ID}\n`)],
     ])('%s', (_name, text) => {

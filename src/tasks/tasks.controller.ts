@@ -147,9 +147,13 @@ export class TasksController {
     return tasks.map(toTaskResponse);
   }
 
-  /** Newest first. A next page is announced in `Link: <...>; rel="next"` (RFC 8288). */
+  /** Open tasks newest first, then finished ones latest finished first. A next page is announced in `Link: <...>; rel="next"` (RFC 8288). */
   @Get()
-  @ApiOperation({ summary: 'List tasks', description: 'Newest first, without history; a next page is announced in the Link header.' })
+  @ApiOperation({
+    summary: 'List tasks',
+    description:
+      'Open tasks (pending, processing) newest created first, then finished ones (completed, failed) latest finished first; without history; a next page is announced in the Link header.',
+  })
   @ApiOkResponse({
     type: [TaskResponse],
     description: 'one page',

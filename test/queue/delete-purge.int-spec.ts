@@ -105,8 +105,8 @@ describe('delete.lua and purge-expired.lua', () => {
   describe('purgeExpired', () => {
     /**
      * Finished tasks that finished 30 s (c30, completed), 20 s (f20, failed) and 10 s (c10, completed)
-     * before Redis' now, and unfinished ones. Finish times are moved back with raw ZADDs on done: the
-     * script reads the clock, so a spec moves the data instead.
+     * before Redis' now, and unfinished ones. Finish times are moved back in the hash and the status
+     * index (finishedAgo): the script reads the clock, so a spec moves the data instead.
      */
     async function seed(q: QueueFixture): Promise<void> {
       const finish = [
@@ -122,7 +122,7 @@ describe('delete.lua and purge-expired.lua', () => {
         if (!lease) throw new Error(`not leased: ${f.id}`);
         if (f.how === 'complete') await q.repo.complete(lease, 'ok');
         else await q.repo.fail(lease, 'boom');
-        await q.redis.zadd(q.keys.done, 'XX', now - f.ago, f.id);
+        await q.finishedAgo(f.id, f.ago, now);
       }
       await q.repo.enqueue([newTask({ id: 'running', type: 'job' })]);
       await q.repo.fetch(1, LEASE_MS);
@@ -149,24 +149,26 @@ describe('delete.lua and purge-expired.lua', () => {
       expect(await Promise.all(kept.map(async (id) => [await q.hash(id), await q.footprint(id)]))).toEqual(keptBefore);
     });
 
-    it('removes at most `limit` per call, oldest first', async () => {
+    it('removes at most `limit` per call, oldest first in s:completed, then in s:failed', async () => {
       const q = harness.queue();
       await seed(q);
       expect(await q.repo.purgeExpired(0, 2)).toBe(2);
-      expect(await q.redis.zrange(q.keys.done, 0, -1)).toEqual(['c10']);
+      expect(await q.redis.zrange(q.keys.byStatus('completed'), 0, -1)).toEqual([]);
+      expect(await q.redis.zrange(q.keys.byStatus('failed'), 0, -1)).toEqual(['f20']);
       expect(await q.repo.purgeExpired(0, 2)).toBe(1);
       expect(await q.repo.purgeExpired(0, 2)).toBe(0);
       // Hash, stage zset and both listing indexes; a running task has no listing index (`active` lists it).
       for (const id of UNFINISHED) expect((await q.footprint(id)).length).toBe(id === 'running' ? 2 : 4);
     });
 
-    it('never deletes an unfinished task, even through a stray done entry', async () => {
+    it('never deletes an unfinished task, even through a stray entry in s:completed or s:failed', async () => {
       const q = harness.queue();
       await seed(q);
       const before = Object.fromEntries(
         await Promise.all(UNFINISHED.map(async (id) => [id, [await q.hash(id), await q.footprint(id)]])),
       );
-      for (const id of UNFINISHED) await q.redis.zadd(q.keys.done, 1000, id);
+      for (const id of UNFINISHED) await q.redis.zadd(q.keys.byStatus('completed'), 1000, id);
+      for (const id of UNFINISHED) await q.redis.zadd(q.keys.byStatus('failed'), 1000, id);
 
       await q.repo.purgeExpired(0, 100);
 
@@ -174,7 +176,24 @@ describe('delete.lua and purge-expired.lua', () => {
         await Promise.all(UNFINISHED.map(async (id) => [id, [await q.hash(id), await q.footprint(id)]])),
       );
       expect(after).toEqual(before);
-      expect(await q.redis.exists(q.keys.done)).toBe(0);
+      expect(await q.redis.exists(q.keys.byStatus('completed'), q.keys.byStatus('failed'))).toBe(0);
+    });
+
+    it('counts retention from the finish time when an entry is scored by creation time (a process of the old version)', async () => {
+      const q = harness.queue();
+      await seed(q);
+      const now = await q.redisNow();
+      // c10 finished 10 s ago, but its entry says 40 s ago (its creation, say); c30 likewise 50 s ago.
+      await q.redis.zadd(q.keys.byStatus('completed'), 'XX', now - 40_000, 'c10');
+      await q.redis.zadd(q.keys.byStatus('completed'), 'XX', now - 50_000, 'c30');
+
+      expect(await q.repo.purgeExpired(25_000, 100)).toBe(2);
+
+      // c30 finished before the cutoff: removed. c10 did not: kept, its entry now at its finish time.
+      expect(await q.footprint('c30')).toEqual([]);
+      expect(await q.score(q.keys.byStatus('completed'), 'c10')).toBe(Number((await q.hash('c10')).updated_at));
+      expect(await q.repo.purgeExpired(25_000, 100)).toBe(0);
+      expect(await q.repo.get('c10')).toBeDefined();
     });
   });
 });

@@ -24,12 +24,12 @@ describe('finished tasks by type (no index per type)', () => {
   beforeAll(() => harness.start());
   afterAll(() => harness.close());
 
-  it('finishing leaves no status+type entry; the status index and done hold it', async () => {
+  it('finishing leaves no status+type entry and no other: the status index (by finish time) holds it', async () => {
     const q = harness.queue();
     const [c] = await finished(q, 'c', 1, () => 'job', 'complete');
     const [f] = await finished(q, 'f', 1, () => 'job', 'fail');
-    expect(await q.footprint(c)).toEqual(['done', 's:completed', `t:${c}`]);
-    expect(await q.footprint(f)).toEqual(['done', 's:failed', `t:${f}`]);
+    expect(await q.footprint(c)).toEqual(['s:completed', `t:${c}`]);
+    expect(await q.footprint(f)).toEqual(['s:failed', `t:${f}`]);
   });
 
   it('one settle call finishing 1200 tasks (completed, failed, one retried between them) writes every sorted set once per key', async () => {
@@ -45,13 +45,11 @@ describe('finished tasks by type (no index per type)', () => {
     expect(await q.redis.zcard(q.keys.active)).toBe(0);
     expect(await q.redis.zcard(q.keys.byStatus('failed'))).toBe(300);
     expect(await q.redis.zcard(q.keys.byStatus('completed'))).toBe(899);
-    expect(await q.redis.zcard(q.keys.done)).toBe(1199);
     for (const i of [0, 1, 599, 600, 602, 1199]) {
       const status = mode(i) === 'fail' ? 'failed' : 'completed';
       const h = await q.hash(tasks[i].id);
       expect(h.status).toBe(status);
-      expect(await q.score(q.keys.byStatus(status), tasks[i].id)).toBe(Number(h.created_at));
-      expect(await q.score(q.keys.done, tasks[i].id)).toBe(Number(h.updated_at));
+      expect(await q.score(q.keys.byStatus(status), tasks[i].id)).toBe(Number(h.updated_at));
       expect(await q.footprint(tasks[i].id)).toEqual(q.expectedFootprint(tasks[i].id, 'job', status));
     }
     expect(await q.footprint(tasks[601].id)).toEqual(q.expectedFootprint(tasks[601].id, 'job', 'pending'));

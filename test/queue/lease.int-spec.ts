@@ -165,7 +165,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
   });
 
   describe('complete', () => {
-    it('completes the task with its result and moves it to the done zset and completed indexes', async () => {
+    it('completes the task with its result and moves it to s:completed, scored by its finish time', async () => {
       const q = harness.queue();
       const [t] = await q.leased(1, { type: 'email', maxRetry: 2 });
       await q.repo.start(t);
@@ -191,8 +191,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
         result: '{"sent":true}',
       });
       expectWithin(h.updated_at, window);
-      expect(await q.score(q.keys.done, t.id)).toBe(Number(h.updated_at));
-      expect(await q.score(q.keys.byStatus('completed'), t.id)).toBe(Number(createdAt));
+      expect(await q.score(q.keys.byStatus('completed'), t.id)).toBe(Number(h.updated_at));
       expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'email', 'completed'));
     });
   });
@@ -246,7 +245,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
   });
 
   describe('fail', () => {
-    it('ends the task as failed with its error, in the done zset and failed indexes, no retry spent', async () => {
+    it('ends the task as failed with its error, in s:failed scored by its finish time, no retry spent', async () => {
       const q = harness.queue();
       const [t] = await q.leased(1, { type: 'report', maxRetry: 5 });
 
@@ -256,7 +255,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect(h).toMatchObject({ status: 'failed', error: 'fatal: bad input', retries: '0', attempts: '1' });
       expect(h.completed_at).toBeUndefined();
       expectWithin(h.updated_at, window);
-      expect(await q.score(q.keys.done, t.id)).toBe(Number(h.updated_at));
+      expect(await q.score(q.keys.byStatus('failed'), t.id)).toBe(Number(h.updated_at));
       expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'report', 'failed'));
     });
   });

@@ -12,11 +12,18 @@ interface Seeded {
   created: number;
 }
 
+/**
+ * Newest first. A high or low listing reads one index by creation time; a normal one reads the status
+ * indexes: open tasks first, then finished ones (by finish time, which follows creation here: each task
+ * is finished before the next is created).
+ */
 function expectedIds(seeded: Seeded[], filter: ListFilter): string[] {
+  const twoParts = filter.priority !== 'high' && filter.priority !== 'low';
+  const part = (s: Seeded) => (twoParts && (s.status === 'completed' || s.status === 'failed') ? 1 : 0);
   return seeded
     .filter((s) => (!filter.status || s.status === filter.status) && (!filter.type || s.type === filter.type))
     .filter((s) => !filter.priority || s.priority === filter.priority)
-    .sort((a, b) => (a.created !== b.created ? b.created - a.created : a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .sort((a, b) => part(a) - part(b) || (a.created !== b.created ? b.created - a.created : a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
     .map((s) => s.id);
 }
 

@@ -1,19 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { ListFilter } from '../../src/queue/queue.repository';
 import { ListCursor, TaskRecord, TaskStatus } from '../../src/queue/task.model';
-import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
+import { LEASE_MS, listPages, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 
 interface Seeded {
   id: string;
   type: string;
   status: TaskStatus;
   created: number;
+  /** Finish time of a completed or failed task. */
+  finished?: number;
 }
 
-/** Listing order: creation score descending, then id descending (byte order). */
+const isFinished = (s: { status: TaskStatus }) => s.status === 'completed' || s.status === 'failed';
+
+/**
+ * Listing order: open tasks (pending, processing) by creation score descending, then finished ones
+ * (completed, failed) by finish time descending; ties by id descending (byte order).
+ */
 function byListingOrder(a: Seeded, b: Seeded): number {
-  if (a.created !== b.created) return b.created - a.created;
+  if (isFinished(a) !== isFinished(b)) return isFinished(a) ? 1 : -1;
+  const sa = isFinished(a) ? (a.finished as number) : a.created;
+  const sb = isFinished(b) ? (b.finished as number) : b.created;
+  if (sa !== sb) return sb - sa;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** The cursor after a task: its part, and its creation time (open) or finish time (finished). */
+function positionOf(t: TaskRecord): ListCursor {
+  return isFinished(t) ? { id: t.id, score: t.completedAt as number, finished: true } : { id: t.id, score: t.createdAt };
+}
+
+/** The finish time of each finished task, as stored. */
+async function refreshStatuses(q: QueueFixture, seeded: Seeded[]): Promise<void> {
+  for (const s of seeded) {
+    const t = await q.repo.get(s.id);
+    s.status = t?.status as TaskStatus;
+    s.finished = t?.completedAt;
+  }
 }
 
 function expectedIds(seeded: Seeded[], filter: ListFilter): string[] {
@@ -46,7 +70,7 @@ async function walk(
     if (maxBytes === undefined) expect(got.tasks).toHaveLength(limit);
     else expect(got.tasks.length).toBeGreaterThan(0);
     const last = got.tasks[got.tasks.length - 1];
-    expect(got.next).toEqual({ id: last.id, score: last.createdAt });
+    expect(got.next).toEqual(positionOf(last));
     cursor = got.next;
     await between?.();
   }
@@ -68,9 +92,15 @@ async function seedStatuses(q: QueueFixture, plan: Array<[string, string, TaskSt
     if (status === 'completed') await q.repo.complete(t, 'ok');
     if (status === 'failed') await q.repo.fail(t, 'boom');
     if (status === 'pending') await q.repo.retry(t, 'later', 1_000_000_000);
-    seeded.push({ id, type, status, created });
+    seeded.push({ id, type, status, created, finished: (await q.repo.get(id))?.completedAt });
   }
   return seeded;
+}
+
+/** Waits until Redis' clock has moved on by a millisecond, so the next write gets a later time. */
+async function nextMs(q: QueueFixture): Promise<void> {
+  const at = await q.redisNow();
+  while ((await q.redisNow()) === at);
 }
 
 describe('list.lua', () => {
@@ -109,7 +139,7 @@ describe('list.lua', () => {
       { filter: { status: 'completed', type: 'email' } },
       { filter: { status: 'failed', type: 'sms' } },
       { filter: { status: 'pending', type: 'push' } },
-    ])('lists newest first with filter $filter', async ({ filter }) => {
+    ])('lists open tasks newest created first, then finished ones latest finished first, with filter $filter', async ({ filter }) => {
       const page = await q.repo.list(filter, 100);
       const want = expectedIds(seeded, filter);
       expect(page.tasks.map((t) => t.id)).toEqual(want);
@@ -194,36 +224,110 @@ describe('list.lua', () => {
         if (i % 3 === 0) await q.repo.complete(t, 'ok');
         else if (i % 3 === 1) await q.repo.fail(t, 'boom');
       }
-      for (const s of seeded) s.status = (await q.repo.get(s.id))?.status as TaskStatus;
+      await refreshStatuses(q, seeded);
       expect(new Set(seeded.map((s) => s.status)).size).toBe(4);
 
       // Processing tasks are read from `active` (no index of their own), tied ones included.
       expect(expectedIds(seeded, { status: 'processing', type: 'a' }).length).toBeGreaterThan(7);
-      for (const filter of [{}, { type: 'a' }, { status: 'processing' }, { status: 'processing', type: 'a' }] as ListFilter[]) {
+      const filters: ListFilter[] = [{}, { type: 'a' }, { status: 'processing' }, { status: 'processing', type: 'a' }, { status: 'completed' }, { status: 'failed', type: 'a' }];
+      for (const filter of filters) {
         const got = (await walk(q, filter, 7)).map((t) => t.id);
         expect(new Set(got).size).toBe(got.length);
         expect(got).toEqual(expectedIds(seeded, filter));
       }
     });
 
-    it('still walks every task exactly once when tasks change status between pages', async () => {
+    it('lists every task at least once, in order within each part, when tasks change status between pages', async () => {
       const q = harness.queue();
       const seeded = await seedBatch(q);
       let tick = 0;
 
-      const got = (
-        await walk(q, {}, 7, async () => {
-          // Lease and finish tasks that are both behind and ahead of the cursor.
-          tick += 1;
-          const { tasks } = await q.repo.fetch(4, LEASE_MS);
-          if (tasks[0]) await q.repo.complete(tasks[0], 'ok');
-          if (tasks[1]) await q.repo.fail(tasks[1], 'boom');
-        })
-      ).map((t) => t.id);
+      const got = await walk(q, {}, 7, async () => {
+        // Lease and finish tasks that are both behind and ahead of the cursor.
+        tick += 1;
+        const { tasks } = await q.repo.fetch(4, LEASE_MS);
+        if (tasks[0]) await q.repo.complete(tasks[0], 'ok');
+        if (tasks[1]) await q.repo.fail(tasks[1], 'boom');
+      });
 
       expect(tick).toBeGreaterThan(30);
-      expect(new Set(got).size).toBe(got.length);
-      expect(got).toEqual(expectedIds(seeded, {}));
+      // No gap: a task finished behind the cursor moved to the finished part, read later (listed twice).
+      const ids = got.map((t) => t.id);
+      expect(new Set(ids)).toEqual(new Set(seeded.map((s) => s.id)));
+      // Each part in its order; the open part first.
+      const firstFinished = got.findIndex(isFinished);
+      expect(got.slice(firstFinished).every(isFinished)).toBe(true);
+      const positions = got.map(positionOf);
+      const outOfOrder = positions.filter((b, i) => {
+        const a = positions[i - 1];
+        return i > 0 && Boolean(a.finished) === Boolean(b.finished) && !(a.score > b.score || (a.score === b.score && a.id > b.id));
+      });
+      expect(outOfOrder).toEqual([]);
+      // Some were listed twice: open, then finished after the walk had passed them.
+      expect(ids.length).toBeGreaterThan(seeded.length);
+    });
+
+    it('lists finished tasks latest finished first, not by creation (status, type and every status)', async () => {
+      const q = harness.queue();
+      // Created a, b, c (in that order), finished c, a, b: by finish time b, a, c.
+      for (const id of ['a', 'b', 'c']) {
+        await q.repo.enqueue([newTask({ id, type: 'x' })]);
+        await nextMs(q);
+      }
+      await q.repo.enqueue([newTask({ id: 'open', type: 'x', delayMs: 1_000_000_000 })]);
+      const leases = new Map((await q.repo.fetch(3, LEASE_MS)).tasks.map((t) => [t.id, t]));
+      for (const id of ['c', 'a', 'b']) {
+        await q.repo.complete(leases.get(id)!, 'ok');
+        await nextMs(q);
+      }
+      const finish = async (id: string) => (await q.repo.get(id))?.completedAt as number;
+      expect(await finish('c')).toBeLessThan(await finish('a'));
+      expect(await finish('a')).toBeLessThan(await finish('b'));
+
+      expect((await q.repo.list({ status: 'completed' }, 10)).tasks.map((t) => t.id)).toEqual(['b', 'a', 'c']);
+      expect((await q.repo.list({ status: 'completed', type: 'x' }, 10)).tasks.map((t) => t.id)).toEqual(['b', 'a', 'c']);
+      expect((await q.repo.list({}, 10)).tasks.map((t) => t.id)).toEqual(['open', 'b', 'a', 'c']);
+      expect((await q.repo.list({ type: 'x' }, 10)).tasks.map((t) => t.id)).toEqual(['open', 'b', 'a', 'c']);
+      // Page by page, across the parts: the cursor carries the part.
+      const pages = await listPages(q, {}, 1);
+      expect(pages.map((p) => p.map((t) => t.id))).toEqual([['open'], ['b'], ['a'], ['c']]);
+    });
+
+    it('takes a cursor of the open part where the listing has no open part to the start of the finished part', async () => {
+      const q = harness.queue();
+      await seedStatuses(q, [
+        ['c1', 'x', 'completed'],
+        ['c2', 'x', 'completed'],
+      ]);
+      // A cursor from before the finished part existed: "<creation score>:<id>".
+      const page = await q.repo.list({ status: 'completed' }, 10, { score: 1, id: 'c1' });
+      expect(page.tasks.map((t) => t.id)).toEqual(['c2', 'c1']);
+    });
+
+    it('merges queues by part, then score: open tasks of every queue before finished ones, page by page', async () => {
+      const q = harness.queue();
+      // Created o1, m.o2 (open), then m.f2, f1; finished f1, then m.f2. By creation alone the order
+      // would be f1, m.f2, m.o2, o1.
+      await q.repo.enqueue([newTask({ id: 'o1', delayMs: 1_000_000_000 })]);
+      await nextMs(q);
+      await q.repo.enqueue([newTask({ id: 'm.o2', queue: 'm', delayMs: 1_000_000_000 })]);
+      await nextMs(q);
+      await q.repo.enqueue([newTask({ id: 'm.f2', queue: 'm' })]);
+      await nextMs(q);
+      await q.repo.enqueue([newTask({ id: 'f1' })]);
+      const [f1] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+      const [f2] = (await q.repo.fetch(1, LEASE_MS, 0, 'm')).tasks;
+      expect([f1.id, f2.id]).toEqual(['f1', 'm.f2']);
+      await q.repo.complete(f1, 'ok');
+      await nextMs(q);
+      await q.repo.complete(f2, 'ok');
+      const order = ['m.o2', 'o1', 'm.f2', 'f1'];
+      const one = await q.repo.list({}, 10);
+      expect(one.tasks.map((t) => t.id)).toEqual(order);
+      for (const limit of [1, 2, 3]) {
+        const pages = await listPages(q, {}, limit);
+        expect(pages.flat().map((t) => t.id)).toEqual(order);
+      }
     });
   });
 

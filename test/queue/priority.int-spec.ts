@@ -163,9 +163,9 @@ describe('priority levels', () => {
     await q.repo.enqueue([newTask({ id: 'h', type: 'job', priority: 'high' })]);
     const [lease] = (await q.repo.fetch(1, LEASE_MS)).tasks;
     await q.repo.complete(lease, 'ok');
-    expect(await q.footprint('h')).toEqual(['done', 'p:high', 's:completed', 't:h']);
+    expect(await q.footprint('h')).toEqual(['p:high', 's:completed', 't:h']);
 
-    await q.redis.zadd(q.keys.done, 'XX', 0, 'h');
+    await q.finishedAgo('h', 60_000);
     expect(await q.repo.purgeExpired(1000, 10)).toBe(1);
 
     expect(await q.footprint('h')).toEqual([]);

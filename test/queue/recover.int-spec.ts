@@ -70,7 +70,7 @@ describe('recover.lua', () => {
       const h = await q.hash('a');
       expect(h).toMatchObject({ status: 'failed', retries: String(retriesSpent), error: ERROR });
       expectWithin(h.updated_at, run);
-      expect(await q.score(q.keys.done, 'a')).toBe(Number(h.updated_at));
+      expect(await q.score(q.keys.byStatus('failed'), 'a')).toBe(Number(h.updated_at));
       expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'failed'));
     });
   });

@@ -86,13 +86,14 @@ export class QueueFixture {
 
   /**
    * The keys (relative) that reference a task in `status`: its hash, its stage zset and its listing
-   * indexes (a processing task has none: `active` lists it; a finished one has no index per type).
+   * indexes (a processing task has none: `active` lists it; a finished one has no index per type and
+   * no stage zset).
    */
   expectedFootprint(id: string, type: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
-    const stage = { pending: 'queue', processing: 'active', completed: 'done', failed: 'done' }[status];
-    if (status === 'processing') return [stage, `t:${id}`].sort();
-    if (status !== 'pending') return [stage, `s:${status}`, `t:${id}`].sort();
-    return [stage, `s:${status}`, `st:${status}:${type}`, `t:${id}`].sort();
+    if (status === 'processing') return ['active', `t:${id}`].sort();
+    // A finished task's status index (by finish time) is its only entry: listing and retention.
+    if (status !== 'pending') return [`s:${status}`, `t:${id}`].sort();
+    return ['queue', `s:${status}`, `st:${status}:${type}`, `t:${id}`].sort();
   }
 
   /** The raw entries of a task's attempt history, oldest first. */
@@ -122,6 +123,18 @@ export class QueueFixture {
   /** Lets time pass for these leases: their deadline moves to the distant past, so they are expired. */
   async expire(...ids: string[]): Promise<void> {
     for (const id of ids) await this.redis.zadd(this.keys.active, 'XX', 0, id);
+  }
+
+  /**
+   * Lets time pass for a finished task: it finished `ms` before `now` (Redis' clock by default), in its
+   * hash (updated_at) and its status index (the score retention and listing read).
+   */
+  async finishedAgo(id: string, ms: number, now?: number): Promise<void> {
+    const h = await this.hash(id);
+    if (h.status !== 'completed' && h.status !== 'failed') throw new Error(`${id} is ${h.status}, not finished`);
+    const at = (now ?? (await this.redisNow())) - ms;
+    await this.redis.hset(this.keys.task(id), 'updated_at', at);
+    await this.redis.zadd(this.keys.byStatus(h.status), 'XX', at, id);
   }
 
   /** Lets time pass for these waiting tasks: their queue score moves to the distant past, so they are due. */

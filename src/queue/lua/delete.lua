@@ -2,7 +2,6 @@
   KEYS[1] -> task hash
   KEYS[2] -> queue zset of the normal level (a task of another priority waits in level_queue)
   KEYS[3] -> active zset
-  KEYS[4] -> done zset
   ARGV[1] -> key base of the queue
   ARGV[2] -> id
   ARGV[3] -> cancel channel
@@ -22,7 +21,6 @@ redis.call('DEL', KEYS[1], history_key(ARGV[1], id))
 redis.call('ZREM', level_queue(KEYS[2], f[4]), id)
 if f[4] then redis.call('ZREM', priority_key(ARGV[1], f[4]), id) end
 redis.call('ZREM', KEYS[3], id)
-redis.call('ZREM', KEYS[4], id)
 index_remove(ARGV[1], id, f[2], f[1])
 if f[1] == 'processing' then redis.call('PUBLISH', ARGV[3], id) end
 publish_event(id, 'deleted', f[3])

@@ -1,6 +1,12 @@
---[[ list: one page of tasks, newest first, from one index or the merge of several, optionally filtered.
-  KEYS[1..n] -> listing index zsets (score = creation time); several are merged (all statuses, or one
-                type across statuses). Cost: O(n * (log N + limit)), whatever the number of tasks.
+--[[ list: one page of tasks from one index or the merge of several, optionally filtered.
+  The indexes come in two parts, listed one after the other: the open part, the first ARGV[8] KEYS (pending
+  and processing tasks, score = creation time), then the finished part, the other KEYS (s:completed
+  and s:failed, score = finish time). Within a part, tasks go newest score first. So a task that
+  finishes while a reader pages through the open part moves to the finished part, which the reader
+  reaches later (it may be listed twice, it is never skipped). A listing of one part only (one
+  status, or a priority index: every key in the open part) is one ordered index as before.
+  KEYS[1..n] -> listing index zsets; several in one part are merged (all statuses, or one type across
+                statuses). Cost: O(n * (log N + limit)), whatever the number of tasks.
                 The queue's `active` zset (<base>active) stands for the processing tasks, which have no
                 index of their own: its members that are processing (of type ARGV[7] when given) are
                 read and sorted by creation time, once per call: O(A log A) for A leased tasks, which
@@ -15,15 +21,17 @@
              always is); 0 = none. Bounds the reply (and the time Redis spends on it) when tasks are large
   ARGV[6] -> scan budget of a filtered page: most index entries it examines (at least limit)
   ARGV[7] -> type of the tasks read from `active` and from status indexes ('' = every type)
-  ARGV[8..] -> filter, pairs: task field, value ('' matches a task without the field); none = every
+  ARGV[8] -> number of KEYS in the open part (the rest are the finished part)
+  ARGV[9] -> part of the cursor: 0 = open, 1 = finished (the first page starts in the open part)
+  ARGV[10..] -> filter, pairs: task field, value ('' matches a task without the field); none = every
              task of the indexes. A filtered page (one with a filter, or with a type and a status
              index) reads the indexes in windows (limit + 1, then as many
              as the matches still missing need at the rate seen so far) until it has `limit` matching
              tasks, the indexes end, or it examined the scan budget: it may hold fewer than limit tasks
              (even none) and still have more.
-  Order is (score desc, id desc); the cursor is the last (score, id) returned, so a page starts
-  strictly after it even when many tasks share one millisecond.
-  Returns: { has_more (0|1), then per task: id, score, { field, value, ... } }
+  Order is (part, score desc, id desc); the cursor is the last (part, score, id) returned, so a page
+  starts strictly after it even when many tasks share one millisecond.
+  Returns: { has_more (0|1), then per task: id, score, part (0|1), { field, value, ... } }
     has_more is 1 when the page was cut short by the limit, the byte budget or the scan budget. A
     filtered page that ends on entries that did not match ends with the last of them and an empty
     field list, so that the cursor moves past them (a reader skips tasks without fields).
@@ -33,7 +41,7 @@
 local base, limit = ARGV[1], tonumber(ARGV[2])
 local max_bytes = tonumber(ARGV[5]) or 0
 local filter_fields, filter_values = {}, {}
-for k = 8, #ARGV, 2 do
+for k = 10, #ARGV, 2 do
   filter_fields[#filter_fields + 1] = ARGV[k]
   filter_values[#filter_values + 1] = ARGV[k + 1]
 end
@@ -48,6 +56,10 @@ for k = 1, #KEYS do
 end
 local filtered = #filter_fields > 0 or any_type_checked
 local scan_max = filtered and math.max(tonumber(ARGV[6]), limit) or limit
+-- The KEYS of each part: { first, last }; an empty part has last < first.
+local open_count = tonumber(ARGV[8])
+local parts = { { 1, open_count }, { open_count + 1, #KEYS } }
+local part = tonumber(ARGV[9]) + 1
 
 -- The processing tasks (members of `active` whose task is processing, of type list_type when it is
 -- not ''), as { score, id, score text } in listing order: built on first use, once per call.
@@ -68,12 +80,13 @@ local function processing_index()
   return processing
 end
 
--- The first `want` entries of each index strictly after `after` ({ score, id, score text }, or nil for
--- the start), merged in listing order. The first `want` of the result are the first `want` overall.
+-- The first `want` entries of each index of the current part strictly after `after` ({ score, id,
+-- score text }, or nil for the start of the part), merged in listing order. The first `want` of the
+-- result are the first `want` of the part.
 local function gather(after, want)
   local max = after and after[3] or '+inf'
   local candidates = {}
-  for k = 1, #KEYS do
+  for k = parts[part][1], parts[part][2] do
     local got, offset = 0, 0
     if KEYS[k] == active_key then
       for _, e in ipairs(processing_index()) do
@@ -100,7 +113,7 @@ local function gather(after, want)
     end
   end
   -- One index is in order already.
-  if #KEYS > 1 then
+  if parts[part][2] > parts[part][1] then
     table.sort(candidates, function(a, b)
       if a[1] ~= b[1] then return a[1] > b[1] end
       return a[2] > b[2]
@@ -149,11 +162,13 @@ while true do
     local key = task_key(base, c[2])
     if filtered and not matches(key, c[4]) then
       skipped = c
+      skipped.part = part
     else
       local hash = redis.call('HGETALL', key)
       for j = 1, #hash do bytes = bytes + #hash[j] end
       out[#out + 1] = c[2]
       out[#out + 1] = c[3]
+      out[#out + 1] = part - 1
       out[#out + 1] = hash
       matched = matched + 1
       skipped = false
@@ -163,18 +178,25 @@ while true do
     out[1] = 1
     break
   end
-  -- Every candidate examined and none beyond: the indexes end here.
-  if #candidates < want then break end
-  if matched >= limit or examined >= scan_max then
+  if #candidates < want then
+    -- Every candidate of this part examined and none beyond: the part ends here. The finished part
+    -- follows the open one, from its start.
+    if part == 2 or parts[2][2] < parts[2][1] then break end
+    part = 2
+    position = false
+    window = limit - matched + 1
+  elseif matched >= limit or examined >= scan_max then
     out[1] = 1
     break
+  else
+    -- Enough for the matches still missing at the rate seen so far, with room to spare.
+    window = math.ceil((limit - matched) * examined / math.max(matched, 1) * 1.25) + 1
   end
-  -- Enough for the matches still missing at the rate seen so far, with room to spare.
-  window = math.ceil((limit - matched) * examined / math.max(matched, 1) * 1.25) + 1
 end
 if out[1] == 1 and skipped then
   out[#out + 1] = skipped[2]
   out[#out + 1] = skipped[3]
+  out[#out + 1] = skipped.part - 1
   out[#out + 1] = {}
 end
 return out

@@ -2,8 +2,7 @@
   KEYS[1] -> active zset (score = lease deadline)
   KEYS[2] -> queue zset of the normal level; a task of another priority goes back to its own level
              (level_queue: `queue:high` / `queue:low`)
-  KEYS[3] -> done zset
-  KEYS[4] -> wake-up marker zset
+  KEYS[3] -> wake-up marker zset
   ARGV[1] -> key base of the queue
   ARGV[2] -> max number of leases to recover in this call
   ARGV[3] -> error message recorded on a task whose attempt is counted as failed
@@ -23,8 +22,8 @@
   Tasks failed here are counted in `stat:<minute>` (flush_counts).
   Returns: { next_deadline_in_ms, then per lease: id, outcome ('retry' | 'failed' | 'stalled' |
     'dropped'), retries spent after it }. next_deadline_in_ms = ms until the earliest lease still in
-    `active` after this call expires (<= 0 when one already has: more than `max` were due), or 'none'
-    when `active` is empty; the recoverer sleeps until then instead of polling an idle queue.
+    `active` after this call expires (<= 0 when one already has: more than `max` were due, or when
+    the legacy `done` zset still holds entries to move, below), or 'none' when `active` is empty; the recoverer sleeps until then instead of polling an idle queue.
 ]]
 --- @include "common"
 --- @include "task-options"
@@ -50,6 +49,26 @@ if redis.call('EXISTS', legacy) == 1 then
   end
   redis.call('ZREM', legacy, unpack(stale))
 end
+-- Finished tasks were in a zset of their own, `done` (score = finish time, which drove retention),
+-- beside their status index (score = creation time), before that index took the finish time and the
+-- role. A deployment upgraded in place still holds `done`, and a process of the old version adds to it
+-- (and to the status indexes by creation time) during a rolling upgrade. Its scores move here into
+-- the status indexes, up to 1000 entries per call (one EXISTS when there are none), so that listing
+-- and retention see every finished task by its finish time: ZADD XX, which writes only the index
+-- holding the task (an entry whose task left both is just dropped). The last ZREM deletes `done`.
+local legacy_done = base .. 'done'
+local migrating = false
+if redis.call('EXISTS', legacy_done) == 1 then
+  local entries = redis.call('ZRANGE', legacy_done, 0, 999, 'WITHSCORES')
+  local moved = {}
+  migrating = #entries == 2000
+  for j = 1, #entries, 2 do
+    redis.call('ZADD', status_key(base, 'completed'), 'XX', entries[j + 1], entries[j])
+    redis.call('ZADD', status_key(base, 'failed'), 'XX', entries[j + 1], entries[j])
+    moved[#moved + 1] = entries[j]
+  end
+  redis.call('ZREM', legacy_done, unpack(moved))
+end
 local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 local wake = false
@@ -68,7 +87,7 @@ for _, id in ipairs(ids) do
     history_archive(base, key, id, f[11])
     if stalls > max_stalls then
       local lost = 'lease expired ' .. stalls .. ' times before the task started: worker lost'
-      finish(base, key, id, f[2], f[3], 'failed', lost, now, KEYS[1], KEYS[3], history_fields(f[6], 'lost', now, '='))
+      finish(base, key, id, 'failed', lost, now, KEYS[1], history_fields(f[6], 'lost', now, '='))
       publish_event(id, 'failed', f[6])
       out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
     else
@@ -88,16 +107,19 @@ for _, id in ipairs(ids) do
     wake = true
   else
     history_archive(base, key, id, f[11])
-    finish(base, key, id, f[2], f[3], 'failed', err, now, KEYS[1], KEYS[3], history_fields(f[6], 'lost', now, '='))
+    finish(base, key, id, 'failed', err, now, KEYS[1], history_fields(f[6], 'lost', now, '='))
     publish_event(id, 'failed', f[6])
     out[#out + 1] = id; out[#out + 1] = 'failed'; out[#out + 1] = retries
   end
 end
 -- Wake one idle worker so it recomputes how long to block for the earliest waiting task.
-if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+if wake then redis.call('ZADD', KEYS[3], 0, '0') end
 flush_finished()
 flush_counts(base, now)
 flush_events(base)
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-table.insert(out, 1, head[2] and (tonumber(head[2]) - tonumber(now)) or 'none')
+local next_in = head[2] and (tonumber(head[2]) - tonumber(now)) or 'none'
+-- More of `done` to move: call again soon (as when more leases were due), not after an idle sleep.
+if migrating then next_in = 0 end
+table.insert(out, 1, next_in)
 return out

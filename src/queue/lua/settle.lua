@@ -2,8 +2,7 @@
   KEYS[1] -> active zset
   KEYS[2] -> queue zset of the normal level; a task of another priority goes back to its own level
              (level_queue: `queue:high` / `queue:low`)
-  KEYS[3] -> done zset (score = finish time, drives retention)
-  KEYS[4] -> wake-up marker zset
+  KEYS[3] -> wake-up marker zset
   ARGV[1] -> key base of the queue
   ARGV[2..] -> groups of 6: id, token, mode, text, delay_ms, detail
     mode 'start':    the handler starts: started_at = now, started = token, worker = detail (the worker
@@ -77,7 +76,7 @@ for i = 2, #ARGV, 6 do
       if mode == 'complete' then
         -- The completing attempt is read from the task itself (no h_* field, see history_clear).
         history_clear(key, ended)
-        finish(base, key, id, task_type, created, 'completed', text, now, KEYS[1], KEYS[3])
+        finish(base, key, id, 'completed', text, now, KEYS[1])
         publish_event(id, 'completed', token)
       elseif mode == 'retry' then
         -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
@@ -87,7 +86,7 @@ for i = 2, #ARGV, 6 do
         publish_event(id, 'retrying', token)
         wake = true
       elseif mode == 'fail' then
-        finish(base, key, id, task_type, created, 'failed', text, now, KEYS[1], KEYS[3],
+        finish(base, key, id, 'failed', text, now, KEYS[1],
           history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', now, '='))
         publish_event(id, 'failed', token)
       else
@@ -103,7 +102,7 @@ for i = 2, #ARGV, 6 do
   end
   codes[#codes + 1] = rc
 end
-if wake then redis.call('ZADD', KEYS[4], 0, '0') end
+if wake then redis.call('ZADD', KEYS[3], 0, '0') end
 flush_finished()
 flush_counts(base, now)
 flush_events(base)

@@ -27,7 +27,8 @@ function tasksHref(filters) {
 
 /**
  * The task table: filters by queue, state and type (kept in the page's hash, so a view can be linked),
- * pages of PAGE_SIZE newest first, following GET /tasks' `Link: rel="next"`; the cursors of the pages
+ * pages of PAGE_SIZE in GET /tasks' order (open tasks newest first, then finished ones latest finished
+ * first), following its `Link: rel="next"`; the cursors of the pages
  * seen are kept to go back.
  * @param {HTMLElement} root
  * @param {TaskFilters} filters

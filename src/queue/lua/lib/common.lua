@@ -26,12 +26,13 @@ local function ms_string(ms)
   return string.format('%d', ms)
 end
 
--- Listing indexes, score = creation time: s:<status> for pending, completed and failed, and
--- st:pending:<type>. Processing has none: its listing is derived from the `active` zset (list.lua),
--- which holds every leased task anyway (at most workers x (concurrency + prefetch) of them), so
--- leasing a task moves it in two indexes, not four. Finished tasks have no index per type (list.lua
--- filters s:completed / s:failed by type), so a finished task costs one index entry beside `done`,
--- not two, and finishing one is one ZADD less.
+-- Listing indexes: s:<status> and st:pending:<type>, score = creation time for pending, finish time
+-- for completed and failed (written by finish, not here). Processing has none: its listing is derived
+-- from the `active` zset (list.lua), which holds every leased task anyway (at most workers x
+-- (concurrency + prefetch) of them), so leasing a task moves it in two indexes, not four. Finished
+-- tasks have no index per type (list.lua filters s:completed / s:failed by type) and no other entry:
+-- their status index, scored by finish time, is at once their listing (latest finished first) and
+-- retention's order (purge-expired.lua), so a finished task costs one index entry.
 local function index_add(base, id, task_type, status, created)
   if status == 'processing' then return end
   redis.call('ZADD', status_key(base, status), created, id)
@@ -104,30 +105,29 @@ end
 -- finish() writes the task's hash at once; its sorted-set writes wait in `finished` and go out once
 -- per script call (flush_finished), one command per key for all the tasks the call finished (a
 -- redis.call costs about as much as the write it carries).
-local finished = { keys = false, active = {}, done = {}, completed = {}, failed = {} }
+local finished = { keys = false, active = {}, completed = {}, failed = {} }
 
 -- processing -> completed (text = result) or failed (text = error): terminal, kept until retention.
 -- The finish time is updated_at: nothing writes a finished task's updated_at again but revive_failed,
 -- which makes it pending, so no completed_at field is stored (tasks written before kept one; readers
--- take completed_at when present, else updated_at of a completed or failed task).
-local function finish(base, key, id, task_type, created, status, text, now, active_key, done_key, fields)
+-- take completed_at when present, else updated_at of a completed or failed task). It is also the
+-- task's score in s:<status> (finish_time reads it back).
+local function finish(base, key, id, status, text, now, active_key, fields)
   outcome_counts[status] = outcome_counts[status] + 1
   local field = status == 'completed' and 'result' or 'error'
   redis.call('HSET', key, 'status', status, field, text, 'updated_at', now, unpack(fields or NO_FIELDS))
-  -- Out of `active`, into s:<status> (index_add: no index per type) and `done`: see flush_finished.
+  -- Out of `active`, into s:<status> scored by finish time: see flush_finished.
   local f = finished
-  f.keys = f.keys or { base, active_key, done_key }
+  f.keys = f.keys or { base, active_key }
   f.active[#f.active + 1] = id
-  f.done[#f.done + 1] = now
-  f.done[#f.done + 1] = id
   local index = f[status]
-  index[#index + 1] = created
+  index[#index + 1] = now
   index[#index + 1] = id
 end
 
 -- Sends the sorted-set writes finish() collected: one command per key for every task of the call,
 -- in chunks of at most 1000 arguments. Call it before the script returns, and before it reads
--- `active`, `done`, s:completed or s:failed again.
+-- `active`, s:completed or s:failed again.
 local function flush_finished()
   local f = finished
   if not f.keys then return end
@@ -135,10 +135,9 @@ local function flush_finished()
     for i = 1, #args, 1000 do redis.call(command, key, unpack(args, i, math.min(i + 999, #args))) end
   end
   write_all('ZREM', f.keys[2], f.active)
-  write_all('ZADD', f.keys[3], f.done)
   write_all('ZADD', status_key(f.keys[1], 'completed'), f.completed)
   write_all('ZADD', status_key(f.keys[1], 'failed'), f.failed)
-  finished = { keys = false, active = {}, done = {}, completed = {}, failed = {} }
+  finished = { keys = false, active = {}, completed = {}, failed = {} }
 end
 
 -- processing -> pending at once, without spending a retry (graceful shutdown, prefetched tasks handed
