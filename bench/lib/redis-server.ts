@@ -15,9 +15,10 @@ export class BenchRedis {
 
   private constructor(private readonly server: RedisServer) {}
 
-  static async start(): Promise<BenchRedis> {
+  /** `port`: default a free one. */
+  static async start(port?: number): Promise<BenchRedis> {
     // Under a small wrapper that kills redis-server when the benchmark dies, however it dies.
-    const bench = new BenchRedis(await RedisServer.start({ persistence: 'none', diesWithParent: true, processes: benchChildren }));
+    const bench = new BenchRedis(await RedisServer.start({ persistence: 'none', port, diesWithParent: true, processes: benchChildren }));
     bench.admin = new Redis(bench.port, bench.host, { connectionName: 'bench-admin' });
     bench.admin.on('error', () => undefined);
     const info = await bench.admin.info('server');
