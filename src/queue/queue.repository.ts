@@ -353,23 +353,37 @@ export class QueueRepository {
     const reply = (await this.run(() =>
       this.client.fetch(k.queue, k.active, k.marker, k.paused, k.base, leaseMs, max, maxBytes),
     )) as (string | number)[];
-    const tasks: LeasedTask[] = [];
+    // { next, now, k, fields, k types, payloads, ids holding a tab }: 8 tab-ended fields per task in one string (fetch.lua).
+    const now = Number(reply[1]);
+    const typesAt = 3;
+    const fields = (reply[3] as string).split('\t');
+    const n = (fields.length - 1) / 8;
+    const payloadsAt = 4 + Number(reply[2]);
+    let oddIdAt = payloadsAt + n;
+    const tasks: LeasedTask[] = new Array<LeasedTask>(n);
     const leasedAt = Date.now();
-    for (let i = 1; i < reply.length; i += 9) {
+    for (let t = 0, f = 0; t < n; t += 1, f += 8) {
+      let typeNumber = Number(fields[f + 2]);
+      let id = fields[f];
+      if (typeNumber < 0) {
+        typeNumber = -typeNumber;
+        id = reply[oddIdAt++] as string;
+      }
       const task: LeasedTask = {
-        id: reply[i] as string,
-        token: Number(reply[i + 1]),
-        type: reply[i + 2] as string,
-        payload: reply[i + 3] as string,
-        retries: Number(reply[i + 4]),
-        maxRetry: Number(reply[i + 5]),
-        dueForMs: Number(reply[i + 7]),
-        ageMs: Number(reply[i + 8]),
+        id,
+        token: Number(fields[f + 1]),
+        type: reply[typesAt + typeNumber] as string,
+        payload: reply[payloadsAt + t] as string,
+        retries: Number(fields[f + 3]),
+        maxRetry: Number(fields[f + 4]),
+        // For the metrics, by Redis' clock: how long it was due, how old it is (0 without a creation time).
+        dueForMs: now - Number(fields[f + 6]),
+        ageMs: now - (Number(fields[f + 7]) || now),
         leasedAt,
       };
       // Set only when the task has its own: most tasks use the worker's defaults.
-      if (reply[i + 6] !== '') Object.assign(task, decodeTaskOptions(reply[i + 6] as string));
-      tasks.push(task);
+      if (fields[f + 5] !== '') Object.assign(task, decodeTaskOptions(fields[f + 5]));
+      tasks[t] = task;
     }
     const nextRunInMs = Number(reply[0]);
     return { tasks, nextRunInMs: nextRunInMs >= 0 ? nextRunInMs : undefined };

@@ -42,6 +42,35 @@ describe('fetch.lua', () => {
     expect(await q.redis.exists(q.keys.queue)).toBe(0);
   });
 
+  it('hands back ids, types and payloads holding tabs, newlines and non-ASCII text as they are, several types in one call, and the tasks own options', async () => {
+    const q = harness.queue();
+    const odd = [
+      newTask({ id: 'x1', type: 'tab\there', payload: '{"a":\t"b\\t"}\n' }),
+      newTask({ id: 'x2', type: 'ünïcödé ✓', payload: 'é\t✓\n\r\u0000end' }),
+      newTask({ id: 'x3', type: 'tab\there', payload: '', maxRetry: 7, timeoutMs: 1234 }),
+      newTask({ id: 'x4', type: '3', payload: '2\t1' }),
+      newTask({ id: 'x5\t-1\t', type: 'ünïcödé ✓', payload: '\t' }),
+      newTask({ id: 'x6', type: 'echo', payload: '"p"' }),
+      newTask({ id: '\tx7', type: 'tab\there', payload: 'x' }),
+    ];
+    for (const [i, t] of odd.entries()) {
+      await q.repo.enqueue([t]);
+      await q.redis.zadd(q.keys.queue, 'XX', 1000 + i, t.id);
+    }
+
+    const { tasks } = await q.repo.fetch(10, LEASE_MS);
+
+    expect(tasks).toEqual([
+      { id: 'x1', token: 1, type: 'tab\there', payload: '{"a":\t"b\\t"}\n', retries: 0, maxRetry: 3, ...METRIC_TIMES },
+      { id: 'x2', token: 1, type: 'ünïcödé ✓', payload: 'é\t✓\n\r\u0000end', retries: 0, maxRetry: 3, ...METRIC_TIMES },
+      { id: 'x3', token: 1, type: 'tab\there', payload: '', retries: 0, maxRetry: 7, timeoutMs: 1234, ...METRIC_TIMES },
+      { id: 'x4', token: 1, type: '3', payload: '2\t1', retries: 0, maxRetry: 3, ...METRIC_TIMES },
+      { id: 'x5\t-1\t', token: 1, type: 'ünïcödé ✓', payload: '\t', retries: 0, maxRetry: 3, ...METRIC_TIMES },
+      { id: 'x6', token: 1, type: 'echo', payload: '"p"', retries: 0, maxRetry: 3, ...METRIC_TIMES },
+      { id: '\tx7', token: 1, type: 'tab\there', payload: 'x', retries: 0, maxRetry: 3, ...METRIC_TIMES },
+    ]);
+  });
+
   it('enqueue and fetch write the sorted sets of many tasks at once (more than one chunk of 1000 arguments): every task in the right ones', async () => {
     const q = harness.queue();
     const tasks = Array.from({ length: 1200 }, (_, i) => newTask({ id: `t${String(i).padStart(4, '0')}`, type: i % 3 ? 'a' : 'b' }));

@@ -13,20 +13,26 @@
   within a level. Strict: a lower level waits while a higher one has due tasks.
   Time: Redis' clock (TIME). Leasing is not starting: started_at is written by settle 'start' when a
   handler actually starts, so an expired lease whose task never started costs no retry (recover.lua).
-  Returns: { next_run_in_ms, then per leased task: id, token, type, payload, retries, max_retry, opts,
-    waited_ms, age_ms }
-    (opts: the task's `opts` field, '<timeout_ms>|<backoff>', or '' when it has none; waited_ms: now
-    minus its score, how long it was due; age_ms: now minus created_at)
+  Returns: { next_run_in_ms, now, k, fields, type_1 .. type_k, payload_1 .. payload_n, odd ids }: the
+    n leased tasks' fixed fields in one string (a reply element costs the client a buffer and a string
+    each), `\t` after each field, 8 per task: id, token, type number (1..k: the task's type is
+    type_<number>; each type once per call), retries, max_retry, opts, score, created_at. Every field
+    is a string Lua has already: formatting a number into the string costs more than the rest
+    together. Types and payloads may hold tabs, so they are elements of their own; so may an id (ids
+    are the caller's): such an id is an element after the payloads instead (in order), its field is
+    empty and its type number negative.
+    (now: Redis' time of the call, ms; opts: the task's `opts` field, '<timeout_ms>|<backoff>', or ''
+    when it has none; score: when the task became due, so now - score is how long it waited; created_at
+    may be '' for a task without one)
     next_run_in_ms = ms until the earliest task still queued at any level after this call may run (0
     when one is due now), or -1 when none is queued or the queue is paused (resume sets the marker).
 ]]
 --- @include "common"
 --- @include "task-options"
 
-if redis.call('EXISTS', KEYS[4]) == 1 then return { -1 } end
+if redis.call('EXISTS', KEYS[4]) == 1 then return { -1, '0', 0, '' } end
 local base = ARGV[1]
 local now = redis_now()
-local now_ms = tonumber(now)
 local deadline = ms_string(now + tonumber(ARGV[2]))
 local max = tonumber(ARGV[3])
 local max_bytes = tonumber(ARGV[4]) or 0
@@ -40,7 +46,11 @@ local function batched(command, key, args)
     redis.call(command, key, unpack(args, i, math.min(i + 999, #args)))
   end
 end
-local out = { -1 }
+local fields = {} -- 8 per task, joined into one string at the end
+local payloads = {}
+local types = {} -- type -> its number in the reply
+local type_names = {}
+local odd_ids = {} -- ids holding a tab
 local bytes = 0
 local taken = 0
 local leases = {} -- deadline, id pairs for `active`
@@ -60,7 +70,7 @@ for _, level in ipairs(levels) do
     -- A queue entry whose task is gone or not pending is stale; dropping it is the repair.
     if f[1] and f[6] == 'pending' then
       -- The lease token: attempts + 1, written by the same HSET (one call, not HINCRBY and HSET).
-      local token = (tonumber(f[8]) or 0) + 1
+      local token = string.format('%d', (tonumber(f[8]) or 0) + 1)
       redis.call('HSET', key, 'status', 'processing', 'updated_at', now, 'attempts', token)
       -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at.
       if f[3] ~= '0' or f[7] then redis.call('HDEL', key, 'run_at') end
@@ -75,16 +85,29 @@ for _, level in ipairs(levels) do
       end
       of_type[#of_type + 1] = id
       bytes = bytes + #f[2]
-      out[#out + 1] = id
-      out[#out + 1] = token
-      out[#out + 1] = f[1]
-      out[#out + 1] = f[2]
-      out[#out + 1] = f[3]
-      out[#out + 1] = f[4]
-      out[#out + 1] = f[7] or ''
-      -- For the metrics, by Redis' clock: how long it was due, how old it is (ms).
-      out[#out + 1] = now_ms - tonumber(due[j + 1])
-      out[#out + 1] = now_ms - (tonumber(f[5]) or now_ms)
+      local type_number = types[f[1]]
+      if not type_number then
+        type_names[#type_names + 1] = f[1]
+        type_number = string.format('%d', #type_names)
+        types[f[1]] = type_number
+      end
+      local n = #fields
+      if string.find(id, '\t', 1, true) then
+        odd_ids[#odd_ids + 1] = id
+        fields[n + 1] = ''
+        fields[n + 3] = '-' .. type_number
+      else
+        fields[n + 1] = id
+        fields[n + 3] = type_number
+      end
+      fields[n + 2] = token
+      fields[n + 4] = f[3] or '0'
+      fields[n + 5] = f[4] or '0'
+      fields[n + 6] = f[7] or ''
+      -- For the metrics, by Redis' clock (the client subtracts them from now): how long it was due, how old it is.
+      fields[n + 7] = due[j + 1]
+      fields[n + 8] = f[5] or ''
+      payloads[#payloads + 1] = f[2]
     end
   end
   -- Every entry taken leaves its level, a stale one too.
@@ -93,6 +116,12 @@ end
 batched('ZADD', KEYS[2], leases)
 batched('ZREM', status_key(base, 'pending'), leased)
 for task_type, ids in pairs(leased_by_type) do batched('ZREM', status_type_key(base, 'pending', task_type), ids) end
+-- A tab after every field: the last one too (the empty string after the last separator).
+fields[#fields + 1] = ''
+local out = { -1, now, #type_names, #fields > 1 and table.concat(fields, '\t') or '' }
+for i = 1, #type_names do out[#out + 1] = type_names[i] end
+for i = 1, #payloads do out[#out + 1] = payloads[i] end
+for i = 1, #odd_ids do out[#out + 1] = odd_ids[i] end
 local wait = false
 for _, level in ipairs(levels) do
   local head = redis.call('ZRANGE', level, 0, 0, 'WITHSCORES')
