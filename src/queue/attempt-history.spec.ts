@@ -67,8 +67,10 @@ describe('attempt history entries', () => {
     expect(utf8Prefix('short', 1024)).toBe('short');
   });
 
-  it('keeps the field separator out of worker ids', () => {
+  it('keeps the field separator out of worker ids, and tabs (settle.lua separates its fields by them)', () => {
     expect(storableWorkerId('a|b/1')).toBe('a_b/1');
+    expect(storableWorkerId('a\tb|c/1')).toBe('a_b_c/1');
+    expect(storableWorkerId('host-1/2')).toBe('host-1/2');
     expect(storableWorkerId(undefined)).toBe('');
   });
 });

@@ -106,7 +106,11 @@ export function utf8Prefix(text: string, maxBytes: number): string {
   return bytes.subarray(0, cut).toString('utf8');
 }
 
-/** A worker id as stored: `|` separates the fields of an entry, so it may not appear in one. */
+/**
+ * A worker id as stored: `|` separates the fields of an entry, so it may not appear in one, and a tab
+ * separates the fields of a settle call (settle.lua). Called per settlement: most ids hold neither.
+ */
 export function storableWorkerId(workerId: string | undefined): string {
-  return (workerId ?? '').replace(/\|/g, '_');
+  const id = workerId ?? '';
+  return id.indexOf('|') < 0 && id.indexOf('\t') < 0 ? id : id.replace(/[|\t]/g, '_');
 }

@@ -440,9 +440,16 @@ export class QueueRepository {
     // One script call per queue (a script touches one queue's slot); results go back in input order.
     const calls = [...byQueue(settlements, (s) => s.lease.id)].map(async ([queue, group]) => {
       const k = this.keysOf(queue);
-      const args: (string | number)[] = [k.active, k.queue, k.marker, k.base];
-      for (const { item: s } of group) args.push(s.lease.id, s.lease.token, s.mode, s.text, s.delayMs ?? 0, settleDetail(s));
-      const codes = (await this.run(() => this.client.settle(...args))) as number[];
+      // Two arguments for the whole group (settle.lua): the fixed fields, tab-ended, and every id and
+      // text one after the other, measured in bytes by the fields.
+      let fields = '';
+      let blob = '';
+      for (const { item: s } of group) {
+        const delay = s.delayMs ?? 0;
+        fields += `${Buffer.byteLength(s.lease.id)}\t${s.lease.token}\t${s.mode}\t${delay}\t${settleDetail(s)}\t${Buffer.byteLength(s.text)}\t`;
+        blob += s.lease.id + s.text;
+      }
+      const codes = (await this.run(() => this.client.settle(k.active, k.queue, k.marker, k.base, fields, blob))) as number[];
       group.forEach(({ index }, i) => {
         const code = codes[i];
         results[index] = code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied';

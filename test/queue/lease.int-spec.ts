@@ -1,6 +1,7 @@
 import { LeaseLostError, TaskNotFoundError } from '../../src/queue/queue-errors';
 import { Lease, Settlement } from '../../src/queue/queue.repository';
 import { MAX_STALLS } from '../../src/queue/task-limits';
+import type { LeasedTask } from '../../src/queue/task.model';
 import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
 import { delay } from '../support/wait';
 
@@ -435,6 +436,29 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect(await q.footprint(d.id)).toEqual(q.expectedFootprint(d.id, 'email', 'processing'));
       // One retry in the batch: the wake-up marker is set (once) so idle workers re-plan their wait.
       expect(await q.markerSet()).toBe(true);
+    });
+
+    it('keeps ids, results, errors and worker ids with tabs, newlines and multi-byte characters whole, in a batch of every mode', async () => {
+      const q = harness.queue();
+      const ids = ['tab\tid', 'é✓ id', 'new\nline', '', 'plain'];
+      await q.repo.enqueue(ids.slice(0, 3).concat(ids[4]).map((id) => newTask({ id })));
+      const leases = (await q.repo.fetch(10, LEASE_MS)).tasks;
+      const lease = (id: string) => leases.find((l) => l.id === id) as LeasedTask;
+
+      const results = await q.repo.settle([
+        { lease: lease('tab\tid'), mode: 'run', text: '"a\tb\nc ✓ 𝄞"', workerId: 'host\t1/3' },
+        { lease: lease('é✓ id'), mode: 'start', text: '', workerId: 'hôst/1' },
+        { lease: lease('é✓ id'), mode: 'fail', text: 'ünïcode\terror\n' },
+        { lease: { id: '', token: 1 }, mode: 'complete', text: '\t' },
+        { lease: lease('new\nline'), mode: 'retry', text: '', delayMs: 50 },
+        { lease: lease('plain'), mode: 'complete', text: '' },
+      ]);
+
+      expect(results).toEqual(['applied', 'applied', 'applied', 'not-found', 'applied', 'applied']);
+      expect(await q.hash('tab\tid')).toMatchObject({ status: 'completed', result: '"a\tb\nc ✓ 𝄞"', worker: 'host_1/3' });
+      expect(await q.hash('é✓ id')).toMatchObject({ status: 'failed', error: 'ünïcode\terror\n', worker: 'hôst/1' });
+      expect(await q.hash('new\nline')).toMatchObject({ status: 'pending', retries: '1', error: '' });
+      expect(await q.hash('plain')).toMatchObject({ status: 'completed', result: '' });
     });
 
     it('a batch of starts and completions only does not wake idle workers', async () => {

@@ -4,7 +4,12 @@
              (level_queue: `queue:high` / `queue:low`)
   KEYS[3] -> wake-up marker zset
   ARGV[1] -> key base of the queue
-  ARGV[2..] -> groups of 6: id, token, mode, text, delay_ms, detail
+  ARGV[2] -> the settlements, 6 tab-ended fields each: id_bytes, token, mode, delay_ms, detail, text_bytes
+  ARGV[3] -> every settlement's id then its text, one after the other (id_bytes and text_bytes long):
+             ids and texts may hold any byte, so they are measured, not separated. Two arguments for a
+             whole batch: each argument costs the client an encoding and Redis a parse (6 per
+             settlement before)
+  Per settlement:
     mode 'start':    the handler starts: started_at = now, started = token, worker = detail (the worker
                      slot running it, kept for the attempt history; the task stays processing)
     mode 'complete': processing -> completed, text = result
@@ -48,11 +53,16 @@ local function applied_before(key, token, mode, text)
 end
 
 local base = ARGV[1]
+local blob = ARGV[3]
+local at = 1 -- where the next id starts in blob
 local now = redis_now()
 local codes = {}
 local wake = false
-for i = 2, #ARGV, 6 do
-  local id, token, mode, text = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t') do
+  local id = string.sub(blob, at, at + id_bytes - 1)
+  at = at + id_bytes
+  local text = string.sub(blob, at, at + text_bytes - 1)
+  at = at + text_bytes
   local key = task_key(base, id)
   local rc, task_type, created, started, ended = check_lease(key, token)
   if rc == 0 then
@@ -62,10 +72,10 @@ for i = 2, #ARGV, 6 do
         if history_held(ended) and started == ended then
           -- This start overwrites the last ended attempt's start time and worker: archive it first.
           history_archive(base, key, id, ended)
-          redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5], 'h_attempt', '')
+          redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', detail, 'h_attempt', '')
           ended = ''
         else
-          redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', ARGV[i + 5])
+          redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', detail)
         end
         publish_event(id, 'processing', token)
       end
@@ -81,13 +91,13 @@ for i = 2, #ARGV, 6 do
       elseif mode == 'retry' then
         -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
         local level = level_queue(KEYS[2], redis.call('HGET', key, 'priority'))
-        schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(ARGV[i + 4]), level, KEYS[1],
-          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'retry', now, '='))
+        schedule_retry(base, key, id, task_type, created, text, now, now + tonumber(delay), level, KEYS[1],
+          history_fields(token, detail == 'timeout' and 'timeout' or 'retry', now, '='))
         publish_event(id, 'retrying', token)
         wake = true
       elseif mode == 'fail' then
         finish(base, key, id, 'failed', text, now, KEYS[1],
-          history_fields(token, ARGV[i + 5] == 'timeout' and 'timeout' or 'failed', now, '='))
+          history_fields(token, detail == 'timeout' and 'timeout' or 'failed', now, '='))
         publish_event(id, 'failed', token)
       else
         requeue(base, key, id, task_type, created, now, level_queue(KEYS[2], redis.call('HGET', key, 'priority')), KEYS[1],
