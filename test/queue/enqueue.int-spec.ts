@@ -82,6 +82,12 @@ describe('enqueue.lua', () => {
     { what: 'an id that exists already', existing: ['dup'], batch: ['n1', 'dup', 'n2'] },
     { what: 'an existing id at the end of the batch', existing: ['dup'], batch: ['n1', 'n2', 'dup'] },
     { what: 'the same id twice in one batch', existing: [], batch: ['n1', 'dup', 'n2', 'dup'] },
+    // enqueue.lua checks the ids of a call 1000 at a time: one past the first thousand.
+    {
+      what: 'an existing id past the first 1000 of the batch',
+      existing: ['dup'],
+      batch: [...Array.from({ length: 1100 }, (_, i) => `n${i}`), 'dup', 'n-last'],
+    },
   ])('rejects a batch with $what and stores nothing of it', async ({ existing, batch }) => {
     const q = harness.queue();
     if (existing.length > 0) {

@@ -31,21 +31,31 @@ local base, key_ttl, size = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local seen = {}
 
 if size == 4 then
+  -- One EXISTS for every id of the call (chunks of at most 1000 keys) instead of one per task: a
+  -- redis.call costs about as much as the work it carries. The keys are kept for the HSETs.
+  local keys, n = {}, 0
   for i = 4, #ARGV, 4 do
     local id = ARGV[i]
-    if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
+    if seen[id] then return ERR_DUPLICATE_ID end
     seen[id] = true
+    n = n + 1
+    keys[n] = task_key(base, id)
+  end
+  for i = 1, n, 1000 do
+    if redis.call('EXISTS', unpack(keys, i, math.min(i + 999, n))) > 0 then return ERR_DUPLICATE_ID end
   end
   local now = redis_now()
   -- Every task of the call is due now and created now: the queue and s:pending get one ZADD for all
-  -- of them, st:pending:<type> one per type (a redis.call costs about as much as the write it
-  -- carries), in chunks of at most 1000 arguments.
+  -- of them, st:pending:<type> one per type, in chunks of at most 1000 arguments. Constant values
+  -- are strings: a Lua number passed to redis.call is formatted anew on every call.
   local entries, by_type = {}, {}
+  local k = 0
   for i = 4, #ARGV, 4 do
+    k = k + 1
     local id, task_type = ARGV[i], ARGV[i + 1]
-    redis.call('HSET', task_key(base, id),
+    redis.call('HSET', keys[k],
       'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
-      'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
+      'retries', '0', 'max_retry', ARGV[i + 3], 'attempts', '0',
       'created_at', now, 'updated_at', now)
     entries[#entries + 1] = now
     entries[#entries + 1] = id
