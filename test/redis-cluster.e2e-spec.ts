@@ -117,7 +117,8 @@ describe('Redis Cluster', () => {
       owners.add(owner);
       const counts = perNode.map(({ node, keys }) => ({ owner: node === owner, keys: keys.filter((k) => k.startsWith(`${PREFIX}:{${queue}}:`)).length }));
       expect(counts.filter((c) => !c.owner).map((c) => c.keys)).toEqual([0, 0]);
-      expect(counts.find((c) => c.owner)!.keys).toBeGreaterThan(3);
+      // At least a finished task's hash, its s:completed entry and the outcome counter of its minute.
+      expect(counts.find((c) => c.owner)!.keys).toBeGreaterThanOrEqual(3);
       // Not a standalone fallback: the cluster counts them in the slot.
       expect(await redisCli(owner.port, ['cluster', 'countkeysinslot', String(slot)])).toMatch(/^[1-9]\d*\n$/);
     }
