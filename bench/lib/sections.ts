@@ -34,6 +34,7 @@ import { Child, stopAll } from './processes';
 import { medianRatio, Table, verdict } from './report';
 import { fmtNumber, median, ratio, Sample } from './stats';
 import { processCpuMs, sleep } from './util';
+import { roundTripCalls, sequentialRate } from './round-trip';
 
 export interface Clients {
   ours: OurQueue;
@@ -89,16 +90,28 @@ export async function enqueueSection(ctx: BenchContext, clients: Clients): Promi
     { name: 'enqueue 100 tasks/call vs addBulk(100), 1 caller', callers: 1, batch: 100, target: 1.5 },
     { name: 'enqueue 1000 tasks/call vs addBulk(1000), 1 caller', callers: 1, batch: 1000, target: 1.5 },
   ];
+  // The lone caller's round-trip bound, measured beside its enqueue runs (see round-trip.ts).
+  const rttClient = redis.client('bench-round-trip');
+  const rtt = roundTripCalls(rttClient);
+  const bound = { ping: new Sample('calls/s'), evalsha: new Sample('calls/s') };
+  const boundSides = [
+    async () => void bound.ping.add(await sequentialRate(rtt.ping, sizes.enqueueMs)),
+    async () => void bound.evalsha.add(await sequentialRate(rtt.evalsha, sizes.enqueueMs)),
+  ];
+  let lone: { ours: Sample; bull: Sample } | undefined;
   // Warm-up (JIT, script cache), not recorded.
   await closedLoop(ourEnqueueCall(clients.ours, 1), 50, 300);
   await closedLoop(bullEnqueueCall(clients.bull, 1), 50, 300);
+  await closedLoop(rtt.evalsha, 1, 300);
   await redis.flush();
   for (const c of cases) {
     const ours = new Sample('tasks/s');
     const bull = new Sample('tasks/s');
     const cpu = { oursClient: new Sample('µs', 1), bullClient: new Sample('µs', 1), oursRedis: new Sample('µs', 1), bullRedis: new Sample('µs', 1) };
-    await alternate(
-      sizes.enqueueReps,
+    const loneCase = c.callers === 1 && c.batch === 1;
+    if (loneCase) lone = { ours, bull };
+    await rotate(sizes.enqueueReps, [
+      ...(loneCase ? boundSides : []),
       async (rep) => {
         await redis.flush();
         const r = await measured(ourEnqueueCall(clients.ours, c.batch), c.callers);
@@ -115,16 +128,26 @@ export async function enqueueSection(ctx: BenchContext, clients: Clients): Promi
         cpu.bullRedis.add(r.redisUs);
         ctx.log(`[enqueue] ${c.name} rep ${rep + 1} BullMQ: ${fmtNumber(r.perSec)} jobs/s (${r.tasks} jobs)`);
       },
-    );
+    ]);
     table.row(c.name, ours.format(), bull.format(), medianRatio(ours, bull), `≥ ${c.target}×`, verdict(atLeast(ours, bull, c.target)));
     cpuTable.row(c.name, cpu.oursClient.format(), cpu.bullClient.format(), medianRatio(cpu.oursClient, cpu.bullClient),
       cpu.oursRedis.format(), cpu.bullRedis.format(), medianRatio(cpu.oursRedis, cpu.bullRedis));
   }
   cpuTable.note('Same runs as table 1. Client: process.cpuUsage() of the measuring process (compiled, plain node: the enqueue loops and the client library: ioredis, our repository / BullMQ\'s Queue). Redis: INFO cpu. Lower is better; with one caller both sides mostly pay for a round trip per call (syscalls and wake-ups).');
+  rttClient.disconnect();
+  const boundTable = new Table('1c. Enqueue, 1 caller: the round-trip bound (calls/s, one caller awaiting each call)', ['', 'calls/s']);
+  boundTable.row('PING (ioredis)', bound.ping.format());
+  boundTable.row('EVALSHA of `return 1` (ioredis)', bound.evalsha.format());
+  if (lone) {
+    boundTable.row('QueueRepository.enqueue (1 task)', lone.ours.format());
+    boundTable.row('Queue.add', lone.bull.format());
+    boundTable.row('2 × Queue.add (the target)', fmtNumber(2 * lone.bull.median));
+  }
+  boundTable.note(`Same run and Redis as table 1, ${sizes.enqueueMs} ms per run, ${sizes.enqueueReps} runs each, rotated with the 1-caller runs of table 1. A lone caller that awaits each call makes at most one call per round trip: the EVALSHA row is the most any single-task enqueue through a script can reach here, PING the most any command can.`);
   await redis.flush();
   table.note(`${sizes.enqueueMs} ms per run, ${sizes.enqueueReps} runs each, empty Redis (FLUSHALL) before each run; callers are async loops in the measuring process (the benchmark compiled, plain node; see the header).`);
   table.note('Tasks: type "echo", payload "hello world", max_retry 3; BullMQ jobs carry the same promise: attempts 4, exponential backoff from 1 s.');
-  return [table, cpuTable];
+  return [table, cpuTable, boundTable];
 }
 
 // ---------------------------------------------------------------------------------------------
