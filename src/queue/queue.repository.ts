@@ -436,26 +436,39 @@ export class QueueRepository {
    * was applied by an earlier call whose reply was lost answers 'applied' again, so a retried batch is safe.
    */
   async settle(settlements: Settlement[]): Promise<SettleResult[]> {
+    if (settlements.length === 0) return [];
+    // A worker's batch is almost always of one queue: then no grouping, no per-settlement objects.
+    const first = queueOfTaskId(settlements[0].lease.id);
+    if (settlements.every((s) => queueOfTaskId(s.lease.id) === first)) return this.settleQueue(first, settlements);
     const results: SettleResult[] = new Array<SettleResult>(settlements.length);
     // One script call per queue (a script touches one queue's slot); results go back in input order.
     const calls = [...byQueue(settlements, (s) => s.lease.id)].map(async ([queue, group]) => {
-      const k = this.keysOf(queue);
-      // Two arguments for the whole group (settle.lua): the fixed fields, tab-ended, and every id and
-      // text one after the other, measured in bytes by the fields.
-      let fields = '';
-      let blob = '';
-      for (const { item: s } of group) {
-        const delay = s.delayMs ?? 0;
-        fields += `${Buffer.byteLength(s.lease.id)}\t${s.lease.token}\t${s.mode}\t${delay}\t${settleDetail(s)}\t${Buffer.byteLength(s.text)}\t`;
-        blob += s.lease.id + s.text;
-      }
-      const codes = (await this.run(() => this.client.settle(k.active, k.queue, k.marker, k.base, fields, blob))) as number[];
+      const answers = await this.settleQueue(queue, group.map(({ item }) => item));
       group.forEach(({ index }, i) => {
-        const code = codes[i];
-        results[index] = code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied';
+        results[index] = answers[i];
       });
     });
     await Promise.all(calls);
+    return results;
+  }
+
+  /** One settle call for settlements of one queue. */
+  private async settleQueue(queue: string, settlements: Settlement[]): Promise<SettleResult[]> {
+    const k = this.keysOf(queue);
+    // Two arguments for the whole batch (settle.lua): the fixed fields, tab-ended, and every id and
+    // text one after the other, measured in bytes by the fields.
+    let fields = '';
+    let blob = '';
+    for (const s of settlements) {
+      fields += `${Buffer.byteLength(s.lease.id)}\t${s.lease.token}\t${s.mode}\t${s.delayMs ?? 0}\t${settleDetail(s)}\t${Buffer.byteLength(s.text)}\t`;
+      blob += s.lease.id + s.text;
+    }
+    const codes = (await this.run(() => this.client.settle(k.active, k.queue, k.marker, k.base, fields, blob))) as number[];
+    const results = new Array<SettleResult>(settlements.length);
+    for (let i = 0; i < settlements.length; i += 1) {
+      const code = codes[i];
+      results[i] = code === QueueErrorCode.NotFound ? 'not-found' : code === QueueErrorCode.LeaseLost ? 'lease-lost' : 'applied';
+    }
     return results;
   }
 

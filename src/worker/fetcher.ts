@@ -74,7 +74,8 @@ export class Fetcher {
   take(canStart: (task: LeasedTask) => boolean = () => true): LeasedTask | undefined {
     const i = this.buffer.findIndex(canStart);
     if (i < 0) return undefined;
-    const [task] = i === 0 ? [this.buffer.shift() as LeasedTask] : this.buffer.splice(i, 1);
+    // Called once per task: no array for the one taken.
+    const task = i === 0 ? (this.buffer.shift() as LeasedTask) : this.buffer.splice(i, 1)[0];
     this.bufferedBytes -= task.payload.length;
     return task;
   }
@@ -96,6 +97,8 @@ export class Fetcher {
 
   /** Room may have changed (a slot or a lease was freed): let a waiting loop look again. */
   wake(): void {
+    // Called at least twice per task (a slot freed, a lease released); the loop mostly is not waiting.
+    if (this.roomWaiters.length === 0) return;
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
     for (const resolve of waiters) resolve();

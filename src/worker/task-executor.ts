@@ -248,14 +248,27 @@ export class RunningAttempt {
  * Object.assign) still gets the signal; the copy reads it, which makes it.
  */
 class AttemptContext implements TaskContext {
+  /**
+   * One accessor shared by every context: a getter function of its own per context (a closure over the
+   * attempt) gave each context its own hidden class, which cost more than the rest of the object.
+   */
+  private static readonly signalProperty: PropertyDescriptor = {
+    get(this: AttemptContext): AbortSignal {
+      return this.#owner.signal;
+    },
+    enumerable: true,
+  };
+
   readonly taskId: string;
   readonly attempt: number;
   declare readonly signal: AbortSignal;
+  readonly #owner: RunningAttempt;
 
   constructor(task: LeasedTask, owner: RunningAttempt) {
     this.taskId = task.id;
     this.attempt = task.token;
-    Object.defineProperty(this, 'signal', { get: () => owner.signal, enumerable: true });
+    this.#owner = owner;
+    Object.defineProperty(this, 'signal', AttemptContext.signalProperty);
   }
 }
 

@@ -1,5 +1,6 @@
 import { LeaseLostError, TaskNotFoundError } from '../../src/queue/queue-errors';
 import { Lease, Settlement } from '../../src/queue/queue.repository';
+import { newTaskId } from '../../src/queue/task-id';
 import { MAX_STALLS } from '../../src/queue/task-limits';
 import type { LeasedTask } from '../../src/queue/task.model';
 import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
@@ -459,6 +460,30 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect(await q.hash('é✓ id')).toMatchObject({ status: 'failed', error: 'ünïcode\terror\n', worker: 'hôst/1' });
       expect(await q.hash('new\nline')).toMatchObject({ status: 'pending', retries: '1', error: '' });
       expect(await q.hash('plain')).toMatchObject({ status: 'completed', result: '' });
+    });
+
+    it('a batch of two queues, interleaved: one call per queue, every answer in the order asked', async () => {
+      const q = harness.queue();
+      const [a, b] = await q.leased(2, { id: 'mixed' });
+      const ids = [newTaskId('other'), newTaskId('other')];
+      await q.repo.submit(ids.map((id) => ({ id, queue: 'other', type: 'job', payload: '', maxRetry: 1 })));
+      const [x, y] = (await q.repo.fetch(2, LEASE_MS, 0, 'other')).tasks;
+
+      const results = await q.repo.settle([
+        { lease: x, mode: 'complete', text: 'x' },
+        { lease: a, mode: 'complete', text: 'a' },
+        { lease: { id: y.id, token: y.token + 1 }, mode: 'complete', text: 'stale y' },
+        { lease: { id: b.id, token: b.token + 1 }, mode: 'fail', text: 'stale b' },
+        { lease: y, mode: 'fail', text: 'y' },
+      ]);
+
+      expect(results).toEqual(['applied', 'applied', 'lease-lost', 'lease-lost', 'applied']);
+      const other = (id: string) => q.redis.hgetall(q.repo.keysOf('other').task(id));
+      expect(await other(x.id)).toMatchObject({ status: 'completed', result: 'x' });
+      expect(await q.hash(a.id)).toMatchObject({ status: 'completed', result: 'a' });
+      expect(await q.hash(b.id)).toMatchObject({ status: 'processing' });
+      expect(await other(y.id)).toMatchObject({ status: 'failed', error: 'y' });
+      expect(await q.repo.settle([])).toEqual([]);
     });
 
     it('a batch of starts and completions only does not wake idle workers', async () => {
