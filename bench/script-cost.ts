@@ -3,10 +3,12 @@
  * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
  * EVALSHA time from `INFO commandstats` after each phase.
  *
- *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0]
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused]
  *
  * Prints µs of script time per task for every phase and in total (median of the repetitions).
- * Starts carry a worker id, as the pool's do (kept for the attempt history). `--subscribers=N` keeps N
+ * Starts carry a worker id, as the pool's do (kept for the attempt history). `--fused` settles each
+ * task with one 'run' (start and completion in one settlement, what a worker sends for a short
+ * handler) instead of a start phase and a complete phase. `--subscribers=N` keeps N
  * clients subscribed to the queue's events channel during the run, as N API processes with waiting
  * requests would be: the one PUBLISH of each script call is then delivered N times.
  */
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
   const fetchBatch = arg('fetch', 50);
   const reps = arg('reps', 3);
   const subscriberCount = arg('subscribers', 0);
+  const fused = process.argv.includes('--fused');
   const redis = await BenchRedis.start();
   const q = await OurQueue.open(redis.url, SRC_CODE);
   const subscribers = Array.from({ length: subscriberCount }, (_, i) => redis.client(`bench-events-${i}`));
@@ -63,6 +66,8 @@ async function main(): Promise<void> {
         }
       },
     },
+  ];
+  const startThenComplete: Phase[] = [
     {
       name: `settle start (${fetchBatch} per call)`,
       run: async (queue, _count, batch) => {
@@ -80,6 +85,16 @@ async function main(): Promise<void> {
       },
     },
   ];
+  // What a worker sends for a short handler: its start and completion fused into one 'run'.
+  const run: Phase = {
+    name: `settle run (${fetchBatch} per call)`,
+    run: async (queue, _count, batch) => {
+      for (let i = 0; i < leased.length; i += batch) {
+        await queue.repo.settle(leased.slice(i, i + batch).map((lease) => ({ lease, mode: 'run', text: 'ok', workerId: 'bench-host-12345/1' })));
+      }
+    },
+  };
+  phases.push(...(fused ? [run] : startThenComplete));
   const results = new Map<string, number[]>();
   try {
     for (let rep = 0; rep < reps; rep += 1) {

@@ -116,6 +116,36 @@ describe('task events and attempt history (settle, recover, delete, purge-expire
     await expect(q.repo.settle([{ lease: b, mode: 'run', text: 'other', workerId: WORKER }])).resolves.toEqual(['lease-lost']);
   });
 
+  it("'run' after an attempt that never started (requeued) records and publishes what start + complete do", async () => {
+    const { q, heard } = await setup();
+    await q.repo.enqueue([newTask({ id: 're', type: 'job' }), newTask({ id: 'rf', type: 'job' })]);
+    for (const first of (await q.repo.fetch(2, LEASE_MS)).tasks) await q.repo.requeue(first);
+    const again = (await q.repo.fetch(2, LEASE_MS)).tasks;
+    const e = again.find((t) => t.id === 're') as LeasedTask;
+    const f = again.find((t) => t.id === 'rf') as LeasedTask;
+    await heard();
+
+    await q.repo.settle([
+      { lease: e, mode: 'start', text: '', workerId: WORKER },
+      { lease: e, mode: 'complete', text: 'ok' },
+    ]);
+    const separate = await heard();
+    await expect(q.repo.settle([{ lease: f, mode: 'run', text: 'ok', workerId: WORKER }])).resolves.toEqual(['applied']);
+    expect(await heard()).toEqual(separate.map((line) => line.replace(/^re\|/, 'rf|')));
+
+    const times = ['started_at', 'updated_at', 'created_at', 'payload'];
+    const shape = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([field]) => !times.includes(field)));
+    expect(shape(await q.hash('rf'))).toEqual(shape(await q.hash('re')));
+    const strip = (h: Awaited<ReturnType<typeof history>>) => h.map(({ outcome, attempt, workerId, error, startedAt }) => ({ outcome, attempt, workerId, error, started: startedAt !== undefined }));
+    expect(strip(await history(q, 'rf'))).toEqual(strip(await history(q, 're')));
+    expect(strip(await history(q, 'rf'))).toEqual([
+      { outcome: 'requeued', attempt: 1, workerId: undefined, error: undefined, started: false },
+      { outcome: 'completed', attempt: 2, workerId: WORKER, error: undefined, started: true },
+    ]);
+    const hf = await q.hash('rf');
+    expect(hf).toMatchObject({ status: 'completed', started: '2', worker: WORKER, started_at: hf.updated_at, result: 'ok' });
+  });
+
   it('one script call publishes one message holding every transition it made, in order', async () => {
     const { q, messages } = await setup();
     await q.repo.enqueue([newTask({ id: 'x1', type: 'job' }), newTask({ id: 'x2', type: 'job' })]);

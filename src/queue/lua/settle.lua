@@ -66,6 +66,10 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
   local key = task_key(base, id)
   local rc, task_type, created, started, ended = check_lease(key, token)
   if rc == 0 then
+    -- A 'run' whose start archives nothing writes its start fields with the completion's HSET
+    -- (one write of the hash, not two; nothing reads them in between: the archive below reads
+    -- `started` only when the last ended attempt had started, and then the start archived it).
+    local start_fields
     if mode == 'start' or mode == 'run' then
       -- Idempotent: a repeated start keeps the first start time.
       if started ~= token then
@@ -74,6 +78,8 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
           history_archive(base, key, id, ended)
           redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', detail, 'h_attempt', '')
           ended = ''
+        elseif mode == 'run' then
+          start_fields = { 'started_at', now, 'started', token, 'worker', detail }
         else
           redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', detail)
         end
@@ -86,7 +92,7 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
       if mode == 'complete' then
         -- The completing attempt is read from the task itself (no h_* field, see history_clear).
         history_clear(key, ended)
-        finish(base, key, id, 'completed', text, now, KEYS[1])
+        finish(base, key, id, 'completed', text, now, KEYS[1], start_fields)
         publish_event(id, 'completed', token)
       elseif mode == 'retry' then
         -- The backoff counts from this write, so run_at - updated_at is exactly the delay.
