@@ -80,6 +80,8 @@ describe('enqueue.lua', () => {
 
   it.each([
     { what: 'an id that exists already', existing: ['dup'], batch: ['n1', 'dup', 'n2'] },
+    // A call of one plain task takes a path of its own in enqueue.lua.
+    { what: 'a lone task whose id exists already', existing: ['dup'], batch: ['dup'] },
     { what: 'an existing id at the end of the batch', existing: ['dup'], batch: ['n1', 'n2', 'dup'] },
     { what: 'the same id twice in one batch', existing: [], batch: ['n1', 'dup', 'n2', 'dup'] },
     // enqueue.lua checks the ids of a call 1000 at a time: one past the first thousand.
