@@ -1,4 +1,4 @@
-import { EnqueueGroups, ENQUEUE_IDEMPOTENCY_REJECTED, SubmitResult } from './enqueue-groups';
+import { EnqueueGroups, ENQUEUE_IDEMPOTENCY_REJECTED, PIPELINE_SPLIT_MIN, SubmitResult } from './enqueue-groups';
 import { DuplicateTaskIdError, QueueErrorCode, QueueUnavailableError } from './queue-errors';
 import { NewTask } from './task.model';
 
@@ -217,5 +217,69 @@ describe('EnqueueGroups (group commit of enqueues)', () => {
     expect(calls).toEqual([[['a']], [['b'], ['c']]]);
     release();
     await Promise.all([first, b, c]);
+  });
+});
+
+describe('EnqueueGroups: a large group with nothing in flight goes as two calls a loop turn apart', () => {
+  const nextTick = () => new Promise((resolve) => process.nextTick(resolve));
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** A fake script whose calls stay in flight until `release()`; `reply` as fake's. */
+  function held(reply: (call: Call) => unknown = () => CREATED_AT) {
+    const calls: Call[] = [];
+    const pending: (() => void)[] = [];
+    const groups = new EnqueueGroups((queue, ttlMs, parts) => {
+      const call = { queue, ttlMs, ids: parts.map((p) => p.map((t) => t.id)) };
+      calls.push(call);
+      return new Promise((resolve) => pending.push(() => resolve(reply(call))));
+    });
+    const release = () => pending.splice(0).forEach((answer) => answer());
+    return { calls, groups, release };
+  }
+
+  const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it(`${2 * PIPELINE_SPLIT_MIN} submits of one tick: half at the end of the tick, half in the next loop turn, each caller answered`, async () => {
+    const { calls, groups, release } = held();
+    const all = ids('t', 2 * PIPELINE_SPLIT_MIN);
+    const results = Promise.all(all.map((id) => groups.submit('default', 1000, [task(id)])));
+    await nextTick();
+    expect(calls.map((c) => c.ids.flat())).toEqual([all.slice(0, PIPELINE_SPLIT_MIN)]);
+    await nextTurn();
+    expect(calls.map((c) => c.ids.flat())).toEqual([all.slice(0, PIPELINE_SPLIT_MIN), all.slice(PIPELINE_SPLIT_MIN)]);
+    release();
+    const answered = await results;
+    expect(answered.map((r) => r.outcomes.map((o) => o.kind))).toEqual(all.map(() => ['created']));
+  });
+
+  it('one submit fewer, or a call of the queue in flight: one call', async () => {
+    const { calls, groups, release } = held();
+    const fewer = ids('f', 2 * PIPELINE_SPLIT_MIN - 1);
+    const first = Promise.all(fewer.map((id) => groups.submit('default', 1000, [task(id)])));
+    await nextTurn();
+    expect(calls.map((c) => c.ids.flat())).toEqual([fewer]);
+    // That call is still in flight: the next large group goes whole.
+    const more = ids('m', 2 * PIPELINE_SPLIT_MIN);
+    const second = Promise.all(more.map((id) => groups.submit('default', 1000, [task(id)])));
+    await nextTurn();
+    await nextTurn();
+    expect(calls.map((c) => c.ids.flat())).toEqual([fewer, more]);
+    release();
+    await Promise.all([first, second]);
+  });
+
+  it('a duplicate id in either half fails only its own caller', async () => {
+    const { calls, groups, release } = held((call) => (call.ids.flat().includes('dup') ? QueueErrorCode.DuplicateId : CREATED_AT));
+    const all = ids('t', 2 * PIPELINE_SPLIT_MIN);
+    all[2 * PIPELINE_SPLIT_MIN - 2] = 'dup';
+    const results = Promise.all(all.map((id) => settled(groups.submit('default', 1000, [task(id)]))));
+    for (let i = 0; i < 4; i += 1) {
+      await nextTurn();
+      release();
+    }
+    const answered = await results;
+    expect(answered.map((r) => ('err' in r ? 'error' : 'ok'))).toEqual(all.map((id) => (id === 'dup' ? 'error' : 'ok')));
+    expect(answered.find((r) => 'err' in r)).toEqual({ err: expect.any(DuplicateTaskIdError) });
+    expect(calls.length).toBeGreaterThan(2);
   });
 });

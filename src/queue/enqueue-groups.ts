@@ -32,6 +32,16 @@ export const GROUP_MAX_TASKS = 1000;
 export const GROUP_MAX_CHARS = 1 << 20;
 
 /**
+ * A group of at least twice this many submits, sent while no call of its queue is in flight, goes as
+ * two calls: the first half at once, the second at setImmediate (the next loop turn). Redis answers the
+ * calls it read in one go together, so two calls written at once would come back at once; a turn
+ * apart, Redis runs the second while the client answers the first half's callers and sends what they
+ * submit next, and the two halves keep alternating (a closed loop of 50 callers: client and Redis
+ * overlap instead of taking turns). Below this size a second call costs more than the overlap gains.
+ */
+export const PIPELINE_SPLIT_MIN = 8;
+
+/**
  * Sends one enqueue.lua call holding `parts` (each one submit's tasks, in order) into `queue` with
  * idempotency keys kept `ttlMs`; resolves to the script's raw reply, rejects as the call failed.
  */
@@ -96,7 +106,8 @@ class Group {
  * When: at the end of the current tick (process.nextTick) when no call of the queue is in flight and
  * its last call held one submit, so a lone caller waits for nothing; otherwise at setImmediate, after
  * the other I/O callbacks of this loop turn (concurrent HTTP requests, each read in a tick of its own,
- * join): what ioredis' auto-pipelining waited for anyway.
+ * join): what ioredis' auto-pipelining waited for anyway. A large group sent while nothing of its queue
+ * is in flight goes as two calls a loop turn apart (PIPELINE_SPLIT_MIN).
  */
 export class EnqueueGroups {
   private readonly open = new Map<string, Group>();
@@ -108,6 +119,7 @@ export class EnqueueGroups {
     private readonly send: EnqueueSend,
     private readonly maxTasks = GROUP_MAX_TASKS,
     private readonly maxChars = GROUP_MAX_CHARS,
+    private readonly splitMin = PIPELINE_SPLIT_MIN,
   ) {}
 
   /** Stores `tasks` (of `queue`) all or none, with the next group of that queue; see the class. */
@@ -139,12 +151,19 @@ export class EnqueueGroups {
     group.add(s);
   }
 
-  /** Sends the group now (once). */
-  flush(group: Group): void {
+  /** Sends the group now (once); in two calls when nothing of its queue is in flight (PIPELINE_SPLIT_MIN). */
+  flush(group: Group, split = true): void {
     if (group.sent) return;
     group.sent = true;
     if (this.open.get(group.slot) === group) this.open.delete(group.slot);
     const { slot, submits } = group;
+    if (split && submits.length >= 2 * this.splitMin && !this.inFlight.get(slot)) {
+      // Separate callers: no order between them to keep, and a group never holds one idempotency key twice.
+      const half = submits.length >> 1;
+      this.sendNow(group, submits.slice(0, half), false);
+      setImmediate(sendLater, this, group, submits.slice(half));
+      return;
+    }
     if (submits.length > 1) this.crowded.add(slot);
     else this.crowded.delete(slot);
     this.inFlight.set(slot, (this.inFlight.get(slot) ?? 0) + 1);
@@ -215,15 +234,20 @@ export class EnqueueGroups {
     if (again.length > 0) this.sendNow(group, again);
   }
 
-  private sendNow(like: Group, submits: Submit[]): void {
+  /** Sends `submits` (of `like`'s queue and lifetime) in one call now; `split`: as flush. */
+  sendNow(like: Group, submits: Submit[], split = true): void {
     const group = new Group(like.slot, like.queue, like.ttlMs);
     for (const s of submits) group.add(s);
-    this.flush(group);
+    this.flush(group, split);
   }
 }
 
 function flushGroup(groups: EnqueueGroups, group: Group): void {
   groups.flush(group);
+}
+
+function sendLater(groups: EnqueueGroups, like: Group, submits: Submit[]): void {
+  groups.sendNow(like, submits, false);
 }
 
 /** One element's reply entry; `first`: the 0-based index of its submit's first task in the call. */

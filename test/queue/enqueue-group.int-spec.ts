@@ -43,16 +43,17 @@ describe('enqueue group commit', () => {
   const task = (extra: Partial<NewTask> = {}): NewTask => ({ id: newTaskId(), type: 'echo', payload: '"p"', maxRetry: 3, ...extra });
   const settled = (p: Promise<SubmitResult>) => p.then((ok) => ({ ok }), (err: unknown) => ({ err }));
 
-  it('50 submits in one tick: one script call, every task stored, each caller answered with its own creation', async () => {
+  it('50 submits in one tick: two script calls of 25 (a loop turn apart), every task stored, each caller answered with its own creation', async () => {
     await repo.enqueue([task()]); // scripts loaded
     await probe.config('RESETSTAT');
     const tasks = Array.from({ length: 50 }, () => task());
     const createdAt = await Promise.all(tasks.map((t) => repo.enqueue([t])));
 
-    expect(await scriptCalls()).toBe(1);
-    expect(new Set(createdAt).size).toBe(1);
-    for (const t of tasks) {
-      expect(await repo.get(t.id)).toMatchObject({ id: t.id, status: 'pending', createdAt: createdAt[0] });
+    expect(await scriptCalls()).toBe(2);
+    expect(new Set(createdAt.slice(0, 25)).size).toBe(1);
+    expect(new Set(createdAt.slice(25)).size).toBe(1);
+    for (const [i, t] of tasks.entries()) {
+      expect(await repo.get(t.id)).toMatchObject({ id: t.id, status: 'pending', createdAt: createdAt[i] });
     }
   });
 
