@@ -11,6 +11,7 @@ import { HandlerRegistry } from '../task-types/handler-registry';
 import { decodeJsonValue, encodeResult } from '../queue/json-value';
 import { InvalidPayloadError, NonRetryableError, RetryAfterError, TaskContext } from '../task-types/task-handler';
 import { checkPayload } from '../task-types/task-payload';
+import { Deadline, DeadlineTarget, DeadlineTimers } from './deadline-timers';
 
 /** Why a running attempt's signal was aborted. */
 export type AbortReason = 'deleted' | 'lease-lost' | 'shutdown' | 'timeout';
@@ -28,6 +29,9 @@ export type TaskOutcome = WrittenOutcome | { mode: 'discard'; reason: 'deleted' 
 /** Runs one leased task through its handler and decides the outcome; logs the task's life. */
 @Injectable()
 export class TaskExecutor {
+  /** The timeouts of the attempts it runs (one Node timer per duration, not per attempt). */
+  readonly deadlines = new DeadlineTimers();
+
   constructor(
     private readonly handlers: HandlerRegistry,
     @Inject(RETRY_STRATEGY) private readonly retryStrategy: RetryStrategy,
@@ -169,11 +173,11 @@ export function levelEnabled(logger: PinoLogger, level: 'info' | 'debug'): boole
  * end, once. The handler's signal is made when the handler first reads it (most never do): an
  * AbortController costs more than the rest of an attempt together.
  */
-export class RunningAttempt {
+export class RunningAttempt implements DeadlineTarget {
   private ended = false;
   private reason?: AbortReason;
   private controller?: AbortController;
-  private timer?: NodeJS.Timeout;
+  private deadline?: Deadline;
 
   constructor(
     private readonly executor: TaskExecutor,
@@ -192,8 +196,13 @@ export class RunningAttempt {
   }
 
   begin(): void {
-    this.timer = setTimeout(timeOut, this.timeoutMs, this);
+    this.deadline = this.executor.deadlines.add(this.timeoutMs, this);
     queueMicrotask(() => this.invoke());
+  }
+
+  /** The attempt ran out of time. */
+  onDeadline(): void {
+    this.abort('timeout');
   }
 
   /** Stops the attempt (the first reason stays): the handler's signal aborts, and the attempt ends without waiting for the handler. */
@@ -237,7 +246,7 @@ export class RunningAttempt {
   private end(result: string | undefined, failure: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.timer);
+    if (this.deadline) this.executor.deadlines.cancel(this.deadline);
     this.done(this.executor.outcomeOf(this.task, this.reason, this.timeoutMs, result, failure));
   }
 }
@@ -270,10 +279,6 @@ class AttemptContext implements TaskContext {
     this.#owner = owner;
     Object.defineProperty(this, 'signal', AttemptContext.signalProperty);
   }
-}
-
-function timeOut(attempt: RunningAttempt): void {
-  attempt.abort('timeout');
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
