@@ -147,7 +147,7 @@ export class TasksController {
     return tasks.map(toTaskResponse);
   }
 
-  /** Open tasks newest first, then finished ones latest finished first. A next page is announced in `Link: <...>; rel="next"` (RFC 8288). */
+  /** Open tasks newest created first, then finished ones latest finished first. A next page is announced in `Link: <...>; rel="next"` (RFC 8288). */
   @Get()
   @ApiOperation({
     summary: 'List tasks',

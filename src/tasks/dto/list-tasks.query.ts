@@ -17,7 +17,7 @@ export class ListTasksQuery {
   @IsIn(TASK_STATUSES, { message: `status must be one of: ${TASK_STATUSES.join(', ')}` })
   status?: TaskStatus;
 
-  /** Tasks of one queue; absent: every queue, merged newest first (one script call per queue). */
+  /** Tasks of one queue; absent: every queue, merged in the listing's order (open tasks newest created first, then finished ones latest finished first; one script call per queue). */
   @QueueQueryField('tasks of one queue (absent: every queue)')
   queue?: string;
 
