@@ -325,7 +325,7 @@ describe('dashboard (/dashboard) in a real browser', () => {
       await page.getByText('Schedules is not available on this server').waitFor();
       // The task list needs none of them; the queue filter is off.
       await nav(page, 'Tasks').click();
-      await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
+      await page.getByRole('table', { name: 'Tasks: open ones newest first, then finished ones latest finished first' }).waitFor();
       expect(await page.getByLabel('Queue').isDisabled()).toBe(true);
       expect(errors).toEqual([]);
       expect(failures.filter((f) => !/^404 \/(stats|queues|workers|schedules)$/.test(f))).toEqual([]);
@@ -435,12 +435,12 @@ describe('dashboard (/dashboard) in a real browser', () => {
         await page.screenshot({ path: join(ARTIFACTS, 'dashboard-key-prompt.png') });
         await prompt.getByLabel('API key').fill(API_KEY);
         await prompt.getByRole('button', { name: 'Use this key' }).click();
-        await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
+        await page.getByRole('table', { name: 'Tasks: open ones newest first, then finished ones latest finished first' }).waitFor();
         expect(await page.evaluate("sessionStorage.getItem('taskqueue.apiKey')")).toBe(API_KEY);
         expect(page.url()).not.toContain(API_KEY);
         // Another view and a reload: no second prompt.
         await page.reload();
-        await page.getByRole('table', { name: 'Tasks, newest first' }).waitFor();
+        await page.getByRole('table', { name: 'Tasks: open ones newest first, then finished ones latest finished first' }).waitFor();
         expect(await prompt.isVisible()).toBe(false);
         // Forgetting the key asks again.
         await page.getByRole('button', { name: 'Forget API key' }).click();

@@ -27,8 +27,8 @@ function tasksHref(filters) {
 
 /**
  * The task table: filters by queue, state and type (kept in the page's hash, so a view can be linked),
- * pages of PAGE_SIZE in GET /tasks' order (open tasks newest first, then finished ones latest finished
- * first), following its `Link: rel="next"`; the cursors of the pages
+ * pages of PAGE_SIZE in GET /tasks' order (open tasks newest created first, then finished ones latest
+ * finished first), following its `Link: rel="next"`; the cursors of the pages
  * seen are kept to go back.
  * @param {HTMLElement} root
  * @param {TaskFilters} filters
@@ -146,7 +146,7 @@ export function tasksView(root, filters) {
       ),
     );
     if (tasks.length === 0) tbody.append(h('tr', {}, h('td', { colspan: 8 }, next ? 'No task on this page matches; try the next page.' : 'No task matches.')));
-    replace(list, table('Tasks, newest first', ['ID', 'Type', 'Queue', 'State', 'Attempts', 'Created', 'Updated', 'Error'], tbody, 'tasks'));
+    replace(list, table('Tasks: open ones newest first, then finished ones latest finished first', ['ID', 'Type', 'Queue', 'State', 'Attempts', 'Created', 'Updated', 'Error'], tbody, 'tasks'));
   }
 
   async function nextPage() {
