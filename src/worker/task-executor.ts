@@ -169,8 +169,8 @@ export function levelEnabled(logger: PinoLogger, level: 'info' | 'debug'): boole
 }
 
 /**
- * One attempt of a task's handler, as TaskExecutor.start runs it: the timer of its timeout and its
- * end, once. The handler's signal is made when the handler first reads it (most never do): an
+ * One attempt of a task's handler, as TaskExecutor.start runs it: its timeout (a deadline in the
+ * executor's DeadlineTimers, not a timer of its own) and its end, once. The handler's signal is made when the handler first reads it (most never do): an
  * AbortController costs more than the rest of an attempt together.
  */
 export class RunningAttempt implements DeadlineTarget {
