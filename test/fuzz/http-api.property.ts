@@ -20,7 +20,8 @@
  * run, `verifyAfterRun` checks that the process is still healthy, the queue drains, the invariant
  * checker (QueueIntegrityChecker) reports zero violations, every key that mentions the run's unique
  * prefix is under the queue base, every accepted task is finished and stored as accepted (or was
- * deleted by a 204), and Object.prototype was not polluted.
+ * deleted by a 204, or is one of the finished tasks the bulk deletes, `DELETE /tasks?status=` answered
+ * 202 `{deleted: n}`, removed: no more gone than they counted), and Object.prototype was not polluted.
  */
 import { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
@@ -1243,7 +1244,8 @@ export const prototypeSnapshot = (): string[] => Object.getOwnPropertyNames(Obje
 
 /**
  * The checks after a run: healthy, quiet, zero integrity violations, no key outside the queue base,
- * every accepted task finished (or deleted by a 204), no prototype pollution. Returns the problems
+ * every accepted task finished (or deleted by a 204, or among the n a bulk delete's 202 counted), no
+ * prototype pollution. Returns the problems
  * instead of throwing, so callers can print everything at once.
  */
 export async function verifyAfterRun(
