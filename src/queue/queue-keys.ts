@@ -65,7 +65,8 @@ export class QueueKeys {
   /**
    * Legacy: finished task ids by finish time, which drove retention before s:completed / s:failed took
    * the finish time as their score. Nothing writes it now; recover.lua moves what a process of an older
-   * version still writes there into the status indexes and it disappears (see README, data model).
+   * version still writes there into the status indexes and it disappears (README "Finished tasks' entries",
+   * docs/architecture.md "Redis data model").
    */
   readonly legacyDone: string;
   /** Wake-up marker that idle workers block on (BZPOPMIN). */
