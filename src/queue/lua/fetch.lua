@@ -26,6 +26,7 @@
     may be '' for a task without one)
     next_run_in_ms = ms until the earliest task still queued at any level after this call may run (0
     when one is due now), or -1 when none is queued or the queue is paused (resume sets the marker).
+    A paused queue answers { -1, '0', 0, '' } at once (no task, now not read).
 ]]
 --- @include "common"
 --- @include "task-options"

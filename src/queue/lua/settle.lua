@@ -13,7 +13,7 @@
     mode 'start':    the handler starts: started_at = now, started = token, worker = detail (the worker
                      slot running it, kept for the attempt history; the task stays processing)
     mode 'complete': processing -> completed, text = result
-    mode 'run':      'start' then 'complete' of the same attempt in one group (detail = the worker, text =
+    mode 'run':      'start' then 'complete' of the same attempt in one settlement (detail = the worker, text =
                      the result): what a worker sends when both are in one batch (a short handler), so
                      the task is read and fenced once; it writes and publishes exactly what the two would
     mode 'retry':    processing -> pending until now + delay_ms (run_at), spends a retry, text = error
@@ -27,7 +27,7 @@
   Time: Redis' clock (TIME), one reading for the whole call.
   Counts the completed and failed tasks of the call in `stat:<minute>` (flush_counts, one HINCRBY per
   outcome per call).
-  Returns: one code per group, in order: 1 (applied), or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the
+  Returns: one code per settlement, in order: 1 (applied), or ERR_NOT_FOUND (deleted) / ERR_LEASE_LOST (the
     lease was recovered or re-leased: this worker's write is discarded and the task is not touched).
     A write that was applied once already (a retried call whose reply was lost) is recognised and
     answers 1 again without writing: same token (attempts), and the task is in the state this mode
