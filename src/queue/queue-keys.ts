@@ -50,7 +50,8 @@ export class WorkerKeys {
  * Every key of a queue starts with `<QUEUE_PREFIX>:{<queue>}:`. The braces are a Redis Cluster hash
  * tag, so all keys of one queue live in one slot and every multi-key Lua script is legal on Cluster.
  * Scripts that touch per-task or per-type keys receive `base` and derive those names with the same
- * rules (see lua/lib/common.lua); this file and that one must agree.
+ * rules (see lua/lib/common.lua, and the copies at the top of lua/enqueue.lua for its plain-task
+ * paths); this file and those must agree.
  */
 export class QueueKeys {
   /** Prefix shared by every key of this queue, ending in ':'. */
