@@ -90,4 +90,33 @@ describe('DeadlineTimers', () => {
     expect(fired).toEqual(['after']);
     expect(thrown).toEqual([new Error('boom')]);
   });
+  it('a step of the wall clock moves no deadline (times are monotonic, like Node timers)', () => {
+    const timers = new DeadlineTimers();
+    const fired: string[] = [];
+    timers.add(100, target('a', fired));
+    jest.advanceTimersByTime(50);
+    timers.add(100, target('b', fired)); // due at t = 150
+    jest.setSystemTime(Date.now() + 60_000); // the wall clock jumps a minute ahead
+    jest.advanceTimersByTime(50); // t = 100
+    expect(fired).toEqual(['a']);
+    jest.advanceTimersByTime(49);
+    expect(fired).toEqual(['a']);
+    jest.advanceTimersByTime(1); // t = 150
+    expect(fired).toEqual(['a', 'b']);
+  });
+
+  it('a duration whose list empties is forgotten, however many distinct durations clients send', () => {
+    const timers = new DeadlineTimers();
+    const lists = timers['lists'];
+    const fired: string[] = [];
+    const cancelled = Array.from({ length: 500 }, (_, i) => timers.add(1000 + i, target(`c${i}`, fired)));
+    for (let i = 0; i < 500; i += 1) timers.add(5000 + i, target(`f${i}`, fired));
+    expect(lists.size).toBe(1000);
+    for (const d of cancelled) timers.cancel(d);
+    expect(lists.size).toBe(500);
+    jest.advanceTimersByTime(6000);
+    expect(fired).toHaveLength(500);
+    expect(lists.size).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
 });

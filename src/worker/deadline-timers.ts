@@ -18,6 +18,8 @@ export class Deadline {
 /** The deadlines of one duration, in the order they were set (so in the order they fall due). */
 interface DeadlineList {
   readonly ms: number;
+  /** The lists by duration it belongs to: an emptied list leaves it (durations are any integer). */
+  readonly owner: Map<number, DeadlineList>;
   head?: Deadline;
   tail?: Deadline;
   timer?: NodeJS.Timeout;
@@ -28,9 +30,11 @@ interface DeadlineList {
  * Deadlines of one duration fall due in the order they were set, so each duration's list is FIFO
  * (added at the tail, cancelled anywhere in O(1)) and its one timer is set for its head; when it
  * fires, every deadline due by then fires, in order, and the timer is set for the next. A list left
- * empty clears its timer, so nothing keeps the process alive. A setTimeout/clearTimeout pair per
- * attempt cost 0.4-0.8 µs (a Timeout object, libuv's clock, Node's own lists); this is a small
- * object and Date.now().
+ * empty clears its timer, so nothing keeps the process alive, and leaves the map (a client may send
+ * any timeout_ms, so the durations seen are unbounded; the lists alive are bounded by the running
+ * attempts). Times are performance.now(), monotonic like Node's timers: a step of the wall clock
+ * moves no deadline. A setTimeout/clearTimeout pair per attempt cost 0.4-0.8 µs (a Timeout object,
+ * libuv's clock, Node's own lists); this is a small object and performance.now().
  */
 export class DeadlineTimers {
   private readonly lists = new Map<number, DeadlineList>();
@@ -39,10 +43,10 @@ export class DeadlineTimers {
   add(ms: number, target: DeadlineTarget): Deadline {
     let list = this.lists.get(ms);
     if (!list) {
-      list = { ms };
+      list = { ms, owner: this.lists };
       this.lists.set(ms, list);
     }
-    const deadline = new Deadline(Date.now() + ms, target, list);
+    const deadline = new Deadline(performance.now() + ms, target, list);
     if (list.tail) {
       list.tail.next = deadline;
       deadline.prev = list.tail;
@@ -60,9 +64,10 @@ export class DeadlineTimers {
     const list = deadline.list;
     if (!list) return;
     unlink(list, deadline);
-    if (!list.head && list.timer) {
-      clearTimeout(list.timer);
+    if (!list.head) {
+      if (list.timer) clearTimeout(list.timer);
       list.timer = undefined;
+      if (list.owner.get(list.ms) === list) list.owner.delete(list.ms);
     }
   }
 }
@@ -79,7 +84,7 @@ function unlink(list: DeadlineList, deadline: Deadline): void {
 
 function fire(list: DeadlineList): void {
   list.timer = undefined;
-  const now = Date.now();
+  const now = performance.now();
   let head = list.head;
   while (head && head.at <= now) {
     unlink(list, head);
@@ -93,6 +98,8 @@ function fire(list: DeadlineList): void {
     }
     head = list.head;
   }
-  // Node's clock and Date.now() may differ by a millisecond: a head not yet due gets its own wait.
+  // Node's timer clock and performance.now() may differ by a fraction of a millisecond: a head not
+  // yet due gets its own wait.
   if (head) list.timer = setTimeout(fire, Math.max(1, head.at - now), list);
+  else if (list.owner.get(list.ms) === list) list.owner.delete(list.ms);
 }
