@@ -282,4 +282,18 @@ describe('EnqueueGroups: a large group with nothing in flight goes as two calls 
     expect(answered.find((r) => 'err' in r)).toEqual({ err: expect.any(DuplicateTaskIdError) });
     expect(calls.length).toBeGreaterThan(2);
   });
+  it('a group holding an idempotency key is never split: a later submit of that key goes after every earlier one', async () => {
+    const { calls, groups, release } = held((call) => [CREATED_AT, ...call.ids.flat().map(() => 0)]);
+    const keyed = (id: string) => task(id, { idempotencyKey: 'k', requestHash: 'h' });
+    const all = ids('a', 2 * PIPELINE_SPLIT_MIN + 4);
+    const first = all.map((id, i) => groups.submit('default', 1000, [i === all.length - 1 ? keyed(id) : task(id)]));
+    // Same key: B cannot join A's group (sent now), C cannot join B's (sent now).
+    const later = [groups.submit('default', 1000, [keyed('b')]), groups.submit('default', 1000, [keyed('c')])];
+    for (let i = 0; i < 4; i += 1) {
+      await nextTurn();
+      release();
+    }
+    await Promise.all([...first, ...later]);
+    expect(calls.map((c) => c.ids.flat())).toEqual([all, ['b'], ['c']]);
+  });
 });

@@ -38,6 +38,7 @@ export const GROUP_MAX_CHARS = 1 << 20;
  * apart, Redis runs the second while the client answers the first half's callers and sends what they
  * submit next, and the two halves keep alternating (a closed loop of 50 callers: client and Redis
  * overlap instead of taking turns). Below this size a second call costs more than the overlap gains.
+ * A group holding an idempotency key is not split (flush says why).
  */
 export const PIPELINE_SPLIT_MIN = 8;
 
@@ -157,8 +158,11 @@ export class EnqueueGroups {
     group.sent = true;
     if (this.open.get(group.slot) === group) this.open.delete(group.slot);
     const { slot, submits } = group;
-    if (split && submits.length >= 2 * this.splitMin && !this.inFlight.get(slot)) {
-      // Separate callers: no order between them to keep, and a group never holds one idempotency key twice.
+    // Not a group with an idempotency key: a later submit of that key starts a group that may be sent
+    // in this turn, before a second half sent at setImmediate, and would then create the task the
+    // earlier submit should have (its replay, or the 422, would go to the wrong caller).
+    if (split && !group.keys && submits.length >= 2 * this.splitMin && !this.inFlight.get(slot)) {
+      // Separate callers: no order between them to keep.
       const half = submits.length >> 1;
       this.sendNow(group, submits.slice(0, half), false);
       setImmediate(sendLater, this, group, submits.slice(half));
