@@ -1,3 +1,4 @@
+import { expandTaskHash } from '../src/queue/compact-task';
 import { createServer, Server } from 'node:net';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { freePort, ServiceProcess, spawnService, startService, stopService } from './support/service-process';
@@ -11,7 +12,8 @@ describe('tasks that never started', () => {
   const redis = testRedis();
   const prefix = uniquePrefix('never-started');
   const services: ServiceProcess[] = [];
-  const hash = (id: string) => redis.hgetall(`${prefix}:{default}:t:${id}`);
+  // The task's fields, a completed task's unpacked from its compact form.
+  const hash = async (id: string) => expandTaskHash(await redis.hgetall(`${prefix}:{default}:t:${id}`));
   // Lease short enough that recovery comes within seconds (the command timeout must stay below a third).
   const env = { QUEUE_PREFIX: prefix, TASK_LEASE_MS: '3000', REDIS_COMMAND_TIMEOUT_MS: '500', SHUTDOWN_READY_DELAY_MS: '0' };
 

@@ -1,3 +1,4 @@
+import { expandTaskHash } from '../src/queue/compact-task';
 import request from 'supertest';
 import { HealthController } from '../src/health/health.controller';
 import { ProcessState } from '../src/lifecycle/process-state';
@@ -27,7 +28,8 @@ describe('graceful shutdown', () => {
     redis.disconnect();
   });
 
-  const hash = (id: string, queuePrefix = prefix) => redis.hgetall(`${queuePrefix}:{default}:t:${id}`);
+  // The task's fields, a completed task's unpacked from its compact form.
+  const hash = async (id: string, queuePrefix = prefix) => expandTaskHash(await redis.hgetall(`${queuePrefix}:{default}:t:${id}`));
 
   async function submitAndWaitProcessing(t: TestApp, type = 'slow'): Promise<string> {
     const { body } = await request(t.http).post('/tasks').send({ type }).expect(201);

@@ -330,11 +330,14 @@ export interface LatencyResult {
   max: number;
 }
 
-/** Waits until every probe has run, then reads the latencies the handlers returned. */
+/**
+ * Waits until every probe has run, then reads the latencies the handlers returned, from the first of
+ * `fields` a hash has (ours: `o` of a compact completed task, `result` of a build before it).
+ */
 export async function readLatencies(
   redis: Redis,
   keys: string[],
-  field: string,
+  fields: string[],
   finished: () => Promise<number>,
   expected: number,
 ): Promise<LatencyResult> {
@@ -342,9 +345,10 @@ export async function readLatencies(
   const values: number[] = [];
   for (let i = 0; i < keys.length; i += 5000) {
     const pipe = redis.pipeline();
-    for (const k of keys.slice(i, i + 5000)) pipe.hget(k, field);
-    for (const [err, v] of (await pipe.exec()) ?? []) {
+    for (const k of keys.slice(i, i + 5000)) pipe.hmget(k, ...fields);
+    for (const [err, got] of (await pipe.exec()) ?? []) {
       if (err) throw err;
+      const v = (got as (string | null)[]).find((x) => x !== null);
       // BullMQ stores the return value as JSON ("\"0.512\""); ours stores the string.
       const text = String(v);
       values.push(Number(text.startsWith('"') ? JSON.parse(text) : text));

@@ -424,13 +424,13 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
     ours: {
       probe: ourProbe(clients.ours),
       key: (id: string) => k.task(id),
-      field: 'result',
+      fields: ['o', 'result'],
       finished: async () => (await redis.admin.zcard(k.byStatus('completed'))) + (await redis.admin.zcard(k.byStatus('failed'))),
     },
     bull: {
       probe: bullProbe(clients.bull),
       key: (id: string) => bullKey(id),
-      field: 'returnvalue',
+      fields: ['returnvalue'],
       finished: async () => (await redis.admin.zcard(bullKey('completed'))) + (await redis.admin.zcard(bullKey('failed'))),
     },
   };
@@ -440,7 +440,7 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
     const side: Side = sides[name];
     const ids = await send(side.probe);
     totals[name] += ids.length;
-    return readLatencies(redis.admin, ids.map(side.key), side.field, side.finished, totals[name]);
+    return readLatencies(redis.admin, ids.map(side.key), side.fields, side.finished, totals[name]);
   };
   const workers: Child[] = [];
   try {

@@ -11,6 +11,7 @@ import { ChaosOptions, resolveOptions } from './options';
 import { ChildHandle, ProcessSet } from '../../tools/dev/child-process';
 import { RedisServer } from '../../tools/dev/redis-server';
 import { ChaosAborted, chunks, freePort, percentile, seededRandom, sleep, within } from './util';
+import { expandTaskHash } from '../../src/queue/compact-task';
 
 const QUEUE_PREFIX = 'chaos';
 const TERMINAL = new Set(['completed', 'failed']);
@@ -388,17 +389,21 @@ class ChaosRun {
     }
   }
 
-  /** HMGET of `fields` for every id, in pipelined chunks; null entries for missing tasks. */
+  /**
+   * `fields` of every id as the readers see them (a completed task unpacked from its compact form:
+   * expandTaskHash), in pipelined chunks; null for a field the task lacks, all null for a missing task.
+   */
   private async readTasks(ids: string[], fields: string[]): Promise<(string | null)[][]> {
     const out: (string | null)[][] = [];
     for (const part of chunks(ids, 2000)) {
       const replies = await this.retrying('read tasks', async () => {
         const pipe = this.client.pipeline();
-        for (const id of part) pipe.hmget(this.keys.task(id), ...fields);
+        for (const id of part) pipe.hgetall(this.keys.task(id));
         const res = (await pipe.exec()) ?? [];
         return res.map(([err, value]) => {
           if (err) throw err;
-          return value as (string | null)[];
+          const h = expandTaskHash(value as Record<string, string>);
+          return fields.map((f) => h[f] ?? null);
         });
       });
       out.push(...replies);

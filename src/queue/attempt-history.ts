@@ -81,7 +81,7 @@ export function lastAttemptFromHash(h: Record<string, string>): AttemptRecord | 
   };
 }
 
-/** The attempt that completed a task, read from the task itself (lua/lib/common.lua history_clear). */
+/** The attempt that completed a task, read from the task itself (lua/lib/common.lua finish drops h_*). */
 function completingAttempt(h: Record<string, string>): AttemptRecord {
   const ran = h.started === h.attempts;
   return {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { expandTaskHash } from './compact-task';
 import { QueueKeys } from './queue-keys';
 import { QueueRepository } from './queue.repository';
 import { RedisConnections } from './redis-connections';
@@ -93,8 +94,9 @@ export class QueueIntegrityChecker {
       if (rest.startsWith('t:') && rest.endsWith(':h')) {
         histories.push(rest.slice(2, -2));
       } else if (rest.startsWith('t:')) {
-        const [status, type, priority] = await client.hmget(key, 'status', 'type', 'priority');
-        tasks.set(rest.slice(2), { status: status ?? '', type: type ?? '', priority });
+        const [status, type, priority, packed] = await client.hmget(key, 'status', 'type', 'priority', 'z');
+        const completed = packed !== null ? expandTaskHash({ z: packed }) : undefined;
+        tasks.set(rest.slice(2), { status: completed?.status ?? status ?? '', type: completed?.type ?? type ?? '', priority });
       } else if (
         ['queue', 'queue:high', 'queue:low', 'active', 'p:high', 'p:low'].includes(rest) ||
         rest.startsWith('s:') ||

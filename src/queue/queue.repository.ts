@@ -10,6 +10,7 @@ import {
   TaskNotFoundError,
 } from './queue-errors';
 import { EnqueueGroups, SubmitResult } from './enqueue-groups';
+import { expandTaskHash } from './compact-task';
 import { AttemptRecord, lastAttemptFromHash, parseAttemptEntry, storableWorkerId } from './attempt-history';
 import { QueueKeys, queueRegistryChannel, queueRegistryKey } from './queue-keys';
 import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
@@ -281,7 +282,7 @@ export class QueueRepository {
   async get(id: string): Promise<TaskRecord | undefined> {
     const k = this.keysOf(queueOfTaskId(id));
     const [pairs, entries] = (await this.run(() => this.client.getTask(k.task(id), k.history(id)))) as [string[], string[]];
-    const hash = pairsToObject(pairs);
+    const hash = expandTaskHash(pairsToObject(pairs));
     const task = parseTaskHash(id, hash);
     if (task) task.history = parseHistory(entries, hash);
     return task;

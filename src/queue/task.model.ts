@@ -1,4 +1,5 @@
 import type { AttemptRecord } from './attempt-history';
+import { expandTaskHash } from './compact-task';
 import { queueOfTaskId } from './task-id';
 import { BackoffPolicy, decodeTaskOptions, TASK_PRIORITIES, TaskPriority } from './task-options';
 
@@ -107,7 +108,8 @@ export interface TaskPage {
   next?: ListCursor;
 }
 
-export function parseTaskHash(id: string, h: Record<string, string>): TaskRecord | undefined {
+export function parseTaskHash(id: string, stored: Record<string, string>): TaskRecord | undefined {
+  const h = expandTaskHash(stored);
   if (!h.type || !h.status) return undefined;
   const optionalNumber = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
   return {

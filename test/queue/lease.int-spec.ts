@@ -1,3 +1,4 @@
+import { expandTaskHash } from '../../src/queue/compact-task';
 import { LeaseLostError, TaskNotFoundError } from '../../src/queue/queue-errors';
 import { Lease, Settlement } from '../../src/queue/queue.repository';
 import { newTaskId } from '../../src/queue/task-id';
@@ -478,7 +479,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       ]);
 
       expect(results).toEqual(['applied', 'applied', 'lease-lost', 'lease-lost', 'applied']);
-      const other = (id: string) => q.redis.hgetall(q.repo.keysOf('other').task(id));
+      const other = async (id: string) => expandTaskHash(await q.redis.hgetall(q.repo.keysOf('other').task(id)));
       expect(await other(x.id)).toMatchObject({ status: 'completed', result: 'x' });
       expect(await q.hash(a.id)).toMatchObject({ status: 'completed', result: 'a' });
       expect(await q.hash(b.id)).toMatchObject({ status: 'processing' });

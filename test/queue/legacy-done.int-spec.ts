@@ -27,12 +27,15 @@ describe('a queue in the layout of the old version (legacy `done` zset)', () => 
       await q.repo.settle(tasks.map((lease) => ({ lease, mode: Number(lease.id.slice(-5)) % 4 === 0 ? 'fail' : 'complete', text: 'x' })));
       left -= tasks.length;
     }
+    // The old version stored completed tasks in the full layout, not compact.
+    const full = await Promise.all(ids.map((id) => q.hash(id)));
     const now = await q.redisNow();
     const m = q.redis.multi();
     ids.forEach((id, i) => {
       const status = i % 4 === 0 ? 'failed' : 'completed';
       const finished = now - agoMs + i;
-      m.hset(q.keys.task(id), 'created_at', finished - 3_600_000, 'updated_at', finished);
+      m.del(q.keys.task(id));
+      m.hset(q.keys.task(id), { ...full[i], created_at: finished - 3_600_000, updated_at: finished });
       m.zadd(q.keys.byStatus(status), 'XX', finished - 3_600_000, id);
       m.zadd(q.keys.legacyDone, finished, id);
     });

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../src/config/app-config';
 import { QueueKeys } from '../../src/queue/queue-keys';
+import { compactTaskHash, expandTaskHash, isCompactTaskHash } from '../../src/queue/compact-task';
 import { LeasedTask, ListCursor, NewTask, TaskRecord } from '../../src/queue/task.model';
 import { ListFilter, QueueRepository } from '../../src/queue/queue.repository';
 import { RedisConnections } from '../../src/queue/redis-connections';
@@ -48,8 +49,26 @@ export class QueueFixture {
     return key.startsWith(this.keys.base) ? key.slice(this.keys.base.length) : key;
   }
 
-  hash(id: string): Promise<Record<string, string>> {
+  /** A task's fields, a compact completed task's unpacked (expandTaskHash): what the readers see. */
+  async hash(id: string): Promise<Record<string, string>> {
+    return expandTaskHash(await this.rawHash(id));
+  }
+
+  /** A task's hash as stored (a completed task compact: `z`, `p`, `o`). */
+  rawHash(id: string): Promise<Record<string, string>> {
     return this.redis.hgetall(this.keys.task(id));
+  }
+
+  /** Sets fields of a task as if stored so (a compact completed task stays compact, with them). */
+  async setFields(id: string, fields: Record<string, string | number>): Promise<void> {
+    const key = this.keys.task(id);
+    const raw = await this.rawHash(id);
+    const strings = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
+    if (!isCompactTaskHash(raw)) {
+      await this.redis.hset(key, strings);
+      return;
+    }
+    await this.redis.multi().del(key).hset(key, compactTaskHash({ ...expandTaskHash(raw), ...strings })).exec();
   }
 
   async score(key: string, id: string): Promise<number | null> {
@@ -133,7 +152,7 @@ export class QueueFixture {
     const h = await this.hash(id);
     if (h.status !== 'completed' && h.status !== 'failed') throw new Error(`${id} is ${h.status}, not finished`);
     const at = (now ?? (await this.redisNow())) - ms;
-    await this.redis.hset(this.keys.task(id), 'updated_at', at);
+    await this.setFields(id, { updated_at: at });
     await this.redis.zadd(this.keys.byStatus(h.status), 'XX', at, id);
   }
 

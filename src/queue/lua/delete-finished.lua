@@ -31,7 +31,7 @@ end
 local deleted = 0
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
-  local f = redis.call('HMGET', key, 'status', 'type', 'priority', 'completed_at', 'updated_at')
+  local f = task_hmget(key, 'status', 'type', 'priority', 'completed_at', 'updated_at')
   if f[1] ~= status then
     redis.call('ZREM', KEYS[1], id)
   elseif cutoff == '' or due_by_finish(KEYS[1], id, finish_time(f[4], f[5]), cutoff) then

@@ -15,7 +15,7 @@
 --- @include "task-options"
 
 local id = ARGV[2]
-local f = redis.call('HMGET', KEYS[1], 'status', 'type', 'attempts', 'priority')
+local f = task_hmget(KEYS[1], 'status', 'type', 'attempts', 'priority')
 if not f[1] then return ERR_NOT_FOUND end
 redis.call('DEL', KEYS[1], history_key(ARGV[1], id))
 redis.call('ZREM', level_queue(KEYS[2], f[4]), id)

@@ -125,7 +125,7 @@ end
 -- Whether the task matches the filter (and has type list_type, when check_type).
 local function matches(key, check_type)
   if check_type then
-    local values = redis.call('HMGET', key, 'type', unpack(filter_fields))
+    local values = task_hmget(key, 'type', unpack(filter_fields))
     if values[1] ~= list_type then return false end
     for j = 1, #filter_fields do
       if (values[j + 1] or '') ~= filter_values[j] then return false end
@@ -133,7 +133,7 @@ local function matches(key, check_type)
     return true
   end
   if #filter_fields == 0 then return true end
-  local values = redis.call('HMGET', key, unpack(filter_fields))
+  local values = task_hmget(key, unpack(filter_fields))
   for j = 1, #filter_fields do
     if (values[j] or '') ~= filter_values[j] then return false end
   end

@@ -25,7 +25,7 @@ for k, status in ipairs({ 'completed', 'failed' }) do
   local ids = redis.call('ZRANGE', KEYS[k], '-inf', cutoff, 'BYSCORE', 'LIMIT', 0, limit - handled)
   for _, id in ipairs(ids) do
     local key = task_key(base, id)
-    local f = redis.call('HMGET', key, 'status', 'type', 'priority', 'completed_at', 'updated_at')
+    local f = task_hmget(key, 'status', 'type', 'priority', 'completed_at', 'updated_at')
     if f[1] ~= status then
       redis.call('ZREM', KEYS[k], id)
     elseif due_by_finish(KEYS[k], id, finish_time(f[4], f[5]), cutoff) then

@@ -41,7 +41,7 @@ if redis.call('EXISTS', legacy) == 1 then
   local stale = redis.call('ZRANGE', legacy, 0, 999)
   local types = {}
   for _, id in ipairs(stale) do
-    local task_type = redis.call('HGET', task_key(base, id), 'type')
+    local task_type = task_hmget(task_key(base, id), 'type')[1]
     if task_type and not types[task_type] then
       types[task_type] = true
       redis.call('DEL', status_type_key(base, 'processing', task_type))

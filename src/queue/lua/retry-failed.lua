@@ -25,7 +25,7 @@ local now = redis_now()
 local retried, kept = 0, 0
 for _, id in ipairs(ids) do
   local key = task_key(base, id)
-  local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'priority', 'attempts')
+  local f = task_hmget(key, 'status', 'type', 'created_at', 'priority', 'attempts')
   if f[1] == 'failed' and wanted ~= '' and f[2] ~= wanted then
     kept = kept + 1
   elseif f[1] == 'failed' then

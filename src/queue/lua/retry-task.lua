@@ -13,7 +13,7 @@
 --- @include "admin"
 
 local id = ARGV[2]
-local f = redis.call('HMGET', KEYS[1], 'status', 'type', 'created_at', 'priority', 'attempts')
+local f = task_hmget(KEYS[1], 'status', 'type', 'created_at', 'priority', 'attempts')
 if not f[1] then return ERR_NOT_FOUND end
 if f[1] ~= 'failed' then return f[1] end
 revive_failed(ARGV[1], KEYS[1], id, f[2], f[3], f[4], f[5], redis_now(), KEYS[2])

@@ -23,7 +23,7 @@
   Every mode but a repeated 'start' publishes the task's event (publish_event, one PUBLISH per call)
   and every mode but 'start' records the ended attempt in the task's history (history_fields,
   history_archive): completed | retry | failed | timeout | requeued; a completed task's is the task
-  itself (history_clear).
+  itself (finish rewrites it compact, without h_* fields: compact_write).
   Time: Redis' clock (TIME), one reading for the whole call.
   Counts the completed and failed tasks of the call in `stat:<minute>` (flush_counts, one HINCRBY per
   outcome per call).
@@ -41,7 +41,7 @@
 -- Whether the task already shows this attempt's write of `mode` (called only when the lease check
 -- fails; a repeated 'start' passes the lease check and is handled there).
 local function applied_before(key, token, mode, text)
-  local f = redis.call('HMGET', key, 'status', 'attempts', 'result', 'error', 'run_at')
+  local f = task_hmget(key, 'status', 'attempts', 'result', 'error', 'run_at')
   if f[2] ~= token then return false end
   if mode == 'complete' or mode == 'run' then return f[1] == 'completed' and f[3] == text end
   if mode == 'fail' then return f[1] == 'failed' and f[4] == text end
@@ -90,8 +90,7 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
     if mode ~= 'start' then
       history_archive(base, key, id, ended)
       if mode == 'complete' then
-        -- The completing attempt is read from the task itself (no h_* field, see history_clear).
-        history_clear(key, ended)
+        -- The completing attempt is read from the task itself: finish drops the h_* fields.
         finish(base, key, id, 'completed', text, now, KEYS[1], start_fields)
         publish_event(id, 'completed', token)
       elseif mode == 'retry' then

@@ -26,6 +26,84 @@ local function ms_string(ms)
   return string.format('%d', ms)
 end
 
+-- ---- Compact completed tasks (src/queue/compact-task.ts reads them the same way) ----
+-- A completed task waits for retention in half the bytes of its working hash: the fields every task
+-- has are packed into one field `z`, the payload is `p`, the result `o`, and every other field keeps
+-- its name (opts, priority, sched, stalls, the error of an earlier attempt, ...). A hash with `z` is a
+-- completed task: it has no `status` field. Field names are most of a small hash's bytes, and every
+-- field costs a listpack entry's own overhead besides.
+--   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>
+-- created_at in ms, updated_at in ms after it, started_at in ms before updated_at (before created_at
+-- when there is no updated_at): small numbers take fewer bytes. started: '' when it is attempts (the
+-- attempt that completed the task started: the usual case), '-' when the task has none. '' for any
+-- other field the task does not have. The type is last, so it may hold any byte. (Each byte counts:
+-- the hash of a small task is just under an allocator size class.)
+-- Pending, processing and failed tasks keep the full names: every transition reads them, and a
+-- failed task can be retried. Written once, by finish; nothing writes a completed task again.
+local COMPACT_PACKED = { status = true, type = true, payload = true, result = true, created_at = true,
+  updated_at = true, started_at = true, attempts = true, retries = true, max_retry = true, started = true,
+  worker = true, h_attempt = true, h_outcome = true, h_ended_at = true, h_error = true }
+
+-- Rewrites the task hash `h` (field -> value, as it is once completed) in the compact form.
+local function compact_write(key, h)
+  local created = tonumber(h.created_at) or 0
+  local updated = tonumber(h.updated_at)
+  local started = h.started
+  if not started then started = '-' elseif started == h.attempts then started = '' end
+  local worker = h.worker
+  local z = (h.created_at or '') .. '|' .. (updated and ms_string(updated - created) or '') .. '|'
+    .. (h.started_at and ms_string((updated or created) - tonumber(h.started_at)) or '') .. '|'
+    .. (h.attempts or '') .. '|' .. (h.retries or '') .. '|' .. (h.max_retry or '') .. '|' .. started .. '|'
+    .. (worker and #worker or '') .. '|' .. (worker or '') .. (h.type or '')
+  local fields = { 'z', z, 'p', h.payload or '', 'o', h.result or '' }
+  for name, value in pairs(h) do
+    if not COMPACT_PACKED[name] then
+      fields[#fields + 1] = name
+      fields[#fields + 1] = value
+    end
+  end
+  redis.call('DEL', key)
+  redis.call('HSET', key, unpack(fields))
+end
+
+-- A compact completed task's hash (HGETALL reply) as field -> value of the full form.
+local function compact_read(pairs)
+  local h = {}
+  for i = 1, #pairs, 2 do h[pairs[i]] = pairs[i + 1] end
+  local z = h.z
+  h.z, h.status = nil, 'completed'
+  h.payload, h.p = h.p, nil
+  h.result, h.o = h.o, nil
+  local c, u, s, a, r, m, k, w, at = string.match(z, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|()')
+  if not at then return h end
+  local created = tonumber(c) or 0
+  local function given(v) if v ~= '' then return v end end
+  h.created_at = given(c)
+  local updated = u ~= '' and created + tonumber(u) or nil
+  h.updated_at = updated and ms_string(updated) or nil
+  h.started_at = s ~= '' and ms_string((updated or created) - tonumber(s)) or nil
+  h.attempts, h.retries, h.max_retry = given(a), given(r), given(m)
+  if k == '' then h.started = h.attempts elseif k ~= '-' then h.started = k end
+  local worker_bytes = tonumber(w) or 0
+  if w ~= '' then h.worker = string.sub(z, at, at + worker_bytes - 1) end
+  h.type = string.sub(z, at + worker_bytes)
+  return h
+end
+
+-- HMGET of a task's fields that reads a compact completed task as if it had them (a missing field is
+-- false, as HMGET's nil is in Lua). One extra field to look up for the others, one HGETALL for these.
+local function task_hmget(key, ...)
+  local f = redis.call('HMGET', key, 'z', ...)
+  if not f[1] then
+    table.remove(f, 1)
+    return f
+  end
+  local h = compact_read(redis.call('HGETALL', key))
+  local out = {}
+  for i = 1, select('#', ...) do out[i] = h[(select(i, ...))] or false end
+  return out
+end
+
 -- Listing indexes: s:<status> and st:pending:<type>, score = creation time for pending, finish time
 -- for completed and failed (written by finish, not here). Processing has none: its listing is derived
 -- from the `active` zset (list.lua), which holds every leased task anyway (at most workers x
@@ -60,7 +138,11 @@ end
 -- when the lease is held, else an error code.
 local function check_lease(key, token)
   local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt')
-  if not f[1] then return ERR_NOT_FOUND end
+  if not f[1] then
+    -- A compact completed task has no status field (compact_write): its lease is over.
+    if redis.call('HEXISTS', key, 'z') == 1 then return ERR_LEASE_LOST end
+    return ERR_NOT_FOUND
+  end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
   return 0, f[3], f[4], f[5], f[6]
 end
@@ -114,8 +196,20 @@ local finished = { keys = false, active = {}, completed = {}, failed = {} }
 -- task's score in s:<status> (finish_time reads it back).
 local function finish(base, key, id, status, text, now, active_key, fields)
   outcome_counts[status] = outcome_counts[status] + 1
-  local field = status == 'completed' and 'result' or 'error'
-  redis.call('HSET', key, 'status', status, field, text, 'updated_at', now, unpack(fields or NO_FIELDS))
+  if status == 'completed' then
+    -- The working hash as the HSET below would leave it, rewritten compact. The h_* fields are
+    -- dropped: a completed task's last attempt is the task itself (the attempt history, below).
+    local all = redis.call('HGETALL', key)
+    local h = {}
+    for i = 1, #all, 2 do h[all[i]] = all[i + 1] end
+    h.status, h.result, h.updated_at = status, text, now
+    if fields then
+      for i = 1, #fields, 2 do h[fields[i]] = fields[i + 1] end
+    end
+    compact_write(key, h)
+  else
+    redis.call('HSET', key, 'status', status, 'error', text, 'updated_at', now, unpack(fields or NO_FIELDS))
+  end
   -- Out of `active`, into s:<status> scored by finish time: see flush_finished.
   local f = finished
   f.keys = f.keys or { base, active_key }
@@ -178,7 +272,7 @@ end
 -- outcome: completed | failed | retry | timeout | lost | requeued.
 -- A completed task stores no h_* field: its last ended attempt is the one that completed it, read
 -- from the task itself (attempt = attempts, ended at updated_at, started_at and worker when started
--- = attempts, no error); history_clear removes the h_* fields of an earlier attempt once archived.
+-- = attempts, no error); finish drops the h_* fields of an earlier attempt, archived by then.
 -- (Tasks completed before this layout kept h_* = that attempt; readers take h_* when h_attempt is set.)
 local HISTORY_MAX = 10
 local HISTORY_ERROR_MAX = 1024
@@ -219,10 +313,4 @@ end
 -- transition writes this attempt's error to the error field, '' for none, else the text.
 local function history_fields(attempt, outcome, now, err)
   return { 'h_attempt', attempt, 'h_outcome', outcome, 'h_ended_at', now, 'h_error', err }
-end
-
--- Removes the h_* fields (call after history_archive) when the hash has them (`previous` = its
--- h_attempt as read, false when absent): the completing transition stores none.
-local function history_clear(key, previous)
-  if previous then redis.call('HDEL', key, 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error') end
 end
