@@ -332,7 +332,7 @@ export interface LatencyResult {
 
 /**
  * Waits until every probe has run, then reads the latencies the handlers returned, from the first of
- * `fields` a hash has (ours: `o` of a compact completed task, `result` of a build before it).
+ * `fields` a hash has.
  */
 export async function readLatencies(
   redis: Redis,

@@ -28,7 +28,8 @@ export interface AppConfig {
     commandTimeoutMs: number;
   } & RedisTopologyConfig;
   /** idempotencyTtlS: how long an Idempotency-Key remembers the task it created. */
-  queue: { prefix: string; retentionS: number; idempotencyTtlS: number };
+  /** compactCompleted: COMPACT_COMPLETED_TASKS (lua/lib/common.lua compact_z). */
+  queue: { prefix: string; retentionS: number; idempotencyTtlS: number; compactCompleted: boolean };
   /** Periodic schedules: whether this process fires them, and how late a tick may be and still fire on its own. */
   schedules: { schedulerEnabled: boolean; misfireGraceMs: number };
   worker: {
@@ -156,7 +157,12 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       commandTimeoutMs,
       ...topology,
     },
-    queue: { prefix: env.QUEUE_PREFIX, retentionS: env.TASK_RETENTION_S, idempotencyTtlS: env.IDEMPOTENCY_TTL_S },
+    queue: {
+      prefix: env.QUEUE_PREFIX,
+      retentionS: env.TASK_RETENTION_S,
+      idempotencyTtlS: env.IDEMPOTENCY_TTL_S,
+      compactCompleted: env.COMPACT_COMPLETED_TASKS === 'true',
+    },
     schedules: { schedulerEnabled: env.SCHEDULER_ENABLED === 'true', misfireGraceMs: env.SCHEDULER_MISFIRE_GRACE_MS },
     worker: {
       concurrency: env.WORKER_COUNT,

@@ -168,6 +168,8 @@ export class QueueRepository {
   readonly keys: QueueKeys;
 
   private readonly idempotencyTtlMs: number;
+  /** settle.lua ARGV[4]: '1' stores completed tasks compact (COMPACT_COMPLETED_TASKS). */
+  private readonly compactCompleted: string;
   private readonly waitReplicas: number;
   private readonly keysByQueue = new Map<string, QueueKeys>();
   private readonly registryKey: string;
@@ -193,6 +195,7 @@ export class QueueRepository {
     this.registryKey = queueRegistryKey(config.queue.prefix);
     this.registryChannel = queueRegistryChannel(config.queue.prefix);
     this.idempotencyTtlMs = config.queue.idempotencyTtlS * 1000;
+    this.compactCompleted = config.queue.compactCompleted ? '1' : '';
     this.waitReplicas = config.redis.waitReplicas;
   }
 
@@ -464,7 +467,7 @@ export class QueueRepository {
       fields += `${Buffer.byteLength(s.lease.id)}\t${s.lease.token}\t${s.mode}\t${s.delayMs ?? 0}\t${settleDetail(s)}\t${Buffer.byteLength(s.text)}\t`;
       blob += s.lease.id + s.text;
     }
-    const codes = (await this.run(() => this.client.settle(k.active, k.queue, k.marker, k.base, fields, blob))) as number[];
+    const codes = (await this.run(() => this.client.settle(k.active, k.queue, k.marker, k.base, fields, blob, this.compactCompleted))) as number[];
     const results = new Array<SettleResult>(settlements.length);
     for (let i = 0; i < settlements.length; i += 1) {
       const code = codes[i];

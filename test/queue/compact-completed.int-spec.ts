@@ -3,14 +3,15 @@ import { QueueIntegrityChecker } from '../../src/queue/queue-integrity.checker';
 import { LeaseLostError } from '../../src/queue/queue-errors';
 import { LeasedTask, NewTask, TaskRecord } from '../../src/queue/task.model';
 import { LEASE_MS, newTask, QueueFixture, QueueHarness } from '../support/queue-harness';
+import { testConfig } from '../support/test-app';
 
 const WORKER = 'höst-ä|1-123/4';
 /** As stored: storableWorkerId keeps `|` out of history entries. */
 const STORED_WORKER = 'höst-ä_1-123/4';
 
 /**
- * A completed task is rewritten compact by finish (lua/lib/common.lua compact_write): packed fields `z`,
- * payload `p`, result `o`, no status. These check the stored layout and that every reader (get, list
+ * A completed task is packed in place by finish (lua/lib/common.lua compact_z): the common fields in
+ * `z`, `payload`, `result` and the rest as they were, no status. These check the stored layout and that every reader (get, list
  * and its filters, delete, retention, bulk delete, admin retry, late or repeated settles, heartbeat,
  * the integrity checker) sees the task exactly as before, against a real Redis.
  */
@@ -45,8 +46,8 @@ describe('compact completed tasks', () => {
     await completed(q, newTask({ id: 'c1', type: 'mail', payload: '{"to":"x"}', maxRetry: 5 }), 'sent');
 
     const raw = await q.rawHash('c1');
-    expect(Object.keys(raw).sort()).toEqual(['o', 'p', 'z']);
-    expect(raw).toMatchObject({ p: '{"to":"x"}', o: 'sent' });
+    expect(Object.keys(raw).sort()).toEqual(['payload', 'result', 'z']);
+    expect(raw).toMatchObject({ payload: '{"to":"x"}', result: 'sent' });
     // created_at, then ms after it; the worker measured in bytes, the type last.
     expect(raw.z).toMatch(new RegExp(`^\\d{13}\\|\\d+\\|\\d+\\|1\\|0\\|5\\|\\|${Buffer.byteLength(STORED_WORKER)}\\|höst-ä_1-123/4mail$`));
 
@@ -86,7 +87,7 @@ describe('compact completed tasks', () => {
     const raw = await q.rawHash('c2');
     expect(raw).toMatchObject({ error: 'boom 1', priority: 'high', sched: 'sch|1700000000000' });
     expect(raw.opts).toBeDefined();
-    expect(Object.keys(raw).filter((f) => f.startsWith('h_') || ['status', 'type', 'payload', 'result', 'attempts'].includes(f))).toEqual([]);
+    expect(Object.keys(raw).filter((f) => f.startsWith('h_') || ['status', 'type', 'attempts', 'created_at', 'started_at', 'worker'].includes(f))).toEqual([]);
 
     const got = (await q.repo.get('c2')) as TaskRecord;
     expect(got).toMatchObject({ type: 'a|b', status: 'completed', result: 'done at last', error: 'boom 1', retries: 2, attempts: 3 });
@@ -95,6 +96,46 @@ describe('compact completed tasks', () => {
       [1, 'retry', 'boom 0', STORED_WORKER],
       [2, 'retry', 'boom 1', STORED_WORKER],
       [3, 'completed', undefined, STORED_WORKER],
+    ]);
+  });
+
+  it("a fused 'run' after a retry packs the new attempt's start and worker, not the archived one's", async () => {
+    const q = harness.queue();
+    let t = await leaseOne(q, newTask({ id: 'f1', type: 'job' }));
+    await q.repo.start(t, 'first/1');
+    await q.repo.retry(t, 'boom', 0);
+    [t] = (await q.repo.fetch(1, LEASE_MS)).tasks;
+    expect(await q.repo.settle([{ lease: t, mode: 'run', text: 'second time', workerId: 'second/2' }])).toEqual(['applied']);
+
+    const got = (await q.repo.get('f1')) as TaskRecord;
+    expect(got).toMatchObject({ status: 'completed', attempts: 2, retries: 1, result: 'second time', error: 'boom' });
+    expect(got.startedAt).toBe(got.updatedAt);
+    expect(got.history?.map((h) => [h.attempt, h.outcome, h.workerId, h.startedAt === undefined])).toEqual([
+      [1, 'retry', 'first/1', false],
+      [2, 'completed', 'second/2', false],
+    ]);
+    expect((await q.rawHash('f1')).z).toMatch(/^\d{13}\|\d+\|0\|2\|1\|3\|\|8\|second\/2job$/);
+  });
+
+  it('COMPACT_COMPLETED_TASKS=false keeps the full layout (no h_* left), read the same way; both layouts mix', async () => {
+    const full = harness.queue({ COMPACT_COMPLETED_TASKS: 'false' });
+    await completed(full, newTask({ id: 'k1', type: 'job' }), 'kept whole', 1);
+    const raw = await full.rawHash('k1');
+    expect(raw).toMatchObject({ status: 'completed', type: 'job', result: 'kept whole', attempts: '2', retries: '1', error: 'boom 0' });
+    expect(Object.keys(raw).filter((f) => f === 'z' || f.startsWith('h_'))).toEqual([]);
+    const got = (await full.repo.get('k1')) as TaskRecord;
+    expect(got.history?.map((h) => [h.attempt, h.outcome])).toEqual([
+      [1, 'retry'],
+      [2, 'completed'],
+    ]);
+
+    // The same queue read and written by a process that packs: both layouts in one listing.
+    const packing = new QueueFixture(testConfig({ QUEUE_PREFIX: full.prefix }), harness.connections, harness.redis);
+    await completed(packing, newTask({ id: 'k2', type: 'job' }), 'packed');
+    expect(Object.keys(await packing.rawHash('k2'))).toContain('z');
+    expect((await packing.repo.list({ status: 'completed', type: 'job' }, 10)).tasks.map((t) => [t.id, t.result])).toEqual([
+      ['k2', 'packed'],
+      ['k1', 'kept whole'],
     ]);
   });
 

@@ -227,10 +227,11 @@ export class QueueHarness {
     if (this.connections.commands.status !== 'ready') throw new Error('Redis is not reachable');
   }
 
-  queue(): QueueFixture {
+  /** `env`: more configuration, e.g. { COMPACT_COMPLETED_TASKS: 'false' }. */
+  queue(env: Record<string, string> = {}): QueueFixture {
     const prefix = uniquePrefix('lua');
     this.prefixes.push(prefix);
-    return new QueueFixture(testConfig({ QUEUE_PREFIX: prefix }), this.connections, this.redis);
+    return new QueueFixture(testConfig({ ...env, QUEUE_PREFIX: prefix }), this.connections, this.redis);
   }
 
   /** A plain extra client (e.g. a subscriber), closed with the harness. */

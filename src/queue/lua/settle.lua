@@ -9,6 +9,8 @@
              ids and texts may hold any byte, so they are measured, not separated. Two arguments for a
              whole batch: each argument costs the client an encoding and Redis a parse (6 per
              settlement before)
+  ARGV[4] -> '1': a task that completes is stored compact (finish, compact_z); '' or absent: in full
+             (COMPACT_COMPLETED_TASKS=false, e.g. while processes of an older version still run)
   Per settlement:
     mode 'start':    the handler starts: started_at = now, started = token, worker = detail (the worker
                      slot running it, kept for the attempt history; the task stays processing)
@@ -23,7 +25,7 @@
   Every mode but a repeated 'start' publishes the task's event (publish_event, one PUBLISH per call)
   and every mode but 'start' records the ended attempt in the task's history (history_fields,
   history_archive): completed | retry | failed | timeout | requeued; a completed task's is the task
-  itself (finish rewrites it compact, without h_* fields: compact_write).
+  itself (finish packs it in place, without h_* fields: compact_z in lib/common.lua).
   Time: Redis' clock (TIME), one reading for the whole call.
   Counts the completed and failed tasks of the call in `stat:<minute>` (flush_counts, one HINCRBY per
   outcome per call).
@@ -54,6 +56,7 @@ end
 
 local base = ARGV[1]
 local blob = ARGV[3]
+local compact = ARGV[4] == '1'
 local at = 1 -- where the next id starts in blob
 local now = redis_now()
 local codes = {}
@@ -64,7 +67,8 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
   local text = string.sub(blob, at, at + text_bytes - 1)
   at = at + text_bytes
   local key = task_key(base, id)
-  local rc, task_type, created, started, ended = check_lease(key, token)
+  local completes = compact and (mode == 'complete' or mode == 'run')
+  local rc, task_type, created, started, ended, lease = check_lease(key, token, completes)
   if rc == 0 then
     -- A 'run' whose start archives nothing writes its start fields with the completion's HSET
     -- (one write of the hash, not two; nothing reads them in between: the archive below reads
@@ -78,6 +82,7 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
           history_archive(base, key, id, ended)
           redis.call('HSET', key, 'started_at', now, 'started', token, 'worker', detail, 'h_attempt', '')
           ended = ''
+          if lease then lease[9], lease[5], lease[10] = now, token, detail end
         elseif mode == 'run' then
           start_fields = { 'started_at', now, 'started', token, 'worker', detail }
         else
@@ -90,8 +95,10 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
     if mode ~= 'start' then
       history_archive(base, key, id, ended)
       if mode == 'complete' then
-        -- The completing attempt is read from the task itself: finish drops the h_* fields.
-        finish(base, key, id, 'completed', text, now, KEYS[1], start_fields)
+        -- The completing attempt is read from the task itself: no h_* field (finish drops them when
+        -- it packs the task).
+        if not lease then history_clear(key, ended) end
+        finish(base, key, id, 'completed', text, now, KEYS[1], start_fields, lease)
         publish_event(id, 'completed', token)
       elseif mode == 'retry' then
         -- The backoff counts from this write, so run_at - updated_at is exactly the delay.

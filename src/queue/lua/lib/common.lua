@@ -27,43 +27,35 @@ local function ms_string(ms)
 end
 
 -- ---- Compact completed tasks (src/queue/compact-task.ts reads them the same way) ----
--- A completed task waits for retention in half the bytes of its working hash: the fields every task
--- has are packed into one field `z`, the payload is `p`, the result `o`, and every other field keeps
--- its name (opts, priority, sched, stalls, the error of an earlier attempt, ...). A hash with `z` is a
--- completed task: it has no `status` field. Field names are most of a small hash's bytes, and every
--- field costs a listpack entry's own overhead besides.
+-- A completed task waits for retention in about half the bytes of its working hash: the fields every
+-- task has are packed into one field `z`; `payload`, `result` and every other field keep their names
+-- (opts, priority, sched, stalls, the error of an earlier attempt, ...). A hash with `z` is a completed
+-- task: it has no `status` field. Field names are most of a small hash's bytes, and every field costs a
+-- listpack entry's own overhead besides.
 --   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>
 -- created_at in ms, updated_at in ms after it, started_at in ms before updated_at (before created_at
 -- when there is no updated_at): small numbers take fewer bytes. started: '' when it is attempts (the
 -- attempt that completed the task started: the usual case), '-' when the task has none. '' for any
--- other field the task does not have. The type is last, so it may hold any byte. (Each byte counts:
--- the hash of a small task is just under an allocator size class.)
+-- other field the task does not have. The type is last, so it may hold any byte.
 -- Pending, processing and failed tasks keep the full names: every transition reads them, and a
--- failed task can be retried. Written once, by finish; nothing writes a completed task again.
-local COMPACT_PACKED = { status = true, type = true, payload = true, result = true, created_at = true,
-  updated_at = true, started_at = true, attempts = true, retries = true, max_retry = true, started = true,
-  worker = true, h_attempt = true, h_outcome = true, h_ended_at = true, h_error = true }
+-- failed task can be retried. Written once, in place (one HDEL and one HSET: the payload is not
+-- copied), by complete_compact; nothing writes a completed task again.
+-- The packed fields every task has, then those of a started attempt, then the last ended attempt's:
+-- HDEL names only those the task has (each name costs a search of the hash).
+local COMPACT_ALWAYS = { 'status', 'type', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
+local COMPACT_STARTED = { 'started', 'started_at', 'worker' }
+local COMPACT_HISTORY = { 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error' }
 
--- Rewrites the task hash `h` (field -> value, as it is once completed) in the compact form.
-local function compact_write(key, h)
-  local created = tonumber(h.created_at) or 0
-  local updated = tonumber(h.updated_at)
-  local started = h.started
-  if not started then started = '-' elseif started == h.attempts then started = '' end
-  local worker = h.worker
-  local z = (h.created_at or '') .. '|' .. (updated and ms_string(updated - created) or '') .. '|'
-    .. (h.started_at and ms_string((updated or created) - tonumber(h.started_at)) or '') .. '|'
-    .. (h.attempts or '') .. '|' .. (h.retries or '') .. '|' .. (h.max_retry or '') .. '|' .. started .. '|'
-    .. (worker and #worker or '') .. '|' .. (worker or '') .. (h.type or '')
-  local fields = { 'z', z, 'p', h.payload or '', 'o', h.result or '' }
-  for name, value in pairs(h) do
-    if not COMPACT_PACKED[name] then
-      fields[#fields + 1] = name
-      fields[#fields + 1] = value
-    end
-  end
-  redis.call('DEL', key)
-  redis.call('HSET', key, unpack(fields))
+-- The packed field of a task with these fields (strings; nil or false when the task has none).
+-- Positional, not a table: a table per completed task is garbage Lua has to collect.
+local function compact_z(created_at, updated_at, started_at, attempts, retries, max_retry, started, worker, task_type)
+  local created = tonumber(created_at) or 0
+  local updated = tonumber(updated_at)
+  if not started then started = '-' elseif started == attempts then started = '' end
+  return (created_at or '') .. '|' .. (updated and ms_string(updated - created) or '') .. '|'
+    .. (started_at and ms_string((updated or created) - tonumber(started_at)) or '') .. '|'
+    .. (attempts or '') .. '|' .. (retries or '') .. '|' .. (max_retry or '') .. '|' .. started .. '|'
+    .. (worker and #worker or '') .. '|' .. (worker or '') .. (task_type or '')
 end
 
 -- A compact completed task's hash (HGETALL reply) as field -> value of the full form.
@@ -72,8 +64,6 @@ local function compact_read(pairs)
   for i = 1, #pairs, 2 do h[pairs[i]] = pairs[i + 1] end
   local z = h.z
   h.z, h.status = nil, 'completed'
-  h.payload, h.p = h.p, nil
-  h.result, h.o = h.o, nil
   local c, u, s, a, r, m, k, w, at = string.match(z, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|()')
   if not at then return h end
   local created = tonumber(c) or 0
@@ -135,16 +125,21 @@ end
 -- lease was recovered (status no longer processing) or re-leased (attempts moved on) cannot write.
 -- Returns 0, the task's type, creation time, `started` (the token of the attempt whose handler
 -- started, if any) and `h_attempt` (the last ended attempt held in the hash, see history_archive)
--- when the lease is held, else an error code.
-local function check_lease(key, token)
-  local f = redis.call('HMGET', key, 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt')
+-- when the lease is held, else an error code; with `whole` (a completion), also the fields it packs
+-- (the HMGET reply of LEASE_FIELDS_WHOLE, false for a field the task lacks) for finish.
+local LEASE_FIELDS = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt' }
+-- With `whole`, also the fields a completion packs (compact_z).
+local LEASE_FIELDS_WHOLE = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt', 'retries',
+  'max_retry', 'started_at', 'worker' }
+local function check_lease(key, token, whole)
+  local f = redis.call('HMGET', key, unpack(whole and LEASE_FIELDS_WHOLE or LEASE_FIELDS))
   if not f[1] then
-    -- A compact completed task has no status field (compact_write): its lease is over.
+    -- A compact completed task has no status field (compact_z): its lease is over.
     if redis.call('HEXISTS', key, 'z') == 1 then return ERR_LEASE_LOST end
     return ERR_NOT_FOUND
   end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
-  return 0, f[3], f[4], f[5], f[6]
+  return 0, f[3], f[4], f[5], f[6], whole and f or nil
 end
 
 -- The transitions below take `fields`: more field, value pairs written by the same HSET (the ended
@@ -194,21 +189,35 @@ local finished = { keys = false, active = {}, completed = {}, failed = {} }
 -- which makes it pending, so no completed_at field is stored (tasks written before kept one; readers
 -- take completed_at when present, else updated_at of a completed or failed task). It is also the
 -- task's score in s:<status> (finish_time reads it back).
-local function finish(base, key, id, status, text, now, active_key, fields)
+local function finish(base, key, id, status, text, now, active_key, fields, lease)
   outcome_counts[status] = outcome_counts[status] + 1
-  if status == 'completed' then
-    -- The working hash as the HSET below would leave it, rewritten compact. The h_* fields are
-    -- dropped: a completed task's last attempt is the task itself (the attempt history, below).
-    local all = redis.call('HGETALL', key)
-    local h = {}
-    for i = 1, #all, 2 do h[all[i]] = all[i + 1] end
-    h.status, h.result, h.updated_at = status, text, now
-    if fields then
-      for i = 1, #fields, 2 do h[fields[i]] = fields[i + 1] end
+  if lease then
+    -- Packed in place (compact_z). The h_* fields go: a completed task's last attempt is the task
+    -- itself (history, below).
+    -- lease: check_lease's fields (LEASE_FIELDS_WHOLE): 2 attempts, 3 type, 4 created_at, 5 started,
+    -- 6 h_attempt, 7 retries, 8 max_retry, 9 started_at, 10 worker.
+    local l = lease
+    local started, started_at, worker = l[5], l[9], l[10]
+    local names = COMPACT_ALWAYS
+    if started or started_at or worker or l[6] then
+      names = { unpack(COMPACT_ALWAYS) }
+      if started or started_at or worker then
+        for _, name in ipairs(COMPACT_STARTED) do names[#names + 1] = name end
+      end
+      if l[6] then
+        for _, name in ipairs(COMPACT_HISTORY) do names[#names + 1] = name end
+      end
     end
-    compact_write(key, h)
+    -- The start of a fused run, written with the completion.
+    for i = 1, #(fields or NO_FIELDS), 2 do
+      local name, value = fields[i], fields[i + 1]
+      if name == 'started_at' then started_at = value elseif name == 'started' then started = value elseif name == 'worker' then worker = value end
+    end
+    redis.call('HDEL', key, unpack(names))
+    redis.call('HSET', key, 'z', compact_z(l[4], now, started_at, l[2], l[7], l[8], started, worker, l[3]), 'result', text)
   else
-    redis.call('HSET', key, 'status', status, 'error', text, 'updated_at', now, unpack(fields or NO_FIELDS))
+    redis.call('HSET', key, 'status', status, status == 'completed' and 'result' or 'error', text, 'updated_at', now,
+      unpack(fields or NO_FIELDS))
   end
   -- Out of `active`, into s:<status> scored by finish time: see flush_finished.
   local f = finished
@@ -272,7 +281,8 @@ end
 -- outcome: completed | failed | retry | timeout | lost | requeued.
 -- A completed task stores no h_* field: its last ended attempt is the one that completed it, read
 -- from the task itself (attempt = attempts, ended at updated_at, started_at and worker when started
--- = attempts, no error); finish drops the h_* fields of an earlier attempt, archived by then.
+-- = attempts, no error); the completion drops the h_* fields of an earlier attempt, archived by then
+-- (history_clear, or finish when it packs the task).
 -- (Tasks completed before this layout kept h_* = that attempt; readers take h_* when h_attempt is set.)
 local HISTORY_MAX = 10
 local HISTORY_ERROR_MAX = 1024
@@ -313,4 +323,10 @@ end
 -- transition writes this attempt's error to the error field, '' for none, else the text.
 local function history_fields(attempt, outcome, now, err)
   return { 'h_attempt', attempt, 'h_outcome', outcome, 'h_ended_at', now, 'h_error', err }
+end
+
+-- Removes the h_* fields (call after history_archive) when the hash has them (`previous` = its
+-- h_attempt as read, false when absent): a completing transition stores none (a compact one drops them).
+local function history_clear(key, previous)
+  if previous then redis.call('HDEL', key, 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error') end
 end
