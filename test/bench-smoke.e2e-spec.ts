@@ -114,7 +114,7 @@ describe('benchmark harness (smoke)', () => {
     const worker = await ctx.ourPickupWorker(4);
     children.push(worker);
     const ids = await probeIdle(ourProbe(ours), 20, 2);
-    const lat = await readLatencies(redis.admin, ids.map((id) => ours.keys.task(id)), ['result'], async () => (await redis.admin.zcard(ours.keys.byStatus('completed'))) + (await redis.admin.zcard(ours.keys.byStatus('failed'))), 20);
+    const lat = await readLatencies(redis.admin, ids.map((id) => ours.keys.task(id)), ['o', 'result'], async () => (await redis.admin.zcard(ours.keys.byStatus('completed'))) + (await redis.admin.zcard(ours.keys.byStatus('failed'))), 20);
     expect(lat.count).toBe(20);
     expect(lat.p50).toBeGreaterThanOrEqual(0);
     await stopAll([worker]);

@@ -332,7 +332,7 @@ export interface LatencyResult {
 
 /**
  * Waits until every probe has run, then reads the latencies the handlers returned, from the first of
- * `fields` a hash has.
+ * `fields` a hash has (ours: `o` of a compact completed task, `result` of the full layout).
  */
 export async function readLatencies(
   redis: Redis,

@@ -424,7 +424,7 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
     ours: {
       probe: ourProbe(clients.ours),
       key: (id: string) => k.task(id),
-      fields: ['result'],
+      fields: ['o', 'result'],
       finished: async () => (await redis.admin.zcard(k.byStatus('completed'))) + (await redis.admin.zcard(k.byStatus('failed'))),
     },
     bull: {

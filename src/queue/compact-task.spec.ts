@@ -18,9 +18,9 @@ describe('compact completed task hashes', () => {
     priority: 'high',
   };
 
-  it('packs the common fields into z, keeps the others', () => {
+  it('packs the common fields into z, renames payload and result, keeps the others', () => {
     const c = compactTaskHash(full);
-    expect(c).toEqual({ z: `1764553200123|333|56|2|1|3||${Buffer.byteLength(full.worker)}|hôst|1-12/3email|x`, payload: '{"a":1}', result: 'ok', error: 'boom', priority: 'high' });
+    expect(c).toEqual({ z: `1764553200123|333|56|2|1|3||${Buffer.byteLength(full.worker)}|hôst|1-12/3email|x`, p: '{"a":1}', o: 'ok', error: 'boom', priority: 'high' });
     expect(isCompactTaskHash(c)).toBe(true);
     expect(isCompactTaskHash(full)).toBe(false);
   });
@@ -51,6 +51,6 @@ describe('compact completed task hashes', () => {
   });
 
   it('reads a malformed z as a completed task without the packed fields, never throws', () => {
-    expect(expandTaskHash({ z: 'garbage', payload: 'x' })).toEqual({ status: 'completed', payload: 'x' });
+    expect(expandTaskHash({ z: 'garbage', p: 'x' })).toEqual({ status: 'completed', payload: 'x' });
   });
 });

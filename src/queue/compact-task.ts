@@ -1,7 +1,7 @@
 /**
  * A completed task is stored compact (lua/lib/common.lua compact_z): the fields every task has are
- * packed into one field `z`, `payload`, `result` and other fields keep their names, and there is no
- * `status` (a hash with `z` is completed). This reads such a hash as the full form, so every reader
+ * packed into one field `z`, the payload is `p`, the result `o`, other fields keep their names, and there
+ * is no `status` (a hash with `z` is completed). This reads such a hash as the full form, so every reader
  * of task hashes (parseTaskHash, the attempt history, the integrity check) sees one layout.
  *
  *   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>
@@ -21,8 +21,10 @@ export function isCompactTaskHash(h: Record<string, string>): boolean {
 /** The full form of a task hash: a compact completed task's fields unpacked, any other hash as it is. */
 export function expandTaskHash(h: Record<string, string>): Record<string, string> {
   if (h.z === undefined) return h;
-  const { z, ...rest } = h;
+  const { z, p, o, ...rest } = h;
   const out: Record<string, string> = { ...rest, status: 'completed' };
+  if (p !== undefined) out.payload = p;
+  if (o !== undefined) out.result = o;
   const m = PACKED.exec(z);
   if (!m) return out;
   const [head, createdAt, updated, started, attempts, retries, maxRetry, startedToken, workerBytes] = m;
@@ -47,7 +49,7 @@ export function expandTaskHash(h: Record<string, string>): Record<string, string
   return out;
 }
 
-const PACKED_FIELDS = new Set(['status', 'type', 'created_at', 'updated_at', 'started_at', 'attempts', 'retries', 'max_retry', 'started', 'worker', 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error']);
+const PACKED_FIELDS = new Set(['status', 'type', 'payload', 'result', 'created_at', 'updated_at', 'started_at', 'attempts', 'retries', 'max_retry', 'started', 'worker', 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error']);
 
 /** The compact form of a completed task's full hash, as finish stores it (for tools and tests). */
 export function compactTaskHash(h: Record<string, string>): Record<string, string> {
@@ -64,7 +66,7 @@ export function compactTaskHash(h: Record<string, string>): Record<string, strin
     h.started === undefined ? '-' : h.started === h.attempts ? '' : h.started,
     worker === undefined ? '' : String(Buffer.byteLength(worker, 'utf8')),
   ].join('|');
-  const out: Record<string, string> = { z: `${z}|${worker ?? ''}${h.type ?? ''}` };
+  const out: Record<string, string> = { z: `${z}|${worker ?? ''}${h.type ?? ''}`, p: h.payload ?? '', o: h.result ?? '' };
   for (const [name, value] of Object.entries(h)) if (!PACKED_FIELDS.has(name)) out[name] = value;
   return out;
 }

@@ -11,7 +11,7 @@ const STORED_WORKER = 'höst-ä_1-123/4';
 
 /**
  * A completed task is packed in place by finish (lua/lib/common.lua compact_z): the common fields in
- * `z`, `payload`, `result` and the rest as they were, no status. These check the stored layout and that every reader (get, list
+ * `z`, the payload in `p`, the result in `o`, the rest as they were, no status. These check the stored layout and that every reader (get, list
  * and its filters, delete, retention, bulk delete, admin retry, late or repeated settles, heartbeat,
  * the integrity checker) sees the task exactly as before, against a real Redis.
  */
@@ -46,8 +46,8 @@ describe('compact completed tasks', () => {
     await completed(q, newTask({ id: 'c1', type: 'mail', payload: '{"to":"x"}', maxRetry: 5 }), 'sent');
 
     const raw = await q.rawHash('c1');
-    expect(Object.keys(raw).sort()).toEqual(['payload', 'result', 'z']);
-    expect(raw).toMatchObject({ payload: '{"to":"x"}', result: 'sent' });
+    expect(Object.keys(raw).sort()).toEqual(['o', 'p', 'z']);
+    expect(raw).toMatchObject({ p: '{"to":"x"}', o: 'sent' });
     // created_at, then ms after it; the worker measured in bytes, the type last.
     expect(raw.z).toMatch(new RegExp(`^\\d{13}\\|\\d+\\|\\d+\\|1\\|0\\|5\\|\\|${Buffer.byteLength(STORED_WORKER)}\\|höst-ä_1-123/4mail$`));
 
@@ -87,7 +87,7 @@ describe('compact completed tasks', () => {
     const raw = await q.rawHash('c2');
     expect(raw).toMatchObject({ error: 'boom 1', priority: 'high', sched: 'sch|1700000000000' });
     expect(raw.opts).toBeDefined();
-    expect(Object.keys(raw).filter((f) => f.startsWith('h_') || ['status', 'type', 'attempts', 'created_at', 'started_at', 'worker'].includes(f))).toEqual([]);
+    expect(Object.keys(raw).filter((f) => f.startsWith('h_') || ['status', 'type', 'payload', 'result', 'attempts', 'created_at', 'started_at', 'worker'].includes(f))).toEqual([]);
 
     const got = (await q.repo.get('c2')) as TaskRecord;
     expect(got).toMatchObject({ type: 'a|b', status: 'completed', result: 'done at last', error: 'boom 1', retries: 2, attempts: 3 });

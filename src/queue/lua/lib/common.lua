@@ -28,9 +28,9 @@ end
 
 -- ---- Compact completed tasks (src/queue/compact-task.ts reads them the same way) ----
 -- A completed task waits for retention in about half the bytes of its working hash: the fields every
--- task has are packed into one field `z`; `payload`, `result` and every other field keep their names
--- (opts, priority, sched, stalls, the error of an earlier attempt, ...). A hash with `z` is a completed
--- task: it has no `status` field. Field names are most of a small hash's bytes, and every field costs a
+-- task has are packed into one field `z`, the payload is `p`, the result `o`, and every other field
+-- keeps its name (opts, priority, sched, stalls, the error of an earlier attempt, ...). A hash with `z`
+-- is a completed task: it has no `status` field. Field names are most of a small hash's bytes, and every field costs a
 -- listpack entry's own overhead besides.
 --   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>
 -- created_at in ms, updated_at in ms after it, started_at in ms before updated_at (before created_at
@@ -38,11 +38,11 @@ end
 -- attempt that completed the task started: the usual case), '-' when the task has none. '' for any
 -- other field the task does not have. The type is last, so it may hold any byte.
 -- Pending, processing and failed tasks keep the full names: every transition reads them, and a
--- failed task can be retried. Written once, in place (one HDEL and one HSET: the payload is not
--- copied), by complete_compact; nothing writes a completed task again.
+-- failed task can be retried. Written once, in place (one HDEL and one HSET), by finish; nothing
+-- writes a completed task again.
 -- The packed fields every task has, then those of a started attempt, then the last ended attempt's:
 -- HDEL names only those the task has (each name costs a search of the hash).
-local COMPACT_ALWAYS = { 'status', 'type', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
+local COMPACT_ALWAYS = { 'status', 'type', 'payload', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
 local COMPACT_STARTED = { 'started', 'started_at', 'worker' }
 local COMPACT_HISTORY = { 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error' }
 
@@ -64,6 +64,8 @@ local function compact_read(pairs)
   for i = 1, #pairs, 2 do h[pairs[i]] = pairs[i + 1] end
   local z = h.z
   h.z, h.status = nil, 'completed'
+  h.payload, h.p = h.p, nil
+  h.result, h.o = h.o, nil
   local c, u, s, a, r, m, k, w, at = string.match(z, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|()')
   if not at then return h end
   local created = tonumber(c) or 0
@@ -130,7 +132,7 @@ end
 local LEASE_FIELDS = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt' }
 -- With `whole`, also the fields a completion packs (compact_z).
 local LEASE_FIELDS_WHOLE = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt', 'retries',
-  'max_retry', 'started_at', 'worker' }
+  'max_retry', 'started_at', 'worker', 'payload' }
 local function check_lease(key, token, whole)
   local f = redis.call('HMGET', key, unpack(whole and LEASE_FIELDS_WHOLE or LEASE_FIELDS))
   if not f[1] then
@@ -195,7 +197,7 @@ local function finish(base, key, id, status, text, now, active_key, fields, leas
     -- Packed in place (compact_z). The h_* fields go: a completed task's last attempt is the task
     -- itself (history, below).
     -- lease: check_lease's fields (LEASE_FIELDS_WHOLE): 2 attempts, 3 type, 4 created_at, 5 started,
-    -- 6 h_attempt, 7 retries, 8 max_retry, 9 started_at, 10 worker.
+    -- 6 h_attempt, 7 retries, 8 max_retry, 9 started_at, 10 worker, 11 payload.
     local l = lease
     local started, started_at, worker = l[5], l[9], l[10]
     local names = COMPACT_ALWAYS
@@ -214,7 +216,8 @@ local function finish(base, key, id, status, text, now, active_key, fields, leas
       if name == 'started_at' then started_at = value elseif name == 'started' then started = value elseif name == 'worker' then worker = value end
     end
     redis.call('HDEL', key, unpack(names))
-    redis.call('HSET', key, 'z', compact_z(l[4], now, started_at, l[2], l[7], l[8], started, worker, l[3]), 'result', text)
+    redis.call('HSET', key, 'z', compact_z(l[4], now, started_at, l[2], l[7], l[8], started, worker, l[3]), 'p', l[11] or '',
+      'o', text)
   else
     redis.call('HSET', key, 'status', status, status == 'completed' and 'result' or 'error', text, 'updated_at', now,
       unpack(fields or NO_FIELDS))
