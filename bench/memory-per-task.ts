@@ -2,7 +2,7 @@
  * Redis bytes per completed task, by structure, for ours and for BullMQ's completed job in the same
  * run, on a private redis-server (nothing else on it).
  *
- *   npx ts-node --transpile-only bench/memory-per-task.ts [--tasks=20000] [--fetch=50] [--reps=1] [--code=<dir>]...
+ *   npx ts-node --transpile-only bench/memory-per-task.ts [--tasks=20000] [--fetch=50] [--reps=1] [--code=<dir>[::K=V,...]]...
  *
  * Ours: N echo tasks drained through QueueRepository as a worker does (bulk enqueue with ids from the
  * measured code's newTaskId, fetch in batches, settle 'start' with a worker id, settle 'complete' with
@@ -11,6 +11,8 @@
  * before measuring. For each: INFO used_memory after FLUSHALL and after all N finished, divided by N,
  * and every key's MEMORY USAGE (SAMPLES 0: exact), summed by kind of key (the task / job hash with its
  * key, each index, the rest); "other" = used_memory delta minus the keys (allocator and dict growth).
+ * `--code=<dir>::COMPACT_COMPLETED_TASKS=true` measures that tree with more configuration (K=V pairs
+ * after `::`, comma-separated), e.g. `--code=src --code=src::COMPACT_COMPLETED_TASKS=true` both layouts.
  * `--code=<dir>` (repeatable) measures another tree's src/ (e.g. a git worktree of an older commit),
  * each in the same run; default: this tree's src/.
  */
@@ -73,9 +75,9 @@ async function breakdown(redis: BenchRedis, kindOf: (key: string) => string): Pr
   return out;
 }
 
-async function measureOurs(redis: BenchRedis, code: OurCode, n: number, fetchBatch: number): Promise<Measured> {
+async function measureOurs(redis: BenchRedis, code: OurCode, n: number, fetchBatch: number, env: Record<string, string>): Promise<Measured> {
   const { newTaskId } = (await import(join(code.dir, 'queue/task-id'))) as typeof import('../src/queue/task-id');
-  const q = await OurQueue.open(redis.url, code);
+  const q = await OurQueue.open(redis.url, code, env);
   try {
     await redis.flush();
     const base = await redis.usedMemory();
@@ -170,13 +172,19 @@ async function main(): Promise<void> {
   const n = arg('tasks', 20_000);
   const fetchBatch = arg('fetch', 50);
   const reps = arg('reps', 1);
-  const dirs = process.argv.filter((a) => a.startsWith('--code=')).map((a) => a.slice('--code='.length));
-  const codes: OurCode[] = dirs.length ? dirs.map((dir) => ({ dir, ts: true, label: dir })) : [SRC_CODE];
+  const specs = process.argv.filter((a) => a.startsWith('--code=')).map((a) => a.slice('--code='.length));
+  const codes: { code: OurCode; env: Record<string, string> }[] = specs.length
+    ? specs.map((spec) => {
+        const [dir, extra = ''] = spec.split('::');
+        const env = Object.fromEntries(extra.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+        return { code: { dir, ts: true, label: spec }, env };
+      })
+    : [{ code: SRC_CODE, env: {} }];
   const redis = await BenchRedis.start();
   process.stdout.write(`Redis ${redis.version}, ${n} tasks / jobs, ${reps} rep(s)\n`);
   try {
     for (let rep = 0; rep < reps; rep += 1) {
-      for (const code of codes) print(await measureOurs(redis, code, n, fetchBatch), n);
+      for (const { code, env } of codes) print(await measureOurs(redis, code, n, fetchBatch, env), n);
       print(await measureBull(redis, n), n);
     }
   } finally {

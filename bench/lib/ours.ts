@@ -47,14 +47,15 @@ export class OurQueue {
    * `redis`: a redis:// URL, or the environment naming the deployment as the service reads it
    * (e.g. `{ REDIS_CLUSTER_NODES: 'host:port,...' }`).
    */
-  static async open(redis: string | Record<string, string>, code: OurCode): Promise<OurQueue> {
+  /** `env`: more configuration of the measured code (e.g. COMPACT_COMPLETED_TASKS). */
+  static async open(redis: string | Record<string, string>, code: OurCode, env: Record<string, string> = {}): Promise<OurQueue> {
     const { loadAppConfig } = await load<typeof import('../../src/config/app-config')>(code, 'config/app-config');
     const { RedisConnections } = await load<typeof import('../../src/queue/redis-connections')>(code, 'queue/redis-connections');
     const { QueueRepository } = await load<typeof import('../../src/queue/queue.repository')>(code, 'queue/queue.repository');
     const { parseTaskHash } = await load<typeof import('../../src/queue/task.model')>(code, 'queue/task.model');
     const taskIds = await load<typeof import('../../src/queue/task-id')>(code, 'queue/task-id');
     const redisEnv = typeof redis === 'string' ? { REDIS_URL: redis } : redis;
-    const config: AppConfig = loadAppConfig({ ...redisEnv, QUEUE_PREFIX, LOG_LEVEL: 'silent' });
+    const config: AppConfig = loadAppConfig({ ...env, ...redisEnv, QUEUE_PREFIX, LOG_LEVEL: 'silent' });
     const connections = new RedisConnections(config, silentLogger);
     await connections.onModuleInit();
     if (connections.commands.status !== 'ready') throw new Error(`our queue cannot reach Redis at ${JSON.stringify(redisEnv)}`);

@@ -8,6 +8,8 @@ import { testConfig } from '../support/test-app';
 const WORKER = 'höst-ä|1-123/4';
 /** As stored: storableWorkerId keeps `|` out of history entries. */
 const STORED_WORKER = 'höst-ä_1-123/4';
+/** Compaction is off by default (COMPACT_COMPLETED_TASKS). */
+const COMPACT = { COMPACT_COMPLETED_TASKS: 'true' };
 
 /**
  * A completed task is packed in place by finish (lua/lib/common.lua compact_z): the common fields in
@@ -41,7 +43,7 @@ describe('compact completed tasks', () => {
   }
 
   it('stores a completed task in three fields, and reads it back whole', async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     const before = Date.now();
     await completed(q, newTask({ id: 'c1', type: 'mail', payload: '{"to":"x"}', maxRetry: 5 }), 'sent');
 
@@ -70,7 +72,7 @@ describe('compact completed tasks', () => {
   });
 
   it('a task completed without a start keeps no start (started `-`)', async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     const t = await leaseOne(q, newTask({ id: 'c0', type: 'job' }));
     await q.repo.complete(t, 'quick');
     expect((await q.rawHash('c0')).z).toMatch(/^\d{13}\|\d+\|\|1\|0\|3\|-\|\|job$/);
@@ -80,7 +82,7 @@ describe('compact completed tasks', () => {
   });
 
   it('keeps the fields it does not pack (error of an earlier attempt, priority, options, schedule) and the history', async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     const task = newTask({ id: 'c2', type: 'a|b', priority: 'high', timeoutMs: 1234, scheduleId: 'sch', scheduledFor: 1700000000000 });
     await completed(q, task, 'done at last', 2);
 
@@ -100,7 +102,7 @@ describe('compact completed tasks', () => {
   });
 
   it("a fused 'run' after a retry packs the new attempt's start and worker, not the archived one's", async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     let t = await leaseOne(q, newTask({ id: 'f1', type: 'job' }));
     await q.repo.start(t, 'first/1');
     await q.repo.retry(t, 'boom', 0);
@@ -117,8 +119,8 @@ describe('compact completed tasks', () => {
     expect((await q.rawHash('f1')).z).toMatch(/^\d{13}\|\d+\|0\|2\|1\|3\|\|8\|second\/2job$/);
   });
 
-  it('COMPACT_COMPLETED_TASKS=false keeps the full layout (no h_* left), read the same way; both layouts mix', async () => {
-    const full = harness.queue({ COMPACT_COMPLETED_TASKS: 'false' });
+  it('without COMPACT_COMPLETED_TASKS (the default) the full layout stays (no h_* left); both layouts mix in one queue', async () => {
+    const full = harness.queue();
     await completed(full, newTask({ id: 'k1', type: 'job' }), 'kept whole', 1);
     const raw = await full.rawHash('k1');
     expect(raw).toMatchObject({ status: 'completed', type: 'job', result: 'kept whole', attempts: '2', retries: '1', error: 'boom 0' });
@@ -130,7 +132,7 @@ describe('compact completed tasks', () => {
     ]);
 
     // The same queue read and written by a process that packs: both layouts in one listing.
-    const packing = new QueueFixture(testConfig({ QUEUE_PREFIX: full.prefix }), harness.connections, harness.redis);
+    const packing = new QueueFixture(testConfig({ ...COMPACT, QUEUE_PREFIX: full.prefix }), harness.connections, harness.redis);
     await completed(packing, newTask({ id: 'k2', type: 'job' }), 'packed');
     expect(Object.keys(await packing.rawHash('k2'))).toContain('z');
     expect((await packing.repo.list({ status: 'completed', type: 'job' }, 10)).tasks.map((t) => [t.id, t.result])).toEqual([
@@ -140,7 +142,7 @@ describe('compact completed tasks', () => {
   });
 
   it('lists and filters compact tasks like full ones (status, type, priority)', async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     await completed(q, newTask({ id: 'l1', type: 'x|y' }), 'r1');
     await completed(q, newTask({ id: 'l2', type: 'other' }), 'r2');
     await completed(q, newTask({ id: 'l3', type: 'x|y', priority: 'high' }), 'r3');
@@ -155,7 +157,7 @@ describe('compact completed tasks', () => {
   });
 
   it('a late settle of a completed task loses its lease; a repeated completion is recognised; heartbeat drops it', async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     const t = await completed(q, newTask({ id: 'c3' }), 'once');
     const stored = await q.rawHash('c3');
 
@@ -169,7 +171,7 @@ describe('compact completed tasks', () => {
   });
 
   it('delete, admin retry, retention and bulk delete read compact tasks; the integrity checker accepts them', async () => {
-    const q = harness.queue();
+    const q = harness.queue(COMPACT);
     const admin = new QueueAdminRepository(harness.connections, q.repo);
     for (const id of ['d1', 'd2', 'd3', 'd4']) await completed(q, newTask({ id, type: 'job', priority: id === 'd4' ? 'low' : undefined }), 'ok');
     expect((await new QueueIntegrityChecker(harness.connections, q.repo).check()).violations).toEqual([]);
