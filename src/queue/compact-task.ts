@@ -1,7 +1,7 @@
 /**
- * A completed task is stored compact (lua/lib/common.lua compact_z): the fields every task has are
- * packed into one field `z`, the payload is `p`, the result `o`, other fields keep their names, and there
- * is no `status` (a hash with `z` is completed). This reads such a hash as the full form, so every reader
+ * With COMPACT_COMPLETED_TASKS=true a completed task is stored compact (lua/lib/common.lua compact_z): the
+ * fields every task has are packed into one field `z`, the payload is `p`, the result `o`, other fields
+ * keep their names, and there is no `status` (a hash with `z` is completed). This reads such a hash as the full form, so every reader
  * of task hashes (parseTaskHash, the attempt history, the integrity check) sees one layout.
  *
  *   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>

@@ -25,7 +25,7 @@
   Every mode but a repeated 'start' publishes the task's event (publish_event, one PUBLISH per call)
   and every mode but 'start' records the ended attempt in the task's history (history_fields,
   history_archive): completed | retry | failed | timeout | requeued; a completed task's is the task
-  itself (finish packs it in place, without h_* fields: compact_z in lib/common.lua).
+  itself (no h_* field: history_clear, or finish when it packs the task, compact_z in lib/common.lua).
   Time: Redis' clock (TIME), one reading for the whole call.
   Counts the completed and failed tasks of the call in `stat:<minute>` (flush_counts, one HINCRBY per
   outcome per call).

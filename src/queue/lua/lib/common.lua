@@ -27,11 +27,12 @@ local function ms_string(ms)
 end
 
 -- ---- Compact completed tasks (src/queue/compact-task.ts reads them the same way) ----
--- A completed task waits for retention in about half the bytes of its working hash: the fields every
--- task has are packed into one field `z`, the payload is `p`, the result `o`, and every other field
--- keeps its name (opts, priority, sched, stalls, the error of an earlier attempt, ...). A hash with `z`
--- is a completed task: it has no `status` field. Field names are most of a small hash's bytes, and every field costs a
--- listpack entry's own overhead besides.
+-- With COMPACT_COMPLETED_TASKS=true (settle.lua ARGV[4]), a completed task waits for retention in
+-- about 60% of the bytes of its working hash: the fields every task has are packed into one field
+-- `z`, the payload is `p`, the result `o`, and every other field keeps its name (opts, priority,
+-- sched, stalls, the error of an earlier attempt, ...). A hash with `z` is a completed task: it has no
+-- `status` field. Field names are most of a small hash's bytes, and every field costs a listpack
+-- entry's own overhead besides. Every reader below reads both layouts (task_hmget).
 --   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>
 -- created_at in ms, updated_at in ms after it, started_at in ms before updated_at (before created_at
 -- when there is no updated_at): small numbers take fewer bytes. started: '' when it is attempts (the
