@@ -17,7 +17,7 @@
  * each in the same run; default: this tree's src/.
  */
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Job, Queue, Worker } from 'bullmq';
 import { BULL_JOB_OPTS, BULL_PREFIX, BULL_QUEUE } from './lib/bull';
 import { BenchRedis } from './lib/redis-server';
@@ -177,7 +177,8 @@ async function main(): Promise<void> {
     ? specs.map((spec) => {
         const [dir, extra = ''] = spec.split('::');
         const env = Object.fromEntries(extra.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-        return { code: { dir, ts: true, label: spec }, env };
+        // Resolved: the measured code is loaded with require(join(dir, ...)), which takes a bare `src/...` for a package name.
+        return { code: { dir: resolve(dir), ts: true, label: spec }, env };
       })
     : [{ code: SRC_CODE, env: {} }];
   const redis = await BenchRedis.start();
