@@ -5,11 +5,13 @@
  * task of the worker and of Redis (bench/lib/measure.ts drainOurs, the figures of table 2/2b of
  * `npm run bench`). CPU per task is the figure that holds on a busy machine.
  *
- *   npx ts-node --transpile-only bench/drain-ab.ts --code=DIR --code=DIR [--reps=6] [--tasks=50000] [--c=50] [--port=6393]
+ *   npx ts-node --transpile-only bench/drain-ab.ts --code=DIR[::K=V,...] --code=DIR[::K=V,...] [--reps=6] [--tasks=50000] [--c=50] [--port=6393]
  *
  * Each DIR is a compiled build with its Lua scripts (`npm run build` in a worktree, then a copy of its
  * dist/, so a later build cannot change what is measured); node_modules must resolve from it (a
- * symlink beside it will do). Tasks are queued by the first build's code.
+ * symlink beside it will do). Tasks are queued by the first build's code. K=V pairs after `::` are more
+ * configuration of that side's worker process, e.g. `--code=DIR --code=DIR::COMPACT_COMPLETED_TASKS=false`.
+ * BENCH_COMMANDSTATS=1 prints where Redis' time went, by command, after every drain.
  */
 import { loadavg } from 'node:os';
 import { BenchContext, FULL } from './lib/context';
@@ -32,18 +34,20 @@ async function main(): Promise<void> {
   const rows = new Map<string, { worker: number[]; redis: number[]; rate: number[] }>(dirs.map((d) => [d, { worker: [], redis: [], rate: [] }]));
   try {
     for (let r = 0; r < reps; r += 1) {
-      for (const dir of r % 2 === 0 ? dirs : [...dirs].reverse()) {
-        const code = { dir, ts: false, label: dir };
+      for (const spec of r % 2 === 0 ? dirs : [...dirs].reverse()) {
+        const [dir, extra = ''] = spec.split('::');
+        const env = Object.fromEntries(extra.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+        const code = { dir, ts: false, label: spec };
         const ctx = new BenchContext(redis, FULL, { root: '', code, js: '' }, () => undefined);
-        const q = await OurQueue.open(redis.url, { ...code, dir: dirs[0] });
-        const res = await drainOurs(ctx, q, n, concurrency);
+        const q = await OurQueue.open(redis.url, { ...code, dir: dirs[0].split('::')[0] });
+        const res = await drainOurs(ctx, q, n, concurrency, 1, env);
         await q.close();
-        const row = rows.get(dir)!;
+        const row = rows.get(spec)!;
         row.worker.push(res.workerCpuUsPerTask);
         row.redis.push(res.redisCpuUsPerTask);
         row.rate.push(res.perSec);
         write(
-          `rep ${r + 1} ${dir}: ${Math.round(res.perSec)} tasks/s, worker ${res.workerCpuUsPerTask.toFixed(1)} µs, Redis ${res.redisCpuUsPerTask.toFixed(1)} µs per task${res.problem ? ` PROBLEM: ${res.problem}` : ''} (load ${loadavg()[0].toFixed(2)})`,
+          `rep ${r + 1} ${spec}: ${Math.round(res.perSec)} tasks/s, worker ${res.workerCpuUsPerTask.toFixed(1)} µs, Redis ${res.redisCpuUsPerTask.toFixed(1)} µs per task${res.problem ? ` PROBLEM: ${res.problem}` : ''} (load ${loadavg()[0].toFixed(2)})`,
         );
       }
     }

@@ -3,12 +3,15 @@
  * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
  * EVALSHA time from `INFO commandstats` after each phase.
  *
- *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused]
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact]
  *
  * Prints µs of script time per task for every phase and in total (median of the repetitions).
  * Starts carry a worker id, as the pool's do (kept for the attempt history). `--fused` settles each
  * task with one 'run' (start and completion in one settlement, what a worker sends for a short
- * handler) instead of a start phase and a complete phase. `--subscribers=N` keeps N
+ * handler) instead of a start phase and a complete phase. `--compact` runs with
+ * COMPACT_COMPLETED_TASKS=true. "of which in commands": the part of the script time spent in the
+ * Redis commands the script called (INFO commandstats counts them under their own names); the rest
+ * is the Lua interpreter and its redis.call bridge. `--subscribers=N` keeps N
  * clients subscribed to the queue's events channel during the run, as N API processes with waiting
  * requests would be: the one PUBLISH of each script call is then delivered N times.
  */
@@ -25,15 +28,21 @@ function arg(name: string, fallback: number): number {
   return found ? Number(found.split('=')[1]) : fallback;
 }
 
-async function scriptUsec(redis: BenchRedis): Promise<{ calls: number; usec: number }> {
+/** Script time (EVALSHA and EVAL), and the part of it spent in the commands the scripts called. */
+async function scriptUsec(redis: BenchRedis): Promise<{ calls: number; usec: number; inCommands: number }> {
   const info = await redis.admin.info('commandstats');
   let calls = 0;
   let usec = 0;
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+),usec=(\d+)/gm)) {
-    calls += Number(m[2]);
-    usec += Number(m[3]);
+  let inCommands = 0;
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (m[1] === 'evalsha' || m[1] === 'eval') {
+      calls += Number(m[2]);
+      usec += Number(m[3]);
+    } else if (m[1] !== 'info' && !m[1].startsWith('config')) {
+      inCommands += Number(m[3]);
+    }
   }
-  return { calls, usec };
+  return { calls, usec, inCommands };
 }
 
 const ENQUEUE_BATCH = 1000;
@@ -44,8 +53,9 @@ async function main(): Promise<void> {
   const reps = arg('reps', 3);
   const subscriberCount = arg('subscribers', 0);
   const fused = process.argv.includes('--fused');
+  const compact = process.argv.includes('--compact');
   const redis = await BenchRedis.start();
-  const q = await OurQueue.open(redis.url, SRC_CODE);
+  const q = await OurQueue.open(redis.url, SRC_CODE, compact ? { COMPACT_COMPLETED_TASKS: 'true' } : {});
   const subscribers = Array.from({ length: subscriberCount }, (_, i) => redis.client(`bench-events-${i}`));
   for (const sub of subscribers) await sub.subscribe(`${q.keys.base}events`);
   const leased: Array<{ id: string; token: number }> = [];
@@ -96,6 +106,9 @@ async function main(): Promise<void> {
   };
   phases.push(...(fused ? [run] : startThenComplete));
   const results = new Map<string, number[]>();
+  // The part of each phase's script time spent in the Redis commands it called (the rest is the
+  // Lua interpreter and the redis.call bridge).
+  const commandShares = new Map<string, number[]>();
   try {
     for (let rep = 0; rep < reps; rep += 1) {
       await redis.flush();
@@ -103,9 +116,10 @@ async function main(): Promise<void> {
       for (const phase of phases) {
         await redis.resetStats();
         await phase.run(q, n, fetchBatch);
-        const { usec } = await scriptUsec(redis);
+        const { usec, inCommands } = await scriptUsec(redis);
         const perTask = usec / n;
         results.set(phase.name, [...(results.get(phase.name) ?? []), perTask]);
+        commandShares.set(phase.name, [...(commandShares.get(phase.name) ?? []), inCommands / n]);
       }
     }
   } finally {
@@ -115,11 +129,16 @@ async function main(): Promise<void> {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   let total = 0;
-  process.stdout.write(`script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers (Redis ${redis.version}):\n`);
+  process.stdout.write(
+    `script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers${compact ? ', COMPACT_COMPLETED_TASKS=true' : ''} (Redis ${redis.version}):\n`,
+  );
   for (const [name, xs] of results) {
     const m = median(xs);
     total += m;
-    process.stdout.write(`  ${name.padEnd(32)} ${m.toFixed(2)} µs   (runs: ${xs.map((x) => x.toFixed(2)).join(', ')})\n`);
+    const inCommands = median(commandShares.get(name) ?? []);
+    process.stdout.write(
+      `  ${name.padEnd(32)} ${m.toFixed(2)} µs, of which in commands ${inCommands.toFixed(2)}   (runs: ${xs.map((x) => x.toFixed(2)).join(', ')})\n`,
+    );
   }
   process.stdout.write(`  ${'total'.padEnd(32)} ${total.toFixed(2)} µs\n`);
 }

@@ -11,8 +11,8 @@
  *   --lease-ms (2000)  --slow-task-ms (600)  --slow-fraction (0.05)  --shutdown-timeout-ms (300)
  *   --redis-down-ms (1000)  --freeze-ms (2 x lease + 1500)  --window-ms (1000)  --seed S  --keep
  *   --no-build  --dist DIR (run this build instead of dist/)  --json FILE  --quiet
- * COMPACT_COMPLETED_TASKS=true in the environment runs the service processes with the compact layout of
- * completed tasks (README).
+ * COMPACT_COMPLETED_TASKS=false in the environment runs the service processes with the full layout of
+ * completed tasks (the default is compact, README).
  */
 import { writeFileSync } from 'node:fs';
 import { ensureDist } from './chaos/build';

@@ -22,7 +22,9 @@ describe('GET /tasks with large payloads: a byte budget per page', () => {
   const ids = new Set<string>();
 
   beforeAll(async () => {
-    t = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api' });
+    // A page reads about 8 MiB in one script call: on a busy CI machine that has taken over the default
+    // 1 s command timeout (a 503). The timeout is not what this suite is about, so it gets room.
+    t = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api', REDIS_COMMAND_TIMEOUT_MS: '9000' });
     const payload = 'p'.repeat(PAYLOAD_BYTES);
     for (let i = 0; i < TASKS; i += STORE_BATCH) {
       const batch = Array.from({ length: Math.min(STORE_BATCH, TASKS - i) }, () => ({ id: randomUUID(), type: 'echo', payload, maxRetry: 0 }));

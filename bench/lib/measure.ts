@@ -143,6 +143,10 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
   const afterFill = await redis.usedMemory();
   const sampleIds = Array.from({ length: Math.min(100, n) }, (_, i) => ids[Math.floor((i * n) / Math.min(100, n))]);
   const pendingHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
+  // BENCH_COMMANDSTATS=1: where Redis' time of the drain went, by command (commands run by scripts
+  // are counted under their own names too), printed to stderr.
+  const commandStats = Boolean(process.env.BENCH_COMMANDSTATS);
+  if (commandStats) await redis.admin.config('RESETSTAT');
   // Workers start on a full queue; the time counted is from the first task started to the last one
   // finished (read from Redis), so process boot is not part of it.
   const workers = await Promise.all(Array.from({ length: processes }, (_, i) => side.spawn(i)));
@@ -160,6 +164,7 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
   } finally {
     await stopAll(workers);
   }
+  if (commandStats) printCommandStats(await redis.admin.info('commandstats'), n);
   const times = await side.times(ids);
   const afterDrain = await redis.usedMemory();
   const completedHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
@@ -187,6 +192,17 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
     workerCpuUsPerTask: inWindow > 0 ? ((last.workers - first.workers) * 1000) / inWindow : NaN,
     redisCpuUsPerTask: inWindow > 0 ? ((last.redis - first.redis) * 1000) / inWindow : NaN,
   };
+}
+
+/** INFO commandstats as a table: calls and µs per task, busiest first. */
+function printCommandStats(info: string, tasks: number): void {
+  const rows = [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) }));
+  rows.sort((a, b) => b.usec - a.usec);
+  const total = rows.filter((r) => !['evalsha', 'eval', 'fcall'].includes(r.name)).reduce((a, r) => a + r.usec, 0);
+  process.stderr.write(`commandstats over ${tasks} tasks (µs per task; script commands also counted in evalsha; ${(total / tasks).toFixed(2)} µs per task outside the script calls' own time):\n`);
+  for (const r of rows) {
+    process.stderr.write(`  ${r.name.padEnd(22)} calls/task ${(r.calls / tasks).toFixed(3).padStart(7)}  µs/task ${(r.usec / tasks).toFixed(2).padStart(7)}  µs/call ${(r.usec / Math.max(1, r.calls)).toFixed(2)}\n`);
+  }
 }
 
 /** Average MEMORY USAGE (bytes) of the given keys. */
@@ -220,7 +236,8 @@ const num = (v: string | number | null | undefined) => (v === null || v === unde
  * started_at (written when the handler starts, through the batched 'start' settle) and
  * completed_at, decoded by the measured code's parseTaskHash.
  */
-export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency: number, processes = 1): Promise<DrainResult> {
+/** `env`: more configuration of the worker processes (e.g. COMPACT_COMPLETED_TASKS). */
+export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency: number, processes = 1, env: Record<string, string> = {}): Promise<DrainResult> {
   const k = q.keys;
   const redis = ctx.redis.admin;
   return drain(
@@ -228,7 +245,7 @@ export function drainOurs(ctx: BenchContext, q: OurQueue, n: number, concurrency
     {
       fill: (count) => fillOurs(q, count),
       hashKey: (id) => k.task(id),
-      spawn: (index) => ctx.ourWorker(concurrency, index),
+      spawn: (index) => ctx.ourWorker(concurrency, index, { REDIS_URL: ctx.redis.url, ...env }),
       finishedCount: async () => (await redis.zcard(k.byStatus('completed'))) + (await redis.zcard(k.byStatus('failed'))),
       times: async (ids) => {
         const tasks = await q.readTasks(ids);

@@ -298,8 +298,9 @@ class ChaosRun {
       RETRY_BASE_DELAY_MS: String(o.retryBaseDelayMs),
       RETRY_MAX_DELAY_MS: String(Math.max(o.retryBaseDelayMs, 2000)),
       TASK_RETENTION_S: '86400',
-      // The completed tasks' layout under test: COMPACT_COMPLETED_TASKS=true npm run chaos runs it compact.
-      COMPACT_COMPLETED_TASKS: process.env.COMPACT_COMPLETED_TASKS ?? 'false',
+      // The completed tasks' layout under test: compact by default, COMPACT_COMPLETED_TASKS=false npm run
+      // chaos runs the full layout.
+      COMPACT_COMPLETED_TASKS: process.env.COMPACT_COMPLETED_TASKS ?? 'true',
       // Workers log every task line (the harness reads them); the API only warnings (one line per request otherwise).
       LOG_LEVEL: role === 'worker' ? 'info' : 'warn',
     };

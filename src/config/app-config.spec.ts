@@ -53,7 +53,7 @@ describe('loadAppConfig', () => {
     });
 
     it('uses the "taskqueue" prefix, one day of retention, idempotency keys kept one day, completed tasks kept in full', () => {
-      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400, idempotencyTtlS: 86_400, compactCompleted: false });
+      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400, idempotencyTtlS: 86_400, compactCompleted: true });
     });
 
     it('runs 3 workers, prefetching at most 100, with a 30 s lease, a 30 s shutdown timeout and a 30 min task timeout', () => {
@@ -152,7 +152,7 @@ describe('loadAppConfig', () => {
       METRICS_API_KEY: 'scrape-0123456789abcdef',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       DASHBOARD_ENABLED: 'false',
-      COMPACT_COMPLETED_TASKS: 'true',
+      COMPACT_COMPLETED_TASKS: 'false',
       HTTP_TASK_ALLOWED_HOSTS: 'Hooks.Example.com, *.svc.example.org,[::1]',
       HTTP_TASK_SIGNING_SECRET: 'sixteen-chars-at-least',
       HTTP_TASK_TIMEOUT_MS: '5000',
@@ -183,7 +183,7 @@ describe('loadAppConfig', () => {
         waitReplicas: 1,
         waitTimeoutMs: 250,
       },
-      queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600, compactCompleted: true },
+      queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600, compactCompleted: false },
       schedules: { schedulerEnabled: false, misfireGraceMs: 0 },
       worker: {
         concurrency: 8,
@@ -254,8 +254,9 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ SCHEDULER_MISFIRE_GRACE_MS: '-1' })).toThrow(/SCHEDULER_MISFIRE_GRACE_MS/);
   });
 
-  it('stores completed tasks compact only with COMPACT_COMPLETED_TASKS=true', () => {
-    expect(loadAppConfig({}).queue.compactCompleted).toBe(false);
+  it('stores completed tasks compact unless COMPACT_COMPLETED_TASKS=false', () => {
+    expect(loadAppConfig({}).queue.compactCompleted).toBe(true);
+    expect(loadAppConfig({ COMPACT_COMPLETED_TASKS: 'false' }).queue.compactCompleted).toBe(false);
     expect(loadAppConfig({ COMPACT_COMPLETED_TASKS: 'true' }).queue.compactCompleted).toBe(true);
     expect(() => loadAppConfig({ COMPACT_COMPLETED_TASKS: 'no' })).toThrow(/COMPACT_COMPLETED_TASKS must be true or false/);
   });

@@ -8,8 +8,9 @@ import { testConfig } from '../support/test-app';
 const WORKER = 'höst-ä|1-123/4';
 /** As stored: storableWorkerId keeps `|` out of history entries. */
 const STORED_WORKER = 'höst-ä_1-123/4';
-/** Compaction is off by default (COMPACT_COMPLETED_TASKS). */
+/** Compaction is on by default (COMPACT_COMPLETED_TASKS); these name the setting anyway. */
 const COMPACT = { COMPACT_COMPLETED_TASKS: 'true' };
+const FULL = { COMPACT_COMPLETED_TASKS: 'false' };
 
 /**
  * A completed task is packed in place by finish (lua/lib/common.lua compact_z): the common fields in
@@ -119,8 +120,17 @@ describe('compact completed tasks', () => {
     expect((await q.rawHash('f1')).z).toMatch(/^\d{13}\|\d+\|0\|2\|1\|3\|\|8\|second\/2job$/);
   });
 
-  it('without COMPACT_COMPLETED_TASKS (the default) the full layout stays (no h_* left); both layouts mix in one queue', async () => {
-    const full = harness.queue();
+  it('packs by default, without the setting', async () => {
+    const q = harness.queue();
+    await completed(q, newTask({ id: 'd1', type: 'job' }), 'packed by default');
+    const raw = await q.rawHash('d1');
+    expect(Object.keys(raw).sort()).toEqual(['o', 'p', 'z']);
+    expect(raw.o).toBe('packed by default');
+    expect(await q.repo.get('d1')).toMatchObject({ id: 'd1', status: 'completed', result: 'packed by default', type: 'job' });
+  });
+
+  it('with COMPACT_COMPLETED_TASKS=false the full layout stays (no h_* left); both layouts mix in one queue', async () => {
+    const full = harness.queue(FULL);
     await completed(full, newTask({ id: 'k1', type: 'job' }), 'kept whole', 1);
     const raw = await full.rawHash('k1');
     expect(raw).toMatchObject({ status: 'completed', type: 'job', result: 'kept whole', attempts: '2', retries: '1', error: 'boom 0' });
