@@ -11,8 +11,8 @@
  * before measuring. For each: INFO used_memory after FLUSHALL and after all N finished, divided by N,
  * and every key's MEMORY USAGE (SAMPLES 0: exact), summed by kind of key (the task / job hash with its
  * key, each index, the rest); "other" = used_memory delta minus the keys (allocator and dict growth).
- * `--code=<dir>::COMPACT_COMPLETED_TASKS=true` measures that tree with more configuration (K=V pairs
- * after `::`, comma-separated), e.g. `--code=src --code=src::COMPACT_COMPLETED_TASKS=true` both layouts.
+ * `--code=<dir>::COMPACT_COMPLETED_TASKS=false` measures that tree with more configuration (K=V pairs
+ * after `::`, comma-separated), e.g. `--code=src --code=src::COMPACT_COMPLETED_TASKS=false` both layouts.
  * `--code=<dir>` (repeatable) measures another tree's src/ (e.g. a git worktree of an older commit),
  * each in the same run; default: this tree's src/.
  */
