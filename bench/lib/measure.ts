@@ -327,7 +327,12 @@ export async function probeIdle(enqueue: ProbeEnqueue, probes: number, gapMs: nu
 }
 
 /** Open loop: probes at `perSec` for `durationMs`, each enqueued independently (not in bulk). */
-export async function probeAtRate(enqueue: ProbeEnqueue, perSec: number, durationMs: number): Promise<string[]> {
+/**
+ * Enqueues probes at `perSec` for `durationMs`; `sent` gets the rate the enqueues reached (probes
+ * divided by the time until the last enqueue call answered), which falls short of `perSec` when the
+ * enqueue side cannot keep up.
+ */
+export async function probeAtRate(enqueue: ProbeEnqueue, perSec: number, durationMs: number, sent?: (perSec: number) => void): Promise<string[]> {
   const pending: Promise<string>[] = [];
   const start = performance.now();
   const total = Math.floor((perSec * durationMs) / 1000);
@@ -337,7 +342,9 @@ export async function probeAtRate(enqueue: ProbeEnqueue, perSec: number, duratio
     if (performance.now() - start > durationMs * 3) throw new Error('probe generator fell behind');
     await sleep(1);
   }
-  return Promise.all(pending);
+  const ids = await Promise.all(pending);
+  sent?.((total * 1000) / (performance.now() - start));
+  return ids;
 }
 
 export interface LatencyResult {
@@ -345,6 +352,11 @@ export interface LatencyResult {
   p50: number;
   p99: number;
   max: number;
+}
+
+export interface ProbeLatencyResult extends LatencyResult {
+  /** performance.now() when every probe had finished (polled every 10 ms). */
+  finishedAt: number;
 }
 
 /**
@@ -357,8 +369,9 @@ export async function readLatencies(
   fields: string[],
   finished: () => Promise<number>,
   expected: number,
-): Promise<LatencyResult> {
+): Promise<ProbeLatencyResult> {
   await waitFor(async () => ((await finished()) >= expected ? true : undefined), `${expected} probes finished`, 60_000, 10);
+  const finishedAt = performance.now();
   const values: number[] = [];
   for (let i = 0; i < keys.length; i += 5000) {
     const pipe = redis.pipeline();
@@ -373,7 +386,7 @@ export async function readLatencies(
   }
   const bad = values.filter((v) => !Number.isFinite(v)).length;
   if (bad > 0) throw new Error(`${bad} probes have no latency result`);
-  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) };
+  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values), finishedAt };
 }
 
 // ---------------------------------------------------------------------------------------------

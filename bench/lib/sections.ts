@@ -436,11 +436,14 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
   };
   type Side = (typeof sides)['ours'];
   const totals = { ours: 0, bull: 0 };
-  const run = async (name: 'ours' | 'bull', send: (probe: ProbeEnqueue) => Promise<string[]>): Promise<LatencyResult> => {
+  // `finishedRate`: probes per second from the first enqueue to the last probe finished.
+  const run = async (name: 'ours' | 'bull', send: (probe: ProbeEnqueue) => Promise<string[]>): Promise<LatencyResult & { finishedRate: number }> => {
     const side: Side = sides[name];
+    const start = performance.now();
     const ids = await send(side.probe);
     totals[name] += ids.length;
-    return readLatencies(redis.admin, ids.map(side.key), side.fields, side.finished, totals[name]);
+    const res = await readLatencies(redis.admin, ids.map(side.key), side.fields, side.finished, totals[name]);
+    return { ...res, finishedRate: (ids.length * 1000) / (res.finishedAt - start) };
   };
   const workers: Child[] = [];
   try {
@@ -452,6 +455,8 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
 
     const idle = { ours: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) }, bull: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) } };
     const loaded = { ours: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) }, bull: { p50: new Sample('ms', 2), p99: new Sample('ms', 2) } };
+    // What the 50% load reached: the rate the enqueues were answered at, and the rate all were finished at.
+    const reached = { ours: { sent: new Sample('tasks/s'), finished: new Sample('tasks/s') }, bull: { sent: new Sample('tasks/s'), finished: new Sample('tasks/s') } };
     const rate = { ours: Math.round((ctx.capacity.ours ?? 2000) / 2), bull: Math.round((ctx.capacity.bull ?? 2000) / 2) };
     if (!ctx.capacity.ours || !ctx.capacity.bull) table.note('Section 2 did not run at concurrency 50: the "50% load" rows use a fixed 1,000 tasks/s for both.');
     await alternate(
@@ -460,18 +465,20 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
         const r = await run('ours', (p) => probeIdle(p, sizes.pickupProbes, sizes.pickupGapMs));
         idle.ours.p50.add(r.p50);
         idle.ours.p99.add(r.p99);
-        const l = await run('ours', (p) => probeAtRate(p, rate.ours, sizes.pickupLoadMs));
+        const l = await run('ours', (p) => probeAtRate(p, rate.ours, sizes.pickupLoadMs, (r) => reached.ours.sent.add(r)));
         loaded.ours.p50.add(l.p50);
         loaded.ours.p99.add(l.p99);
+        reached.ours.finished.add(l.finishedRate);
         ctx.log(`[pickup] rep ${rep + 1} ours: idle p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)}; at ${rate.ours}/s p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`);
       },
       async (rep) => {
         const r = await run('bull', (p) => probeIdle(p, sizes.pickupProbes, sizes.pickupGapMs));
         idle.bull.p50.add(r.p50);
         idle.bull.p99.add(r.p99);
-        const l = await run('bull', (p) => probeAtRate(p, rate.bull, sizes.pickupLoadMs));
+        const l = await run('bull', (p) => probeAtRate(p, rate.bull, sizes.pickupLoadMs, (r) => reached.bull.sent.add(r)));
         loaded.bull.p50.add(l.p50);
         loaded.bull.p99.add(l.p99);
+        reached.bull.finished.add(l.finishedRate);
         ctx.log(`[pickup] rep ${rep + 1} BullMQ: idle p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)}; at ${rate.bull}/s p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms`);
       },
     );
@@ -479,11 +486,13 @@ export async function pickupSection(ctx: BenchContext, clients: Clients): Promis
     table.row('idle workers, p99', idle.ours.p99.format(), idle.bull.p99.format(), medianRatio(idle.ours.p99, idle.bull.p99), '≤ 10 ms', verdict(idle.ours.p99.median <= 10));
     table.row(`50% load, p50 (ours at ${fmtNumber(rate.ours)}/s, BullMQ at ${fmtNumber(rate.bull)}/s)`, loaded.ours.p50.format(), loaded.bull.p50.format(), medianRatio(loaded.ours.p50, loaded.bull.p50), '', '');
     table.row('50% load, p99', loaded.ours.p99.format(), loaded.bull.p99.format(), medianRatio(loaded.ours.p99, loaded.bull.p99), '', '');
+    table.row('50% load, rate the enqueues reached', reached.ours.sent.format(), reached.bull.sent.format(), medianRatio(reached.ours.sent, reached.bull.sent), '', '');
+    table.row('50% load, rate all were finished at', reached.ours.finished.format(), reached.bull.finished.format(), medianRatio(reached.ours.finished, reached.bull.finished), '', '');
   } finally {
     await stopAll(workers);
     await redis.flush();
   }
-  table.note(`Idle: ${sizes.pickupProbes} probes per run, enqueued one at a time ${sizes.pickupGapMs} ms apart (single-task enqueue / Queue.add from the benchmark process). 50% load: each side at half its own median drain rate at concurrency 50 from section 2, for ${sizes.pickupLoadMs} ms, every task enqueued on its own; every task is a probe.`);
+  table.note(`Idle: ${sizes.pickupProbes} probes per run, enqueued one at a time ${sizes.pickupGapMs} ms apart (single-task enqueue / Queue.add from the benchmark process). 50% load: each side at half its own median drain rate at concurrency 50 from section 2, for ${sizes.pickupLoadMs} ms, every task enqueued on its own; every task is a probe. "Rate the enqueues reached": probes divided by the time until the last enqueue call answered (below the target when the enqueue side could not keep up); "rate all were finished at": probes divided by the time from the first enqueue until the last probe finished (below the enqueue rate when the workers fell behind, which is what makes the latency grow).`);
   table.note('Latency = handler start (high-resolution clock in the worker process) minus the time just before the enqueue call, carried in the payload; the handler returns it as its result. Both worker processes run for the whole section; one measures while the other idles. Ours: bench/procs/our-pickup-worker.js = the AppModule with APP_ROLE=worker plus a `pickup` handler, compiled, plain node.');
   return [table];
 }
