@@ -643,7 +643,7 @@ export async function scaleSection(ctx: BenchContext, clients: Clients): Promise
     memory.note('No drain runs at concurrency 50 in this run: per-task memory vs BullMQ not measured (section 2 measures it).');
   }
   levels.forEach((level, i) => memory.row(`ours per pending task at N = ${fmtNumber(level)} (section 7a fill)`, fmtNumber(pendingBytesAtLevel[i]), '', '', '', ''));
-  memory.note('From the drain runs at concurrency 50 of section 2: used_memory after FLUSHALL, after queueing N, and after all N finished (after the worker processes exited, for ours and BullMQ alike). Ours includes the task hash and every index entry (queue, s:<status>, st:pending:<type>, done: the rest beside the hash); "of which the hash" = MEMORY USAGE of 100 task hashes spread over the run, averaged. BullMQ includes its job hash, wait/completed structures, the id counter and its events stream (capped at 10,000 entries by default).');
+  memory.note('From the drain runs at concurrency 50 of section 2: used_memory after FLUSHALL, after queueing N, and after all N finished (after the worker processes exited, for ours and BullMQ alike). Ours includes the task hash and every index entry (a pending task: the queue, s:pending and st:pending:<type>; a completed one: s:completed; the rest beside the hash), with ids from our own generator as POST /tasks gives them (22 characters); completed tasks in the default layout (COMPACT_COMPLETED_TASKS=true); "of which the hash" = MEMORY USAGE of 100 task hashes spread over the run, averaged. BullMQ includes its job hash, wait/completed structures, the id counter and its events stream (capped at 10,000 entries by default).');
   return [latency, memory];
 }
 

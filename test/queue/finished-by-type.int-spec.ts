@@ -55,7 +55,7 @@ describe('finished tasks by type (no index per type)', () => {
     expect(await q.footprint(tasks[601].id)).toEqual(q.expectedFootprint(tasks[601].id, 'job', 'pending'));
   });
 
-  it('lists the completed tasks of a rare type: short or empty pages within the scan budget, every one exactly once, newest first', async () => {
+  it('lists the completed tasks of a rare type: short or empty pages within the scan budget, every one exactly once, latest finished first', async () => {
     const q = harness.queue();
     // The rare ones are the oldest: the first page examines the scan budget of others and finds none.
     const rare = await finished(q, 'r', 3, () => 'rare', 'complete');

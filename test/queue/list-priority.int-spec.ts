@@ -65,7 +65,7 @@ describe('listing by priority', () => {
     ['high and completed', { priority: 'high', status: 'completed' }],
     ['low and type odd', { priority: 'low', type: 'odd' }],
     ['normal, pending, even', { priority: 'normal', status: 'pending', type: 'even' }],
-  ])('%s: every matching task once, newest first, across pages of 3', async (_what, filter) => {
+  ])('%s: every matching task once, in listing order (open newest created first, finished latest finished first), across pages of 3', async (_what, filter) => {
     const q = harness.queue();
     const seeded = await seedMix(q);
 
