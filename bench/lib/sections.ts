@@ -221,7 +221,9 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
         ctx.log(`[drain] ${c.name} rep ${rep + 1} cross-check script: ${fmtNumber(r.perSec)} jobs/s (${fmtNumber(r.ms)} ms)`);
       });
     }
-    await rotate(sizes.reps, sides);
+    // The headline case, judged against a target and cross-checked, gets at least 5 repetitions in
+    // a full run: on a shared machine one run of a side can be 30% off the next.
+    await rotate(headline && sizes.reps >= 3 ? Math.max(sizes.reps, 5) : sizes.reps, sides);
     if (headline) {
       ctx.capacity.ours = ours.median;
       ctx.capacity.bull = bull.median;
@@ -249,12 +251,22 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
 }
 
 /** The harness's BullMQ drain figure against the cross-check script's, same run: within 15% or not. */
+/**
+ * The harness's BullMQ figure against the bare script's, repetition by repetition: the two run
+ * within seconds of each other in every repetition, while the machine's speed drifts between
+ * repetitions (a shared machine), so the median of the per-repetition ratios is the comparison,
+ * and the medians of each side are shown beside it.
+ */
 function crosscheckVerdict(harness: Sample, script: Sample): { ok: boolean; text: string } {
-  const h = harness.median;
-  const x = script.median;
-  const ok = Number.isFinite(h) && Number.isFinite(x) && Math.abs(h / x - 1) <= 0.15;
-  const figures = `harness BullMQ ${harness.format()} jobs/s vs bench/crosscheck/bullmq-drain.mjs ${script.format()} jobs/s, ${(((h / x) - 1) * 100).toFixed(1)}%`;
-  return { ok, text: ok ? `cross-check: ok (${figures}; limit ±15%)` : `cross-check: FAILED (${figures}; limit ±15%)` };
+  const pairs = harness.values.map((h, i) => h / script.values[i] - 1).filter(Number.isFinite);
+  const paired = pairs.length > 0 ? median(pairs) : NaN;
+  const ok = Number.isFinite(paired) && Math.abs(paired) <= 0.15;
+  const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+  const figures =
+    `harness BullMQ ${harness.format()} jobs/s vs bench/crosscheck/bullmq-drain.mjs ${script.format()} jobs/s; ` +
+    `harness / script per repetition ${pairs.map(pct).join(', ')}, median ${Number.isFinite(paired) ? pct(paired) : 'n/a'}` +
+    ` (medians of each side: ${pct(harness.median / script.median - 1)})`;
+  return { ok, text: `cross-check: ${ok ? 'ok' : 'FAILED'} (${figures}; limit ±15% on the median of the repetitions)` };
 }
 
 // ---------------------------------------------------------------------------------------------

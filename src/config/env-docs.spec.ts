@@ -44,7 +44,9 @@ describe('README configuration table', () => {
 
   it('documents each default as the schema declares it', () => {
     const declared = declaredDefaults();
-    expect(declared.get('COMPACT_COMPLETED_TASKS')).toBe('true');
+    // The parser found the defaults (a change of the schema's layout must not empty this check).
+    expect(declared.size).toBeGreaterThan(20);
+    expect(declared.get('WORKER_COUNT')).toMatch(/^\d+$/);
     const documented = documentedDefaults();
     const wrong = [...declared].filter(([name, value]) => documented.get(name) !== value).map(([name, value]) => `${name}: schema ${value}, README ${documented.get(name)}`);
     expect(wrong).toEqual([]);
