@@ -202,7 +202,9 @@ function printCommandStats(info: string, tasks: number): void {
   const rows = [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => ({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) }));
   rows.sort((a, b) => b.usec - a.usec);
   const total = rows.filter((r) => !['evalsha', 'eval', 'fcall'].includes(r.name)).reduce((a, r) => a + r.usec, 0);
-  process.stderr.write(`commandstats over ${tasks} tasks (µs per task; script commands also counted in evalsha; ${(total / tasks).toFixed(2)} µs per task outside the script calls' own time):\n`);
+  process.stderr.write(
+    `commandstats over ${tasks} tasks (per task; a script's commands count under their own names and inside evalsha; ${(total / tasks).toFixed(2)} µs per task in commands, the rest of evalsha is the Lua interpreter):\n`,
+  );
   for (const r of rows) {
     process.stderr.write(`  ${r.name.padEnd(22)} calls/task ${(r.calls / tasks).toFixed(3).padStart(7)}  µs/task ${(r.usec / tasks).toFixed(2).padStart(7)}  µs/call ${(r.usec / Math.max(1, r.calls)).toFixed(2)}\n`);
   }
@@ -329,9 +331,8 @@ export async function probeIdle(enqueue: ProbeEnqueue, probes: number, gapMs: nu
   return ids;
 }
 
-/** Open loop: probes at `perSec` for `durationMs`, each enqueued independently (not in bulk). */
 /**
- * Enqueues probes at `perSec` for `durationMs`; `sent` gets the rate the enqueues reached (probes
+ * Open loop: probes at `perSec` for `durationMs`, each enqueued independently (not in bulk); `sent` gets the rate the enqueues reached (probes
  * divided by the time until the last enqueue call answered), which falls short of `perSec` when the
  * enqueue side cannot keep up.
  */

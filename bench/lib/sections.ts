@@ -250,7 +250,6 @@ export async function drainSection(ctx: BenchContext, clients: Clients): Promise
   return [table, cpuTable];
 }
 
-/** The harness's BullMQ drain figure against the cross-check script's, same run: within 15% or not. */
 /**
  * The harness's BullMQ figure against the bare script's, repetition by repetition: the two run
  * within seconds of each other in every repetition, while the machine's speed drifts between
