@@ -40,7 +40,20 @@ export interface FetchResult {
 export interface Lease {
   id: string;
   token: number;
+  /**
+   * The task's payload, when the caller holds it (a LeasedTask does): a completion that packs the task
+   * (COMPACT_COMPLETED_TASKS) leaves a payload longer than COMPACT_PAYLOAD_MAX_CHARS where it is
+   * instead of copying it through Lua. Without it, the payload is packed whatever its size.
+   */
+  payload?: string;
 }
+
+/**
+ * Above this many characters a completing task's payload stays under its own name when the task is
+ * packed: copying it through the settle script costs Redis about 100 µs per 64 KiB
+ * (bench/script-cost.ts --payload-bytes=65536 --compact), and renaming it saves 6 bytes.
+ */
+export const COMPACT_PAYLOAD_MAX_CHARS = 512;
 
 /**
  * A fenced write about one attempt: 'start' records that its handler started; the others end it.
@@ -66,6 +79,12 @@ export interface Settlement {
 const TIMEOUT_ERROR = /^timeout after \d+ ms$/;
 
 /** The 6th value of a settle group (settle.lua): the worker id of a start, 'timeout' for a timed-out end. */
+/** The delay_ms field of settle.lua: a retry's delay; for a completion, '1' when a large payload stays where it is. */
+function settleDelay(s: Settlement): string | number {
+  if (s.mode === 'complete' || s.mode === 'run') return (s.lease.payload?.length ?? 0) > COMPACT_PAYLOAD_MAX_CHARS ? '1' : 0;
+  return s.delayMs ?? 0;
+}
+
 function settleDetail(s: Settlement): string {
   if (s.mode === 'start' || s.mode === 'run') return storableWorkerId(s.workerId);
   if (s.mode === 'retry' || s.mode === 'fail') return s.timedOut ?? TIMEOUT_ERROR.test(s.text) ? 'timeout' : '';
@@ -464,7 +483,7 @@ export class QueueRepository {
     let fields = '';
     let blob = '';
     for (const s of settlements) {
-      fields += `${Buffer.byteLength(s.lease.id)}\t${s.lease.token}\t${s.mode}\t${s.delayMs ?? 0}\t${settleDetail(s)}\t${Buffer.byteLength(s.text)}\t`;
+      fields += `${Buffer.byteLength(s.lease.id)}\t${s.lease.token}\t${s.mode}\t${settleDelay(s)}\t${settleDetail(s)}\t${Buffer.byteLength(s.text)}\t`;
       blob += s.lease.id + s.text;
     }
     const codes = (await this.run(() => this.client.settle(k.active, k.queue, k.marker, k.base, fields, blob, this.compactCompleted))) as number[];

@@ -30,7 +30,8 @@ end
 -- With COMPACT_COMPLETED_TASKS=true (settle.lua ARGV[4]), a completed task waits for retention in
 -- about 60% of the bytes of its working hash: the fields every task has are packed into one field
 -- `z`, the payload is `p`, the result `o`, and every other field keeps its name (opts, priority,
--- sched, stalls, the error of an earlier attempt, ...). A hash with `z` is a completed task: it has no
+-- sched, stalls, the error of an earlier attempt, ...; and a large payload, which a worker asks to
+-- leave where it is: keep_payload below). A hash with `z` is a completed task: it has no
 -- `status` field. Field names are most of a small hash's bytes, and every field costs a listpack
 -- entry's own overhead besides. Every reader below reads both layouts (task_hmget).
 --   z = created_at|updated_at|started_at|attempts|retries|max_retry|started|<bytes of worker>|<worker><type>
@@ -44,6 +45,8 @@ end
 -- The packed fields every task has, then those of a started attempt, then the last ended attempt's:
 -- HDEL names only those the task has (each name costs a search of the hash).
 local COMPACT_ALWAYS = { 'status', 'type', 'payload', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
+-- The same without the payload: a large payload stays under its own name (not read, not copied).
+local COMPACT_ALWAYS_BUT_PAYLOAD = { 'status', 'type', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
 local COMPACT_STARTED = { 'started', 'started_at', 'worker' }
 local COMPACT_HISTORY = { 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error' }
 
@@ -65,7 +68,8 @@ local function compact_read(pairs)
   for i = 1, #pairs, 2 do h[pairs[i]] = pairs[i + 1] end
   local z = h.z
   h.z, h.status = nil, 'completed'
-  h.payload, h.p = h.p, nil
+  -- A large payload was left under its own name (no `p`).
+  if h.p ~= nil then h.payload, h.p = h.p, nil end
   h.result, h.o = h.o, nil
   local c, u, s, a, r, m, k, w, at = string.match(z, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|()')
   if not at then return h end
@@ -131,17 +135,23 @@ end
 -- when the lease is held, else an error code; with `whole` (a completion), also the fields it packs
 -- (the HMGET reply of LEASE_FIELDS_WHOLE, false for a field the task lacks) for finish.
 local LEASE_FIELDS = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt' }
--- With `whole`, also the fields a completion packs (compact_z).
+-- With `whole`, also the fields a completion packs (compact_z); with `keep_payload` too, all but the
+-- payload, which then stays where it is (finish; lease.keep_payload is set).
 local LEASE_FIELDS_WHOLE = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt', 'retries',
   'max_retry', 'started_at', 'worker', 'payload' }
-local function check_lease(key, token, whole)
-  local f = redis.call('HMGET', key, unpack(whole and LEASE_FIELDS_WHOLE or LEASE_FIELDS))
+local LEASE_FIELDS_WHOLE_BUT_PAYLOAD = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt', 'retries',
+  'max_retry', 'started_at', 'worker' }
+local function check_lease(key, token, whole, keep_payload)
+  local names = LEASE_FIELDS
+  if whole then names = keep_payload and LEASE_FIELDS_WHOLE_BUT_PAYLOAD or LEASE_FIELDS_WHOLE end
+  local f = redis.call('HMGET', key, unpack(names))
   if not f[1] then
     -- A compact completed task has no status field (compact_z): its lease is over.
     if redis.call('HEXISTS', key, 'z') == 1 then return ERR_LEASE_LOST end
     return ERR_NOT_FOUND
   end
   if f[1] ~= 'processing' or f[2] ~= token then return ERR_LEASE_LOST end
+  if whole and keep_payload then f.keep_payload = true end
   return 0, f[3], f[4], f[5], f[6], whole and f or nil
 end
 
@@ -198,12 +208,14 @@ local function finish(base, key, id, status, text, now, active_key, fields, leas
     -- Packed in place (compact_z). The h_* fields go: a completed task's last attempt is the task
     -- itself (history, below).
     -- lease: check_lease's fields (LEASE_FIELDS_WHOLE): 2 attempts, 3 type, 4 created_at, 5 started,
-    -- 6 h_attempt, 7 retries, 8 max_retry, 9 started_at, 10 worker, 11 payload.
+    -- 6 h_attempt, 7 retries, 8 max_retry, 9 started_at, 10 worker, 11 payload (absent with
+    -- keep_payload: the payload stays `payload`).
     local l = lease
     local started, started_at, worker = l[5], l[9], l[10]
-    local names = COMPACT_ALWAYS
+    local always = l.keep_payload and COMPACT_ALWAYS_BUT_PAYLOAD or COMPACT_ALWAYS
+    local names = always
     if started or started_at or worker or l[6] then
-      names = { unpack(COMPACT_ALWAYS) }
+      names = { unpack(always) }
       if started or started_at or worker then
         for _, name in ipairs(COMPACT_STARTED) do names[#names + 1] = name end
       end
@@ -217,8 +229,12 @@ local function finish(base, key, id, status, text, now, active_key, fields, leas
       if name == 'started_at' then started_at = value elseif name == 'started' then started = value elseif name == 'worker' then worker = value end
     end
     redis.call('HDEL', key, unpack(names))
-    redis.call('HSET', key, 'z', compact_z(l[4], now, started_at, l[2], l[7], l[8], started, worker, l[3]), 'p', l[11] or '',
-      'o', text)
+    local z = compact_z(l[4], now, started_at, l[2], l[7], l[8], started, worker, l[3])
+    if l.keep_payload then
+      redis.call('HSET', key, 'z', z, 'o', text)
+    else
+      redis.call('HSET', key, 'z', z, 'p', l[11] or '', 'o', text)
+    end
   else
     redis.call('HSET', key, 'status', status, status == 'completed' and 'result' or 'error', text, 'updated_at', now,
       unpack(fields or NO_FIELDS))
