@@ -1,6 +1,7 @@
 /**
  * With COMPACT_COMPLETED_TASKS=true a completed task is stored compact (lua/lib/common.lua compact_z): the
- * fields every task has are packed into one field `z`, the payload is `p`, the result `o`, other fields
+ * fields every task has are packed into one field `z`, the payload is `p` (a large one may stay
+ * `payload`: COMPACT_PAYLOAD_MAX_CHARS), the result `o`, other fields
  * keep their names, and there is no `status` (a hash with `z` is completed). This reads such a hash as the full form, so every reader
  * of task hashes (parseTaskHash, the attempt history, the integrity check) sees one layout.
  *
