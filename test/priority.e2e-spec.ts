@@ -37,6 +37,25 @@ interface Task {
   priority?: string;
 }
 
+interface Listed {
+  id: string;
+  payload: string;
+  created_at: string;
+  completed_at?: string;
+}
+
+/**
+ * Payloads in a listing's order: newest `by` first, ties (one millisecond) by id, descending. A
+ * priority index lists by creation time (whatever the status); finished tasks without one (normal
+ * priority) list by finish time. Two tasks can share a millisecond and ids are random, so among those
+ * the order is the ids', not the order of the requests.
+ */
+function listedOrder(tasks: Listed[], by: 'created_at' | 'completed_at'): string[] {
+  return [...tasks]
+    .sort((a, b) => (a[by] === b[by] ? (a.id < b.id ? 1 : -1) : (a[by] ?? '') < (b[by] ?? '') ? 1 : -1))
+    .map((x) => x.payload);
+}
+
 /**
  * Priority under a saturated worker: one slot (WORKER_COUNT=1) and no prefetch buffer
  * (WORKER_PREFETCH=0), so the order the slot takes tasks in is the order fetch hands them out.
@@ -102,17 +121,26 @@ describe('priority', () => {
   }, 40_000);
 
   it('GET /tasks?priority= lists one level (combined with status), and the Link keeps the filter', async () => {
-    const highs = (await request(t.http).get('/tasks?priority=high&type=record').expect(200)).body as Task[];
-    expect(highs.map((x) => (x as unknown as { payload: string }).payload)).toEqual(['high-4', 'high-3', 'high-2', 'high-1']);
+    // Every recorded task has finished (the lows last), so none moves while the listings are read.
+    await waitFor(
+      async () => ((await request(t.http).get('/tasks?type=record&status=completed').expect(200)).body.length === 11 ? true : undefined),
+      { timeoutMs: 20_000, what: 'every recorded task to finish' },
+    );
+    const highs = (await request(t.http).get('/tasks?priority=high&type=record').expect(200)).body as Listed[];
+    expect([...highs.map((x) => x.payload)].sort()).toEqual(['high-1', 'high-2', 'high-3', 'high-4']);
+    expect(highs.map((x) => x.payload)).toEqual(listedOrder(highs, 'created_at'));
 
-    const normals = (await request(t.http).get('/tasks?priority=normal&type=record&status=completed').expect(200)).body as Array<{ payload: string }>;
-    expect(normals.map((x) => x.payload)).toEqual(['normal-3', 'normal-2', 'normal-1']);
+    const normals = (await request(t.http).get('/tasks?priority=normal&type=record&status=completed').expect(200)).body as Listed[];
+    expect([...normals.map((x) => x.payload)].sort()).toEqual(['normal-1', 'normal-2', 'normal-3']);
+    expect(normals.map((x) => x.payload)).toEqual(listedOrder(normals, 'completed_at'));
 
     const page = await request(t.http).get('/tasks?priority=low&limit=2').expect(200);
-    expect(page.body.map((x: { payload: string }) => x.payload)).toEqual(['low-4', 'low-3']);
+    expect(page.body).toHaveLength(2);
     expect(page.headers.link).toMatch(/^<\/tasks\?priority=low&limit=2&cursor=[A-Za-z0-9_-]+>; rel="next"$/);
     const next = await request(t.http).get(/^<([^>]+)>/.exec(page.headers.link as string)?.[1] as string).expect(200);
-    expect(next.body.map((x: { payload: string }) => x.payload)).toEqual(['low-2', 'low-1']);
+    const lows = [...(page.body as Listed[]), ...(next.body as Listed[])];
+    expect([...lows.map((x) => x.payload)].sort()).toEqual(['low-1', 'low-2', 'low-3', 'low-4']);
+    expect(lows.map((x) => x.payload)).toEqual(listedOrder(lows, 'created_at'));
 
     const bad = await request(t.http).get('/tasks?priority=urgent').expect(400);
     expect(bad.body.message).toBe('priority must be one of: high, normal, low');
