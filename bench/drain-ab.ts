@@ -19,6 +19,7 @@ import { drainOurs } from './lib/measure';
 import { OurQueue } from './lib/ours';
 import { killAllChildren } from './lib/processes';
 import { BenchRedis } from './lib/redis-server';
+import { parseCodeSpec } from './lib/util';
 
 async function main(): Promise<void> {
   const args = (name: string) => process.argv.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
@@ -35,11 +36,10 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < reps; r += 1) {
       for (const spec of r % 2 === 0 ? dirs : [...dirs].reverse()) {
-        const [dir, extra = ''] = spec.split('::');
-        const env = Object.fromEntries(extra.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+        const { dir, env } = parseCodeSpec(spec);
         const code = { dir, ts: false, label: spec };
         const ctx = new BenchContext(redis, FULL, { root: '', code, js: '' }, () => undefined);
-        const q = await OurQueue.open(redis.url, { ...code, dir: dirs[0].split('::')[0] });
+        const q = await OurQueue.open(redis.url, { ...code, dir: parseCodeSpec(dirs[0]).dir });
         const res = await drainOurs(ctx, q, n, concurrency, 1, env);
         await q.close();
         const row = rows.get(spec)!;

@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { Job, Queue, Worker } from 'bullmq';
 import { BULL_JOB_OPTS, BULL_PREFIX, BULL_QUEUE } from './lib/bull';
 import { BenchRedis } from './lib/redis-server';
+import { parseCodeSpec } from './lib/util';
 import { MAX_RETRY, OurCode, OurQueue, PAYLOAD, SRC_CODE, TASK_TYPE } from './lib/ours';
 
 function arg(name: string, fallback: number): number {
@@ -175,8 +176,7 @@ async function main(): Promise<void> {
   const specs = process.argv.filter((a) => a.startsWith('--code=')).map((a) => a.slice('--code='.length));
   const codes: { code: OurCode; env: Record<string, string> }[] = specs.length
     ? specs.map((spec) => {
-        const [dir, extra = ''] = spec.split('::');
-        const env = Object.fromEntries(extra.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+        const { dir, env } = parseCodeSpec(spec);
         // Resolved: the measured code is loaded with require(join(dir, ...)), which takes a bare `src/...` for a package name.
         return { code: { dir: resolve(dir), ts: true, label: spec }, env };
       })

@@ -9,6 +9,13 @@ import { waitFor as waitUntil } from '../../tools/dev/wait';
  */
 export const ROOT = /^(.*)[\\/]bench[\\/]\.build[\\/]/.exec(__dirname)?.[1] ?? join(__dirname, '..', '..');
 
+/** `DIR::K=V,K=V` (a --code= value of the bench scripts): the directory and the extra configuration. */
+export function parseCodeSpec(spec: string): { dir: string; env: Record<string, string> } {
+  const [dir, extra = ''] = spec.split('::');
+  const env = Object.fromEntries(extra.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { dir, env };
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** High-resolution wall-clock time in ms, comparable across processes on one machine. */

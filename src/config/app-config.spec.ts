@@ -52,7 +52,7 @@ describe('loadAppConfig', () => {
       expect(config.role).toBe('all');
     });
 
-    it('uses the "taskqueue" prefix, one day of retention, idempotency keys kept one day, completed tasks kept in full', () => {
+    it('uses the "taskqueue" prefix, one day of retention, idempotency keys kept one day, completed tasks stored compact', () => {
       expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400, idempotencyTtlS: 86_400, compactCompleted: true });
     });
 

@@ -78,13 +78,13 @@ export interface Settlement {
 
 const TIMEOUT_ERROR = /^timeout after \d+ ms$/;
 
-/** The 6th value of a settle group (settle.lua): the worker id of a start, 'timeout' for a timed-out end. */
 /** The delay_ms field of settle.lua: a retry's delay; for a completion, '1' when a large payload stays where it is. */
 function settleDelay(s: Settlement): string | number {
   if (s.mode === 'complete' || s.mode === 'run') return (s.lease.payload?.length ?? 0) > COMPACT_PAYLOAD_MAX_CHARS ? '1' : 0;
   return s.delayMs ?? 0;
 }
 
+/** The 6th value of a settle group (settle.lua): the worker id of a start, 'timeout' for a timed-out end. */
 function settleDetail(s: Settlement): string {
   if (s.mode === 'start' || s.mode === 'run') return storableWorkerId(s.workerId);
   if (s.mode === 'retry' || s.mode === 'fail') return s.timedOut ?? TIMEOUT_ERROR.test(s.text) ? 'timeout' : '';

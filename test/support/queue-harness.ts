@@ -227,7 +227,7 @@ export class QueueHarness {
     if (this.connections.commands.status !== 'ready') throw new Error('Redis is not reachable');
   }
 
-  /** `env`: more configuration, e.g. { COMPACT_COMPLETED_TASKS: 'true' }. */
+  /** `env`: more configuration, e.g. { COMPACT_COMPLETED_TASKS: 'false' }. */
   queue(env: Record<string, string> = {}): QueueFixture {
     const prefix = uniquePrefix('lua');
     this.prefixes.push(prefix);

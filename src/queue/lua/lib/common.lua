@@ -44,9 +44,10 @@ end
 -- writes a completed task again.
 -- The packed fields every task has, then those of a started attempt, then the last ended attempt's:
 -- HDEL names only those the task has (each name costs a search of the hash).
-local COMPACT_ALWAYS = { 'status', 'type', 'payload', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
--- The same without the payload: a large payload stays under its own name (not read, not copied).
-local COMPACT_ALWAYS_BUT_PAYLOAD = { 'status', 'type', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry' }
+-- The payload last: COMPACT_ALWAYS_BUT_PAYLOAD is the rest (a large payload stays under its own name,
+-- not read, not copied).
+local COMPACT_ALWAYS = { 'status', 'type', 'created_at', 'updated_at', 'attempts', 'retries', 'max_retry', 'payload' }
+local COMPACT_ALWAYS_BUT_PAYLOAD = { unpack(COMPACT_ALWAYS, 1, #COMPACT_ALWAYS - 1) }
 local COMPACT_STARTED = { 'started', 'started_at', 'worker' }
 local COMPACT_HISTORY = { 'h_attempt', 'h_outcome', 'h_ended_at', 'h_error' }
 
@@ -139,8 +140,7 @@ local LEASE_FIELDS = { 'status', 'attempts', 'type', 'created_at', 'started', 'h
 -- payload, which then stays where it is (finish; lease.keep_payload is set).
 local LEASE_FIELDS_WHOLE = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt', 'retries',
   'max_retry', 'started_at', 'worker', 'payload' }
-local LEASE_FIELDS_WHOLE_BUT_PAYLOAD = { 'status', 'attempts', 'type', 'created_at', 'started', 'h_attempt', 'retries',
-  'max_retry', 'started_at', 'worker' }
+local LEASE_FIELDS_WHOLE_BUT_PAYLOAD = { unpack(LEASE_FIELDS_WHOLE, 1, #LEASE_FIELDS_WHOLE - 1) }
 local function check_lease(key, token, whole, keep_payload)
   local names = LEASE_FIELDS
   if whole then names = keep_payload and LEASE_FIELDS_WHOLE_BUT_PAYLOAD or LEASE_FIELDS_WHOLE end
