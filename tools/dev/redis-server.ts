@@ -29,6 +29,8 @@ export interface RedisServerOptions {
   replicaOf?: { host: string; port: number };
   /** A sentinel (`redis-server sentinel.conf --sentinel`) monitoring this primary; see RedisSentinelGroup. */
   sentinel?: SentinelMonitor;
+  /** More environment for redis-server (besides PATH), e.g. a locale: `{ LC_ALL: 'en_US.UTF-8' }`. */
+  env?: Record<string, string>;
 }
 
 export interface SentinelMonitor {
@@ -123,7 +125,7 @@ export class RedisServer {
       command: 'redis-server',
       args: this.args,
       cwd: this.dir,
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...this.options.env },
       logFile: this.options.logFile,
       diesWithParent: this.options.diesWithParent,
     });
