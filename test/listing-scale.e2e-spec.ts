@@ -94,7 +94,15 @@ describe('listing stays O(limit) with 100k stored tasks', () => {
     for (const [i, p] of paths.entries()) {
       const { body, cost } = await costOf(p);
       expect(body).toHaveLength(100);
-      expect(cost).toEqual(small[i]);
+      // With `type` (no index per type) the page reads s:pending and skips the other type, reading each
+      // task's type (HMGET) until it has 100: how many it examines depends on how the two types
+      // interleave among the ids (random), not on how many tasks are stored (about 200 at either size).
+      const filtered = p.includes('type=');
+      const { hmget = 0, ...rest } = cost;
+      const { hmget: smallHmget = 0, ...smallRest } = small[i];
+      expect(rest).toEqual(smallRest);
+      expect(hmget).toBeGreaterThanOrEqual(filtered ? 100 : smallHmget);
+      expect(hmget).toBeLessThanOrEqual(filtered ? 2 * smallHmget : smallHmget);
       expect(cost.hgetall).toBe(100);
       expect(cost.keys ?? 0).toBe(0);
       expect(cost.scan ?? 0).toBe(0);

@@ -140,9 +140,10 @@ export class QueueKeys {
   }
 
   /**
-   * Listing index of the pending tasks of one type; score = creation time (ms). Processing, completed
-   * and failed tasks have none (lua/lib/common.lua index_add); tasks finished before that layout may
-   * still be in `st:completed:<type>` / `st:failed:<type>`, and leave it with their task.
+   * Legacy: the listing index of the tasks of one status and type (score = creation time, ms), which no
+   * version writes now (lua/lib/common.lua index_add). Tasks stored by an older version may still be in
+   * `st:pending:<type>` (they leave it at fetch or delete), `st:completed:<type>` or `st:failed:<type>`
+   * (they leave it with their task).
    */
   byStatusAndType(status: TaskStatus, type: string): string {
     return `${this.base}st:${status}:${type}`;

@@ -676,8 +676,8 @@ export class QueueRepository {
    * have an index of their own, filtered by status and type when those are asked for too; normal tasks
    * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
    * Processing tasks have no index: list.lua reads them from `active` (of type `indexType`, '' = any).
-   * Finished tasks have no index per type: with a type, list.lua reads s:completed / s:failed and skips
-   * the tasks of other types (`indexType` again). The first `openCount` indexes are the open part of
+   * No status has an index per type: with a type, list.lua reads the status indexes and skips the tasks
+   * of other types (`indexType` again). The first `openCount` indexes are the open part of
    * the listing (by creation time), the others the finished part (by finish time).
    */
   private listPlan(keys: QueueKeys, filter: ListFilter): { indexes: string[]; openCount: number; indexType: string; conditions: string[] } {
@@ -692,7 +692,7 @@ export class QueueRepository {
     const open = statuses.filter((s) => !isFinishedStatus(s));
     const ordered = [...open, ...statuses.filter(isFinishedStatus)];
     return {
-      indexes: ordered.map((s) => (s === 'processing' ? keys.active : type && s === 'pending' ? keys.byStatusAndType(s, type) : keys.byStatus(s))),
+      indexes: ordered.map((s) => (s === 'processing' ? keys.active : keys.byStatus(s))),
       openCount: open.length,
       indexType: type ?? '',
       conditions: priority === 'normal' ? ['priority', ''] : [],

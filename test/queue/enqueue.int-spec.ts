@@ -45,19 +45,18 @@ describe('enqueue.lua', () => {
     });
   });
 
-  it('adds the task to the queue zset at score now, to both pending indexes, and sets the marker', async () => {
+  it('adds the task to the queue zset at score now, to the pending index (none per type), and sets the marker', async () => {
     const q = harness.queue();
     const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'email' })]);
 
     expect(await q.score(q.keys.queue, 'a')).toBe(createdAt);
     expect(await q.score(q.keys.byStatus('pending'), 'a')).toBe(createdAt);
-    expect(await q.score(q.keys.byStatusAndType('pending', 'email'), 'a')).toBe(createdAt);
-    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'email', 'pending'));
+    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending'));
     expect(await q.redis.zrange(q.keys.marker, 0, -1)).toEqual(['0']);
-    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 'st:pending:email', 't:a']);
+    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 't:a']);
   });
 
-  it('stores a batch of several tasks in one call, each indexed under its own type, all with one creation time', async () => {
+  it('stores a batch of several tasks of several types in one call, all with one creation time', async () => {
     const q = harness.queue();
     const batch = [
       newTask({ id: 'b1', type: 'email' }),
@@ -70,12 +69,11 @@ describe('enqueue.lua', () => {
       const h = await q.hash(t.id);
       expect(h).toMatchObject({ type: t.type, payload: t.payload, status: 'pending', max_retry: String(t.maxRetry) });
       expect(h.created_at).toBe(String(createdAt));
-      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, t.type, 'pending'));
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'pending'));
     }
     expect(await q.redis.zrange(q.keys.queue, 0, -1)).toEqual(['b1', 'b2', 'b3']);
     expect(await q.redis.zrange(q.keys.byStatus('pending'), 0, -1)).toEqual(['b1', 'b2', 'b3']);
-    expect(await q.redis.zrange(q.keys.byStatusAndType('pending', 'email'), 0, -1)).toEqual(['b1', 'b3']);
-    expect(await q.redis.zrange(q.keys.byStatusAndType('pending', 'report'), 0, -1)).toEqual(['b2']);
+    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 't:b1', 't:b2', 't:b3']);
   });
 
   it.each([
@@ -116,6 +114,6 @@ describe('enqueue.lua', () => {
     await q.repo.enqueue([newTask({ id: 'again', type: 'a' })]);
     await q.repo.delete('again');
     await q.repo.enqueue([newTask({ id: 'again', type: 'b' })]);
-    expect(await q.footprint('again')).toEqual(q.expectedFootprint('again', 'b', 'pending'));
+    expect(await q.footprint('again')).toEqual(q.expectedFootprint('again', 'pending'));
   });
 });

@@ -77,8 +77,12 @@ describe('fetch.lua', () => {
     const createdAt = await q.repo.enqueue(tasks);
     expect(await q.redis.zcard(q.keys.queue)).toBe(1200);
     expect(await q.redis.zcard(q.keys.byStatus('pending'))).toBe(1200);
-    expect(await q.redis.zcard(q.keys.byStatusAndType('pending', 'a'))).toBe(800);
-    expect(await q.score(q.keys.byStatusAndType('pending', 'b'), 't1197')).toBe(createdAt);
+    expect(await q.score(q.keys.byStatus('pending'), 't1197')).toBe(createdAt);
+    // No index per type (lua/lib/common.lua index_add).
+    expect(await q.redis.exists(q.keys.byStatusAndType('pending', 'a'), q.keys.byStatusAndType('pending', 'b'))).toBe(0);
+    // What a version before 2026-12-01 wrote besides: st:pending:<type>, which fetch empties.
+    await q.redis.zadd(q.keys.byStatusAndType('pending', 'a'), ...tasks.filter((t) => t.type === 'a').flatMap((t) => [createdAt, t.id]));
+    await q.redis.zadd(q.keys.byStatusAndType('pending', 'b'), ...tasks.filter((t) => t.type === 'b').flatMap((t) => [createdAt, t.id]));
 
     const { tasks: leased } = await q.repo.fetch(700, LEASE_MS);
 
@@ -89,8 +93,12 @@ describe('fetch.lua', () => {
     expect(await q.redis.zcard(q.keys.byStatus('pending'))).toBe(500);
     expect(await q.redis.zcard(q.keys.byStatusAndType('pending', 'a'))).toBe(left.filter((t) => t.type === 'a').length);
     expect(await q.redis.zcard(q.keys.byStatusAndType('pending', 'b'))).toBe(left.filter((t) => t.type === 'b').length);
-    for (const l of [leased[0], leased[1], leased[699]]) expect(await q.footprint(l.id)).toEqual(q.expectedFootprint(l.id, l.type, 'processing'));
-    expect(await q.footprint(left[0].id)).toEqual(q.expectedFootprint(left[0].id, left[0].type, 'pending'));
+    for (const l of [leased[0], leased[1], leased[699]]) expect(await q.footprint(l.id)).toEqual(q.expectedFootprint(l.id, 'processing'));
+    expect(await q.footprint(left[0].id)).toEqual([...q.expectedFootprint(left[0].id, 'pending'), `st:pending:${left[0].type}`].sort());
+
+    // The rest leased: the legacy indexes are gone.
+    expect((await q.repo.fetch(1000, LEASE_MS)).tasks).toHaveLength(500);
+    expect(await q.redis.exists(q.keys.byStatusAndType('pending', 'a'), q.keys.byStatusAndType('pending', 'b'))).toBe(0);
   });
 
   it('marks a leased task processing (not started), counts the attempt, leases until Redis now + leaseMs', async () => {
@@ -122,10 +130,9 @@ describe('fetch.lua', () => {
     expect(leasedAt).toBeGreaterThanOrEqual(before);
     expect(leasedAt).toBeLessThanOrEqual(after);
     expect(await q.score(q.keys.active, 'a')).toBe(leasedAt + LEASE_MS);
-    // Leaving pending leaves its listing indexes; a processing task has none (`active` lists it).
+    // Leaving pending leaves its listing index; a processing task has none (`active` lists it).
     expect(await q.score(q.keys.byStatus('pending'), 'a')).toBeNull();
-    expect(await q.score(q.keys.byStatusAndType('pending', 'email'), 'a')).toBeNull();
-    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'email', 'processing'));
+    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'processing'));
   });
 
   it('gives every new attempt a higher token', async () => {
@@ -194,7 +201,7 @@ describe('fetch.lua', () => {
     expect(await q.markerSet()).toBe(true);
     for (const id of ['d', 'e']) {
       expect(await q.hash(id)).toMatchObject({ status: 'pending', attempts: '0' });
-      expect(await q.footprint(id)).toEqual(q.expectedFootprint(id, 'email', 'pending'));
+      expect(await q.footprint(id)).toEqual(q.expectedFootprint(id, 'pending'));
     }
     // A budget smaller than one payload still leases one task; no budget (0) leases all that are due.
     expect((await q.repo.fetch(10, LEASE_MS, 1)).tasks.map((t) => t.id)).toEqual(['d']);

@@ -50,9 +50,9 @@ describe('finished tasks by type (no index per type)', () => {
       const h = await q.hash(tasks[i].id);
       expect(h.status).toBe(status);
       expect(await q.score(q.keys.byStatus(status), tasks[i].id)).toBe(Number(h.updated_at));
-      expect(await q.footprint(tasks[i].id)).toEqual(q.expectedFootprint(tasks[i].id, 'job', status));
+      expect(await q.footprint(tasks[i].id)).toEqual(q.expectedFootprint(tasks[i].id, status));
     }
-    expect(await q.footprint(tasks[601].id)).toEqual(q.expectedFootprint(tasks[601].id, 'job', 'pending'));
+    expect(await q.footprint(tasks[601].id)).toEqual(q.expectedFootprint(tasks[601].id, 'pending'));
   });
 
   it('lists the completed tasks of a rare type: short or empty pages within the scan budget, every one exactly once, latest finished first', async () => {
@@ -82,7 +82,7 @@ describe('finished tasks by type (no index per type)', () => {
 
     expect(await admin.retryFailed('default', 'job')).toBe(jobs.length);
 
-    for (const id of jobs) expect(await q.footprint(id)).toEqual(q.expectedFootprint(id, 'job', 'pending'));
+    for (const id of jobs) expect(await q.footprint(id)).toEqual(q.expectedFootprint(id, 'pending'));
     expect(await q.redis.zcard(q.keys.byStatus('failed'))).toBe(1200 - jobs.length);
     expect((await q.hash(ids[0])).status).toBe('failed');
     expect(await admin.retryFailed('default', 'job')).toBe(0);
@@ -98,7 +98,7 @@ describe('finished tasks by type (no index per type)', () => {
 
     expect(await admin.retryFailed('default', 'job')).toBe(2);
     expect(await q.redis.exists(legacy)).toBe(0);
-    expect(await q.footprint(a)).toEqual(q.expectedFootprint(a, 'job', 'pending'));
+    expect(await q.footprint(a)).toEqual(q.expectedFootprint(a, 'pending'));
 
     const other = harness.queue();
     const [c] = await finished(other, 'c', 1, () => 'job', 'complete');

@@ -151,7 +151,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expectWithin(after.started_at, window);
       expect(after).toEqual({ ...before, started_at: after.started_at, started: String(t.token), worker: '' });
       expect(await q.score(q.keys.active, t.id)).toBe(deadline);
-      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'email', 'processing'));
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'processing'));
     });
 
     it('is idempotent: a repeated start keeps the first start time', async () => {
@@ -195,7 +195,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       });
       expectWithin(h.updated_at, window);
       expect(await q.score(q.keys.byStatus('completed'), t.id)).toBe(Number(h.updated_at));
-      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'email', 'completed'));
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'completed'));
     });
   });
 
@@ -232,7 +232,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       });
       expectWithin(h.updated_at, window);
       expect(await q.score(q.keys.queue, t.id)).toBe(Number(h.run_at));
-      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'email', 'pending'));
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'pending'));
       expect(await q.markerSet()).toBe(true);
 
       // Not before run_at; then leased again with the next token and the retry counted.
@@ -259,7 +259,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect(h.completed_at).toBeUndefined();
       expectWithin(h.updated_at, window);
       expect(await q.score(q.keys.byStatus('failed'), t.id)).toBe(Number(h.updated_at));
-      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'report', 'failed'));
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'failed'));
     });
   });
 
@@ -280,7 +280,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect(h).toMatchObject({ status: 'pending', retries: '1', attempts: '2', error: 'first error' });
       expectWithin(h.updated_at, window);
       expect(await q.score(q.keys.queue, second.id)).toBe(createdAt);
-      expect(await q.footprint(second.id)).toEqual(q.expectedFootprint(second.id, 'email', 'pending'));
+      expect(await q.footprint(second.id)).toEqual(q.expectedFootprint(second.id, 'pending'));
       expect(await q.markerSet()).toBe(true);
       // It goes ahead of the task that arrived after it, with a fresh token.
       const [next] = (await q.repo.fetch(1, LEASE_MS)).tasks;
@@ -432,10 +432,10 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       // One Redis now for the whole call.
       expect((await q.hash(a.id)).updated_at).toBe(hb.updated_at);
       expect(await q.footprint(e.id)).toEqual([]);
-      expect(await q.footprint(a.id)).toEqual(q.expectedFootprint(a.id, 'email', 'completed'));
-      expect(await q.footprint(b.id)).toEqual(q.expectedFootprint(b.id, 'email', 'pending'));
-      expect(await q.footprint(c.id)).toEqual(q.expectedFootprint(c.id, 'email', 'failed'));
-      expect(await q.footprint(d.id)).toEqual(q.expectedFootprint(d.id, 'email', 'processing'));
+      expect(await q.footprint(a.id)).toEqual(q.expectedFootprint(a.id, 'completed'));
+      expect(await q.footprint(b.id)).toEqual(q.expectedFootprint(b.id, 'pending'));
+      expect(await q.footprint(c.id)).toEqual(q.expectedFootprint(c.id, 'failed'));
+      expect(await q.footprint(d.id)).toEqual(q.expectedFootprint(d.id, 'processing'));
       // One retry in the batch: the wake-up marker is set (once) so idle workers re-plan their wait.
       expect(await q.markerSet()).toBe(true);
     });

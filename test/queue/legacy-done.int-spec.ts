@@ -65,9 +65,9 @@ describe('a queue in the layout of the old version (legacy `done` zset)', () => 
     for (const i of [0, 1, 999, 1000, 2299]) {
       const h = await q.hash(ids[i]);
       expect(await q.score(q.keys.byStatus(h.status as 'completed' | 'failed'), ids[i])).toBe(Number(h.updated_at));
-      expect(await q.footprint(ids[i])).toEqual(q.expectedFootprint(ids[i], 'job', h.status as 'completed'));
+      expect(await q.footprint(ids[i])).toEqual(q.expectedFootprint(ids[i], h.status as 'completed'));
     }
-    expect(await q.footprint('back')).toEqual(q.expectedFootprint('back', 'job', 'pending'));
+    expect(await q.footprint('back')).toEqual(q.expectedFootprint('back', 'pending'));
     expect(await q.redis.zcard(q.keys.byStatus('completed'))).toBe(1725);
     expect(await q.redis.zcard(q.keys.byStatus('failed'))).toBe(575);
     // Listed by finish time now: the latest finished first.

@@ -51,7 +51,7 @@ describe('recover.lua', () => {
         expect(h.stalls).toBeUndefined();
         expectWithin(h.updated_at, run);
         expect(await q.score(q.keys.queue, 'a')).toBe(Number(h.run_at));
-        expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'pending'));
+        expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending'));
         expect(await q.markerSet()).toBe(true);
       },
     );
@@ -71,7 +71,7 @@ describe('recover.lua', () => {
       expect(h).toMatchObject({ status: 'failed', retries: String(retriesSpent), error: ERROR });
       expectWithin(h.updated_at, run);
       expect(await q.score(q.keys.byStatus('failed'), 'a')).toBe(Number(h.updated_at));
-      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'failed'));
+      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'failed'));
     });
   });
 
@@ -98,7 +98,7 @@ describe('recover.lua', () => {
       expectWithin(h.updated_at, run);
       // Queued at its creation time, like a requeue: ahead of anything that arrived after it.
       expect(await q.score(q.keys.queue, 'a')).toBe(Number(h.created_at));
-      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'pending'));
+      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending'));
       expect(await q.markerSet()).toBe(true);
       expect((await q.repo.get('a'))?.stalls).toBe(1);
     });
@@ -126,7 +126,7 @@ describe('recover.lua', () => {
         error: `lease expired ${maxStalls + 1} times before the task started: worker lost`,
       });
       expectWithin(h.updated_at, run);
-      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'job', 'failed'));
+      expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'failed'));
     });
 
     it('stalls do not reset: a started attempt after a stall is a failed attempt, and the stall count stays', async () => {
@@ -258,8 +258,8 @@ describe('recover.lua', () => {
 
     expect(await q.redis.exists(q.keys.byStatus('processing'), q.keys.byStatusAndType('processing', 'job'), q.keys.byStatusAndType('processing', 'mail'))).toBe(0);
     expect(await q.redis.zrange(q.keys.active, 0, -1, 'WITHSCORES')).toEqual(active);
-    expect(await q.footprint(job.id)).toEqual(q.expectedFootprint(job.id, 'job', 'processing'));
-    expect(await q.footprint(mail.id)).toEqual(q.expectedFootprint(mail.id, 'mail', 'completed'));
+    expect(await q.footprint(job.id)).toEqual(q.expectedFootprint(job.id, 'processing'));
+    expect(await q.footprint(mail.id)).toEqual(q.expectedFootprint(mail.id, 'completed'));
     expect((await q.repo.list({ status: 'processing' }, 10)).tasks.map((t) => t.id)).toEqual([job.id]);
   });
 

@@ -108,11 +108,11 @@ export class QueueFixture {
    * indexes (a processing task has none: `active` lists it; a finished one has no index per type and
    * no stage zset).
    */
-  expectedFootprint(id: string, type: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
+  expectedFootprint(id: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
     if (status === 'processing') return ['active', `t:${id}`].sort();
     // A finished task's status index (by finish time) is its only entry: listing and retention.
     if (status !== 'pending') return [`s:${status}`, `t:${id}`].sort();
-    return ['queue', `s:${status}`, `st:${status}:${type}`, `t:${id}`].sort();
+    return ['queue', `s:${status}`, `t:${id}`].sort();
   }
 
   /** The raw entries of a task's attempt history, oldest first. */

@@ -30,7 +30,6 @@
 -- lib/common.lua's (keep them so; key rules mirror src/queue/queue-keys.ts):
 local function task_key(base, id) return base .. 't:' .. id end
 local function status_key(base, status) return base .. 's:' .. status end
-local function status_type_key(base, status, task_type) return base .. 'st:' .. status .. ':' .. task_type end
 local ERR_DUPLICATE_ID = -3
 local function redis_now()
   local t = redis.call('TIME')
@@ -51,7 +50,6 @@ if size == 4 and #ARGV == 7 then
     'created_at', now, 'updated_at', now)
   redis.call('ZADD', KEYS[1], now, id)
   redis.call('ZADD', status_key(base, 'pending'), now, id)
-  redis.call('ZADD', status_type_key(base, 'pending', task_type), now, id)
   redis.call('ZADD', KEYS[2], '0', '0')
   return tonumber(now)
 end
@@ -74,33 +72,24 @@ if size == 4 then
   end
   local now = redis_now()
   -- Every task of the call is due now and created now: the queue and s:pending get one ZADD for all
-  -- of them, st:pending:<type> one per type, in chunks of at most 1000 arguments. Constant values
-  -- are strings: a Lua number passed to redis.call is formatted anew on every call.
-  local entries, by_type = {}, {}
+  -- of them, in chunks of at most 1000 arguments. Constant values are strings: a Lua number passed to
+  -- redis.call is formatted anew on every call.
+  local entries = {}
   local k = 0
   for i = 4, #ARGV, 4 do
     k = k + 1
-    local id, task_type = ARGV[i], ARGV[i + 1]
     redis.call('HSET', keys[k],
-      'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
+      'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
       'retries', '0', 'max_retry', ARGV[i + 3], 'attempts', '0',
       'created_at', now, 'updated_at', now)
     entries[#entries + 1] = now
-    entries[#entries + 1] = id
-    local of_type = by_type[task_type]
-    if not of_type then
-      of_type = {}
-      by_type[task_type] = of_type
-    end
-    of_type[#of_type + 1] = now
-    of_type[#of_type + 1] = id
+    entries[#entries + 1] = ARGV[i]
   end
   local function zadd_all(key, args)
     for i = 1, #args, 1000 do redis.call('ZADD', key, unpack(args, i, math.min(i + 999, #args))) end
   end
   zadd_all(KEYS[1], entries)
   zadd_all(status_key(base, 'pending'), entries)
-  for task_type, of_type in pairs(by_type) do zadd_all(status_type_key(base, 'pending', task_type), of_type) end
   redis.call('ZADD', KEYS[2], '0', '0')
   return tonumber(now)
 end
@@ -187,7 +176,7 @@ for i = 4, #ARGV, 12 do
     end
     redis.call('HSET', task_key(base, id), unpack(fields))
     redis.call('ZADD', level_queue(KEYS[1], priority), score, id)
-    index_add(base, id, task_type, 'pending', now)
+    index_add(base, id, 'pending', now)
     if ikey ~= '' then
       redis.call('SET', idempotency_key(base, ikey), id .. '|' .. ARGV[i + 10], 'PX', key_ttl)
     end

@@ -56,7 +56,7 @@ local bytes = 0
 local taken = 0
 local leases = {} -- deadline, id pairs for `active`
 local leased = {} -- ids leaving s:pending
-local leased_by_type = {} -- type -> ids leaving st:pending:<type>
+local leased_by_type = {} -- type -> ids (leaving a legacy st:pending:<type>, below)
 for _, level in ipairs(levels) do
   if taken >= max or (max_bytes > 0 and bytes >= max_bytes) then break end
   local due = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken, 'WITHSCORES')
@@ -75,7 +75,7 @@ for _, level in ipairs(levels) do
       redis.call('HSET', key, 'status', 'processing', 'updated_at', now, 'attempts', token)
       -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at.
       if f[3] ~= '0' or f[7] then redis.call('HDEL', key, 'run_at') end
-      -- Into `active`, out of the pending listing indexes (processing has none: index_add).
+      -- Into `active`, out of the pending listing index (processing has none: index_add).
       leases[#leases + 1] = deadline
       leases[#leases + 1] = id
       leased[#leased + 1] = id
@@ -116,7 +116,13 @@ for _, level in ipairs(levels) do
 end
 batched('ZADD', KEYS[2], leases)
 batched('ZREM', status_key(base, 'pending'), leased)
-for task_type, ids in pairs(leased_by_type) do batched('ZREM', status_type_key(base, 'pending', task_type), ids) end
+-- Tasks queued by a process of a version before 2026-12-01 are also in st:pending:<type>, an index
+-- per type that nothing reads now: they leave it here, so it empties and goes. One EXISTS per type
+-- per call once it has (a ZREM per task cost as much as the rest of the index work).
+for task_type, ids in pairs(leased_by_type) do
+  local legacy = status_type_key(base, 'pending', task_type)
+  if redis.call('EXISTS', legacy) == 1 then batched('ZREM', legacy, ids) end
+end
 -- A tab after every field: the last one too (the empty string after the last separator).
 fields[#fields + 1] = ''
 local out = { -1, now, #type_names, #fields > 1 and table.concat(fields, '\t') or '' }

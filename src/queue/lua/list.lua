@@ -11,7 +11,7 @@
                 index of their own: its members that are processing (of type ARGV[7] when given) are
                 read and sorted by creation time, once per call: O(A log A) for A leased tasks, which
                 are bounded by the workers (workers x (concurrency + prefetch)), not by the tasks stored.
-                Finished tasks have no index per type: with ARGV[7] given, entries of a status index
+                No status has an index per type: with ARGV[7] given, entries of a status index
                 (<base>s:<status>) count only when their task has that type (a filtered scan, below).
   ARGV[1] -> key base of the queue
   ARGV[2] -> limit
@@ -122,12 +122,27 @@ local function gather(after, want)
         end
       end
     end
+    -- The index holding the cursor's task at the cursor's score: what follows it is what follows its
+    -- rank (a zset orders one score's members as the listing does), read by rank. Otherwise (another
+    -- index of the part, or the task moved) from the cursor's score on, skipping the entries of that
+    -- score that come before it: within a tie of many tasks (one enqueue call, one settle call),
+    -- O(position in the tie) per page, where the rank is O(log N).
+    local from_rank = false
+    if after and KEYS[k] ~= active_key then
+      local score = redis.call('ZSCORE', KEYS[k], after[2])
+      if score and tonumber(score) == after[1] then from_rank = redis.call('ZREVRANK', KEYS[k], after[2]) + 1 end
+    end
     while got < want and KEYS[k] ~= active_key do
-      local chunk = redis.call('ZRANGE', KEYS[k], max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
+      local chunk
+      if from_rank then
+        chunk = redis.call('ZRANGE', KEYS[k], from_rank + offset, from_rank + offset + want - 1, 'REV', 'WITHSCORES')
+      else
+        chunk = redis.call('ZRANGE', KEYS[k], max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
+      end
       for j = 1, #chunk, 2 do
         local id, score = chunk[j], tonumber(chunk[j + 1])
         -- Entries tied with the cursor's score came before it unless their id sorts below it.
-        if (not after) or score < after[1] or id_after(after[2], id) then
+        if from_rank or (not after) or score < after[1] or id_after(after[2], id) then
           candidates[#candidates + 1] = { score, id, chunk[j + 1], type_checked[k], id_rank(id) }
           got = got + 1
           if got >= want then break end

@@ -102,22 +102,23 @@ local function task_hmget(key, ...)
   return out
 end
 
--- Listing indexes: s:<status> and st:pending:<type>, score = creation time for pending, finish time
--- for completed and failed (written by finish, not here). Processing has none: its listing is derived
--- from the `active` zset (list.lua), which holds every leased task anyway (at most workers x
--- (concurrency + prefetch) of them), so leasing a task moves it in two indexes, not four. Finished
--- tasks have no index per type (list.lua filters s:completed / s:failed by type) and no other entry:
--- their status index, scored by finish time, is at once their listing (latest finished first) and
--- retention's order (purge-expired.lua), so a finished task costs one index entry.
-local function index_add(base, id, task_type, status, created)
+-- Listing indexes: s:<status>, score = creation time for pending, finish time for completed and
+-- failed (written by finish, not here). Processing has none: its listing is derived from the `active`
+-- zset (list.lua), which holds every leased task anyway (at most workers x (concurrency + prefetch) of
+-- them), so leasing a task moves it in one index, not two. No status has an index per type (list.lua
+-- filters the status index by type): that saves an index entry per task and a write at enqueue and
+-- at fetch. Finished tasks have no other entry: their status index, scored by finish time, is at
+-- once their listing (latest finished first) and retention's order (purge-expired.lua), so a finished
+-- task costs one index entry.
+local function index_add(base, id, status, created)
   if status == 'processing' then return end
   redis.call('ZADD', status_key(base, status), created, id)
-  if status == 'pending' then redis.call('ZADD', status_type_key(base, status, task_type), created, id) end
 end
 
--- Also removes the st:completed:<type> / st:failed:<type> entry that a task finished before this
--- layout (or by a process of an older version) has: they leave with their tasks (retention, delete,
--- retry), a ZREM of a missing key for the others.
+-- Also removes the st:<status>:<type> entry that a task has from before those indexes were dropped
+-- (2026-11-30 for completed and failed, 2026-12-01 for pending), or from a process of an older
+-- version: they leave with their tasks (retention, delete, retry; fetch for pending), a ZREM of a
+-- missing key for the others.
 local function index_remove(base, id, task_type, status)
   if status == 'processing' then return end
   redis.call('ZREM', status_key(base, status), id)
@@ -126,7 +127,7 @@ end
 
 local function index_move(base, id, task_type, from, to, created)
   index_remove(base, id, task_type, from)
-  index_add(base, id, task_type, to, created)
+  index_add(base, id, to, created)
 end
 
 -- Fencing. The attempt number handed out by fetch is the lease token: it only grows, so a worker whose
