@@ -1,6 +1,6 @@
 /**
- * Redis bytes per completed task, by structure, for ours and for BullMQ's completed job in the same
- * run, on a private redis-server (nothing else on it).
+ * Redis bytes per queued (pending) and per completed task, by structure, for ours and for BullMQ's
+ * waiting and completed job in the same run, on a private redis-server (nothing else on it).
  *
  *   npx ts-node --transpile-only bench/memory-per-task.ts [--tasks=20000] [--fetch=50] [--reps=1] [--code=<dir>[::K=V,...]]...
  *
@@ -8,7 +8,7 @@
  * measured code's newTaskId, fetch in batches, settle 'start' with a worker id, settle 'complete' with
  * the echo handler's result `echo: hello world`). BullMQ: N jobs with the bench's job options (bench/lib/bull.ts),
  * drained by an in-process Worker (concurrency 50) returning the same result; the worker is closed
- * before measuring. For each: INFO used_memory after FLUSHALL and after all N finished, divided by N,
+ * before measuring. For each: INFO used_memory after FLUSHALL, after all N are queued and after all N finished, divided by N,
  * and every key's MEMORY USAGE (SAMPLES 0: exact), summed by kind of key (the task / job hash with its
  * key, each index, the rest); "other" = used_memory delta minus the keys (allocator and dict growth).
  * `--code=<dir>::COMPACT_COMPLETED_TASKS=false` measures that tree with more configuration (K=V pairs
@@ -37,6 +37,10 @@ type Breakdown = Map<string, { bytes: number; keys: number; entries: number }>;
 interface Measured {
   label: string;
   perTask: number;
+  /** Bytes per task / job once all N are queued, before any ran (used_memory delta / N). */
+  perQueued: number;
+  /** Bytes by structure once all N are queued (MEMORY USAGE summed). */
+  queuedBreakdown: Breakdown;
   breakdown: Breakdown;
   /** Fields of one completed task hash, as stored (for the report). */
   sample?: Record<string, string>;
@@ -81,23 +85,6 @@ async function measureOurs(redis: BenchRedis, code: OurCode, n: number, fetchBat
   const q = await OurQueue.open(redis.url, code, env);
   try {
     await redis.flush();
-    const base = await redis.usedMemory();
-    const ids: string[] = [];
-    for (let i = 0; i < n; i += 1000) {
-      const batch = Array.from({ length: Math.min(1000, n - i) }, () => ({ id: newTaskId(), type: TASK_TYPE, payload: PAYLOAD, maxRetry: MAX_RETRY }));
-      ids.push(...batch.map((t) => t.id));
-      await q.repo.enqueue(batch);
-    }
-    const workerId = `${hostname()}-${process.pid}/1`;
-    for (let done = 0; done < n; ) {
-      const { tasks } = await q.repo.fetch(fetchBatch, 30_000);
-      if (tasks.length === 0) throw new Error('queue ran dry');
-      await q.repo.settle(tasks.map((lease) => ({ lease, mode: 'start' as const, text: '', workerId })));
-      const codes = await q.repo.settle(tasks.map((lease) => ({ lease, mode: 'complete' as const, text: RESULT })));
-      if (codes.length !== tasks.length) throw new Error('settle answered fewer codes');
-      done += tasks.length;
-    }
-    const after = await redis.usedMemory();
     const base_ = q.keys.base;
     const kindOf = (key: string): string => {
       if (!key.startsWith(base_)) return `other key ${key}`;
@@ -108,8 +95,34 @@ async function measureOurs(redis: BenchRedis, code: OurCode, n: number, fetchBat
       if (rest.startsWith('stat:')) return 'stat:<minute>';
       return `index ${rest}`;
     };
+    const base = await redis.usedMemory();
+    const ids: string[] = [];
+    for (let i = 0; i < n; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, n - i) }, () => ({ id: newTaskId(), type: TASK_TYPE, payload: PAYLOAD, maxRetry: MAX_RETRY }));
+      ids.push(...batch.map((t) => t.id));
+      await q.repo.enqueue(batch);
+    }
+    const queued = await redis.usedMemory();
+    const queuedBreakdown = await breakdown(redis, kindOf);
+    const workerId = `${hostname()}-${process.pid}/1`;
+    for (let done = 0; done < n; ) {
+      const { tasks } = await q.repo.fetch(fetchBatch, 30_000);
+      if (tasks.length === 0) throw new Error('queue ran dry');
+      await q.repo.settle(tasks.map((lease) => ({ lease, mode: 'start' as const, text: '', workerId })));
+      const codes = await q.repo.settle(tasks.map((lease) => ({ lease, mode: 'complete' as const, text: RESULT })));
+      if (codes.length !== tasks.length) throw new Error('settle answered fewer codes');
+      done += tasks.length;
+    }
+    const after = await redis.usedMemory();
     const sample = await redis.admin.hgetall(q.keys.task(ids[Math.floor(n / 2)]));
-    return { label: `ours (${code.label})`, perTask: (after - base) / n, breakdown: await breakdown(redis, kindOf), sample };
+    return {
+      label: `ours (${code.label})`,
+      perTask: (after - base) / n,
+      perQueued: (queued - base) / n,
+      queuedBreakdown,
+      breakdown: await breakdown(redis, kindOf),
+      sample,
+    };
   } finally {
     await q.close();
   }
@@ -128,6 +141,16 @@ async function measureBull(redis: BenchRedis, n: number): Promise<Measured> {
     );
     ids = ids.concat(jobs.map((j) => j.id as string));
   }
+  const prefix = `${BULL_PREFIX}:${BULL_QUEUE}:`;
+  const kindOf = (key: string): string => {
+    if (!key.startsWith(prefix)) return `other key ${key}`;
+    const rest = key.slice(prefix.length);
+    if (/^\d+$/.test(rest)) return 'job hash <id> (key included)';
+    if (/^\d+:/.test(rest)) return `job ${rest.replace(/^\d+/, '<id>')}`;
+    return `index ${rest}`;
+  };
+  const queued = await redis.usedMemory();
+  const queuedBreakdown = await breakdown(redis, kindOf);
   let completed = 0;
   let resolveAll: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (resolveAll = resolve));
@@ -140,28 +163,33 @@ async function measureBull(redis: BenchRedis, n: number): Promise<Measured> {
   await worker.close();
   await queue.close();
   const after = await redis.usedMemory();
-  const prefix = `${BULL_PREFIX}:${BULL_QUEUE}:`;
-  const kindOf = (key: string): string => {
-    if (!key.startsWith(prefix)) return `other key ${key}`;
-    const rest = key.slice(prefix.length);
-    if (/^\d+$/.test(rest)) return 'job hash <id> (key included)';
-    if (/^\d+:/.test(rest)) return `job ${rest.replace(/^\d+/, '<id>')}`;
-    return `index ${rest}`;
-  };
   const sample = await redis.admin.hgetall(`${prefix}${ids[Math.floor(n / 2)]}`);
-  return { label: 'BullMQ', perTask: (after - base) / n, breakdown: await breakdown(redis, kindOf), sample };
+  return {
+    label: 'BullMQ',
+    perTask: (after - base) / n,
+    perQueued: (queued - base) / n,
+    queuedBreakdown,
+    breakdown: await breakdown(redis, kindOf),
+    sample,
+  };
 }
 
-function print(m: Measured, n: number): void {
+function printBreakdown(title: string, perTask: number, b: Breakdown, n: number): void {
   const w = (s: string, k: number) => s.padEnd(k);
-  const rows = [...m.breakdown.entries()].sort((a, b) => b[1].bytes - a[1].bytes);
+  const rows = [...b.entries()].sort((x, y) => y[1].bytes - x[1].bytes);
   const keyed = rows.reduce((s, [, r]) => s + r.bytes, 0);
-  process.stdout.write(`\n${m.label}: ${m.perTask.toFixed(1)} B per completed task (used_memory delta / ${n})\n`);
+  process.stdout.write(`${title}: ${perTask.toFixed(1)} B (used_memory delta / ${n})\n`);
   process.stdout.write(`  ${w('structure', 40)} ${w('B/task', 8)} ${w('keys', 7)} entries\n`);
   for (const [kind, r] of rows) {
     process.stdout.write(`  ${w(kind, 40)} ${w((r.bytes / n).toFixed(1), 8)} ${w(String(r.keys), 7)} ${r.entries}\n`);
   }
-  process.stdout.write(`  ${w('other (used_memory delta - keys)', 40)} ${(m.perTask - keyed / n).toFixed(1)}\n`);
+  process.stdout.write(`  ${w('other (used_memory delta - keys)', 40)} ${(perTask - keyed / n).toFixed(1)}\n`);
+}
+
+function print(m: Measured, n: number): void {
+  process.stdout.write(`\n`);
+  printBreakdown(`${m.label}, per queued task (all ${n} pending)`, m.perQueued, m.queuedBreakdown, n);
+  printBreakdown(`${m.label}, per completed task`, m.perTask, m.breakdown, n);
   if (m.sample) {
     const fields = Object.entries(m.sample);
     const bytes = fields.reduce((s, [f, v]) => s + Buffer.byteLength(f) + Buffer.byteLength(v), 0);
