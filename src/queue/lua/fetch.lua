@@ -117,8 +117,8 @@ end
 batched('ZADD', KEYS[2], leases)
 batched('ZREM', status_key(base, 'pending'), leased)
 -- Tasks queued by a process of a version before 2026-12-01 are also in st:pending:<type>, an index
--- per type that nothing reads now: they leave it here, so it empties and goes. One EXISTS per type
--- per call once it has (a ZREM per task cost as much as the rest of the index work).
+-- per type that nothing reads now: they leave it here, so it empties and goes. Once it has gone, this
+-- is one EXISTS per type per call (a ZREM of every leased task was the cost this index had here).
 for task_type, ids in pairs(leased_by_type) do
   local legacy = status_type_key(base, 'pending', task_type)
   if redis.call('EXISTS', legacy) == 1 then batched('ZREM', legacy, ids) end
