@@ -229,13 +229,17 @@ local function finish(base, key, id, status, text, now, active_key, fields, leas
       local name, value = fields[i], fields[i + 1]
       if name == 'started_at' then started_at = value elseif name == 'started' then started = value elseif name == 'worker' then worker = value end
     end
-    redis.call('HDEL', key, unpack(names))
+    -- The packed fields first, then the others go: the hash must never be empty in between. An empty
+    -- hash is deleted, and in Redis Cluster, while its slot migrates, a script's write to a key that
+    -- is not there is refused mid-script (ASK): the HSET after it failed and the task was gone
+    -- (test/redis-cluster, "while the queue slot moves").
     local z = compact_z(l[4], now, started_at, l[2], l[7], l[8], started, worker, l[3])
     if l.keep_payload then
       redis.call('HSET', key, 'z', z, 'o', text)
     else
       redis.call('HSET', key, 'z', z, 'p', l[11] or '', 'o', text)
     end
+    redis.call('HDEL', key, unpack(names))
   else
     redis.call('HSET', key, 'status', status, status == 'completed' and 'result' or 'error', text, 'updated_at', now,
       unpack(fields or NO_FIELDS))
