@@ -350,6 +350,31 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect(await q.dump()).toEqual(after);
     });
 
+    it.each([
+      { mode: 'complete', text: 'the result', status: 'completed' },
+      { mode: 'fail', text: 'the error', status: 'failed' },
+      { mode: 'retry', text: 'the error', delayMs: 60_000, status: 'pending' },
+      { mode: 'requeue', text: '', status: 'pending' },
+    ] as Array<Omit<Settlement, 'lease'> & { status: 'completed' | 'failed' | 'pending' }>)(
+      '$mode: a call stopped after it wrote the task (a script refused mid-way in a slot move) is completed by the repeat',
+      async ({ status, ...write }) => {
+        const q = harness.queue();
+        const [t] = await q.leased(1);
+        await q.repo.start(t);
+        expect(await q.repo.settle([{ lease: t, ...write }])).toEqual(['applied']);
+        const after = await q.dump();
+        // What a call refused after the task's own write leaves at the worst: the task written, still in
+        // `active`, not in its status index (nor, when it went back to pending, in the queue).
+        await q.redis.zadd(q.keys.active, Date.now() + LEASE_MS, t.id);
+        await q.redis.zrem(q.keys.byStatus(status), t.id);
+        await q.redis.zrem(q.keys.queue, t.id);
+
+        expect(await q.repo.settle([{ lease: t, ...write }])).toEqual(['applied']);
+
+        expect(await q.dump()).toEqual(after);
+      },
+    );
+
     it('a batch of start and outcome, repeated whole, is answered as applied again', async () => {
       const q = harness.queue();
       const [a, b] = await q.leased(2);

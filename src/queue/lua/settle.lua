@@ -44,17 +44,35 @@
 --- @include "task-options"
 
 -- Whether the task already shows this attempt's write of `mode` (called only when the lease check
--- fails; a repeated 'start' passes the lease check and is handled there).
+-- fails; a repeated 'start' passes the lease check and is handled there), and the fields read (for
+-- repair_applied).
 local function applied_before(key, token, mode, text)
-  local f = task_hmget(key, 'status', 'attempts', 'result', 'error', 'run_at')
+  local f = task_hmget(key, 'status', 'attempts', 'result', 'error', 'run_at', 'updated_at', 'created_at', 'priority')
   if f[2] ~= token then return false end
-  if mode == 'complete' or mode == 'run' then return f[1] == 'completed' and f[3] == text end
-  if mode == 'fail' then return f[1] == 'failed' and f[4] == text end
+  if mode == 'complete' or mode == 'run' then return f[1] == 'completed' and f[3] == text, f end
+  if mode == 'fail' then return f[1] == 'failed' and f[4] == text, f end
   -- A retry leaves run_at; a requeue (ours, or the recoverer's of a task that never started, which
   -- comes to the same) does not, and the recoverer's retry carries its own error text.
-  if mode == 'retry' then return f[1] == 'pending' and f[4] == text and f[5] ~= false end
-  if mode == 'requeue' then return f[1] == 'pending' and f[5] == false end
+  if mode == 'retry' then return f[1] == 'pending' and f[4] == text and f[5] ~= false, f end
+  if mode == 'requeue' then return f[1] == 'pending' and f[5] == false, f end
   return false
+end
+
+-- The sorted-set writes of an applied settlement, made again (each a no-op when it was made): the
+-- call that applied it may have stopped before them. In Redis Cluster, while the slot migrates, a
+-- script is refused at its first command on a key that is not on this node, after the writes before
+-- it (the task's own, here; a finished task's index writes wait for flush_finished). Without this a
+-- repeat left a finished task in `active` and out of its index, and a retried one out of every queue.
+-- f: applied_before's fields (6 updated_at, 5 run_at, 7 created_at, 8 priority).
+local function repair_applied(base, id, mode, f)
+  if mode == 'start' then return end
+  redis.call('ZREM', KEYS[1], id)
+  if mode == 'retry' or mode == 'requeue' then
+    redis.call('ZADD', level_queue(KEYS[2], f[8]), 'NX', mode == 'retry' and f[5] or f[7], id)
+    redis.call('ZADD', status_key(base, 'pending'), 'NX', f[7], id)
+  else
+    redis.call('ZADD', status_key(base, mode == 'fail' and 'failed' or 'completed'), 'NX', f[6], id)
+  end
 end
 
 local base = ARGV[1]
@@ -122,8 +140,12 @@ for id_bytes, token, mode, delay, detail, text_bytes in string.gmatch(ARGV[2], '
       end
     end
     rc = 1
-  elseif rc == ERR_LEASE_LOST and applied_before(key, token, mode, text) then
-    rc = 1
+  elseif rc == ERR_LEASE_LOST then
+    local applied, f = applied_before(key, token, mode, text)
+    if applied then
+      repair_applied(base, id, mode, f)
+      rc = 1
+    end
   end
   codes[#codes + 1] = rc
 end
