@@ -66,12 +66,14 @@ end
 -- f: applied_before's fields (6 updated_at, 5 run_at, 7 created_at, 8 priority).
 local function repair_applied(base, id, mode, f)
   if mode == 'start' then return end
+  -- A task stored without a creation or update time (none is written so) still gets a score.
+  local created, updated = f[7] or f[6] or '0', f[6] or f[7] or '0'
   redis.call('ZREM', KEYS[1], id)
   if mode == 'retry' or mode == 'requeue' then
-    redis.call('ZADD', level_queue(KEYS[2], f[8]), 'NX', mode == 'retry' and f[5] or f[7], id)
-    redis.call('ZADD', status_key(base, 'pending'), 'NX', f[7], id)
+    redis.call('ZADD', level_queue(KEYS[2], f[8]), 'NX', mode == 'retry' and f[5] or created, id)
+    redis.call('ZADD', status_key(base, 'pending'), 'NX', created, id)
   else
-    redis.call('ZADD', status_key(base, mode == 'fail' and 'failed' or 'completed'), 'NX', f[6], id)
+    redis.call('ZADD', status_key(base, mode == 'fail' and 'failed' or 'completed'), 'NX', updated, id)
   end
 end
 
