@@ -56,7 +56,6 @@ local bytes = 0
 local taken = 0
 local leases = {} -- deadline, id pairs for `active`
 local leased = {} -- ids leaving s:pending
-local leased_by_type = {} -- type -> ids (leaving a legacy st:pending:<type>, below)
 for _, level in ipairs(levels) do
   if taken >= max or (max_bytes > 0 and bytes >= max_bytes) then break end
   local due = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken, 'WITHSCORES')
@@ -79,12 +78,6 @@ for _, level in ipairs(levels) do
       leases[#leases + 1] = deadline
       leases[#leases + 1] = id
       leased[#leased + 1] = id
-      local of_type = leased_by_type[f[1]]
-      if not of_type then
-        of_type = {}
-        leased_by_type[f[1]] = of_type
-      end
-      of_type[#of_type + 1] = id
       bytes = bytes + #f[2]
       local type_number = types[f[1]]
       if not type_number then
@@ -119,9 +112,10 @@ batched('ZREM', status_key(base, 'pending'), leased)
 -- Tasks queued by a process of a version before 2026-12-01 are also in st:pending:<type>, an index
 -- per type that nothing reads now: they leave it here, so it empties and goes. Once it has gone, this
 -- is one EXISTS per type per call (a ZREM of every leased task was the cost this index had here).
-for task_type, ids in pairs(leased_by_type) do
+-- The types are those of the reply; the ids of other types are no members, their ZREM a no-op.
+for _, task_type in ipairs(type_names) do
   local legacy = status_type_key(base, 'pending', task_type)
-  if redis.call('EXISTS', legacy) == 1 then batched('ZREM', legacy, ids) end
+  if redis.call('EXISTS', legacy) == 1 then batched('ZREM', legacy, leased) end
 end
 -- A tab after every field: the last one too (the empty string after the last separator).
 fields[#fields + 1] = ''

@@ -67,8 +67,8 @@ local function id_rank(id)
   return (((((((b1 or -1) + 1) * 257 + ((b2 or -1) + 1)) * 257 + ((b3 or -1) + 1)) * 257 + ((b4 or -1) + 1)) * 257
     + ((b5 or -1) + 1)) * 257) + ((b6 or -1) + 1)
 end
--- Listing order of two entries { score, id, score text, type checked, id_rank(id) }: newest score
--- first, then id descending in byte order.
+-- Listing order of two entries { score, id, score text, type checked, id_rank(id) } (the rank is
+-- computed only for entries that are sorted): newest score first, then id descending in byte order.
 local function listing_order(a, b)
   if a[1] ~= b[1] then return a[1] > b[1] end
   if a[5] ~= b[5] then return a[5] > b[5] end
@@ -111,6 +111,8 @@ end
 local function gather(after, want)
   local max = after and after[3] or '+inf'
   local candidates = {}
+  -- Several indexes are merged by a sort (listing_order, which wants id_rank); one is in order already.
+  local merging = parts[part][2] > parts[part][1]
   for k = parts[part][1], parts[part][2] do
     local got, offset = 0, 0
     if KEYS[k] == active_key then
@@ -143,7 +145,7 @@ local function gather(after, want)
         local id, score = chunk[j], tonumber(chunk[j + 1])
         -- Entries tied with the cursor's score came before it unless their id sorts below it.
         if from_rank or (not after) or score < after[1] or id_after(after[2], id) then
-          candidates[#candidates + 1] = { score, id, chunk[j + 1], type_checked[k], id_rank(id) }
+          candidates[#candidates + 1] = { score, id, chunk[j + 1], type_checked[k], merging and id_rank(id) }
           got = got + 1
           if got >= want then break end
         end
@@ -152,8 +154,7 @@ local function gather(after, want)
       offset = offset + want
     end
   end
-  -- One index is in order already.
-  if parts[part][2] > parts[part][1] then
+  if merging then
     table.sort(candidates, listing_order)
   end
   return candidates

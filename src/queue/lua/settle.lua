@@ -65,7 +65,6 @@ end
 -- repeat left a finished task in `active` and out of its index, and a retried one out of every queue.
 -- f: applied_before's fields (6 updated_at, 5 run_at, 7 created_at, 8 priority).
 local function repair_applied(base, id, mode, f)
-  if mode == 'start' then return end
   -- A task stored without a creation or update time (none is written so) still gets a score.
   local created, updated = f[7] or f[6] or '0', f[6] or f[7] or '0'
   redis.call('ZREM', KEYS[1], id)
