@@ -10,7 +10,7 @@ import { DrainTarget, flushTarget, mastersCpuMs } from './cluster';
 import { BenchContext } from './context';
 import { newTask, newTasks, OurQueue, PAYLOAD, TASK_TYPE } from './ours';
 import { Child, stopAll } from './processes';
-import { percentile } from './stats';
+import { maxOf, minOf, percentile } from './stats';
 import { LoadGenerator, LoadResult } from './load';
 import { hrNow, processCpuMs, sleep, waitFor } from './util';
 
@@ -173,9 +173,8 @@ async function drain(ctx: BenchContext, side: DrainSide, n: number, processes: n
   const completedHashBytes = await hashBytes(redis.admin, sampleIds.map(side.hashKey));
   const starts = times.start.filter(Number.isFinite);
   const ends = times.end.filter(Number.isFinite);
-  // reduce, not Math.min(...array): 50,000 arguments can overflow the stack.
-  const start = starts.reduce((a, b) => Math.min(a, b), Infinity);
-  const end = ends.reduce((a, b) => Math.max(a, b), -Infinity);
+  const start = minOf(starts);
+  const end = maxOf(ends);
   const ms = end - start;
   const missing = starts.length < n || ends.length < n ? `${n - starts.length} tasks without a start time, ${n - ends.length} without a finish time` : undefined;
   const first = samples[0];
@@ -390,7 +389,7 @@ export async function readLatencies(
   }
   const bad = values.filter((v) => !Number.isFinite(v)).length;
   if (bad > 0) throw new Error(`${bad} probes have no latency result`);
-  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values), finishedAt };
+  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: maxOf(values), finishedAt };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,7 +533,7 @@ export async function sequentialLatency(baseUrl: string, paths: string[], count:
   } finally {
     agent.destroy();
   }
-  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) };
+  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: maxOf(values) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,15 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank];
 }
 
+/** Largest and smallest by a loop: spreading 100,000 values into Math.max's arguments overflows the stack. */
+export function maxOf(values: number[]): number {
+  return values.reduce((a, b) => Math.max(a, b), -Infinity);
+}
+
+export function minOf(values: number[]): number {
+  return values.reduce((a, b) => Math.min(a, b), Infinity);
+}
+
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -33,11 +42,11 @@ export class Sample {
   }
 
   get min(): number {
-    return Math.min(...this.values);
+    return minOf(this.values);
   }
 
   get max(): number {
-    return Math.max(...this.values);
+    return maxOf(this.values);
   }
 
   /** `median (min–max)`, or just the value when measured once. */
