@@ -125,7 +125,8 @@ export function parseTaskHash(id: string, stored: Record<string, string>): TaskR
     result: h.result,
     error: h.error,
     createdAt: Number(h.created_at),
-    updatedAt: Number(h.updated_at),
+    // A task not written since its creation may leave updated_at out (test defaults-omitted).
+    updatedAt: Number(h.updated_at ?? h.created_at),
     runAt: optionalNumber(h.run_at),
     startedAt: optionalNumber(h.started_at),
     // Finished tasks store no completed_at (lua/lib/common.lua finish): their updated_at is the finish

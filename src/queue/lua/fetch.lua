@@ -72,8 +72,9 @@ for _, level in ipairs(levels) do
       -- The lease token: attempts + 1, written by the same HSET (one call, not HINCRBY and HSET).
       local token = string.format('%d', (tonumber(f[8]) or 0) + 1)
       redis.call('HSET', key, 'status', 'processing', 'updated_at', now, 'attempts', token)
-      -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at.
-      if f[3] ~= '0' or f[7] then redis.call('HDEL', key, 'run_at') end
+      -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at. A
+      -- task may leave out retries (and attempts, updated_at) while they hold their defaults.
+      if (f[3] and f[3] ~= '0') or f[7] then redis.call('HDEL', key, 'run_at') end
       -- Into `active`, out of the pending listing index (processing has none: index_add).
       leases[#leases + 1] = deadline
       leases[#leases + 1] = id

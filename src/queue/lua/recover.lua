@@ -76,7 +76,8 @@ for _, id in ipairs(ids) do
   local key = task_key(base, id)
   local f = redis.call('HMGET', key, 'status', 'type', 'created_at', 'retries', 'max_retry', 'attempts', 'started', 'stalls',
     'priority', 'opts', 'h_attempt')
-  local retries = tonumber(f[4])
+  -- A task may leave out retries (and attempts, updated_at) while they hold their defaults.
+  local retries = tonumber(f[4]) or 0
   if f[1] ~= 'processing' then
     -- A lease entry without a running task behind it: drop the entry, the task is elsewhere or gone.
     redis.call('ZREM', KEYS[1], id)
@@ -97,7 +98,7 @@ for _, id in ipairs(ids) do
       out[#out + 1] = id; out[#out + 1] = 'stalled'; out[#out + 1] = retries
       wake = true
     end
-  elseif retries < tonumber(f[5]) then
+  elseif retries < (tonumber(f[5]) or 0) then
     local delay = f[10] and backoff_delay(f[10], retries) or tonumber(ARGV[5 + retries] or ARGV[#ARGV])
     history_archive(base, key, id, f[11])
     schedule_retry(base, key, id, f[2], f[3], err, now, now + delay, level_queue(KEYS[2], f[9]), KEYS[1],
