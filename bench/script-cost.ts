@@ -3,13 +3,14 @@
  * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
  * EVALSHA time from `INFO commandstats` after each phase.
  *
- *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact] [--payload-bytes=N]
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact] [--store-defaults] [--payload-bytes=N]
  *
  * Prints µs of script time per task for every phase and in total (median of the repetitions).
  * Starts carry a worker id, as the pool's do (kept for the attempt history). `--fused` settles each
  * task with one 'run' (start and completion in one settlement, what a worker sends for a short
  * handler) instead of a start phase and a complete phase. `--compact` runs with
- * COMPACT_COMPLETED_TASKS=true (the default; without it the run sets false). `--payload-bytes=N`: payloads of N bytes
+ * COMPACT_COMPLETED_TASKS=true (the default; without it the run sets false). `--store-defaults` runs
+ * with STORE_TASK_DEFAULTS=true (new tasks store retries, attempts and updated_at). `--payload-bytes=N`: payloads of N bytes
  * instead of `hello world`. "of which in commands": the part of the script time spent in the
  * Redis commands the script called (INFO commandstats counts them under their own names); the rest
  * is the Lua interpreter and its redis.call bridge. `--subscribers=N` keeps N
@@ -55,10 +56,14 @@ async function main(): Promise<void> {
   const subscriberCount = arg('subscribers', 0);
   const fused = process.argv.includes('--fused');
   const compact = process.argv.includes('--compact');
+  const storeDefaults = process.argv.includes('--store-defaults');
   const payloadBytes = arg('payload-bytes', 0);
   const payload = payloadBytes > 0 ? 'p'.repeat(payloadBytes) : undefined;
   const redis = await BenchRedis.start();
-  const q = await OurQueue.open(redis.url, SRC_CODE, { COMPACT_COMPLETED_TASKS: compact ? 'true' : 'false' });
+  const q = await OurQueue.open(redis.url, SRC_CODE, {
+    COMPACT_COMPLETED_TASKS: compact ? 'true' : 'false',
+    STORE_TASK_DEFAULTS: storeDefaults ? 'true' : 'false',
+  });
   const subscribers = Array.from({ length: subscriberCount }, (_, i) => redis.client(`bench-events-${i}`));
   for (const sub of subscribers) await sub.subscribe(`${q.keys.base}events`);
   const leased: Array<{ id: string; token: number }> = [];
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   let total = 0;
   process.stdout.write(
-    `script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers, COMPACT_COMPLETED_TASKS=${compact}${payload ? `, payloads of ${payloadBytes} bytes` : ''} (Redis ${redis.version}):\n`,
+    `script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers, COMPACT_COMPLETED_TASKS=${compact}, STORE_TASK_DEFAULTS=${storeDefaults}${payload ? `, payloads of ${payloadBytes} bytes` : ''} (Redis ${redis.version}):\n`,
   );
   for (const [name, xs] of results) {
     const m = median(xs);

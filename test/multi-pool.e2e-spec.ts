@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expandTaskHash } from '../src/queue/compact-task';
+import { withTaskDefaults } from './support/task-defaults';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { ServiceProcess, startService, stopService } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -36,7 +37,7 @@ describe('several worker pools on one queue', () => {
     });
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hgetall(`${prefix}:{default}:t:${id}`);
-    const rows = (await pipeline.exec())!.map(([, v]) => expandTaskHash(v as Record<string, string>)).map((h) => [h.status, h.attempts, h.retries]);
+    const rows = (await pipeline.exec())!.map(([, v]) => withTaskDefaults(expandTaskHash(v as Record<string, string>))).map((h) => [h.status, h.attempts, h.retries]);
     expect(rows.filter(([status, attempts, retries]) => status !== 'completed' || attempts !== '1' || retries !== '0')).toEqual([]);
     // Nothing is left leased or queued.
     expect(await redis.zcard(`${prefix}:{default}:active`)).toBe(0);

@@ -1,4 +1,5 @@
 import { expandTaskHash } from '../src/queue/compact-task';
+import { withTaskDefaults } from './support/task-defaults';
 import { createServer, Server } from 'node:net';
 import { deleteByPrefix, testRedis, uniquePrefix } from './support/redis';
 import { freePort, ServiceProcess, spawnService, startService, stopService } from './support/service-process';
@@ -13,7 +14,7 @@ describe('tasks that never started', () => {
   const prefix = uniquePrefix('never-started');
   const services: ServiceProcess[] = [];
   // The task's fields, a completed task's unpacked from its compact form.
-  const hash = async (id: string) => expandTaskHash(await redis.hgetall(`${prefix}:{default}:t:${id}`));
+  const hash = async (id: string) => withTaskDefaults(expandTaskHash(await redis.hgetall(`${prefix}:{default}:t:${id}`)));
   // Lease short enough that recovery comes within seconds (the command timeout must stay below a third).
   const env = { QUEUE_PREFIX: prefix, TASK_LEASE_MS: '3000', REDIS_COMMAND_TIMEOUT_MS: '500', SHUTDOWN_READY_DELAY_MS: '0' };
 

@@ -1,4 +1,5 @@
 import { expandTaskHash } from '../src/queue/compact-task';
+import { withTaskDefaults } from './support/task-defaults';
 import request from 'supertest';
 import { HealthController } from '../src/health/health.controller';
 import { ProcessState } from '../src/lifecycle/process-state';
@@ -29,7 +30,7 @@ describe('graceful shutdown', () => {
   });
 
   // The task's fields, a completed task's unpacked from its compact form.
-  const hash = async (id: string, queuePrefix = prefix) => expandTaskHash(await redis.hgetall(`${queuePrefix}:{default}:t:${id}`));
+  const hash = async (id: string, queuePrefix = prefix) => withTaskDefaults(expandTaskHash(await redis.hgetall(`${queuePrefix}:{default}:t:${id}`)));
 
   async function submitAndWaitProcessing(t: TestApp, type = 'slow'): Promise<string> {
     const { body } = await request(t.http).post('/tasks').send({ type }).expect(201);

@@ -53,7 +53,7 @@ describe('loadAppConfig', () => {
     });
 
     it('uses the "taskqueue" prefix, one day of retention, idempotency keys kept one day, completed tasks stored compact', () => {
-      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400, idempotencyTtlS: 86_400, compactCompleted: true });
+      expect(config.queue).toEqual({ prefix: 'taskqueue', retentionS: 86_400, idempotencyTtlS: 86_400, compactCompleted: true, storeTaskDefaults: false });
     });
 
     it('runs 3 workers, prefetching at most 100, with a 30 s lease, a 30 s shutdown timeout and a 30 min task timeout', () => {
@@ -153,6 +153,7 @@ describe('loadAppConfig', () => {
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       DASHBOARD_ENABLED: 'false',
       COMPACT_COMPLETED_TASKS: 'false',
+      STORE_TASK_DEFAULTS: 'true',
       HTTP_TASK_ALLOWED_HOSTS: 'Hooks.Example.com, *.svc.example.org,[::1]',
       HTTP_TASK_SIGNING_SECRET: 'sixteen-chars-at-least',
       HTTP_TASK_TIMEOUT_MS: '5000',
@@ -183,7 +184,7 @@ describe('loadAppConfig', () => {
         waitReplicas: 1,
         waitTimeoutMs: 250,
       },
-      queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600, compactCompleted: false },
+      queue: { prefix: 'my-app.v2', retentionS: 3600, idempotencyTtlS: 600, compactCompleted: false, storeTaskDefaults: true },
       schedules: { schedulerEnabled: false, misfireGraceMs: 0 },
       worker: {
         concurrency: 8,
@@ -259,6 +260,13 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ COMPACT_COMPLETED_TASKS: 'false' }).queue.compactCompleted).toBe(false);
     expect(loadAppConfig({ COMPACT_COMPLETED_TASKS: 'true' }).queue.compactCompleted).toBe(true);
     expect(() => loadAppConfig({ COMPACT_COMPLETED_TASKS: 'no' })).toThrow(/COMPACT_COMPLETED_TASKS must be true or false/);
+  });
+
+  it('leaves default fields out of new tasks unless STORE_TASK_DEFAULTS=true', () => {
+    expect(loadAppConfig({}).queue.storeTaskDefaults).toBe(false);
+    expect(loadAppConfig({ STORE_TASK_DEFAULTS: 'true' }).queue.storeTaskDefaults).toBe(true);
+    expect(loadAppConfig({ STORE_TASK_DEFAULTS: 'false' }).queue.storeTaskDefaults).toBe(false);
+    expect(() => loadAppConfig({ STORE_TASK_DEFAULTS: '1' })).toThrow(/STORE_TASK_DEFAULTS must be true or false/);
   });
 
   it('serves the dashboard unless DASHBOARD_ENABLED=false', () => {

@@ -28,8 +28,8 @@ export interface AppConfig {
     commandTimeoutMs: number;
   } & RedisTopologyConfig;
   /** idempotencyTtlS: how long an Idempotency-Key remembers the task it created. */
-  /** compactCompleted: COMPACT_COMPLETED_TASKS (lua/lib/common.lua compact_z). */
-  queue: { prefix: string; retentionS: number; idempotencyTtlS: number; compactCompleted: boolean };
+  /** compactCompleted: COMPACT_COMPLETED_TASKS (lua/lib/common.lua compact_z); storeTaskDefaults: STORE_TASK_DEFAULTS (lua/enqueue.lua). */
+  queue: { prefix: string; retentionS: number; idempotencyTtlS: number; compactCompleted: boolean; storeTaskDefaults: boolean };
   /** Periodic schedules: whether this process fires them, and how late a tick may be and still fire on its own. */
   schedules: { schedulerEnabled: boolean; misfireGraceMs: number };
   worker: {
@@ -162,6 +162,7 @@ export function loadAppConfig(source: Record<string, string | undefined>): AppCo
       retentionS: env.TASK_RETENTION_S,
       idempotencyTtlS: env.IDEMPOTENCY_TTL_S,
       compactCompleted: env.COMPACT_COMPLETED_TASKS === 'true',
+      storeTaskDefaults: env.STORE_TASK_DEFAULTS === 'true',
     },
     schedules: { schedulerEnabled: env.SCHEDULER_ENABLED === 'true', misfireGraceMs: env.SCHEDULER_MISFIRE_GRACE_MS },
     worker: {

@@ -203,6 +203,15 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'], { message: 'COMPACT_COMPLETED_TASKS must be true or false' })
   COMPACT_COMPLETED_TASKS = 'true';
 
+  /**
+   * Whether a new task stores the fields that hold their defaults (retries = 0, attempts = 0,
+   * updated_at = created_at): 64 bytes more Redis memory per queued task. Off by default since
+   * 2026-12-01 (third release that day); `true` while a process of a version before a06bb81 still runs
+   * (it cannot read a task without them: its recoverer stops on one, its API answers 500 for one).
+   */
+  @IsIn(['true', 'false'], { message: 'STORE_TASK_DEFAULTS must be true or false' })
+  STORE_TASK_DEFAULTS = 'false';
+
   /** Seconds an Idempotency-Key remembers the task it created (from the first request). */
   @Transform(toInteger)
   @IsInt()

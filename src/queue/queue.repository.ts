@@ -125,10 +125,13 @@ const hasOptions = (t: NewTask): boolean =>
   t.idempotencyKey !== undefined ||
   t.scheduleId !== undefined;
 
-/** enqueue.lua's ARGV after the TTL: the values per task (4, or 12 when any task has options), then the tasks of every part in order. */
-function enqueueArgs(args: (string | number)[], parts: NewTask[][]): void {
+/**
+ * enqueue.lua's ARGV after the TTL: the values per task (4, or 12 when any task has options), whether
+ * new tasks store their default fields ('1' or ''), then the tasks of every part in order.
+ */
+function enqueueArgs(args: (string | number)[], storeDefaults: string, parts: NewTask[][]): void {
   const full = parts.some((tasks) => tasks.some(hasOptions));
-  args.push(full ? 12 : 4);
+  args.push(full ? 12 : 4, storeDefaults);
   for (const tasks of parts) {
     for (const t of tasks) {
       args.push(t.id, t.type, t.payload, t.maxRetry);
@@ -189,6 +192,8 @@ export class QueueRepository {
   private readonly idempotencyTtlMs: number;
   /** settle.lua ARGV[4]: '1' stores completed tasks compact (COMPACT_COMPLETED_TASKS). */
   private readonly compactCompleted: string;
+  /** enqueue.lua ARGV[4]: '1' stores a new task's default fields (STORE_TASK_DEFAULTS). */
+  private readonly storeTaskDefaults: string;
   private readonly waitReplicas: number;
   private readonly keysByQueue = new Map<string, QueueKeys>();
   private readonly registryKey: string;
@@ -201,7 +206,7 @@ export class QueueRepository {
   private readonly enqueues = new EnqueueGroups((queue, ttlMs, parts) => {
     const k = this.keysOf(queue);
     const args: (string | number)[] = [k.queue, k.marker, k.base, ttlMs];
-    enqueueArgs(args, parts);
+    enqueueArgs(args, this.storeTaskDefaults, parts);
     return this.run(() => this.enqueueScript(args));
   });
 
@@ -215,6 +220,7 @@ export class QueueRepository {
     this.registryChannel = queueRegistryChannel(config.queue.prefix);
     this.idempotencyTtlMs = config.queue.idempotencyTtlS * 1000;
     this.compactCompleted = config.queue.compactCompleted ? '1' : '';
+    this.storeTaskDefaults = config.queue.storeTaskDefaults ? '1' : '';
     this.waitReplicas = config.redis.waitReplicas;
   }
 

@@ -52,8 +52,9 @@ describe('compact completed tasks', () => {
     const raw = await q.rawHash('c1');
     expect(Object.keys(raw).sort()).toEqual(['o', 'p', 'z']);
     expect(raw).toMatchObject({ p: '{"to":"x"}', o: 'sent' });
-    // created_at, then ms after it; the worker measured in bytes, the type last.
-    expect(raw.z).toMatch(new RegExp(`^\\d{13}\\|\\d+\\|\\d+\\|1\\|0\\|5\\|\\|${Buffer.byteLength(STORED_WORKER)}\\|höst-ä_1-123/4mail$`));
+    // created_at, then ms after it; retries '' (none spent: a new task has no retries field); the
+    // worker measured in bytes, the type last.
+    expect(raw.z).toMatch(new RegExp(`^\\d{13}\\|\\d+\\|\\d+\\|1\\|\\|5\\|\\|${Buffer.byteLength(STORED_WORKER)}\\|höst-ä_1-123/4mail$`));
 
     const task = (await q.repo.get('c1')) as TaskRecord;
     expect(task).toMatchObject({
@@ -77,7 +78,7 @@ describe('compact completed tasks', () => {
     const q = harness.queue(COMPACT);
     const t = await leaseOne(q, newTask({ id: 'c0', type: 'job' }));
     await q.repo.complete(t, 'quick');
-    expect((await q.rawHash('c0')).z).toMatch(/^\d{13}\|\d+\|\|1\|0\|3\|-\|\|job$/);
+    expect((await q.rawHash('c0')).z).toMatch(/^\d{13}\|\d+\|\|1\|\|3\|-\|\|job$/);
     const got = (await q.repo.get('c0')) as TaskRecord;
     expect(got).toMatchObject({ status: 'completed', attempts: 1, result: 'quick', startedAt: undefined });
     expect(got.history).toEqual([{ attempt: 1, outcome: 'completed', startedAt: undefined, endedAt: got.updatedAt, workerId: undefined, error: undefined }]);

@@ -19,15 +19,14 @@ describe('enqueue.lua', () => {
     // Stamped by Redis' clock, and the caller learns the stamp.
     expect(createdAt).toBeGreaterThanOrEqual(before);
     expect(createdAt).toBeLessThanOrEqual(await q.redisNow());
+    // No retries, attempts or updated_at: they hold their defaults (0, 0, created_at) until they change
+    // (STORE_TASK_DEFAULTS; test defaults-omitted).
     expect(await q.hash('a')).toEqual({
       type: 'report',
       payload,
       status: 'pending',
-      retries: '0',
       max_retry: String(maxRetry),
-      attempts: '0',
       created_at: String(createdAt),
-      updated_at: String(createdAt),
     });
     expect(await q.repo.get('a')).toEqual({
       id: 'a',

@@ -120,7 +120,7 @@ describe('fetch.lua', () => {
       type: 'email',
       payload: 'x',
       status: 'processing',
-      retries: '0',
+      // No retries: a new task has none until one is spent; the lease wrote attempts and updated_at.
       max_retry: '2',
       attempts: '1',
       created_at: String(createdAt),
@@ -145,7 +145,8 @@ describe('fetch.lua', () => {
       await q.repo.requeue(task);
     }
     expect(tokens).toEqual([1, 2, 3]);
-    expect(await q.hash('a')).toMatchObject({ attempts: '3', retries: '0' });
+    expect(await q.hash('a')).toMatchObject({ attempts: '3' });
+    expect((await q.hash('a')).retries).toBeUndefined();
   });
 
   it.each([
@@ -171,7 +172,8 @@ describe('fetch.lua', () => {
     for (const [i, offset] of offsets.entries()) {
       const id = `t${i}`;
       if (leased.includes(id)) continue;
-      expect(await q.hash(id)).toMatchObject({ status: 'pending', attempts: '0' });
+      expect(await q.hash(id)).toMatchObject({ status: 'pending' });
+      expect((await q.hash(id)).attempts).toBeUndefined(); // never leased
       expect(await q.score(q.keys.queue, id)).toBe(base + offset);
     }
     // What remains is not ready: no other worker needs waking.
@@ -200,7 +202,8 @@ describe('fetch.lua', () => {
     expect(got.nextRunInMs).toBe(0);
     expect(await q.markerSet()).toBe(true);
     for (const id of ['d', 'e']) {
-      expect(await q.hash(id)).toMatchObject({ status: 'pending', attempts: '0' });
+      expect(await q.hash(id)).toMatchObject({ status: 'pending' });
+      expect((await q.hash(id)).attempts).toBeUndefined(); // never leased
       expect(await q.footprint(id)).toEqual(q.expectedFootprint(id, 'pending'));
     }
     // A budget smaller than one payload still leases one task; no budget (0) leases all that are due.

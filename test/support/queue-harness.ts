@@ -227,10 +227,13 @@ export class QueueHarness {
     if (this.connections.commands.status !== 'ready') throw new Error('Redis is not reachable');
   }
 
-  /** `env`: more configuration, e.g. { COMPACT_COMPLETED_TASKS: 'false' }. */
+  /**
+   * `env`: more configuration, e.g. { COMPACT_COMPLETED_TASKS: 'false' }; with QUEUE_PREFIX (another
+   * fixture's `prefix`), a second process of other settings on the same data.
+   */
   queue(env: Record<string, string> = {}): QueueFixture {
-    const prefix = uniquePrefix('lua');
-    this.prefixes.push(prefix);
+    const prefix = env.QUEUE_PREFIX ?? uniquePrefix('lua');
+    if (!this.prefixes.includes(prefix)) this.prefixes.push(prefix);
     return new QueueFixture(testConfig({ ...env, QUEUE_PREFIX: prefix }), this.connections, this.redis);
   }
 

@@ -10,7 +10,11 @@
              field `sched`); '' when unset). One size for the whole call, so a
              call of plain tasks takes the plain path. delay_ms wins over run_at; a task whose time is
              not after now is due at once and gets no run_at.
-  ARGV[4..] -> the tasks
+  ARGV[4] -> '1': a new task stores its default fields, retries = 0, attempts = 0 and updated_at =
+             created_at (STORE_TASK_DEFAULTS=true, while a process of a version before a06bb81 runs:
+             it cannot read a task without them); '': it leaves them out (every reader since a06bb81
+             takes a missing one as its default), 64 bytes and about 0.4 µs of Redis time less per task
+  ARGV[5..] -> the tasks
   Time: Redis' clock (TIME); every task of the call gets the same created_at.
   Idempotency: an element with a key that is remembered (idem:<key>, '<id>|<hash>') is not created: with
   the same request hash it is a replay of that task, with another hash a conflict; a replay whose task
@@ -36,18 +40,23 @@ local function redis_now()
   return t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 end
 
-local base, key_ttl, size = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local base, key_ttl, size, defaults = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+local FIRST = 5 -- the first task's first value
 
-if size == 4 and #ARGV == 7 then
+if size == 4 and #ARGV == 8 then
   -- One plain task: the writes of the loop below, without its tables (garbage Lua collects per call).
-  local id, task_type = ARGV[4], ARGV[5]
+  local id, task_type = ARGV[5], ARGV[6]
   local key = task_key(base, id)
   if redis.call('EXISTS', key) == 1 then return ERR_DUPLICATE_ID end
   local now = redis_now()
-  redis.call('HSET', key,
-    'type', task_type, 'payload', ARGV[6], 'status', 'pending',
-    'retries', '0', 'max_retry', ARGV[7], 'attempts', '0',
-    'created_at', now, 'updated_at', now)
+  if defaults then
+    redis.call('HSET', key,
+      'type', task_type, 'payload', ARGV[7], 'status', 'pending',
+      'retries', '0', 'max_retry', ARGV[8], 'attempts', '0',
+      'created_at', now, 'updated_at', now)
+  else
+    redis.call('HSET', key, 'type', task_type, 'payload', ARGV[7], 'status', 'pending', 'max_retry', ARGV[8], 'created_at', now)
+  end
   redis.call('ZADD', KEYS[1], now, id)
   redis.call('ZADD', status_key(base, 'pending'), now, id)
   redis.call('ZADD', KEYS[2], '0', '0')
@@ -60,7 +69,7 @@ if size == 4 then
   -- One EXISTS for every id of the call (chunks of at most 1000 keys) instead of one per task: a
   -- redis.call costs about as much as the work it carries. The keys are kept for the HSETs.
   local keys, n = {}, 0
-  for i = 4, #ARGV, 4 do
+  for i = FIRST, #ARGV, 4 do
     local id = ARGV[i]
     if seen[id] then return ERR_DUPLICATE_ID end
     seen[id] = true
@@ -76,12 +85,16 @@ if size == 4 then
   -- redis.call is formatted anew on every call.
   local entries = {}
   local k = 0
-  for i = 4, #ARGV, 4 do
+  for i = FIRST, #ARGV, 4 do
     k = k + 1
-    redis.call('HSET', keys[k],
-      'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
-      'retries', '0', 'max_retry', ARGV[i + 3], 'attempts', '0',
-      'created_at', now, 'updated_at', now)
+    if defaults then
+      redis.call('HSET', keys[k],
+        'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
+        'retries', '0', 'max_retry', ARGV[i + 3], 'attempts', '0',
+        'created_at', now, 'updated_at', now)
+    else
+      redis.call('HSET', keys[k], 'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending', 'max_retry', ARGV[i + 3], 'created_at', now)
+    end
     entries[#entries + 1] = now
     entries[#entries + 1] = ARGV[i]
   end
@@ -103,7 +116,7 @@ local failed = false
 local entries = {}
 local keys_seen = {}
 local element = 0
-for i = 4, #ARGV, 12 do
+for i = FIRST, #ARGV, 12 do
   element = element + 1
   local id, ikey = ARGV[i], ARGV[i + 9]
   if seen[id] or redis.call('EXISTS', task_key(base, id)) == 1 then return ERR_DUPLICATE_ID end
@@ -141,15 +154,15 @@ end
 local now = redis_now()
 local created = false
 element = 0
-for i = 4, #ARGV, 12 do
+for i = FIRST, #ARGV, 12 do
   element = element + 1
   if entries[element] == 0 then
     local id, task_type = ARGV[i], ARGV[i + 1]
     local delay, at, priority, timeout, backoff, ikey = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
-    local fields = {
-      'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending',
-      'retries', 0, 'max_retry', ARGV[i + 3], 'attempts', 0,
-      'created_at', now, 'updated_at', now }
+    local fields = { 'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending', 'max_retry', ARGV[i + 3], 'created_at', now }
+    if defaults then
+      for _, v in ipairs({ 'retries', '0', 'attempts', '0', 'updated_at', now }) do fields[#fields + 1] = v end
+    end
     local score = now
     local run_at = false
     if delay ~= '' then run_at = tonumber(now) + tonumber(delay) elseif at ~= '' then run_at = tonumber(at) end
