@@ -141,9 +141,10 @@ describe('Redis errors: unavailable (503) or server error (500)', () => {
         killer.disconnect();
         await admin.config('SET', 'busy-reply-threshold', '5000');
       }
-      const lines = errorLines(service, from);
-      expect(lines.some((l) => /BUSY Redis is busy running a script/.test(l) && /Redis is unavailable/.test(l))).toBe(true);
-      expect(lines.filter((l) => /request failed/.test(l))).toEqual([]);
+      // The line reaches us through the child's stdout pipe, maybe after the answer: wait for it.
+      const busy = (l: string) => /BUSY Redis is busy running a script/.test(l) && /Redis is unavailable/.test(l);
+      await waitFor(() => errorLines(service!, from).find(busy), { what: 'the "Redis is unavailable" line naming BUSY' });
+      expect(errorLines(service, from).filter((l) => /request failed/.test(l))).toEqual([]);
     }, 60_000);
 
     it('a slow Redis (commands time out between answers) logs one outage line, not one per failure', async () => {
