@@ -123,9 +123,12 @@ describe('periodic schedules (API)', () => {
     const payload = { report: 'daily', recipients: ['a@example.com'], n: 3 };
     const s = (await create({ cron: '* * * * * *', task: { type: 'json-report', payload, queue: 'reports' } }).expect(201)).body as Schedule;
     expect(s.task).toMatchObject({ type: 'json-report', payload, queue: 'reports' });
+    // The first tick's task: on a slow machine the next tick may be listed too (newest first) by the
+    // time the listing is read, so take the earliest scheduled.
     const task = await waitFor(async () => {
       const res = await request(t.http).get('/tasks?queue=reports').expect(200);
-      return (res.body as Task[]).find((x) => x.schedule_id === s.id);
+      const ticks = (res.body as Task[]).filter((x) => x.schedule_id === s.id);
+      return ticks.sort((a, b) => (a.scheduled_for! < b.scheduled_for! ? -1 : 1))[0];
     }, { timeoutMs: 15_000, intervalMs: 200, what: 'a task in the queue reports' });
     expect(task).toMatchObject({ queue: 'reports', type: 'json-report', payload, scheduled_for: s.next_run_at });
     expect(task.id).toMatch(/^reports\./);
