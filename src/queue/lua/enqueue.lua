@@ -42,6 +42,13 @@ end
 
 local base, key_ttl, size, defaults = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local FIRST = 5 -- the first task's first value
+-- What a new task stores besides its own values: the default fields under STORE_TASK_DEFAULTS=true
+-- (ARGV[4]), nothing otherwise. One table per call, unpacked at the end of every task's HSET.
+local NONE = {}
+local function default_fields(now)
+  if defaults then return { 'retries', '0', 'attempts', '0', 'updated_at', now } end
+  return NONE
+end
 
 if size == 4 and #ARGV == 8 then
   -- One plain task: the writes of the loop below, without its tables (garbage Lua collects per call).
@@ -49,14 +56,8 @@ if size == 4 and #ARGV == 8 then
   local key = task_key(base, id)
   if redis.call('EXISTS', key) == 1 then return ERR_DUPLICATE_ID end
   local now = redis_now()
-  if defaults then
-    redis.call('HSET', key,
-      'type', task_type, 'payload', ARGV[7], 'status', 'pending',
-      'retries', '0', 'max_retry', ARGV[8], 'attempts', '0',
-      'created_at', now, 'updated_at', now)
-  else
-    redis.call('HSET', key, 'type', task_type, 'payload', ARGV[7], 'status', 'pending', 'max_retry', ARGV[8], 'created_at', now)
-  end
+  redis.call('HSET', key, 'type', task_type, 'payload', ARGV[7], 'status', 'pending', 'max_retry', ARGV[8], 'created_at', now,
+    unpack(default_fields(now)))
   redis.call('ZADD', KEYS[1], now, id)
   redis.call('ZADD', status_key(base, 'pending'), now, id)
   redis.call('ZADD', KEYS[2], '0', '0')
@@ -85,16 +86,11 @@ if size == 4 then
   -- redis.call is formatted anew on every call.
   local entries = {}
   local k = 0
+  local kept = default_fields(now)
   for i = FIRST, #ARGV, 4 do
     k = k + 1
-    if defaults then
-      redis.call('HSET', keys[k],
-        'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
-        'retries', '0', 'max_retry', ARGV[i + 3], 'attempts', '0',
-        'created_at', now, 'updated_at', now)
-    else
-      redis.call('HSET', keys[k], 'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending', 'max_retry', ARGV[i + 3], 'created_at', now)
-    end
+    redis.call('HSET', keys[k], 'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending', 'max_retry', ARGV[i + 3],
+      'created_at', now, unpack(kept))
     entries[#entries + 1] = now
     entries[#entries + 1] = ARGV[i]
   end
@@ -152,6 +148,7 @@ if failed then
 end
 
 local now = redis_now()
+local kept = default_fields(now)
 local created = false
 element = 0
 for i = FIRST, #ARGV, 12 do
@@ -160,9 +157,7 @@ for i = FIRST, #ARGV, 12 do
     local id, task_type = ARGV[i], ARGV[i + 1]
     local delay, at, priority, timeout, backoff, ikey = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
     local fields = { 'type', task_type, 'payload', ARGV[i + 2], 'status', 'pending', 'max_retry', ARGV[i + 3], 'created_at', now }
-    if defaults then
-      for _, v in ipairs({ 'retries', '0', 'attempts', '0', 'updated_at', now }) do fields[#fields + 1] = v end
-    end
+    for _, v in ipairs(kept) do fields[#fields + 1] = v end
     local score = now
     local run_at = false
     if delay ~= '' then run_at = tonumber(now) + tonumber(delay) elseif at ~= '' then run_at = tonumber(at) end
