@@ -280,6 +280,32 @@ describe('dashboard (/dashboard) in a real browser', () => {
     }
   });
 
+  it('keeps the queue filter when another filter changes before the list of queues has arrived', async () => {
+    const queue = 'dash-slow-queues';
+    await submit(t, { type: 'echo', payload: 'x', queue });
+    const { page, errors, failures, close } = await openPage(browser as Browser, null);
+    // GET /queues answers late, as from a slow server: the view is drawn, the queue list not yet filled.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await page.route(/\/queues$/, async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.goto(`${base}#/tasks?queue=${queue}`);
+      await page.getByLabel('State').selectOption('failed');
+      // Any address with the new state, then check that the queue is still in it.
+      await page.waitForURL(/#\/tasks\?.*status=failed$/);
+      expect(new URL(page.url()).hash).toBe(`#/tasks?queue=${queue}&status=failed`);
+      release();
+      await waitFor(async () => ((await page.getByLabel('Queue').inputValue()) === queue ? true : undefined), { what: 'the queue filter still chosen' });
+      expectClean(errors, failures);
+    } finally {
+      release();
+      await close();
+    }
+  });
+
   it('schedules: lists one with its next run, pauses, resumes and deletes it from the page', async () => {
     const created = (await request(t.http).post('/schedules').send({ name: 'dash-yearly', cron: '0 0 1 1 *', timezone: 'UTC', task: { type: 'echo', payload: 'new year' } }).expect(201))
       .body as { id: string };

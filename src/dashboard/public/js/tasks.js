@@ -41,7 +41,16 @@ export function tasksView(root, filters) {
   /** @type {string | null} */
   let next = null;
   let stopped = false;
-  const queueSelect = /** @type {HTMLSelectElement} */ (h('select', { id: 'filter-queue', name: 'queue' }, h('option', { value: '' }, 'All queues')));
+  // The chosen queue is an option from the start: GET /queues fills in the others later, and a filter
+  // changed before it answers must keep the queue (the form reads this select's value).
+  const queueSelect = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { id: 'filter-queue', name: 'queue' },
+      h('option', { value: '' }, 'All queues'),
+      filters.queue ? h('option', { value: filters.queue, selected: true }, filters.queue) : null,
+    )
+  );
   const statusSelect = /** @type {HTMLSelectElement} */ (
     h('select', { id: 'filter-status', name: 'status' }, h('option', { value: '' }, 'Any state'), STATUSES.map((s) => h('option', { value: s, selected: s === filters.status }, s)))
   );
@@ -91,10 +100,11 @@ export function tasksView(root, filters) {
       const queues = (await getJson('/queues')).queues;
       const names = new Set(queues.map((q) => q.name));
       if (filters.queue) names.add(filters.queue);
+      // In order, the chosen queue among them: the options after "All queues" are drawn anew.
+      while (queueSelect.options.length > 1) queueSelect.remove(1);
       for (const name of [...names].sort()) queueSelect.append(h('option', { value: name, selected: name === filters.queue }, name));
     } catch (err) {
       if (!(err instanceof ApiError && err.missingRoute)) throw err;
-      if (filters.queue) queueSelect.append(h('option', { value: filters.queue, selected: true }, filters.queue));
       queueSelect.disabled = !filters.queue;
       queueSelect.title = 'this server has no named queues';
     }
