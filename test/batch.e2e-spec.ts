@@ -6,7 +6,8 @@ describe('POST /tasks/batch', () => {
   const redis = testRedis();
   const prefix = uniquePrefix('batch');
   let t: TestApp;
-  const pendingCount = () => redis.zcard(`${prefix}:{default}:s:pending`);
+  // Every pending task is in its queue zset (s:pending holds only delayed and retrying ones).
+  const pendingCount = () => redis.zcard(`${prefix}:{default}:queue`);
 
   beforeAll(async () => {
     t = await createTestApp({ QUEUE_PREFIX: prefix, APP_ROLE: 'api', BODY_LIMIT: '2mb' });

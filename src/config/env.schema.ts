@@ -204,10 +204,12 @@ export class EnvironmentVariables {
   COMPACT_COMPLETED_TASKS = 'true';
 
   /**
-   * Whether a new task stores the fields that hold their defaults (retries = 0, attempts = 0,
-   * updated_at = created_at): 64 bytes more Redis memory per queued task. Off by default since
-   * 2026-12-01 (third release that day); `true` while a process of a version before a06bb81 still runs
-   * (it cannot read a task without them: its recoverer stops on one, its API answers 500 for one).
+   * Whether a new task is written as older versions wrote it: it stores the fields that hold their
+   * defaults (retries = 0, attempts = 0, updated_at = created_at), and gets an s:pending entry even when
+   * it is due at once (64 + 129 bytes more Redis memory per queued task). Off by default since
+   * 2026-12-01; `true` while a process of an older version still runs (one before a06bb81 cannot read a
+   * task without those fields: its recoverer stops on one, its API answers 500 for one; one before the
+   * s:pending change lists and counts pending tasks from s:pending alone).
    */
   @IsIn(['true', 'false'], { message: 'STORE_TASK_DEFAULTS must be true or false' })
   STORE_TASK_DEFAULTS = 'false';

@@ -5,7 +5,7 @@ import { TASK_STATUSES, TaskStatus } from './task.model';
 /** What GET /queues and a metrics scrape show of one queue, read from Redis in one script call. */
 export interface QueueGauges {
   queue: string;
-  /** ZCARD of each status index (s:<status>; `active` for processing), every priority level included; `pending` counts scheduled tasks too. */
+  /** Tasks of each status (ZCARD of s:<status>; of `active` for processing; of the queue zsets of every level for pending, scheduled tasks included). */
   byStatus: Record<TaskStatus, number>;
   /** Pending tasks whose run time is still ahead (delayed, or waiting for a retry), by Redis' clock. */
   scheduled: number;

@@ -36,8 +36,9 @@ const SCAN_COUNT = 1000;
  * - each task is in exactly the structures its status calls for (pending: the queue of its priority
  *   level, `queue`, `queue:high` or `queue:low`; processing: active; completed/failed: none beyond its
  *   status index), in its own
- *   status index (a processing task has none: `active` lists it), a pending one also in its status+type
- *   index, and, when its priority is high or low, in that priority's index (`p:high`, `p:low`), and in
+ *   status index (a processing task has none: `active` lists it; a pending task queued at its creation
+ *   time may have none: its queue zset lists it, lua/lib/common.lua PENDING_INDEX), and, when its
+ *   priority is high or low, in that priority's index (`p:high`, `p:low`), and in
  *   no other (a finished task may also be in `st:<its status>:<its type>`, as tasks finished before
  *   finished tasks lost that index are: they leave it with the task);
  * - every entry of the queues, active and the indexes points at a task in the matching state;
@@ -85,8 +86,8 @@ export class QueueIntegrityChecker {
   private async checkQueue(k: QueueKeys): Promise<Omit<IntegrityReport, 'queues'>> {
     const client = this.redis.commands;
     const violations: IntegrityViolation[] = [];
-    const tasks = new Map<string, { status: string; type: string; priority: string | null }>();
-    const zsets = new Map<string, Set<string>>();
+    const tasks = new Map<string, { status: string; type: string; priority: string | null; created: string | null }>();
+    const zsets = new Map<string, Map<string, string>>();
     const histories: string[] = [];
 
     for await (const key of this.scanKeys(`${k.base}*`)) {
@@ -94,9 +95,9 @@ export class QueueIntegrityChecker {
       if (rest.startsWith('t:') && rest.endsWith(':h')) {
         histories.push(rest.slice(2, -2));
       } else if (rest.startsWith('t:')) {
-        const [status, type, priority, packed] = await client.hmget(key, 'status', 'type', 'priority', 'z');
+        const [status, type, priority, packed, created] = await client.hmget(key, 'status', 'type', 'priority', 'z', 'created_at');
         const completed = packed !== null ? expandTaskHash({ z: packed }) : undefined;
-        tasks.set(rest.slice(2), { status: completed?.status ?? status ?? '', type: completed?.type ?? type ?? '', priority });
+        tasks.set(rest.slice(2), { status: completed?.status ?? status ?? '', type: completed?.type ?? type ?? '', priority, created });
       } else if (
         ['queue', 'queue:high', 'queue:low', 'active', 'p:high', 'p:low'].includes(rest) ||
         rest.startsWith('s:') ||
@@ -112,7 +113,7 @@ export class QueueIntegrityChecker {
     const member = (name: string, id: string) => zsets.get(name)?.has(id) ?? false;
     const home: Record<TaskStatus, string> = { pending: 'queue', processing: 'active', completed: 's:completed', failed: 's:failed' };
 
-    for (const [id, { status, type, priority }] of tasks) {
+    for (const [id, { status, type, priority, created }] of tasks) {
       if (!TASK_STATUSES.includes(status as TaskStatus) || !type) {
         violations.push({ kind: 'bad-status', id, detail: `status "${status}", type "${type}"` });
         continue;
@@ -123,23 +124,30 @@ export class QueueIntegrityChecker {
       }
       byStatus[status as TaskStatus] += 1;
       const stage = status === 'pending' && priority ? `queue:${priority}` : home[status as TaskStatus];
-      const expected = new Set(status === 'processing' ? [stage] : [stage, `s:${status}`]);
+      // A pending task queued at its creation time is listed from its queue zset and needs no s:pending
+      // entry (lua/lib/common.lua PENDING_INDEX); one is tolerated (an older version, or
+      // STORE_TASK_DEFAULTS=true, writes it).
+      // (A task missing from its queue zset is reported as that, not also as missing from s:pending.)
+      const queueScore = zsets.get(stage)?.get(id);
+      const queuedAtCreation = status === 'pending' && (queueScore === undefined || (created !== null && Number(queueScore) === Number(created)));
+      const expected = new Set(status === 'processing' || queuedAtCreation ? [stage] : [stage, `s:${status}`]);
       // No status has an index per type now; an entry of one from an older version is tolerated when
       // it names the task's own status and type (lua/lib/common.lua index_remove).
-      const tolerated = status === 'processing' ? undefined : `st:${status}:${type}`;
+      const tolerated = new Set(status === 'processing' ? [] : [`st:${status}:${type}`]);
+      if (queuedAtCreation) tolerated.add('s:pending');
       if (priority) expected.add(`p:${priority}`);
       for (const name of expected) {
         if (!member(name, id)) violations.push({ kind: 'missing-from-structure', id, detail: `${status} task not in ${name}` });
       }
       for (const [name, ids] of zsets) {
-        if (!expected.has(name) && name !== tolerated && ids.has(id)) {
+        if (!expected.has(name) && !tolerated.has(name) && ids.has(id)) {
           violations.push({ kind: 'in-wrong-structure', id, detail: `${status} task also in ${name}` });
         }
       }
     }
 
     for (const [name, ids] of zsets) {
-      for (const id of ids) {
+      for (const id of ids.keys()) {
         const task = tasks.get(id);
         if (!task) violations.push({ kind: 'dangling-entry', id, detail: `${name} entry without a task` });
         else if (name.startsWith('st:') && name !== `st:${task.status}:${task.type}`) {
@@ -164,13 +172,14 @@ export class QueueIntegrityChecker {
     } while (cursor !== '0');
   }
 
-  private async zmembers(key: string): Promise<Set<string>> {
-    const members = new Set<string>();
+  /** Member -> score. */
+  private async zmembers(key: string): Promise<Map<string, string>> {
+    const members = new Map<string, string>();
     let cursor = '0';
     do {
       const [next, flat] = await this.redis.commands.zscan(key, cursor, 'COUNT', SCAN_COUNT);
       cursor = next;
-      for (let i = 0; i < flat.length; i += 2) members.add(flat[i]);
+      for (let i = 0; i < flat.length; i += 2) members.set(flat[i], flat[i + 1]);
     } while (cursor !== '0');
     return members;
   }

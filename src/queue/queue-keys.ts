@@ -128,14 +128,22 @@ export class QueueKeys {
   /**
    * Listing index of one status; score = creation time (ms) for pending, finish time (ms) for completed
    * and failed, which also drives retention. Processing has none (lua/lib/common.lua index_add): its
-   * tasks are listed from `active` and counted by it (countedBy).
+   * tasks are listed from `active` and counted by it (countedBy). `s:pending` holds only the pending
+   * tasks whose queue score is not their creation time (delayed, retrying, sent back); the others are
+   * listed from their queue zset (lua/lib/common.lua PENDING_INDEX).
    */
   byStatus(status: TaskStatus): string {
     return `${this.base}s:${status}`;
   }
 
-  /** The zset whose size is the number of tasks of a status: its listing index, `active` for processing. */
+  /**
+   * The zset whose size is the number of tasks of a status: its listing index; `active` for processing;
+   * for pending the normal level's queue zset, which stands for every level's (queue-overview.lua adds
+   * them up): s:pending holds only the pending tasks not queued at their creation time
+   * (lua/lib/common.lua PENDING_INDEX).
+   */
   countedBy(status: TaskStatus): string {
+    if (status === 'pending') return this.queue;
     return status === 'processing' ? this.active : this.byStatus(status);
   }
 

@@ -17,7 +17,7 @@ import { MAX_BLOCK_MS, RedisConnections } from './redis-connections';
 import { toQueueError } from './redis-error-classifier';
 import { LIST_FILTER_SCAN_MAX, LIST_PAGE_MAX_BYTES } from './task-limits';
 import { DEFAULT_QUEUE, queueOfTaskId } from './task-id';
-import { decodeTaskOptions, encodeBackoff, TaskPriority } from './task-options';
+import { decodeTaskOptions, encodeBackoff, TASK_PRIORITIES, TaskPriority } from './task-options';
 import {
   encodeSchedule,
   isFinishedStatus,
@@ -682,6 +682,7 @@ export class QueueRepository {
    * have an index of their own, filtered by status and type when those are asked for too; normal tasks
    * have none (they are most tasks), so `priority=normal` reads the status indexes and skips the others.
    * Processing tasks have no index: list.lua reads them from `active` (of type `indexType`, '' = any).
+   * Pending tasks are read from the queue zsets and s:pending (list.lua keeps each task once).
    * No status has an index per type: with a type, list.lua reads the status indexes and skips the tasks
    * of other types (`indexType` again). The first `openCount` indexes are the open part of
    * the listing (by creation time), the others the finished part (by finish time).
@@ -697,9 +698,13 @@ export class QueueRepository {
     const statuses = status ? [status] : TASK_STATUSES;
     const open = statuses.filter((s) => !isFinishedStatus(s));
     const ordered = [...open, ...statuses.filter(isFinishedStatus)];
+    // Pending tasks: the queue zsets list those queued at their creation time, s:pending the others
+    // (lua/lib/common.lua PENDING_INDEX); normal tasks are all in `queue`.
+    const pending = priority === 'normal' ? [keys.queue] : TASK_PRIORITIES.map((p) => keys.queueFor(p));
+    const indexes = ordered.flatMap((s) => (s === 'processing' ? [keys.active] : s === 'pending' ? [...pending, keys.byStatus(s)] : [keys.byStatus(s)]));
     return {
-      indexes: ordered.map((s) => (s === 'processing' ? keys.active : keys.byStatus(s))),
-      openCount: open.length,
+      indexes,
+      openCount: indexes.length - ordered.filter(isFinishedStatus).length,
       indexType: type ?? '',
       conditions: priority === 'normal' ? ['priority', ''] : [],
     };

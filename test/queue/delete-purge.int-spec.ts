@@ -157,8 +157,9 @@ describe('delete.lua and purge-expired.lua', () => {
       expect(await q.redis.zrange(q.keys.byStatus('failed'), 0, -1)).toEqual(['f20']);
       expect(await q.repo.purgeExpired(0, 2)).toBe(1);
       expect(await q.repo.purgeExpired(0, 2)).toBe(0);
-      // Hash, stage zset and its listing index; a running task has no listing index (`active` lists it).
-      for (const id of UNFINISHED) expect((await q.footprint(id)).length).toBe(id === 'running' ? 2 : 3);
+      // Hash, stage zset and, for a delayed task, its listing index; a running task has none (`active`
+      // lists it), nor does a task queued at its creation time (its queue zset does).
+      for (const id of UNFINISHED) expect((await q.footprint(id)).length).toBe(id === 'delayed' ? 3 : 2);
     });
 
     it('never deletes an unfinished task, even through a stray entry in s:completed or s:failed', async () => {

@@ -44,15 +44,15 @@ describe('enqueue.lua', () => {
     });
   });
 
-  it('adds the task to the queue zset at score now, to the pending index (none per type), and sets the marker', async () => {
+  it('adds the task to the queue zset at score now (its listing: no pending index entry, none per type), and sets the marker', async () => {
     const q = harness.queue();
     const createdAt = await q.repo.enqueue([newTask({ id: 'a', type: 'email' })]);
 
     expect(await q.score(q.keys.queue, 'a')).toBe(createdAt);
-    expect(await q.score(q.keys.byStatus('pending'), 'a')).toBe(createdAt);
+    expect(await q.score(q.keys.byStatus('pending'), 'a')).toBeNull();
     expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending'));
     expect(await q.redis.zrange(q.keys.marker, 0, -1)).toEqual(['0']);
-    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 't:a']);
+    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 't:a']);
   });
 
   it('stores a batch of several tasks of several types in one call, all with one creation time', async () => {
@@ -71,8 +71,7 @@ describe('enqueue.lua', () => {
       expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'pending'));
     }
     expect(await q.redis.zrange(q.keys.queue, 0, -1)).toEqual(['b1', 'b2', 'b3']);
-    expect(await q.redis.zrange(q.keys.byStatus('pending'), 0, -1)).toEqual(['b1', 'b2', 'b3']);
-    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 's:pending', 't:b1', 't:b2', 't:b3']);
+    expect((await q.allKeys()).sort()).toEqual(['marker', 'queue', 't:b1', 't:b2', 't:b3']);
   });
 
   it.each([

@@ -232,7 +232,9 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       });
       expectWithin(h.updated_at, window);
       expect(await q.score(q.keys.queue, t.id)).toBe(Number(h.run_at));
-      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'pending'));
+      // Queued at another time than its creation: also in s:pending, by creation time.
+      expect(await q.footprint(t.id)).toEqual(q.expectedFootprint(t.id, 'pending', { waiting: true }));
+      expect(await q.score(q.keys.byStatus('pending'), t.id)).toBe(Number(h.created_at));
       expect(await q.markerSet()).toBe(true);
 
       // Not before run_at; then leased again with the next token and the retry counted.
@@ -459,7 +461,7 @@ describe('lease scripts: heartbeat.lua, settle.lua', () => {
       expect((await q.hash(a.id)).updated_at).toBe(hb.updated_at);
       expect(await q.footprint(e.id)).toEqual([]);
       expect(await q.footprint(a.id)).toEqual(q.expectedFootprint(a.id, 'completed'));
-      expect(await q.footprint(b.id)).toEqual(q.expectedFootprint(b.id, 'pending'));
+      expect(await q.footprint(b.id)).toEqual(q.expectedFootprint(b.id, 'pending', { waiting: true }));
       expect(await q.footprint(c.id)).toEqual(q.expectedFootprint(c.id, 'failed'));
       expect(await q.footprint(d.id)).toEqual(q.expectedFootprint(d.id, 'processing'));
       // One retry in the batch: the wake-up marker is set (once) so idle workers re-plan their wait.

@@ -51,7 +51,7 @@ describe('recover.lua', () => {
         expect(h.stalls).toBeUndefined();
         expectWithin(h.updated_at, run);
         expect(await q.score(q.keys.queue, 'a')).toBe(Number(h.run_at));
-        expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending'));
+        expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending', { waiting: true }));
         expect(await q.markerSet()).toBe(true);
       },
     );

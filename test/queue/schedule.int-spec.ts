@@ -14,7 +14,7 @@ describe('scheduled tasks', () => {
     // opts present (empty parts) tells fetch to drop run_at.
     expect(h).toMatchObject({ status: 'pending', created_at: String(createdAt), run_at: String(createdAt + 60_000), opts: '|' });
     expect(await q.score(q.keys.queue, 'a')).toBe(createdAt + 60_000);
-    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending'));
+    expect(await q.footprint('a')).toEqual(q.expectedFootprint('a', 'pending', { waiting: true }));
     expect((await q.repo.list({ status: 'pending' }, 10)).tasks.map((t) => t.id)).toEqual(['a']);
     // An idle worker is woken to recompute how long it may block.
     expect(await q.markerSet()).toBe(true);

@@ -108,11 +108,16 @@ export class QueueFixture {
    * indexes (a processing task has none: `active` lists it; a finished one has no index per type and
    * no stage zset).
    */
-  expectedFootprint(id: string, status: 'pending' | 'processing' | 'completed' | 'failed'): string[] {
+  /**
+   * `waiting`: a pending task queued at another time than its creation (delayed, waiting for a retry,
+   * sent back after failing), which also has an s:pending entry; one queued at its creation time is
+   * listed from its queue zset alone (lua/lib/common.lua PENDING_INDEX).
+   */
+  expectedFootprint(id: string, status: 'pending' | 'processing' | 'completed' | 'failed', opts: { waiting?: boolean } = {}): string[] {
     if (status === 'processing') return ['active', `t:${id}`].sort();
     // A finished task's status index (by finish time) is its only entry: listing and retention.
     if (status !== 'pending') return [`s:${status}`, `t:${id}`].sort();
-    return ['queue', `s:${status}`, `t:${id}`].sort();
+    return (opts.waiting ? ['queue', 's:pending', `t:${id}`] : ['queue', `t:${id}`]).sort();
   }
 
   /** The raw entries of a task's attempt history, oldest first. */

@@ -10,10 +10,15 @@
              field `sched`); '' when unset). One size for the whole call, so a
              call of plain tasks takes the plain path. delay_ms wins over run_at; a task whose time is
              not after now is due at once and gets no run_at.
-  ARGV[4] -> '1': a new task stores its default fields, retries = 0, attempts = 0 and updated_at =
-             created_at (STORE_TASK_DEFAULTS=true, while a process of a version before a06bb81 runs:
-             it cannot read a task without them); '': it leaves them out (every reader since a06bb81
-             takes a missing one as its default): 64 bytes and about 0.6 µs (10%) of this script's time less per task
+  ARGV[4] -> '1': a new task is written as older versions wrote it, for their readers
+             (STORE_TASK_DEFAULTS=true, during a rolling update): it stores its default fields,
+             retries = 0, attempts = 0 and updated_at = created_at (a version before a06bb81 cannot
+             read a task without them), and every new task gets an s:pending entry (versions before
+             the one that dropped s:pending entries of new tasks (2026-12-01, evening) list and count
+             pending tasks from s:pending alone). '': neither (every reader
+             since a06bb81 takes a missing field as its default, and since that one lists a pending
+             task whose queue score is its creation time from its queue zset, PENDING_INDEX in
+             lib/common.lua): 64 + 129 bytes and about 1.6 µs of this script's time less per task
   ARGV[5..] -> the tasks
   Time: Redis' clock (TIME); every task of the call gets the same created_at.
   Idempotency: an element with a key that is remembered (idem:<key>, '<id>|<hash>') is not created: with
@@ -59,7 +64,7 @@ if size == 4 and #ARGV == 8 then
   redis.call('HSET', key, 'type', task_type, 'payload', ARGV[7], 'status', 'pending', 'max_retry', ARGV[8], 'created_at', now,
     unpack(default_fields(now)))
   redis.call('ZADD', KEYS[1], now, id)
-  redis.call('ZADD', status_key(base, 'pending'), now, id)
+  if defaults then redis.call('ZADD', status_key(base, 'pending'), now, id) end
   redis.call('ZADD', KEYS[2], '0', '0')
   return tonumber(now)
 end
@@ -81,8 +86,8 @@ if size == 4 then
     if redis.call('EXISTS', unpack(keys, i, math.min(i + 999, n))) > 0 then return ERR_DUPLICATE_ID end
   end
   local now = redis_now()
-  -- Every task of the call is due now and created now: the queue and s:pending get one ZADD for all
-  -- of them, in chunks of at most 1000 arguments. Constant values are strings: a Lua number passed to
+  -- Every task of the call is due now and created now: the queue gets one ZADD for all of them (and
+  -- s:pending under STORE_TASK_DEFAULTS=true), in chunks of at most 1000 arguments. Constant values are strings: a Lua number passed to
   -- redis.call is formatted anew on every call.
   local entries = {}
   local k = 0
@@ -98,7 +103,7 @@ if size == 4 then
     for i = 1, #args, 1000 do redis.call('ZADD', key, unpack(args, i, math.min(i + 999, #args))) end
   end
   zadd_all(KEYS[1], entries)
-  zadd_all(status_key(base, 'pending'), entries)
+  if defaults then zadd_all(status_key(base, 'pending'), entries) end
   redis.call('ZADD', KEYS[2], '0', '0')
   return tonumber(now)
 end
@@ -184,7 +189,9 @@ for i = FIRST, #ARGV, 12 do
     end
     redis.call('HSET', task_key(base, id), unpack(fields))
     redis.call('ZADD', level_queue(KEYS[1], priority), score, id)
-    index_add(base, id, 'pending', now)
+    -- s:pending lists the pending tasks whose queue score is not their creation time (PENDING_INDEX
+    -- in lib/common.lua); the others are listed from their queue zset.
+    if scheduled or defaults then index_add(base, id, 'pending', now) end
     if ikey ~= '' then
       redis.call('SET', idempotency_key(base, ikey), id .. '|' .. ARGV[i + 10], 'PX', key_ttl)
     end

@@ -55,7 +55,7 @@ local odd_ids = {} -- ids holding a tab
 local bytes = 0
 local taken = 0
 local leases = {} -- deadline, id pairs for `active`
-local leased = {} -- ids leaving s:pending
+local leased = {} -- ids that may be in s:pending (they leave it)
 for _, level in ipairs(levels) do
   if taken >= max or (max_bytes > 0 and bytes >= max_bytes) then break end
   local due = redis.call('ZRANGE', level, '-inf', now, 'BYSCORE', 'LIMIT', 0, max - taken, 'WITHSCORES')
@@ -75,10 +75,13 @@ for _, level in ipairs(levels) do
       -- Only a task that waited for a retry or was scheduled (which gives it opts) has a run_at. A
       -- task may leave out retries (and attempts, updated_at) while they hold their defaults.
       if (f[3] and f[3] ~= '0') or f[7] then redis.call('HDEL', key, 'run_at') end
-      -- Into `active`, out of the pending listing index (processing has none: index_add).
+      -- Into `active`; out of s:pending when it may be there (PENDING_INDEX in lib/common.lua: a
+      -- task queued at another time than its creation, or one that stores `attempts`, as every task
+      -- once leased and every task written by an older version does). A new task due at its creation
+      -- is not: no ZREM for it.
       leases[#leases + 1] = deadline
       leases[#leases + 1] = id
-      leased[#leased + 1] = id
+      if f[8] or due[j + 1] ~= f[5] then leased[#leased + 1] = id end
       bytes = bytes + #f[2]
       local type_number = types[f[1]]
       if not type_number then
@@ -114,9 +117,16 @@ batched('ZREM', status_key(base, 'pending'), leased)
 -- per type that nothing reads now: they leave it here, so it empties and goes. Once it has gone, this
 -- is one EXISTS per type per call (a ZREM of every leased task was the cost this index had here).
 -- The types are those of the reply; the ids of other types are no members, their ZREM a no-op.
+local every_id = false
 for _, task_type in ipairs(type_names) do
   local legacy = status_type_key(base, 'pending', task_type)
-  if redis.call('EXISTS', legacy) == 1 then batched('ZREM', legacy, leased) end
+  if redis.call('EXISTS', legacy) == 1 then
+    if not every_id then
+      every_id = {}
+      for i = 2, #leases, 2 do every_id[#every_id + 1] = leases[i] end
+    end
+    batched('ZREM', legacy, every_id)
+  end
 end
 -- A tab after every field: the last one too (the empty string after the last separator).
 fields[#fields + 1] = ''

@@ -13,6 +13,9 @@
                 are bounded by the workers (workers x (concurrency + prefetch)), not by the tasks stored.
                 No status has an index per type: with ARGV[7] given, entries of a status index
                 (<base>s:<status>) count only when their task has that type (a filtered scan, below).
+                Pending tasks are the queue zsets (<base>queue, queue:high, queue:low, read up to now)
+                and <base>s:pending together: an entry of either counts only when its task is pending
+                and that index lists it (PENDING_INDEX in lib/common.lua), a filtered scan too.
   ARGV[1] -> key base of the queue
   ARGV[2] -> limit
   ARGV[3] -> cursor score ('' for the first page)
@@ -74,15 +77,34 @@ local function listing_order(a, b)
   if a[5] ~= b[5] then return a[5] > b[5] end
   return id_after(a[2], b[2])
 end
--- Whether entries of KEYS[k] must be checked for the type (a status index, when a type is asked for).
+-- Pending tasks are listed from two kinds of index (PENDING_INDEX in lib/common.lua): a queue zset
+-- (`queue`, `queue:high`, `queue:low`) lists the ones whose queue score is their creation time, and
+-- s:pending the others. An entry of either counts only when its task is pending and belongs there
+-- (checked in `matches`), so a task in both (written by an older version) is listed once.
+local QUEUED, WAITING, EITHER, REPEATED = 1, 2, 3, 4
+local queue_key = base .. 'queue'
+local source = {}
+-- Whether entries of KEYS[k] must be checked for the type (a status index or a queue zset, when a
+-- type is asked for).
 local status_prefix = base .. 's:'
 local type_checked = {}
-local any_type_checked = false
+local any_checked = false
 for k = 1, #KEYS do
-  type_checked[k] = list_type ~= '' and string.sub(KEYS[k], 1, #status_prefix) == status_prefix
-  any_type_checked = any_type_checked or type_checked[k]
+  local name = KEYS[k]
+  if name == queue_key or name == queue_key .. ':high' or name == queue_key .. ':low' then
+    source[k] = QUEUED
+  elseif name == status_prefix .. 'pending' then
+    source[k] = WAITING
+  else
+    source[k] = false
+  end
+  type_checked[k] = list_type ~= '' and (source[k] or string.sub(name, 1, #status_prefix) == status_prefix)
+  any_checked = any_checked or type_checked[k] or source[k] ~= false
 end
-local filtered = #filter_fields > 0 or any_type_checked
+-- A queue zset is read up to now only: its entries above are delayed tasks, listed from s:pending.
+local now_text = redis_now()
+local now = tonumber(now_text)
+local filtered = #filter_fields > 0 or any_checked
 local scan_max = filtered and math.max(tonumber(ARGV[6]), limit) or limit
 -- The KEYS of each part: { first, last }; an empty part has last < first.
 local open_count = tonumber(ARGV[8])
@@ -115,6 +137,8 @@ local function gather(after, want)
   local merging = parts[part][2] > parts[part][1]
   for k = parts[part][1], parts[part][2] do
     local got, offset = 0, 0
+    local kmax = max
+    if source[k] == QUEUED and ((not after) or after[1] > now) then kmax = now_text end
     if KEYS[k] == active_key then
       for _, e in ipairs(processing_index()) do
         if got >= want then break end
@@ -139,13 +163,13 @@ local function gather(after, want)
       if from_rank then
         chunk = redis.call('ZRANGE', KEYS[k], from_rank + offset, from_rank + offset + want - 1, 'REV', 'WITHSCORES')
       else
-        chunk = redis.call('ZRANGE', KEYS[k], max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
+        chunk = redis.call('ZRANGE', KEYS[k], kmax, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, want, 'WITHSCORES')
       end
       for j = 1, #chunk, 2 do
         local id, score = chunk[j], tonumber(chunk[j + 1])
         -- Entries tied with the cursor's score came before it unless their id sorts below it.
         if from_rank or (not after) or score < after[1] or id_after(after[2], id) then
-          candidates[#candidates + 1] = { score, id, chunk[j + 1], type_checked[k], merging and id_rank(id) }
+          candidates[#candidates + 1] = { score, id, chunk[j + 1], type_checked[k], merging and id_rank(id), source[k] }
           got = got + 1
           if got >= want then break end
         end
@@ -156,24 +180,56 @@ local function gather(after, want)
   end
   if merging then
     table.sort(candidates, listing_order)
+    -- A task in a queue zset and in s:pending at one score (an older version indexed every pending
+    -- task) is one position in the listing, its two entries side by side: the first lists it when it is
+    -- pending (EITHER), the second never (REPEATED). Both stay, so the count still says whether the
+    -- part has more; deciding by index instead could reject the first and end a page there, and the
+    -- next page, strictly after that position, would never reach the second.
+    for i = 2, #candidates do
+      local a, b = candidates[i - 1], candidates[i]
+      if a[6] and b[6] and a[2] == b[2] and a[1] == b[1] then
+        a[6], b[6] = EITHER, REPEATED
+      end
+    end
   end
   return candidates
 end
 
--- Whether the task matches the filter (and has type list_type, when check_type).
-local function matches(key, check_type)
-  if check_type then
-    local values = task_hmget(key, 'type', unpack(filter_fields))
-    if values[1] ~= list_type then return false end
-    for j = 1, #filter_fields do
-      if (values[j + 1] or '') ~= filter_values[j] then return false end
-    end
-    return true
+-- Whether candidate c (its task's hash at key) is listed: it matches the filter, has type list_type
+-- when c[4] says so, and, read from a queue zset or s:pending (c[6]), is a pending task that this
+-- index lists.
+local function matches(key, c)
+  local check_type, from = c[4], c[6]
+  if from == REPEATED then return false end
+  if not check_type and not from and #filter_fields == 0 then return true end
+  local names = {}
+  if check_type then names[#names + 1] = 'type' end
+  if from then
+    names[#names + 1] = 'status'
+    names[#names + 1] = 'created_at'
+    names[#names + 1] = 'priority'
   end
-  if #filter_fields == 0 then return true end
-  local values = task_hmget(key, unpack(filter_fields))
+  local first = #names
+  for j = 1, #filter_fields do names[first + j] = filter_fields[j] end
+  local values = task_hmget(key, unpack(names))
+  local i = 1
+  if check_type then
+    if values[1] ~= list_type then return false end
+    i = 2
+  end
+  if from then
+    local status, created, priority = values[i], values[i + 1], values[i + 2]
+    if status ~= 'pending' or not created then return false end
+    if from == QUEUED then
+      if tonumber(created) ~= c[1] then return false end
+    elseif from == WAITING then
+      -- Listed from its queue zset when its score there is its creation time.
+      local queued = redis.call('ZSCORE', priority and (queue_key .. ':' .. priority) or queue_key, c[2])
+      if queued and tonumber(queued) == tonumber(created) then return false end
+    end
+  end
   for j = 1, #filter_fields do
-    if (values[j] or '') ~= filter_values[j] then return false end
+    if (values[first + j] or '') ~= filter_values[j] then return false end
   end
   return true
 end
@@ -198,7 +254,7 @@ while true do
     examined = examined + 1
     position = c
     local key = task_key(base, c[2])
-    if filtered and not matches(key, c[4]) then
+    if filtered and not matches(key, c) then
       skipped = c
       skipped.part = part
     else

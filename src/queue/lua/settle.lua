@@ -70,7 +70,8 @@ local function repair_applied(base, id, mode, f)
   redis.call('ZREM', KEYS[1], id)
   if mode == 'retry' or mode == 'requeue' then
     redis.call('ZADD', level_queue(KEYS[2], f[8]), 'NX', mode == 'retry' and f[5] or created, id)
-    redis.call('ZADD', status_key(base, 'pending'), 'NX', created, id)
+    -- A requeued task is listed from its queue zset (PENDING_INDEX in lib/common.lua).
+    if mode == 'retry' then redis.call('ZADD', status_key(base, 'pending'), 'NX', created, id) end
   else
     redis.call('ZADD', status_key(base, mode == 'fail' and 'failed' or 'completed'), 'NX', updated, id)
   end

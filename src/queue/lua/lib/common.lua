@@ -103,7 +103,15 @@ local function task_hmget(key, ...)
 end
 
 -- Listing indexes: s:<status>, score = creation time for pending, finish time for completed and
--- failed (written by finish, not here). Processing has none: its listing is derived from the `active`
+-- failed (written by finish, not here).
+-- PENDING_INDEX: s:pending holds only the pending tasks whose queue score (when they may run) is not
+-- their creation time: delayed and scheduled tasks, tasks waiting for a retry, failed tasks sent back.
+-- A task due when it was created (most tasks), or requeued at its creation time, is listed from its
+-- queue zset, whose score is then its creation time (list.lua checks which of the two lists a task:
+-- the queue zset when the scores agree, s:pending otherwise). That is an entry, a ZADD at enqueue and
+-- a ZREM at fetch less per task. Fetch removes a leased task from s:pending when it may be there
+-- (its queue score differs, or it stores `attempts`: written by an older version or under
+-- STORE_TASK_DEFAULTS=true, which still indexes every new task for older readers). Processing has none: its listing is derived from the `active`
 -- zset (list.lua), which holds every leased task anyway (at most workers x (concurrency + prefetch) of
 -- them), so leasing a task moves it in one index, not two. No status has an index per type (list.lua
 -- filters the status index by type): that saves an index entry per task and a write at enqueue and
@@ -274,7 +282,7 @@ local function requeue(base, key, id, task_type, created, now, queue_key, active
   redis.call('HSET', key, 'status', 'pending', 'updated_at', now, unpack(fields or NO_FIELDS))
   redis.call('ZREM', active_key, id)
   redis.call('ZADD', queue_key, created, id)
-  index_move(base, id, task_type, 'processing', 'pending', created)
+  -- Queued at its creation time: listed from the queue zset, no s:pending entry (PENDING_INDEX).
 end
 
 -- ---- Task events and attempt history (GET /tasks/{id}?wait, /events, `history`) ----
