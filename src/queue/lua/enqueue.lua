@@ -18,7 +18,8 @@
              pending tasks from s:pending alone). '': neither (every reader
              since a06bb81 takes a missing field as its default, and since that one lists a pending
              task whose queue score is its creation time from its queue zset, PENDING_INDEX in
-             lib/common.lua): 64 + 129 bytes and about 1.6 µs of this script's time less per task
+             lib/common.lua): 64 + 129 bytes and about 0.6 + 1.2–2.2 µs of this script's time less per
+             task (docs/performance.md)
   ARGV[5..] -> the tasks
   Time: Redis' clock (TIME); every task of the call gets the same created_at.
   Idempotency: an element with a key that is remembered (idem:<key>, '<id>|<hash>') is not created: with
