@@ -88,8 +88,8 @@ if size == 4 then
   end
   local now = redis_now()
   -- Every task of the call is due now and created now: the queue gets one ZADD for all of them (and
-  -- s:pending under STORE_TASK_DEFAULTS=true), in chunks of at most 1000 arguments. Constant values are strings: a Lua number passed to
-  -- redis.call is formatted anew on every call.
+  -- s:pending under STORE_TASK_DEFAULTS=true), in chunks of at most 1000 arguments. Constant values
+  -- are strings: a Lua number passed to redis.call is formatted anew on every call.
   local entries = {}
   local k = 0
   local kept = default_fields(now)

@@ -111,8 +111,8 @@ end
 -- the queue zset when the scores agree, s:pending otherwise). That is an entry, a ZADD at enqueue and
 -- a ZREM at fetch less per task. Fetch removes a leased task from s:pending when it may be there
 -- (its queue score differs, or it stores `attempts`: written by an older version or under
--- STORE_TASK_DEFAULTS=true, which still indexes every new task for older readers). Processing has none: its listing is derived from the `active`
--- zset (list.lua), which holds every leased task anyway (at most workers x (concurrency + prefetch) of
+-- STORE_TASK_DEFAULTS=true, which still indexes every new task for older readers).
+-- Processing has none: its listing is derived from the `active` zset (list.lua), which holds every leased task anyway (at most workers x (concurrency + prefetch) of
 -- them), so leasing a task moves it in one index, not two. No status has an index per type (list.lua
 -- filters the status index by type): that saves an index entry per task and a write at enqueue and
 -- at fetch. Finished tasks have no other entry: their status index, scored by finish time, is at
