@@ -40,6 +40,7 @@
     field list, so that the cursor moves past them (a reader skips tasks without fields).
 ]]
 --- @include "common"
+--- @include "task-options"
 
 local base, limit = ARGV[1], tonumber(ARGV[2])
 local max_bytes = tonumber(ARGV[5]) or 0
@@ -91,7 +92,7 @@ local type_checked = {}
 local any_checked = false
 for k = 1, #KEYS do
   local name = KEYS[k]
-  if name == queue_key or name == queue_key .. ':high' or name == queue_key .. ':low' then
+  if name == queue_key or name == level_queue(queue_key, 'high') or name == level_queue(queue_key, 'low') then
     source[k] = QUEUED
   elseif name == status_prefix .. 'pending' then
     source[k] = WAITING
@@ -224,7 +225,7 @@ local function matches(key, c)
       if tonumber(created) ~= c[1] then return false end
     elseif from == WAITING then
       -- Listed from its queue zset when its score there is its creation time.
-      local queued = redis.call('ZSCORE', priority and (queue_key .. ':' .. priority) or queue_key, c[2])
+      local queued = redis.call('ZSCORE', level_queue(queue_key, priority), c[2])
       if queued and tonumber(queued) == tonumber(created) then return false end
     end
   end
