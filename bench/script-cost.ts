@@ -3,7 +3,7 @@
  * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
  * EVALSHA time from `INFO commandstats` after each phase.
  *
- *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact] [--store-defaults] [--payload-bytes=N]
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact] [--store-defaults] [--payload-bytes=N] [--by-command]
  *
  * Prints µs of script time per task for every phase and in total (median of the repetitions).
  * Starts carry a worker id, as the pool's do (kept for the attempt history). `--fused` settles each
@@ -13,7 +13,8 @@
  * with STORE_TASK_DEFAULTS=true (new tasks store retries, attempts and updated_at). `--payload-bytes=N`: payloads of N bytes
  * instead of `hello world`. "of which in commands": the part of the script time spent in the
  * Redis commands the script called (INFO commandstats counts them under their own names); the rest
- * is the Lua interpreter and its redis.call bridge. `--subscribers=N` keeps N
+ * is the Lua interpreter and its redis.call bridge; `--by-command` also prints, per phase, each such
+ * command's µs and calls per task (last repetition). `--subscribers=N` keeps N
  * clients subscribed to the queue's events channel during the run, as N API processes with waiting
  * requests would be: the one PUBLISH of each script call is then delivered N times.
  */
@@ -31,20 +32,24 @@ function arg(name: string, fallback: number): number {
 }
 
 /** Script time (EVALSHA and EVAL), and the part of it spent in the commands the scripts called. */
-async function scriptUsec(redis: BenchRedis): Promise<{ calls: number; usec: number; inCommands: number }> {
+async function scriptUsec(
+  redis: BenchRedis,
+): Promise<{ calls: number; usec: number; inCommands: number; byCommand: Map<string, { calls: number; usec: number }> }> {
   const info = await redis.admin.info('commandstats');
   let calls = 0;
   let usec = 0;
   let inCommands = 0;
+  const byCommand = new Map<string, { calls: number; usec: number }>();
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
     if (m[1] === 'evalsha' || m[1] === 'eval') {
       calls += Number(m[2]);
       usec += Number(m[3]);
     } else if (m[1] !== 'info' && !m[1].startsWith('config')) {
       inCommands += Number(m[3]);
+      byCommand.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
     }
   }
-  return { calls, usec, inCommands };
+  return { calls, usec, inCommands, byCommand };
 }
 
 const ENQUEUE_BATCH = 1000;
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
   const compact = process.argv.includes('--compact');
   const storeDefaults = process.argv.includes('--store-defaults');
   const payloadBytes = arg('payload-bytes', 0);
+  const byCommandWanted = process.argv.includes('--by-command');
   const payload = payloadBytes > 0 ? 'p'.repeat(payloadBytes) : undefined;
   const redis = await BenchRedis.start();
   const q = await OurQueue.open(redis.url, SRC_CODE, {
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
   // The part of each phase's script time spent in the Redis commands it called (the rest is the
   // Lua interpreter and the redis.call bridge).
   const commandShares = new Map<string, number[]>();
+  const lastByCommand = new Map<string, Map<string, { calls: number; usec: number }>>();
   try {
     for (let rep = 0; rep < reps; rep += 1) {
       await redis.flush();
@@ -126,7 +133,8 @@ async function main(): Promise<void> {
       for (const phase of phases) {
         await redis.resetStats();
         await phase.run(q, n, fetchBatch);
-        const { usec, inCommands } = await scriptUsec(redis);
+        const { usec, inCommands, byCommand } = await scriptUsec(redis);
+        lastByCommand.set(phase.name, byCommand);
         const perTask = usec / n;
         results.set(phase.name, [...(results.get(phase.name) ?? []), perTask]);
         commandShares.set(phase.name, [...(commandShares.get(phase.name) ?? []), inCommands / n]);
@@ -149,6 +157,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  ${name.padEnd(32)} ${m.toFixed(2)} µs, of which in commands ${inCommands.toFixed(2)}   (runs: ${xs.map((x) => x.toFixed(2)).join(', ')})\n`,
     );
+    if (byCommandWanted) {
+      const rows = [...(lastByCommand.get(name) ?? new Map<string, { calls: number; usec: number }>())].sort((a, b) => b[1].usec - a[1].usec);
+      for (const [command, { calls, usec }] of rows) {
+        process.stdout.write(`      ${command.padEnd(12)} ${(usec / n).toFixed(2)} µs, ${(calls / n).toFixed(3)} calls per task\n`);
+      }
+    }
   }
   process.stdout.write(`  ${'total'.padEnd(32)} ${total.toFixed(2)} µs\n`);
 }
