@@ -101,6 +101,52 @@ export function summarize(profile: Profile, top = 25): string {
   ].join('\n');
 }
 
+/** V8's sampling heap profile (HeapProfiler.stopSampling), as bench/procs/alloc-sampler writes it. */
+export interface AllocationProfile {
+  head: AllocationNode;
+}
+interface AllocationNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: AllocationNode[];
+}
+
+/**
+ * Bytes allocated per request (sampled: V8 records an allocation about every 4 KiB and scales it),
+ * by package / file and by function: what the garbage collector has to reclaim for each request.
+ */
+export function summarizeAllocations(profile: AllocationProfile, requests: number, top = 25): string {
+  const byPlace = new Map<string, number>();
+  const byFn = new Map<string, number>();
+  let total = 0;
+  const walk = (n: AllocationNode): void => {
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      const place = where(n.callFrame.url);
+      byPlace.set(place, (byPlace.get(place) ?? 0) + n.selfSize);
+      byFn.set(label(n.callFrame), (byFn.get(label(n.callFrame)) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  const perRequest = (bytes: number) => `${Math.round(bytes / requests).toLocaleString('en-US').padStart(7)} B`;
+  const list = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, bytes]) => `  ${perRequest(bytes)}  ${k}`)
+      .join('\n');
+  return [
+    `allocated per request: ${perRequest(total).trim()} (${(total / 1e6).toFixed(0)} MB over ${requests.toLocaleString('en-US')} requests)`,
+    '',
+    `by package / file (top ${top}):`,
+    list(byPlace),
+    '',
+    `by function (top ${top}):`,
+    list(byFn),
+  ].join('\n');
+}
+
 if (require.main === module) {
   const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const top = Number(process.argv.find((a) => a.startsWith('--top='))?.slice(6) ?? 25);

@@ -2,9 +2,13 @@
  * CPU profiles of our processes under load, summarised (self time by package and function, inclusive
  * time of our own functions):
  * - worker: one worker process (WORKER_COUNT=concurrency) draining N queued no-op tasks;
- * - api: one API process under POST /tasks (50 connections; wrk or autocannon in its own process).
+ * - api: one API process under POST /tasks (50 connections; wrk or autocannon in its own process);
+ *   with `--refs`, the two reference apps of the benchmark (the constant Nest app and Nest+BullMQ)
+ *   under the same load after it, so the shares (GC, socket writes, the framework) can be compared;
+ *   with `--alloc`, also the bytes each app allocates per request after its warm-up (by package and
+ *   function: what its garbage collector reclaims), from bench/procs/alloc-sampler.
  *
- *   ts-node --transpile-only bench/profile.ts [--tasks=50000] [--concurrency=50] [--seconds=10] [--only=worker|api] [--out=DIR]
+ *   ts-node --transpile-only bench/profile.ts [--tasks=50000] [--concurrency=50] [--seconds=10] [--only=worker|api] [--refs] [--alloc] [--out=DIR]
  *
  * Uses a private build of src/ (our processes run it with plain node) and a private redis-server,
  * like bench/run.ts. The .cpuprofile files
@@ -13,13 +17,13 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildPrivateCopy, removePrivateCopy } from './lib/build';
-import { BenchContext, FULL } from './lib/context';
+import { BenchContext, FULL, HttpApp } from './lib/context';
 import { fillOurs, TASK_BODY } from './lib/measure';
 import { OurQueue } from './lib/ours';
 import { installSignalCleanup, killAllChildren, stopAll } from './lib/processes';
 import { BenchRedis } from './lib/redis-server';
-import { summarize } from './profile-summary';
-import { waitFor } from './lib/util';
+import { AllocationProfile, summarize, summarizeAllocations } from './profile-summary';
+import { sleep, waitFor } from './lib/util';
 
 async function main(): Promise<void> {
   const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -34,6 +38,21 @@ async function main(): Promise<void> {
   const redis = await BenchRedis.start();
   installSignalCleanup(() => removePrivateCopy(build));
   const ctx = new BenchContext(redis, FULL, build, log, out);
+  const alloc = process.argv.includes('--alloc');
+  if (alloc) ctx.allocProfDir = out;
+  /** Requests each HTTP app answered while its allocations were sampled, by profile name prefix. */
+  const sampledRequests = new Map<string, number>();
+  /** Warm-up, then (with --alloc) the sampling starts, then the measured load. */
+  const loadApp = async (app: HttpApp, prefix: string) => {
+    await ctx.load.run({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: 2 });
+    if (alloc && app.child.pid !== undefined) {
+      process.kill(app.child.pid, 'SIGUSR2');
+      await sleep(200);
+    }
+    const r = await ctx.load.run({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds });
+    sampledRequests.set(prefix, r.ok + r.non2xx);
+    return r;
+  };
   const q = await OurQueue.open(redis.url, build.code);
   try {
     if (!only || only === 'worker') {
@@ -47,10 +66,18 @@ async function main(): Promise<void> {
     }
     if (!only || only === 'api') {
       const api = await ctx.ourApi();
-      await ctx.load.run({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: 2 });
-      const r = await ctx.load.run({ url: `${api.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds });
+      const r = await loadApp(api, 'our-api');
       log(`api: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.generator} (profile includes boot and a 2 s warm-up)`);
       await stopAll([api.child]);
+      if (process.argv.includes('--refs')) {
+        for (const kind of ['constant', 'bullmq'] as const) {
+          await redis.flush();
+          const app = await ctx.referenceApp(kind);
+          const rr = await loadApp(app, `reference-${kind}`);
+          log(`${app.name}: ${Math.round(rr.rps)} req/s, p50 ${rr.p50.toFixed(2)} ms, p99 ${rr.p99.toFixed(2)} ms, ${rr.generator}`);
+          await stopAll([app.child]);
+        }
+      }
     }
   } finally {
     await q.close();
@@ -60,6 +87,12 @@ async function main(): Promise<void> {
   }
   for (const f of readdirSync(out).filter((n) => n.endsWith('.cpuprofile'))) {
     process.stdout.write(`== ${join(out, f)}\n${summarize(JSON.parse(readFileSync(join(out, f), 'utf8')), 30)}\n\n`);
+  }
+  for (const f of readdirSync(out).filter((n) => n.endsWith('.allocprofile'))) {
+    const requests = [...sampledRequests].find(([prefix]) => f.startsWith(`${prefix}-`))?.[1];
+    if (!requests) continue;
+    const profile = JSON.parse(readFileSync(join(out, f), 'utf8')) as AllocationProfile;
+    process.stdout.write(`== ${join(out, f)}\n${summarizeAllocations(profile, requests, 20)}\n\n`);
   }
 }
 

@@ -28,6 +28,7 @@ const BENCH_ENTRIES = [
   'bench/procs/bullmq-worker.ts',
   'bench/procs/http-load.ts',
   'bench/reference-app/main.ts',
+  'bench/procs/alloc-sampler.ts',
 ];
 
 /** Compiles our code and the benchmark into a new private directory (in parallel: two tsc processes). */

@@ -145,10 +145,27 @@ export class BenchContext {
     return this.build.code;
   }
 
-  private profArgs(name: string): string[] {
-    if (!this.cpuProfDir) return [];
+  /**
+   * Write allocation profiles of our API and the reference apps into this directory (bench/profile.ts
+   * --alloc): they preload bench/procs/alloc-sampler, which samples from SIGUSR2 on.
+   */
+  allocProfDir?: string;
+
+  /** Node arguments and environment that profile a process (none unless a profile directory is set). */
+  private profiling(name: string): { args: string[]; env: Record<string, string> } {
+    if (!this.cpuProfDir && !this.allocProfDir) return { args: [], env: {} };
     this.profSeq += 1;
-    return ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`, `--cpu-prof-name=${name}-${this.profSeq}-${process.pid}.cpuprofile`];
+    const file = `${name}-${this.profSeq}-${process.pid}`;
+    const args = this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`, `--cpu-prof-name=${file}.cpuprofile`] : [];
+    if (!this.allocProfDir) return { args, env: {} };
+    return {
+      args: [...args, '-r', compiled(this.build, 'bench/procs/alloc-sampler.ts')],
+      env: { ALLOC_PROFILE_OUT: join(this.allocProfDir, `${file}.allocprofile`) },
+    };
+  }
+
+  private profArgs(name: string): string[] {
+    return this.profiling(name).args;
   }
 
   private async port(role: string): Promise<number> {
@@ -217,8 +234,10 @@ export class BenchContext {
   /** Our service as an API process: `node main.js` of the measured build, APP_ROLE=api, LOG_LEVEL=warn. */
   async ourApi(): Promise<HttpApp> {
     const port = await this.port('our-api');
+    const prof = this.profiling('our-api');
     const child = this.started(
-      await spawnWrapped('our-api', process.execPath, [...this.profArgs('our-api'), join(this.code.dir, 'main.js')], {
+      await spawnWrapped('our-api', process.execPath, [...prof.args, join(this.code.dir, 'main.js')], {
+        ...prof.env,
         REDIS_URL: this.redis.url,
         APP_ROLE: 'api',
         LOG_LEVEL: 'warn',
@@ -236,10 +255,12 @@ export class BenchContext {
   /** The reference NestJS app (bench/reference-app, compiled): `bullmq` (POST /tasks -> queue.add) or `constant`. */
   async referenceApp(kind: 'bullmq' | 'constant'): Promise<HttpApp> {
     const port = await this.port(`reference-${kind}`);
+    const prof = this.profiling(`reference-${kind}`);
     const child = this.started(
       spawnNode(`reference-${kind}`, compiled(this.build, 'bench/reference-app/main.ts'), {
+        nodeArgs: prof.args,
         args: [kind],
-        env: { PORT: String(port), BENCH_REDIS_PORT: String(this.redis.port), BULL_PREFIX },
+        env: { ...prof.env, PORT: String(port), BENCH_REDIS_PORT: String(this.redis.port), BULL_PREFIX },
       }),
     );
     await whenReady(child);
