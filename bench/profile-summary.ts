@@ -112,10 +112,10 @@ interface AllocationNode {
 }
 
 /**
- * Bytes allocated per request (sampled: V8 records an allocation about every 4 KiB and scales it),
- * by package / file and by function: what the garbage collector has to reclaim for each request.
+ * Bytes allocated per request, or per task of a worker (sampled: V8 records an allocation about every
+ * 4 KiB and scales it), by package / file and by function: what the garbage collector reclaims for each.
  */
-export function summarizeAllocations(profile: AllocationProfile, requests: number, top = 25): string {
+export function summarizeAllocations(profile: AllocationProfile, requests: number, top = 25, unit = 'request'): string {
   const byPlace = new Map<string, number>();
   const byFn = new Map<string, number>();
   let total = 0;
@@ -137,7 +137,7 @@ export function summarizeAllocations(profile: AllocationProfile, requests: numbe
       .map(([k, bytes]) => `  ${perRequest(bytes)}  ${k}`)
       .join('\n');
   return [
-    `allocated per request: ${perRequest(total).trim()} (${(total / 1e6).toFixed(0)} MB over ${requests.toLocaleString('en-US')} requests)`,
+    `allocated per ${unit}: ${perRequest(total).trim()} (${(total / 1e6).toFixed(0)} MB over ${requests.toLocaleString('en-US')} ${unit}s)`,
     '',
     `by package / file (top ${top}):`,
     list(byPlace),

@@ -5,8 +5,9 @@
  * - api: one API process under POST /tasks (50 connections; wrk or autocannon in its own process);
  *   with `--refs`, the two reference apps of the benchmark (the constant Nest app and Nest+BullMQ)
  *   under the same load after it, so the shares (GC, socket writes, the framework) can be compared;
- *   with `--alloc`, also the bytes each app allocates per request after its warm-up (by package and
- *   function: what its garbage collector reclaims), from bench/procs/alloc-sampler.
+ *   with `--alloc`, also the bytes each app allocates per request after its warm-up, and the worker
+ *   per task drained after its boot (by package and function: what the garbage collector reclaims),
+ *   from bench/procs/alloc-sampler.
  *
  *   ts-node --transpile-only bench/profile.ts [--tasks=50000] [--concurrency=50] [--seconds=10] [--only=worker|api] [--refs] [--alloc] [--out=DIR]
  *
@@ -56,9 +57,18 @@ async function main(): Promise<void> {
   const q = await OurQueue.open(redis.url, build.code);
   try {
     if (!only || only === 'worker') {
+      // With --alloc the queue stays paused while the worker boots: its sampling starts (SIGUSR2) once
+      // it is ready, so the profile holds the drain and not the boot.
+      if (alloc) await q.repo.pause('default');
       await fillOurs(q, tasks);
       const t0 = Date.now();
       const worker = await ctx.ourWorker(concurrency);
+      if (alloc && worker.pid !== undefined) {
+        process.kill(worker.pid, 'SIGUSR2');
+        await sleep(200);
+        sampledRequests.set(`our-worker-c${concurrency}`, tasks);
+        await q.repo.resume('default');
+      }
       await waitFor(async () => ((await redis.admin.zcard(q.keys.byStatus('completed'))) + (await redis.admin.zcard(q.keys.byStatus('failed'))) >= tasks ? true : undefined), 'drain', 30_000 + tasks * 2, 20);
       log(`worker (concurrency ${concurrency}): ${tasks} tasks drained ${Date.now() - t0} ms after spawn (boot included)`);
       await stopAll([worker]);
@@ -92,7 +102,7 @@ async function main(): Promise<void> {
     const requests = [...sampledRequests].find(([prefix]) => f.startsWith(`${prefix}-`))?.[1];
     if (!requests) continue;
     const profile = JSON.parse(readFileSync(join(out, f), 'utf8')) as AllocationProfile;
-    process.stdout.write(`== ${join(out, f)}\n${summarizeAllocations(profile, requests, 20)}\n\n`);
+    process.stdout.write(`== ${join(out, f)}\n${summarizeAllocations(profile, requests, 20, f.startsWith('our-worker') ? 'task' : 'request')}\n\n`);
   }
 }
 

@@ -146,8 +146,8 @@ export class BenchContext {
   }
 
   /**
-   * Write allocation profiles of our API and the reference apps into this directory (bench/profile.ts
-   * --alloc): they preload bench/procs/alloc-sampler, which samples from SIGUSR2 on.
+   * Write allocation profiles of our worker, our API and the reference apps into this directory
+   * (bench/profile.ts --alloc): they preload bench/procs/alloc-sampler, which samples from SIGUSR2 on.
    */
   allocProfDir?: string;
 
@@ -191,8 +191,10 @@ export class BenchContext {
    */
   async ourWorker(concurrency: number, index = 0, redisEnv: Record<string, string> = { REDIS_URL: this.redis.url }): Promise<Child> {
     const port = await this.port(`our-worker-${index}`);
+    const prof = this.profiling(`our-worker-c${concurrency}`);
     const child = this.started(
-      await spawnWrapped(`our-worker(c=${concurrency})`, process.execPath, [...this.profArgs(`our-worker-c${concurrency}`), join(this.code.dir, 'main.js')], {
+      await spawnWrapped(`our-worker(c=${concurrency})`, process.execPath, [...prof.args, join(this.code.dir, 'main.js')], {
+        ...prof.env,
         ...redisEnv,
         APP_ROLE: 'worker',
         WORKER_COUNT: String(concurrency),
