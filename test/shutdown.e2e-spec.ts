@@ -70,8 +70,11 @@ describe('graceful shutdown', () => {
   }, 20_000);
 
   it('prefetched tasks are leased ahead, kept alive, and handed back untouched on shutdown', async () => {
-    // Before any task has finished, the prefetch buffer holds one task per slot: 2 run, 2 wait.
-    const t = await app({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '1500', TASK_LEASE_MS: '1000' });
+    // Before any task has finished, the prefetch buffer holds one task per slot: 2 run, 2 wait. The
+    // running ones take 3 s, so they are still running at close() even when a busy machine delays the
+    // steps before it by more than a second (at 1.5 s, a delay of 0.2 s could let them finish first,
+    // and the buffered ones would then run instead of going back).
+    const t = await app({ QUEUE_PREFIX: prefix, WORKER_COUNT: '2', SLOW_TASK_MS: '3000', TASK_LEASE_MS: '1000' });
     const ids = (await request(t.http).post('/tasks/batch').send(Array.from({ length: 4 }, () => ({ type: 'slow' }))).expect(201)).body.map(
       (x: { id: string }) => x.id,
     ) as string[];
