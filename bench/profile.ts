@@ -63,10 +63,12 @@ async function main(): Promise<void> {
       await fillOurs(q, tasks);
       const t0 = Date.now();
       const worker = await ctx.ourWorker(concurrency);
-      if (alloc && worker.pid !== undefined) {
-        process.kill(worker.pid, 'SIGUSR2');
-        await sleep(200);
-        sampledRequests.set(`our-worker-c${concurrency}`, tasks);
+      if (alloc) {
+        if (worker.pid !== undefined) {
+          process.kill(worker.pid, 'SIGUSR2');
+          await sleep(200);
+          sampledRequests.set(`our-worker-c${concurrency}`, tasks);
+        }
         await q.repo.resume('default');
       }
       await waitFor(async () => ((await redis.admin.zcard(q.keys.byStatus('completed'))) + (await redis.admin.zcard(q.keys.byStatus('failed'))) >= tasks ? true : undefined), 'drain', 30_000 + tasks * 2, 20);
