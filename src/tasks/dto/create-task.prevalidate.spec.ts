@@ -286,7 +286,7 @@ describe('isPlainlyValidTaskBody agrees with the DTO validation', () => {
     ['a POST /tasks body', isPlainlyValidTaskBody, CreateTaskDto],
     ['a batch element', isPlainlyValidBatchElement, CreateBatchTaskDto],
   ] as const)('on every near-valid %s: the fast check says yes exactly when the DTO accepts (bar the documented deferrals)', async (_what, fastCheck, metatype) => {
-    const seen = { plainlyValid: 0, notPlainlyValid: 0, accepted: 0, typeLengths: new Set<number>(), maxRetries: new Set<unknown>() };
+    const seen = { plainlyValid: 0, notPlainlyValid: 0, accepted: 0 };
     /** Per new field: how often a body holding it was accepted and rejected by the DTO. */
     const fields = new Map<string, { accepted: number; rejected: number }>();
     await fc.assert(
@@ -296,9 +296,6 @@ describe('isPlainlyValidTaskBody agrees with the DTO validation', () => {
         const full = await accepts(value, metatype);
         seen[fast ? 'plainlyValid' : 'notPlainlyValid'] += 1;
         if (full) seen.accepted += 1;
-        const { type, max_retry } = (value ?? {}) as { type?: unknown; max_retry?: unknown };
-        if (typeof type === 'string') seen.typeLengths.add(type.length);
-        seen.maxRetries.add(max_retry);
         for (const field of ['delay_ms', 'run_at', 'priority', 'timeout_ms', 'backoff', 'idempotency_key']) {
           if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, field)) continue;
           const count = fields.get(field) ?? { accepted: 0, rejected: 0 };
@@ -309,17 +306,31 @@ describe('isPlainlyValidTaskBody agrees with the DTO validation', () => {
       }),
       { numRuns: 3000 },
     );
-    // The generator really lives at the edges: both answers are common, every boundary is reached.
+    // The generator really lives at the edges: both answers are common (that every boundary is reached
+    // is the next test's, over more samples).
     expect(seen.plainlyValid).toBeGreaterThan(3000 * 0.3);
     expect(seen.notPlainlyValid).toBeGreaterThan(3000 * 0.3);
-    for (const n of [0, 1, TYPE_MAX_LENGTH, TYPE_MAX_LENGTH + 1]) expect(seen.typeLengths).toContain(n);
-    for (const n of [-1, 0, MAX_RETRY_LIMIT, MAX_RETRY_LIMIT + 1, 1.5]) expect(seen.maxRetries).toContain(n);
     // Every new field is seen both accepted and rejected (idempotency_key is accepted in batch elements only).
     for (const field of ['delay_ms', 'run_at', 'priority', 'timeout_ms', 'backoff']) {
       expect(fields.get(field)?.accepted).toBeGreaterThan(20);
       expect(fields.get(field)?.rejected).toBeGreaterThan(20);
     }
     expect(fields.get('idempotency_key')?.rejected).toBeGreaterThan(20);
+  });
+
+  // Over the 3,000 bodies of one property run an empty type comes about 6 times (median over 200 seeds,
+  // fewest 1), and a boundary asserted there failed now and then (once in a CI run); 30,000 samples,
+  // no validation needed, reach each one ten times as often.
+  it('the near-valid generator reaches every boundary of type and max_retry', () => {
+    const typeLengths = new Set<number>();
+    const maxRetries = new Set<unknown>();
+    for (const value of fc.sample(nearValidBody, 30_000)) {
+      const { type, max_retry } = (value ?? {}) as { type?: unknown; max_retry?: unknown };
+      if (typeof type === 'string') typeLengths.add(type.length);
+      maxRetries.add(max_retry);
+    }
+    for (const n of [0, 1, TYPE_MAX_LENGTH, TYPE_MAX_LENGTH + 1]) expect(typeLengths).toContain(n);
+    for (const n of [-1, 0, MAX_RETRY_LIMIT, MAX_RETRY_LIMIT + 1, 1.5]) expect(maxRetries).toContain(n);
   });
 
   it('near-valid batch elements with a valid idempotency_key are accepted often enough to matter', async () => {
