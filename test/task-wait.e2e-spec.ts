@@ -124,6 +124,18 @@ describe('waiting for a task (?wait=N)', () => {
       expect(post.body.message).toBe('wait must be an integer between 1 and 60 (seconds)');
     });
 
+    it('POST /tasks: a bad body is reported before a bad wait or Idempotency-Key, and a bad wait or key creates nothing', async () => {
+      const count = async () => ((await request(api.http).get('/tasks?limit=1000').expect(200)).body as unknown[]).length;
+      const before = await count();
+      const badBody = await request(api.http).post('/tasks?wait=0').set('Idempotency-Key', '').send({ payload: 'no type' }).expect(400);
+      expect(String(badBody.body.message)).toMatch(/^type /);
+      const badWait = await request(api.http).post('/tasks?wait=0').send({ type: 'echo' }).expect(400);
+      expect(badWait.body.message).toBe('wait must be an integer between 1 and 60 (seconds)');
+      const badKey = await request(api.http).post('/tasks?wait=5').set('Idempotency-Key', 'a\tb').send({ type: 'echo' }).expect(400);
+      expect(badKey.body.message).toBe('Idempotency-Key must be 1 to 255 printable ASCII characters');
+      expect(await count()).toBe(before);
+    });
+
     it('404 for an unknown task, and for a task deleted while the request waits', async () => {
       await request(api.http).get('/tasks/6f1c1b9e-58b8-4a43-9d3e-2b0f4f1f6a11?wait=5').expect(404);
       const id = await create({ type: 'echo' });

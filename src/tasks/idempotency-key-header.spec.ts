@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { Request } from 'express';
-import { idempotencyKeyOf } from './idempotency-key.decorator';
+import { idempotencyKeyOf } from './idempotency-key-header';
 
 /** As Node presents the header: `headers` joins repeats with ", ", `headersDistinct` keeps each. */
 const requestWith = (values?: string[]) =>

@@ -1,4 +1,4 @@
-import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
 import type { Request } from 'express';
 import { IDEMPOTENCY_KEY_PATTERN } from '../queue/task-limits';
 import { IDEMPOTENCY_KEY_MESSAGE } from './dto/create-batch-task.dto';
@@ -13,8 +13,3 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   if (!IDEMPOTENCY_KEY_PATTERN.test(values[0])) throw new BadRequestException(`Idempotency-Key ${IDEMPOTENCY_KEY_MESSAGE}`);
   return values[0];
 }
-
-/** The request's Idempotency-Key header (see idempotencyKeyOf). */
-export const IdempotencyKey = createParamDecorator((_data: unknown, ctx: ExecutionContext) =>
-  idempotencyKeyOf(ctx.switchToHttp().getRequest<Request>()),
-);
