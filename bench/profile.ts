@@ -41,8 +41,8 @@ async function main(): Promise<void> {
   const ctx = new BenchContext(redis, FULL, build, log, out);
   const alloc = process.argv.includes('--alloc');
   if (alloc) ctx.allocProfDir = out;
-  /** Requests each HTTP app answered while its allocations were sampled, by profile name prefix. */
-  const sampledRequests = new Map<string, number>();
+  /** What was done while allocations were sampled, by profile name prefix: requests answered (HTTP apps), tasks drained (the worker). */
+  const sampledCounts = new Map<string, number>();
   /** Warm-up, then (with --alloc) the sampling starts, then the measured load. */
   const loadApp = async (app: HttpApp, prefix: string) => {
     await ctx.load.run({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds: 2 });
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       await sleep(200);
     }
     const r = await ctx.load.run({ url: `${app.url}/tasks`, method: 'POST', body: TASK_BODY, connections: 50, seconds });
-    sampledRequests.set(prefix, r.ok + r.non2xx);
+    sampledCounts.set(prefix, r.ok + r.non2xx);
     return r;
   };
   const q = await OurQueue.open(redis.url, build.code);
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
         if (worker.pid !== undefined) {
           process.kill(worker.pid, 'SIGUSR2');
           await sleep(200);
-          sampledRequests.set(`our-worker-c${concurrency}`, tasks);
+          sampledCounts.set(`our-worker-c${concurrency}`, tasks);
         }
         await q.repo.resume('default');
       }
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     process.stdout.write(`== ${join(out, f)}\n${summarize(JSON.parse(readFileSync(join(out, f), 'utf8')), 30)}\n\n`);
   }
   for (const f of readdirSync(out).filter((n) => n.endsWith('.allocprofile'))) {
-    const requests = [...sampledRequests].find(([prefix]) => f.startsWith(`${prefix}-`))?.[1];
+    const requests = [...sampledCounts].find(([prefix]) => f.startsWith(`${prefix}-`))?.[1];
     if (!requests) continue;
     const profile = JSON.parse(readFileSync(join(out, f), 'utf8')) as AllocationProfile;
     process.stdout.write(`== ${join(out, f)}\n${summarizeAllocations(profile, requests, 20, f.startsWith('our-worker') ? 'task' : 'request')}\n\n`);

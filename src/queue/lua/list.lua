@@ -84,6 +84,8 @@ end
 -- (checked in `matches`), so a task in both (written by an older version) is listed once.
 local QUEUED, WAITING, EITHER, REPEATED = 1, 2, 3, 4
 local queue_key = base .. 'queue'
+local is_level_queue = {}
+for _, level in ipairs(level_queues(queue_key)) do is_level_queue[level] = true end
 local source = {}
 -- Whether entries of KEYS[k] must be checked for the type (a status index or a queue zset, when a
 -- type is asked for).
@@ -92,7 +94,7 @@ local type_checked = {}
 local any_checked = false
 for k = 1, #KEYS do
   local name = KEYS[k]
-  if name == queue_key or name == level_queue(queue_key, 'high') or name == level_queue(queue_key, 'low') then
+  if is_level_queue[name] then
     source[k] = QUEUED
   elseif name == status_prefix .. 'pending' then
     source[k] = WAITING
