@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ChildHandle, defaultProcesses, ProcessSet } from './child-process';
-import { freePort } from './ports';
+import { freePort, freePortWithBus } from './ports';
 import { delay } from './wait';
 
 /** AOF with this `appendfsync`, or `none`: no persistence at all (`--save ''`, `--appendonly no`). */
@@ -66,7 +66,8 @@ export class RedisServer {
   /** A new server, started and answering PING (with its AOF loaded). */
   static async start(options: RedisServerOptions, timeoutMs = 20_000): Promise<RedisServer> {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'taskqueue-redis-'));
-    const server = new RedisServer(options.port ?? (await freePort()), dir, options.dir === undefined, options);
+    const port = options.port ?? (options.cluster ? await freePortWithBus() : await freePort());
+    const server = new RedisServer(port, dir, options.dir === undefined, options);
     try {
       await server.restart(timeoutMs);
     } catch (err) {
