@@ -41,11 +41,15 @@ describe('crash recovery and fencing', () => {
 
   const get = async (id: string) => (await request(api.http).get(`/tasks/${id}`)).body;
 
-  async function submitToDoomedWorker(): Promise<string> {
+  /** `freeze`: SIGSTOP the doomed worker as soon as its handler has started, before the rescuer boots. */
+  async function submitToDoomedWorker(freeze = false): Promise<string> {
     doomed = await startService(workerEnv);
     const { body } = await request(api.http).post('/tasks').send({ type: 'slow', max_retry: 2 }).expect(201);
     // Its handler has started (started_at is written when it does; a lease alone is not a start).
     await waitFor(async () => ((await get(body.id)).started_at ? true : undefined), { what: 'the handler to start' });
+    // Frozen before the rescuer boots: a boot that took longer than the 2.5 s handler on a busy machine
+    // let the doomed worker complete the task first (attempts 1, seen in a CI run).
+    if (freeze) doomed.child.kill('SIGSTOP');
     // The rescuing pool starts only now, so the doomed process is the one holding the lease.
     rescuer = await createTestApp({ ...workerEnv, APP_ROLE: 'all' });
     return body.id;
@@ -73,8 +77,7 @@ describe('crash recovery and fencing', () => {
   }, 40_000);
 
   it('a frozen worker (SIGSTOP past its lease) cannot overwrite the task when it wakes up', async () => {
-    const id = await submitToDoomedWorker();
-    doomed!.child.kill('SIGSTOP');
+    const id = await submitToDoomedWorker(true);
 
     const done = await waitFor(async () => {
       const t = await get(id);
