@@ -41,23 +41,27 @@ describe('crash recovery and fencing', () => {
 
   const get = async (id: string) => (await request(api.http).get(`/tasks/${id}`)).body;
 
-  /** `freeze`: SIGSTOP the doomed worker as soon as its handler has started, before the rescuer boots. */
-  async function submitToDoomedWorker(freeze = false): Promise<string> {
+  /**
+   * Submits a slow task to a doomed worker process, SIGSTOPs that process as soon as the handler has
+   * started, then boots the rescuing pool. Frozen before the rescuer boots: a boot that took longer
+   * than the 2.5 s handler on a busy machine let the doomed worker complete the task first (attempts 1,
+   * seen in CI runs of both tests here). Frozen, it holds the lease without renewing it, like a dead one.
+   */
+  async function submitToFrozenWorker(): Promise<{ id: string; frozenAt: number; rescuerReadyAt: number }> {
     doomed = await startService(workerEnv);
     const { body } = await request(api.http).post('/tasks').send({ type: 'slow', max_retry: 2 }).expect(201);
     // Its handler has started (started_at is written when it does; a lease alone is not a start).
     await waitFor(async () => ((await get(body.id)).started_at ? true : undefined), { what: 'the handler to start' });
-    // Frozen before the rescuer boots: a boot that took longer than the 2.5 s handler on a busy machine
-    // let the doomed worker complete the task first (attempts 1, seen in a CI run).
-    if (freeze) doomed.child.kill('SIGSTOP');
+    doomed.child.kill('SIGSTOP');
+    const frozenAt = Date.now();
     // The rescuing pool starts only now, so the doomed process is the one holding the lease.
     rescuer = await createTestApp({ ...workerEnv, APP_ROLE: 'all' });
-    return body.id;
+    return { id: body.id, frozenAt, rescuerReadyAt: Date.now() };
   }
 
   it('a task whose worker is SIGKILLed completes elsewhere, the crash counted as a failed attempt', async () => {
-    const id = await submitToDoomedWorker();
-    const killedAt = Date.now();
+    const { id, frozenAt, rescuerReadyAt } = await submitToFrozenWorker();
+    // A stopped process dies of SIGKILL like a running one.
     doomed!.child.kill('SIGKILL');
     await doomed!.exited;
 
@@ -72,12 +76,13 @@ describe('crash recovery and fencing', () => {
 
     expect(done).toMatchObject({ status: 'completed', retries: 1, attempts: 2, result: 'completed after 2.5 seconds' });
     expect(done.error).toBe('lease expired: worker lost');
-    // Recovery is bounded by the lease plus one recoverer tick and the retry backoff.
-    expect(restarted - killedAt).toBeLessThan(LEASE_MS + 3000);
+    // Recovery is bounded by the lease plus one recoverer tick and the retry backoff, counted from when
+    // the worker stopped renewing its lease, or from when the rescuer was up if that was later.
+    expect(restarted - Math.max(frozenAt, rescuerReadyAt)).toBeLessThan(LEASE_MS + 3000);
   }, 40_000);
 
   it('a frozen worker (SIGSTOP past its lease) cannot overwrite the task when it wakes up', async () => {
-    const id = await submitToDoomedWorker(true);
+    const { id } = await submitToFrozenWorker();
 
     const done = await waitFor(async () => {
       const t = await get(id);
