@@ -45,7 +45,8 @@ describe('crash recovery and fencing', () => {
    * Submits a slow task to a doomed worker process, SIGSTOPs that process as soon as the handler has
    * started, then boots the rescuing pool. Frozen before the rescuer boots: a boot that took longer
    * than the 2.5 s handler on a busy machine let the doomed worker complete the task first (attempts 1,
-   * seen in CI runs of both tests here). Frozen, it holds the lease without renewing it, like a dead one.
+   * seen in a CI run of the SIGSTOP test; the SIGKILL test, which killed only after the boot, had the
+   * same race). Frozen, it holds the lease without renewing it, like a dead one.
    */
   async function submitToFrozenWorker(): Promise<{ id: string; frozenAt: number; rescuerReadyAt: number }> {
     doomed = await startService(workerEnv);
