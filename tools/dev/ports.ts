@@ -13,7 +13,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Whether nothing listens on this loopback port now. */
-function portIsFree(port: number): Promise<boolean> {
+export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
