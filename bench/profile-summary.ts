@@ -47,6 +47,20 @@ function label(f: CallFrame): string {
   return `${f.functionName || '(anonymous)'} ${where(f.url)}:${f.lineNumber + 1}`;
 }
 
+/** Adds `amount` to the total kept under `key`. */
+function addTo(m: Map<string, number>, key: string, amount: number): void {
+  m.set(key, (m.get(key) ?? 0) + amount);
+}
+
+/** The `n` largest totals, largest first, one line each as `format` writes the amount. */
+function topLines(m: Map<string, number>, n: number, format: (amount: number) => string): string {
+  return [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, amount]) => `  ${format(amount)}  ${k}`)
+    .join('\n');
+}
+
 export function summarize(profile: Profile, top = 25): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -63,9 +77,8 @@ export function summarize(profile: Profile, top = 25): string {
   const inclusiveOwn = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
-    selfByFn.set(label(node.callFrame), (selfByFn.get(label(node.callFrame)) ?? 0) + us);
-    const place = where(node.callFrame.url);
-    selfByPlace.set(place, (selfByPlace.get(place) ?? 0) + us);
+    addTo(selfByFn, label(node.callFrame), us);
+    addTo(selfByPlace, where(node.callFrame.url), us);
     // Inclusive time of our own frames (dist/ or src/): walk up the stack, count each function once.
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -74,18 +87,13 @@ export function summarize(profile: Profile, top = 25): string {
         const l = label(f);
         if (!seen.has(l)) {
           seen.add(l);
-          inclusiveOwn.set(l, (inclusiveOwn.get(l) ?? 0) + us);
+          addTo(inclusiveOwn, l, us);
         }
       }
     }
   }
   const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
-  const list = (m: Map<string, number>, n: number) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, us]) => `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`)
-      .join('\n');
+  const list = (m: Map<string, number>, n: number) => topLines(m, n, (us) => `${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms`);
   const busy = total - (idle['(idle)'] ?? 0);
   return [
     `profile: ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s wall, ${(total / 1000).toFixed(0)} ms sampled, busy (not idle) ${(busy / 1000).toFixed(0)} ms = ${pct(busy).trim()}; GC ${pct(idle['(garbage collector)'] ?? 0).trim()}, (program) ${pct(idle['(program)'] ?? 0).trim()}`,
@@ -122,20 +130,14 @@ export function summarizeAllocations(profile: AllocationProfile, requests: numbe
   const walk = (n: AllocationNode): void => {
     if (n.selfSize > 0) {
       total += n.selfSize;
-      const place = where(n.callFrame.url);
-      byPlace.set(place, (byPlace.get(place) ?? 0) + n.selfSize);
-      byFn.set(label(n.callFrame), (byFn.get(label(n.callFrame)) ?? 0) + n.selfSize);
+      addTo(byPlace, where(n.callFrame.url), n.selfSize);
+      addTo(byFn, label(n.callFrame), n.selfSize);
     }
     for (const c of n.children) walk(c);
   };
   walk(profile.head);
   const perRequest = (bytes: number) => `${Math.round(bytes / requests).toLocaleString('en-US').padStart(7)} B`;
-  const list = (m: Map<string, number>) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([k, bytes]) => `  ${perRequest(bytes)}  ${k}`)
-      .join('\n');
+  const list = (m: Map<string, number>) => topLines(m, top, perRequest);
   return [
     `allocated per ${unit}: ${perRequest(total).trim()} (${(total / 1e6).toFixed(0)} MB over ${requests.toLocaleString('en-US')} ${unit}s)`,
     '',
