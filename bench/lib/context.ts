@@ -164,10 +164,6 @@ export class BenchContext {
     };
   }
 
-  private profArgs(name: string): string[] {
-    return this.profiling(name).args;
-  }
-
   private async port(role: string): Promise<number> {
     let port = this.ports.get(role);
     if (port === undefined) {
@@ -212,10 +208,11 @@ export class BenchContext {
    * returns its own pickup latency. Resolves when started.
    */
   async ourPickupWorker(concurrency: number): Promise<Child> {
+    const prof = this.profiling(`our-pickup-worker-c${concurrency}`);
     const child = this.started(
       spawnNode(`our-pickup-worker(c=${concurrency})`, compiled(this.build, 'bench/procs/our-pickup-worker.ts'), {
-        nodeArgs: this.profArgs(`our-pickup-worker-c${concurrency}`),
-        env: { REDIS_URL: this.redis.url, WORKER_COUNT: String(concurrency), LOG_LEVEL: 'warn', BENCH_CODE_DIR: this.code.dir },
+        nodeArgs: prof.args,
+        env: { ...prof.env, REDIS_URL: this.redis.url, WORKER_COUNT: String(concurrency), LOG_LEVEL: 'warn', BENCH_CODE_DIR: this.code.dir },
       }),
     );
     await whenReady(child);
