@@ -3,7 +3,7 @@
  * bulk enqueue, fetch in batches, settle in batches) on a private redis-server and reads the
  * EVALSHA time from `INFO commandstats` after each phase.
  *
- *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact] [--store-defaults] [--payload-bytes=N] [--by-command]
+ *   npx ts-node --transpile-only bench/script-cost.ts [--tasks=20000] [--fetch=50] [--reps=3] [--subscribers=0] [--fused] [--compact] [--store-defaults] [--payload-bytes=N] [--by-command] [--code=DIR]
  *
  * Prints µs of script time per task for every phase and in total (median of the repetitions).
  * Starts carry a worker id, as the pool's do (kept for the attempt history). `--fused` settles each
@@ -16,10 +16,12 @@
  * is the Lua interpreter and its redis.call bridge; `--by-command` also prints, per phase, each such
  * command's µs and calls per task (last repetition). `--subscribers=N` keeps N
  * clients subscribed to the queue's events channel during the run, as N API processes with waiting
- * requests would be: the one PUBLISH of each script call is then delivered N times.
+ * requests would be: the one PUBLISH of each script call is then delivered N times. `--code=DIR`
+ * measures a compiled build (a copy of some commit's dist/, node_modules resolving from it, as
+ * bench/drain-ab.ts takes them) instead of src/ through ts-node: its repository and its Lua scripts.
  */
 import { BenchRedis } from './lib/redis-server';
-import { newTasks, OurQueue, SRC_CODE } from './lib/ours';
+import { newTasks, OurCode, OurQueue, SRC_CODE } from './lib/ours';
 
 interface Phase {
   name: string;
@@ -65,8 +67,10 @@ async function main(): Promise<void> {
   const payloadBytes = arg('payload-bytes', 0);
   const byCommandWanted = process.argv.includes('--by-command');
   const payload = payloadBytes > 0 ? 'p'.repeat(payloadBytes) : undefined;
+  const codeDir = process.argv.find((a) => a.startsWith('--code='))?.slice('--code='.length);
+  const code: OurCode = codeDir ? { dir: codeDir, ts: false, label: codeDir } : SRC_CODE;
   const redis = await BenchRedis.start();
-  const q = await OurQueue.open(redis.url, SRC_CODE, {
+  const q = await OurQueue.open(redis.url, code, {
     COMPACT_COMPLETED_TASKS: compact ? 'true' : 'false',
     STORE_TASK_DEFAULTS: storeDefaults ? 'true' : 'false',
   });
