@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   let total = 0;
   process.stdout.write(
-    `script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers, COMPACT_COMPLETED_TASKS=${compact}, STORE_TASK_DEFAULTS=${storeDefaults}${payload ? `, payloads of ${payloadBytes} bytes` : ''} (Redis ${redis.version}):\n`,
+    `script time per task, ${n} tasks, median of ${reps}, ${subscriberCount} events subscribers, COMPACT_COMPLETED_TASKS=${compact}, STORE_TASK_DEFAULTS=${storeDefaults}${payload ? `, payloads of ${payloadBytes} bytes` : ''}, code ${code.label} (Redis ${redis.version}):\n`,
   );
   for (const [name, xs] of results) {
     const m = median(xs);
