@@ -3,7 +3,8 @@
  * time of our own functions):
  * - worker: one worker process (WORKER_COUNT=concurrency) draining N queued no-op tasks;
  * - api: one API process under POST /tasks (50 connections; wrk or autocannon in its own process);
- *   with `--refs`, the two reference apps of the benchmark (the constant Nest app and Nest+BullMQ)
+ *   with `--refs`, the reference apps (the constant Nest app, the one-round-trip app of
+ *   bench/http-ceiling.ts and Nest+BullMQ)
  *   under the same load after it, so the shares (GC, socket writes, the framework) can be compared;
  *   with `--alloc`, also the bytes each app allocates per request after its warm-up, and the worker
  *   per task drained after its boot (by package and function: what the garbage collector reclaims),
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       log(`api: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.generator} (profile includes boot and a 2 s warm-up)`);
       await stopAll([api.child]);
       if (process.argv.includes('--refs')) {
-        for (const kind of ['constant', 'bullmq'] as const) {
+        for (const kind of ['constant', 'roundtrip', 'bullmq'] as const) {
           await redis.flush();
           const app = await ctx.referenceApp(kind);
           const rr = await loadApp(app, `reference-${kind}`);

@@ -251,8 +251,11 @@ export class BenchContext {
     return { name: 'ours', child, url };
   }
 
-  /** The reference NestJS app (bench/reference-app, compiled): `bullmq` (POST /tasks -> queue.add) or `constant`. */
-  async referenceApp(kind: 'bullmq' | 'constant'): Promise<HttpApp> {
+  /**
+   * The reference NestJS app (bench/reference-app, compiled): `bullmq` (POST /tasks -> queue.add),
+   * `constant`, or `roundtrip` (one Redis round trip per request, nothing stored).
+   */
+  async referenceApp(kind: 'bullmq' | 'constant' | 'roundtrip'): Promise<HttpApp> {
     const port = await this.port(`reference-${kind}`);
     const prof = this.profiling(`reference-${kind}`);
     const child = this.started(
@@ -263,7 +266,8 @@ export class BenchContext {
       }),
     );
     await whenReady(child);
-    return { name: kind === 'bullmq' ? 'Nest+BullMQ' : 'Nest constant', child, url: `http://127.0.0.1:${port}` };
+    const names = { bullmq: 'Nest+BullMQ', constant: 'Nest constant', roundtrip: 'Nest + 1 round trip' };
+    return { name: names[kind], child, url: `http://127.0.0.1:${port}` };
   }
 
   /** Runs bench/crosscheck/bullmq-drain.mjs once against the benchmark's Redis and returns its figure. */

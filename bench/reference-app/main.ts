@@ -1,6 +1,8 @@
 /**
- * Reference apps for the HTTP sections: `bullmq` (NestJS + @nestjs/bullmq, POST /tasks -> queue.add)
- * or `constant` (NestJS returning a constant: the framework's ceiling). Both are plain NestJS 11 on
+ * Reference apps for the HTTP sections: `bullmq` (NestJS + @nestjs/bullmq, POST /tasks -> queue.add),
+ * `constant` (NestJS returning a constant: the framework's ceiling) or `roundtrip` (NestJS making one
+ * Redis round trip per POST /tasks, an empty script, and storing nothing: the ceiling of any queue on
+ * NestJS and Redis; bench/http-ceiling.ts). Both are plain NestJS 11 on
  * Express with its default JSON body parser and no request logging. The benchmark runs it compiled,
  * with plain node (bench/lib/build.ts):
  *
@@ -17,8 +19,10 @@ async function main(): Promise<void> {
       ? (await import('./bullmq-app.module')).BullmqAppModule
       : kind === 'constant'
         ? (await import('./constant-app.module')).ConstantAppModule
-        : undefined;
-  if (!module) throw new Error(`usage: main.ts bullmq|constant (got ${kind})`);
+        : kind === 'roundtrip'
+          ? (await import('./roundtrip-app.module')).RoundTripAppModule
+          : undefined;
+  if (!module) throw new Error(`usage: main.ts bullmq|constant|roundtrip (got ${kind})`);
   const app = await NestFactory.create<NestExpressApplication>(module, { logger: ['error', 'warn'] });
   app.disable('x-powered-by');
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
