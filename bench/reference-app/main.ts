@@ -2,7 +2,7 @@
  * Reference apps for the HTTP sections: `bullmq` (NestJS + @nestjs/bullmq, POST /tasks -> queue.add),
  * `constant` (NestJS returning a constant: the framework's ceiling) or `roundtrip` (NestJS making one
  * Redis round trip per POST /tasks, an empty script, and storing nothing: the ceiling of any queue on
- * NestJS and Redis; bench/http-ceiling.ts). Both are plain NestJS 11 on
+ * NestJS and Redis; bench/http-ceiling.ts). All three are plain NestJS 11 on
  * Express with its default JSON body parser and no request logging. The benchmark runs it compiled,
  * with plain node (bench/lib/build.ts):
  *
