@@ -18,8 +18,8 @@ import { BenchContext, FULL, HttpApp } from './lib/context';
 import { TASK_BODY } from './lib/measure';
 import { installSignalCleanup, killAllChildren, stopAll } from './lib/processes';
 import { BenchRedis } from './lib/redis-server';
+import { withCpu } from './lib/sections';
 import { fmtNumber, ratio, Sample } from './lib/stats';
-import { processCpuMs } from './lib/util';
 
 async function main(): Promise<void> {
   const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -44,12 +44,13 @@ async function main(): Promise<void> {
         for (let k = 0; k < apps.length; k += 1) {
           const i = (k + rep) % apps.length;
           await redis.flush();
-          const before = processCpuMs(apps[i].child.pid);
-          const r = await ctx.load.run({ url: `${apps[i].url}/tasks`, method: 'POST', body: TASK_BODY, connections, seconds });
+          const [r, used] = await withCpu(ctx, apps[i], () =>
+            ctx.load.run({ url: `${apps[i].url}/tasks`, method: 'POST', body: TASK_BODY, connections, seconds }),
+          );
           const requests = r.ok + r.non2xx;
           if (r.non2xx > 0 || r.errors + r.timeouts > 0) write(`  PROBLEM: ${apps[i].name} answered ${r.non2xx} non-2xx, ${r.errors + r.timeouts} errors`);
           rps[i].add(r.rps);
-          cpu[i].add(((processCpuMs(apps[i].child.pid) - before) * 1000) / Math.max(1, requests));
+          cpu[i].add((used.app * 1000) / Math.max(1, requests));
           write(`rep ${rep + 1}, ${connections} connections, ${apps[i].name}: ${fmtNumber(r.rps)} req/s, server CPU ${fmtNumber(cpu[i].values[rep])} µs per request (${r.generator} ${(r.generatorCores * 100).toFixed(0)} % of a core)`);
         }
       }

@@ -305,7 +305,7 @@ function addHttp(s: HttpSamples, r: LoadResult, cpu?: { app: number; redis: numb
 }
 
 /** Runs `load` and measures the CPU the app process and Redis used meanwhile (ms). */
-async function withCpu<T>(ctx: BenchContext, app: HttpApp, load: () => Promise<T>): Promise<[T, { app: number; redis: number }]> {
+export async function withCpu<T>(ctx: BenchContext, app: HttpApp, load: () => Promise<T>): Promise<[T, { app: number; redis: number }]> {
   const a0 = processCpuMs(app.child.pid);
   const r0 = await ctx.redis.cpuMs();
   const result = await load();
